@@ -1,0 +1,122 @@
+import type { Deployment, WorkloadRef } from './kube.js';
+import type { Policy } from './policy.js';
+import type { Regression } from './regression-types.js';
+import type { ChangeEvent } from '../timeline/events.js';
+
+export type ConditionStatus = 'met' | 'unmet' | 'unknown';
+
+export interface Condition {
+  status: ConditionStatus;
+  /** What was seen, in words an on-call engineer understands. */
+  evidence: string;
+}
+
+/** The conditions every decision reports, in the order they are printed. */
+export const CONDITION_KEYS = [
+  'window',
+  'sameService',
+  'podSpecOnly',
+  'migration',
+  'cleanSignal',
+  'ownership',
+  'revision',
+  'paused',
+  'blackout',
+  'mode',
+] as const;
+export type ConditionKey = (typeof CONDITION_KEYS)[number];
+
+export const CONDITION_LABELS: Record<ConditionKey, string> = {
+  window: 'R1 onset within window',
+  sameService: 'R2 same service',
+  podSpecOnly: 'R3 pod-spec-only change set',
+  migration: 'R4 no migration nearby',
+  cleanSignal: 'R5 clean error-rate signal',
+  ownership: 'R13 not reconciled by GitOps',
+  revision: 'R6 previous revision exists',
+  paused: 'R6 Deployment not paused',
+  blackout: 'R8 not in a blackout',
+  mode: 'R11 policy mode allows auto',
+};
+
+export type Verdict = 'auto' | 'suggest' | 'none';
+
+/** Where the rollout stands: finished at a known time, still going, or not known (F1). */
+export type RolloutState = { state: 'complete'; at: number } | { state: 'progressing' } | { state: 'unknown' };
+
+/** One deploy: a pod template change of one Deployment. */
+export interface Deploy {
+  namespace: string;
+  name: string;
+  /** When the template change was admitted; undefined when unknown. */
+  start: number | undefined;
+  rollout: RolloutState;
+  /** The Deployment before the change; undefined when unknown (no stamp, Metadata-level audit). */
+  before: Deployment | undefined;
+  /** The Deployment as the change left it; undefined when unknown. */
+  after: Deployment | undefined;
+}
+
+export interface DecisionInput {
+  /** Evaluation time (epoch ms). The core never reads a clock. */
+  now: number;
+  policy: Policy;
+  deploy: Deploy;
+  /** The Deployment as it is now (labels, spec.paused, replicas, status). */
+  current: Deployment;
+  /** Config changes and Job runs in the namespace (other kinds are ignored here). */
+  events: readonly ChangeEvent[];
+  /** False when rollguard cannot know every ConfigMap/Secret change or Job (e.g. webhook was down). */
+  coverage: { config: boolean; jobs: boolean };
+  /** The regression being judged; undefined when none was detected. */
+  regression: Regression | undefined;
+  /** Regression checks of other services in the namespace (for R2 evidence and the causal view). */
+  neighbours: readonly Regression[];
+  /** Revision numbers from the Deployment's ReplicaSets; `previous` is what a rollback restores. */
+  revision: { current: number | undefined; previous: number | undefined };
+  /** End of a post-rollback blackout, if one is in force or was recorded. */
+  blackoutUntil: number | undefined;
+  /** Other workloads in the namespace, for the blast radius. */
+  workloads: readonly WorkloadRef[];
+  /** This service's share of the namespace's requests, where metrics tell it. */
+  trafficShare: number | undefined;
+}
+
+export interface OwnerInfo {
+  kind: 'argocd' | 'flux' | 'helm' | 'none';
+  /** Application, Kustomization or HelmRelease / release name. */
+  name?: string;
+  namespace?: string;
+  /** Continuously reconciled: a plain rollback would be put back by the owner. */
+  reconciles: boolean;
+  /** The owner-native way back, one command or step per line. */
+  route: string[];
+}
+
+export interface BlastRadius {
+  replicas: number | undefined;
+  updatedReplicas: number | undefined;
+  /** True when the rollout had not finished: a rollback starts from a mixed state. */
+  partial: boolean;
+  trafficShare: number | undefined;
+  /** Workloads that read the same ConfigMaps/Secrets, which a rollback does not revert. */
+  sharedConfig: { kind: string; name: string; via: string[] }[];
+}
+
+export interface Decision {
+  namespace: string;
+  deployment: string;
+  service: string;
+  verdict: Verdict;
+  conditions: Record<ConditionKey, Condition>;
+  /** In [0,1]: how likely rolling this deploy back is the right, safe action. See confidence.ts. */
+  confidence: number;
+  /** `kubectl rollout undo deployment/NAME -n NS --to-revision=N`; undefined without a previous revision. */
+  command: string | undefined;
+  owner: OwnerInfo;
+  blastRadius: BlastRadius;
+  /** Extra lines for the human: owner routes, Helm caveat, neighbours that regressed. */
+  notes: string[];
+  /** One sentence: the verdict and its main reason. */
+  summary: string;
+}

@@ -1,0 +1,184 @@
+import { z } from 'zod';
+import { formatDuration, MINUTE, parseDuration } from './duration.js';
+import type { LabelSelector } from './kube.js';
+
+// A rollguard policy as cluster admins write it (R11): a cluster default plus per-namespace
+// overrides, durations as text ("15m"), every field optional. `parsePolicy` validates it and
+// fills in the defaults from the source post; the core only ever sees the resolved `Policy`.
+
+export type Mode = 'auto' | 'suggest' | 'off';
+export type MetricsPreset = 'default' | 'istio' | 'ingress-nginx';
+
+export interface Policy {
+  mode: Mode;
+  /** R1: how long after the rollout completed a regression onset still counts as caused by it. */
+  onsetWindowMs: number;
+  /** R3: how far before deployStart a ConfigMap/Secret change still belongs to the deploy. */
+  configWindowMs: number;
+  /** R4: a migration Job overlapping [deployStart − this, deployComplete + this] stops automation. */
+  migrationWindowMs: number;
+  /** R8: after a rollback, no re-evaluation and no second rollback for this long. */
+  blackoutMs: number;
+  /** R2: the label that names a Deployment's service (fallback: the Deployment's name). */
+  serviceLabel: string;
+  thresholds: {
+    /** R5: 5xx share of requests above which an error-rate regression can trigger automation. */
+    errorRate: number;
+    /** R5: fewer requests than this in the evaluated window is "too little traffic to tell". */
+    minRequests: number;
+    /** R5: consecutive evaluations a breach must persist before it counts as a regression. */
+    persistence: number;
+    /** R5: significance level of the test against the pre-deploy baseline. */
+    significance: number;
+    /** Latency: p99 must exceed the baseline p99 by this factor to count as a latency regression. */
+    latencyRatio: number;
+  };
+  /** R13: what a Deployment continuously reconciled by Argo CD or Flux may get at most. */
+  gitops: 'suggest' | 'auto';
+  /** R4: extra label selectors that mark a Job as a schema migration. */
+  migrationSelectors: LabelSelector[];
+  metrics: {
+    preset: MetricsPreset;
+    /** PromQL overrides; `$service` and `$namespace` are substituted. */
+    queries: { requests?: string; errors?: string; latencyBucket?: string };
+  };
+}
+
+export const DEFAULT_POLICY: Policy = {
+  mode: 'auto',
+  onsetWindowMs: 15 * MINUTE,
+  configWindowMs: 30 * MINUTE,
+  migrationWindowMs: 30 * MINUTE,
+  blackoutMs: 10 * MINUTE,
+  serviceLabel: 'app.kubernetes.io/name',
+  thresholds: {
+    errorRate: 0.02,
+    minRequests: 100,
+    persistence: 3,
+    significance: 0.001,
+    latencyRatio: 1.5,
+  },
+  gitops: 'suggest',
+  migrationSelectors: [],
+  metrics: { preset: 'default', queries: {} },
+};
+
+const duration = (field: string) =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const ms = typeof value === 'number' ? value * 1000 : parseDuration(value);
+    if (ms === undefined || ms < 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${field} must be a duration such as "15m", "90s" or "1h30m" (got ${JSON.stringify(value)})`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const labelSelector = z.strictObject({
+  matchLabels: z.record(z.string(), z.string()).optional(),
+  matchExpressions: z
+    .array(
+      z.strictObject({
+        key: z.string().min(1),
+        operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+        values: z.array(z.string()).optional(),
+      }),
+    )
+    .optional(),
+});
+
+const fraction = (field: string) =>
+  z.number().gt(0, `${field} must be greater than 0`).lt(1, `${field} must be below 1 (a share, not a percentage)`);
+
+/** The policy as written by a person. Unknown fields are rejected, so a typo is never silently ignored. */
+export const policyInputSchema = z.strictObject({
+  mode: z.enum(['auto', 'suggest', 'off']).optional(),
+  windows: z
+    .strictObject({
+      onset: duration('windows.onset').optional(),
+      configChange: duration('windows.configChange').optional(),
+      migration: duration('windows.migration').optional(),
+    })
+    .optional(),
+  blackout: duration('blackout').optional(),
+  serviceLabel: z.string().min(1).optional(),
+  thresholds: z
+    .strictObject({
+      errorRate: fraction('thresholds.errorRate').optional(),
+      minRequests: z.number().int().nonnegative().optional(),
+      persistence: z.number().int().min(1).max(100).optional(),
+      significance: fraction('thresholds.significance').optional(),
+      latencyRatio: z.number().gt(1, 'thresholds.latencyRatio must be greater than 1').optional(),
+    })
+    .optional(),
+  gitops: z.enum(['suggest', 'auto']).optional(),
+  migrationSelectors: z.array(labelSelector).optional(),
+  metrics: z
+    .strictObject({
+      preset: z.enum(['default', 'istio', 'ingress-nginx']).optional(),
+      queries: z
+        .strictObject({
+          requests: z.string().min(1).optional(),
+          errors: z.string().min(1).optional(),
+          latencyBucket: z.string().min(1).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+});
+
+export type PolicyInput = z.input<typeof policyInputSchema>;
+type ParsedPolicyInput = z.output<typeof policyInputSchema>;
+
+export type PolicyResult = { ok: true; policy: Policy } | { ok: false; errors: string[] };
+
+/** Formats zod issues as "path: message" lines, the path in dotted/indexed form. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): string[] {
+  return issues.map((issue) => {
+    const path = issue.path.reduce<string>(
+      (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc === '' ? String(part) : `${acc}.${String(part)}`),
+      prefix,
+    );
+    return path === '' ? issue.message : `${path}: ${issue.message}`;
+  });
+}
+
+function merge(base: Policy, input: ParsedPolicyInput): Policy {
+  return {
+    mode: input.mode ?? base.mode,
+    onsetWindowMs: input.windows?.onset ?? base.onsetWindowMs,
+    configWindowMs: input.windows?.configChange ?? base.configWindowMs,
+    migrationWindowMs: input.windows?.migration ?? base.migrationWindowMs,
+    blackoutMs: input.blackout ?? base.blackoutMs,
+    serviceLabel: input.serviceLabel ?? base.serviceLabel,
+    thresholds: { ...base.thresholds, ...input.thresholds },
+    gitops: input.gitops ?? base.gitops,
+    migrationSelectors: input.migrationSelectors ?? base.migrationSelectors,
+    metrics: {
+      preset: input.metrics?.preset ?? base.metrics.preset,
+      queries: { ...base.metrics.queries, ...input.metrics?.queries },
+    },
+  };
+}
+
+/**
+ * Validates a policy document and resolves it on top of `base` (the cluster default for a
+ * namespace policy, the built-in defaults for the cluster default). Errors name the bad field.
+ */
+export function parsePolicy(input: unknown, base: Policy = DEFAULT_POLICY, prefix = ''): PolicyResult {
+  const parsed = policyInputSchema.safeParse(input ?? {});
+  if (!parsed.success) return { ok: false, errors: describeIssues(parsed.error.issues, prefix) };
+  return { ok: true, policy: merge(base, parsed.data) };
+}
+
+/** Resolves the policy for a namespace: cluster default, then that namespace's overrides. */
+export function policyFor(namespace: string, clusterDefault: Policy, perNamespace: ReadonlyMap<string, Policy>): Policy {
+  return perNamespace.get(namespace) ?? clusterDefault;
+}
+
+/** A one-line summary of the windows, used in evidence and `inspect`. */
+export function describeWindows(policy: Policy): string {
+  return `onset ≤ ${formatDuration(policy.onsetWindowMs)} after rollout, config ±${formatDuration(policy.configWindowMs)}, migration ±${formatDuration(policy.migrationWindowMs)}, blackout ${formatDuration(policy.blackoutMs)}`;
+}
