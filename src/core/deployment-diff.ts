@@ -1,0 +1,108 @@
+import { sameJson } from './canonical-json.js';
+import type { Container, Deployment, PodSpec } from './kube.js';
+import { refKey, templateRefs, type ConfigRef } from './template-refs.js';
+
+// What a Deployment change touched: which parts of the pod template, which spec fields outside
+// it, and which ConfigMaps/Secrets the template started or stopped reading.
+
+export type TemplatePart = 'images' | 'env' | 'resources' | 'probes' | 'command' | 'volumes' | 'metadata' | 'other';
+
+export interface DeploymentDiff {
+  templateChanged: boolean;
+  parts: TemplatePart[];
+  /** Spec fields other than template, replicas and paused that changed (a rollback keeps them). */
+  outsideTemplate: string[];
+  replicasChanged: boolean;
+  refsAdded: ConfigRef[];
+  refsRemoved: ConfigRef[];
+  images: { container: string; before: string | undefined; after: string | undefined }[];
+}
+
+// Scaling and pausing are not part of a deploy; every other spec field is.
+const NOT_A_DEPLOY = new Set(['template', 'replicas', 'paused']);
+
+const CONTAINER_PARTS: readonly [TemplatePart, readonly string[]][] = [
+  ['images', ['image']],
+  ['env', ['env', 'envFrom']],
+  ['resources', ['resources']],
+  ['probes', ['livenessProbe', 'readinessProbe', 'startupProbe']],
+  ['command', ['command', 'args', 'workingDir']],
+  ['volumes', ['volumeMounts', 'volumeDevices']],
+];
+const CLASSIFIED_CONTAINER_FIELDS = new Set(['name', ...CONTAINER_PARTS.flatMap(([, fields]) => fields)]);
+
+function allContainers(spec: PodSpec | undefined): Map<string, Container> {
+  const out = new Map<string, Container>();
+  for (const [role, list] of [
+    ['', spec?.containers],
+    ['init:', spec?.initContainers],
+    ['ephemeral:', spec?.ephemeralContainers],
+  ] as const) {
+    for (const c of list ?? []) out.set(role + c.name, c);
+  }
+  return out;
+}
+
+function fieldsDiffer(a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined, fields: Iterable<string>): boolean {
+  for (const f of fields) if (!sameJson(a?.[f], b?.[f])) return true;
+  return false;
+}
+
+function otherFields(a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined, skip: ReadonlySet<string>): string[] {
+  const keys = new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})]);
+  return [...keys].filter((k) => !skip.has(k) && !sameJson(a?.[k], b?.[k])).sort();
+}
+
+function changedParts(before: Deployment | undefined, after: Deployment): TemplatePart[] {
+  const parts = new Set<TemplatePart>();
+  const a = before?.spec?.template;
+  const b = after.spec?.template;
+  if (!sameJson(a?.metadata, b?.metadata)) parts.add('metadata');
+  const ca = allContainers(a?.spec);
+  const cb = allContainers(b?.spec);
+  for (const name of new Set([...ca.keys(), ...cb.keys()])) {
+    const x = ca.get(name);
+    const y = cb.get(name);
+    if (x === undefined || y === undefined) {
+      parts.add('other');
+      if ((x?.image ?? y?.image) !== undefined) parts.add('images');
+      continue;
+    }
+    for (const [part, fields] of CONTAINER_PARTS) if (fieldsDiffer(x, y, fields)) parts.add(part);
+    if (otherFields(x, y, CLASSIFIED_CONTAINER_FIELDS).length > 0) parts.add('other');
+  }
+  if (!sameJson(a?.spec?.volumes, b?.spec?.volumes)) parts.add('volumes');
+  const podSkip = new Set(['containers', 'initContainers', 'ephemeralContainers', 'volumes']);
+  if (otherFields(a?.spec, b?.spec, podSkip).length > 0) parts.add('other');
+  const order: TemplatePart[] = ['images', 'env', 'resources', 'probes', 'command', 'volumes', 'metadata', 'other'];
+  return order.filter((p) => parts.has(p));
+}
+
+function imageChanges(before: Deployment | undefined, after: Deployment): DeploymentDiff['images'] {
+  const ca = allContainers(before?.spec?.template?.spec);
+  const cb = allContainers(after.spec?.template?.spec);
+  const out: DeploymentDiff['images'] = [];
+  for (const name of new Set([...ca.keys(), ...cb.keys()])) {
+    const x = ca.get(name)?.image;
+    const y = cb.get(name)?.image;
+    if (x !== y) out.push({ container: name, before: x, after: y });
+  }
+  return out;
+}
+
+export function diffDeployment(before: Deployment | undefined, after: Deployment): DeploymentDiff {
+  const templateChanged = !sameJson(before?.spec?.template, after.spec?.template);
+  const refsBefore = templateRefs(before?.spec?.template).all;
+  const refsAfter = templateRefs(after.spec?.template).all;
+  const beforeKeys = new Set(refsBefore.map(refKey));
+  const afterKeys = new Set(refsAfter.map(refKey));
+  return {
+    templateChanged,
+    parts: templateChanged ? changedParts(before, after) : [],
+    outsideTemplate: otherFields(before?.spec, after.spec, NOT_A_DEPLOY).map((f) => `spec.${f}`),
+    replicasChanged: before?.spec?.replicas !== after.spec?.replicas,
+    refsAdded: refsAfter.filter((r) => !beforeKeys.has(refKey(r))),
+    refsRemoved: refsBefore.filter((r) => !afterKeys.has(refKey(r))),
+    images: imageChanges(before, after),
+  };
+}

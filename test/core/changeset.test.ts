@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { classifyChangeSet, diffDeployment, type ChangeSetInput } from '../../src/core/changeset.js';
+import { MINUTE } from '../../src/core/duration.js';
+import { configChange, container, deployment, min, T0, withConfig } from '../support/builders.js';
+
+const before = deployment({ image: 'checkout:1.4.0', pod: withConfig('app-config', 'db') });
+const after = deployment({ image: 'checkout:1.5.0', pod: withConfig('app-config', 'db') });
+
+function input(overrides: Partial<ChangeSetInput> = {}): ChangeSetInput {
+  return { before, after, deployStart: T0, now: min(10), events: [], configWindowMs: 30 * MINUTE, coverage: { config: true }, ...overrides };
+}
+
+describe('R3 deployment diff', () => {
+  it('names the template parts that changed', () => {
+    const d = diffDeployment(before, after);
+    expect(d.templateChanged).toBe(true);
+    expect(d.parts).toEqual(['images']);
+    expect(d.images).toEqual([{ container: 'app', before: 'checkout:1.4.0', after: 'checkout:1.5.0' }]);
+  });
+
+  it.each([
+    ['env', { containers: [container({ env: [{ name: 'A', value: '2' }] })] }, 'env'],
+    ['resources', { containers: [container({ resources: { limits: { cpu: '2' } } })] }, 'resources'],
+    ['probes', { containers: [container({ readinessProbe: { httpGet: { path: '/ready', port: 8080 } } })] }, 'probes'],
+    ['command', { containers: [container({ args: ['--fast'] })] }, 'command'],
+    ['volumes', { volumes: [{ name: 'v', emptyDir: {} }] }, 'volumes'],
+    ['other pod fields', { serviceAccountName: 'other' }, 'other'],
+  ] as const)('classifies a %s change', (_label, pod, part) => {
+    const d = diffDeployment(deployment(), deployment({ pod }));
+    expect(d.parts).toContain(part);
+    expect(d.parts).not.toContain('images');
+  });
+
+  it('does not count replicas or pause as part of the deploy, but does count other spec fields', () => {
+    expect(diffDeployment(deployment(), deployment({ replicas: 20, paused: true })).outsideTemplate).toEqual([]);
+    expect(diffDeployment(deployment(), deployment({ replicas: 20 })).replicasChanged).toBe(true);
+    expect(diffDeployment(deployment(), deployment({ strategy: { type: 'Recreate' } })).outsideTemplate).toEqual(['spec.strategy']);
+  });
+
+  it('lists references added and removed by the template change', () => {
+    const d = diffDeployment(deployment({ pod: withConfig('cfg-aaa') }), deployment({ pod: withConfig('cfg-bbb') }));
+    expect(d.refsAdded.map((r) => r.name)).toEqual(['cfg-bbb']);
+    expect(d.refsRemoved.map((r) => r.name)).toEqual(['cfg-aaa']);
+  });
+});
+
+describe('R3 pod-spec-only change set', () => {
+  it('is pod-spec-only when only the template changed and no referenced config changed', () => {
+    const cs = classifyChangeSet(input());
+    expect(cs.kind).toBe('pod-spec-only');
+    expect(cs.reasons).toEqual([]);
+  });
+
+  it.each([
+    ['ConfigMap changed in place', configChange({ name: 'app-config' }), /ConfigMap app-config .* changed in place/],
+    ['Secret changed in place', configChange({ name: 'db', kind: 'Secret' }), /Secret db .* changed in place/],
+    ['referenced ConfigMap deleted', configChange({ name: 'app-config', action: 'delete' }), /deleted/],
+    ['referenced ConfigMap re-created', configChange({ name: 'app-config', action: 'create' }), /re-created/],
+  ])('is mixed when a %s', (_label, event, reason) => {
+    const cs = classifyChangeSet(input({ events: [event] }));
+    expect(cs.kind).toBe('mixed');
+    expect(cs.reasons.join('\n')).toMatch(reason);
+  });
+
+  it('ignores changes to objects the templates do not read, in other namespaces, or metadata-only writes', () => {
+    const events = [
+      configChange({ name: 'unrelated' }),
+      configChange({ name: 'app-config', namespace: 'other' }),
+      configChange({ name: 'app-config', content: 'unchanged' }),
+    ];
+    expect(classifyChangeSet(input({ events })).kind).toBe('pod-spec-only');
+  });
+
+  it.each([
+    ['exactly 30 min before the deploy', min(-30), 'mixed'],
+    ['31 min before the deploy', min(-31), 'pod-spec-only'],
+    ['during the rollout', min(5), 'mixed'],
+    ['after evaluation time', min(11), 'pod-spec-only'],
+  ] as const)('window boundary: a change %s', (_label, at, kind) => {
+    expect(classifyChangeSet(input({ events: [configChange({ name: 'app-config', at })] })).kind).toBe(kind);
+  });
+
+  it('counts a switch to a newly created hash-suffixed ConfigMap as reversible while the old one is unchanged', () => {
+    const cs = classifyChangeSet(
+      input({
+        before: deployment({ pod: withConfig('app-config-5c2a') }),
+        after: deployment({ pod: withConfig('app-config-7f8d') }),
+        events: [configChange({ name: 'app-config-7f8d', action: 'create', at: min(-2) })],
+      }),
+    );
+    expect(cs.kind).toBe('pod-spec-only');
+    expect(cs.notes.join('\n')).toMatch(/app-config-7f8d was newly created .* reversible/);
+  });
+
+  it('is mixed when the hash-suffixed switch deleted the old ConfigMap', () => {
+    const cs = classifyChangeSet(
+      input({
+        before: deployment({ pod: withConfig('app-config-5c2a') }),
+        after: deployment({ pod: withConfig('app-config-7f8d') }),
+        events: [configChange({ name: 'app-config-7f8d', action: 'create', at: min(-2) }), configChange({ name: 'app-config-5c2a', action: 'delete', at: min(1) })],
+      }),
+    );
+    expect(cs.kind).toBe('mixed');
+    expect(cs.reasons.join('\n')).toMatch(/app-config-5c2a .* old template .* deleted/);
+  });
+
+  it('is mixed when a spec field outside the template changed', () => {
+    const cs = classifyChangeSet(input({ after: deployment({ image: 'checkout:1.5.0', pod: withConfig('app-config', 'db'), strategy: { type: 'Recreate' } }) }));
+    expect(cs.kind).toBe('mixed');
+    expect(cs.reasons[0]).toMatch(/spec.strategy/);
+  });
+
+  it('is mixed when the template did not change at all', () => {
+    expect(classifyChangeSet(input({ after: before })).kind).toBe('mixed');
+  });
+});
+
+describe('F1 unknown change sets are never pod-spec-only', () => {
+  it.each([
+    ['the old object is unknown', { before: undefined }],
+    ['the new object is unknown', { after: undefined }],
+    ['the deploy start is unknown', { deployStart: undefined }],
+    ['config coverage is incomplete', { coverage: { config: false } }],
+    ['a referenced ConfigMap was written with unknown content', { events: [configChange({ name: 'app-config', content: 'unknown' })] }],
+  ] as const)('is unknown when %s', (_label, overrides) => {
+    const cs = classifyChangeSet(input(overrides));
+    expect(cs.kind).toBe('unknown');
+    expect(cs.reasons.length).toBeGreaterThan(0);
+  });
+
+  it('reports mixed over unknown when both apply, keeping both reasons', () => {
+    const cs = classifyChangeSet(input({ events: [configChange({ name: 'app-config' }), configChange({ name: 'db', kind: 'Secret', content: 'unknown' })] }));
+    expect(cs.kind).toBe('mixed');
+    expect(cs.reasons).toHaveLength(2);
+  });
+});
