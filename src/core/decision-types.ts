@@ -1,3 +1,4 @@
+import type { ChangeSet } from './changeset.js';
 import type { Deployment, WorkloadRef } from './kube.js';
 import type { Policy } from './policy.js';
 import type { Regression } from './regression-types.js';
@@ -72,8 +73,11 @@ export interface DecisionInput {
   regression: Regression | undefined;
   /** Regression checks of other services in the namespace (for R2 evidence and the causal view). */
   neighbours: readonly Regression[];
-  /** Revision numbers from the Deployment's ReplicaSets; `previous` is what a rollback restores. */
-  revision: { current: number | undefined; previous: number | undefined };
+  /**
+   * Revision numbers from the Deployment's ReplicaSets; `previous` is what a rollback restores:
+   * a number, `null` when none is left, `undefined` when not known.
+   */
+  revision: { current: number | undefined; previous: number | null | undefined };
   /** End of a post-rollback blackout, if one is in force or was recorded. */
   blackoutUntil: number | undefined;
   /** Other workloads in the namespace, for the blast radius. */
@@ -114,6 +118,8 @@ export interface Decision {
   /** `kubectl rollout undo deployment/NAME -n NS --to-revision=N`; undefined without a previous revision. */
   command: string | undefined;
   owner: OwnerInfo;
+  /** R3: what the deploy changed and whether a rollback reverts all of it. */
+  changeSet: ChangeSet;
   blastRadius: BlastRadius;
   /** Extra lines for the human: owner routes, Helm caveat, neighbours that regressed. */
   notes: string[];

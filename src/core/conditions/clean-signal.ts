@@ -1,0 +1,44 @@
+import type { Condition } from '../decision-types.js';
+import type { Policy } from '../policy.js';
+import type { Regression } from '../regression-types.js';
+
+// R5: only a clean error-rate regression can trigger automation. Latency alone asks a human; no
+// data and too little traffic are not clean signals; a breach must persist.
+
+const pct = (x: number): string => `${(x * 100).toFixed(x < 0.01 ? 2 : 1)}%`;
+
+export function persistedEnough(regression: Regression, policy: Policy): boolean {
+  const needed = policy.thresholds.persistence;
+  return (regression.errorRate?.persisted ?? 0) >= needed || (regression.latency?.persisted ?? 0) >= needed;
+}
+
+function latencyOnly(regression: Regression): Condition {
+  const l = regression.latency;
+  const detail = l ? ` (p99 ${l.baselineP99.toFixed(3)}s → ${l.currentP99.toFixed(3)}s)` : '';
+  return { status: 'unmet', evidence: `latency regressed without an error-rate rise${detail}: ambiguous, a human must confirm` };
+}
+
+export function judgeCleanSignal(regression: Regression | undefined, policy: Policy): Condition {
+  const t = policy.thresholds;
+  if (regression === undefined) return { status: 'unknown', evidence: 'no regression signal was evaluated' };
+  if (regression.data === 'no-data') return { status: 'unknown', evidence: 'no metric data for the service: not a regression, and not a clean signal' };
+  if (regression.signal === undefined) return { status: 'unknown', evidence: 'no error-rate or latency regression was detected' };
+  if (regression.signal === 'latency') return latencyOnly(regression);
+  const e = regression.errorRate;
+  if (e === undefined) return { status: 'unknown', evidence: 'an error-rate regression was reported without its counts' };
+  const shift = `5xx share ${pct(e.baseline)} → ${pct(e.current)} over ${e.currentRequests} requests`;
+  if (regression.data === 'low-traffic' || e.currentRequests < t.minRequests) {
+    return { status: 'unknown', evidence: `${shift}: too little traffic to tell (minimum ${t.minRequests} requests)` };
+  }
+  if (e.current <= t.errorRate) return { status: 'unmet', evidence: `${shift}: not above the ${pct(t.errorRate)} threshold` };
+  if (!(e.pValue < t.significance)) {
+    return { status: 'unmet', evidence: `${shift}: not significantly above the pre-deploy baseline (p=${e.pValue.toPrecision(2)}, needs < ${t.significance})` };
+  }
+  if (e.persisted < t.persistence) {
+    return { status: 'unmet', evidence: `${shift}: seen in ${e.persisted} of ${t.persistence} consecutive evaluations, not yet persistent` };
+  }
+  return {
+    status: 'met',
+    evidence: `${shift}, above the ${pct(t.errorRate)} threshold, p=${e.pValue.toPrecision(2)} against the baseline, for ${e.persisted} consecutive evaluations`,
+  };
+}
