@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { classifyChangeSet, diffDeployment, type ChangeSetInput } from '../../src/core/changeset.js';
+import type { TemplatePart } from '../../src/core/deployment-diff.js';
 import { MINUTE } from '../../src/core/duration.js';
+import type { PodSpec } from '../../src/core/kube.js';
 import { configChange, container, deployment, min, T0, withConfig } from '../support/builders.js';
 
 const before = deployment({ image: 'checkout:1.4.0', pod: withConfig('app-config', 'db') });
@@ -18,14 +20,14 @@ describe('R3 deployment diff', () => {
     expect(d.images).toEqual([{ container: 'app', before: 'checkout:1.4.0', after: 'checkout:1.5.0' }]);
   });
 
-  it.each([
+  it.each<[string, Partial<PodSpec>, TemplatePart]>([
     ['env', { containers: [container({ env: [{ name: 'A', value: '2' }] })] }, 'env'],
     ['resources', { containers: [container({ resources: { limits: { cpu: '2' } } })] }, 'resources'],
     ['probes', { containers: [container({ readinessProbe: { httpGet: { path: '/ready', port: 8080 } } })] }, 'probes'],
     ['command', { containers: [container({ args: ['--fast'] })] }, 'command'],
     ['volumes', { volumes: [{ name: 'v', emptyDir: {} }] }, 'volumes'],
     ['other pod fields', { serviceAccountName: 'other' }, 'other'],
-  ] as const)('classifies a %s change', (_label, pod, part) => {
+  ])('classifies a %s change', (_label, pod, part) => {
     const d = diffDeployment(deployment(), deployment({ pod }));
     expect(d.parts).toContain(part);
     expect(d.parts).not.toContain('images');
