@@ -99,7 +99,11 @@ export const policyInputSchema = z.strictObject({
     .strictObject({
       onset: duration('windows.onset').optional(),
       configChange: duration('windows.configChange').optional(),
-      migration: duration('windows.migration').optional(),
+      migration: duration('windows.migration')
+        .refine((ms) => ms >= DEFAULT_POLICY.migrationWindowMs, {
+          message: `windows.migration cannot be shorter than ${formatDuration(DEFAULT_POLICY.migrationWindowMs)}: the migration guard (R4) can be widened, never weakened`,
+        })
+        .optional(),
     })
     .optional(),
   blackout: duration('blackout').optional(),

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { formatDuration, parseDuration } from '../../src/core/duration.js';
+import { DEFAULT_POLICY, parsePolicy } from '../../src/core/policy.js';
+
+describe('R11 policies', () => {
+  it('defaults come from the source post: 15m onset, 30m config and migration windows, 10m blackout, mode auto', () => {
+    const r = parsePolicy({});
+    expect(r).toEqual({ ok: true, policy: DEFAULT_POLICY });
+    expect(DEFAULT_POLICY).toMatchObject({ mode: 'auto', onsetWindowMs: 900_000, configWindowMs: 1_800_000, migrationWindowMs: 1_800_000, blackoutMs: 600_000 });
+  });
+
+  it('reads durations as text and merges onto the base policy', () => {
+    const cluster = parsePolicy({ mode: 'suggest', windows: { onset: '20m' }, thresholds: { minRequests: 500 } });
+    if (!cluster.ok) throw new Error(cluster.errors.join());
+    expect(cluster.policy).toMatchObject({ mode: 'suggest', onsetWindowMs: 1_200_000, configWindowMs: 1_800_000 });
+    expect(cluster.policy.thresholds).toMatchObject({ minRequests: 500, errorRate: 0.02 });
+    const ns = parsePolicy({ blackout: '1h', serviceLabel: 'app' }, cluster.policy);
+    if (!ns.ok) throw new Error(ns.errors.join());
+    expect(ns.policy).toMatchObject({ mode: 'suggest', onsetWindowMs: 1_200_000, blackoutMs: 3_600_000, serviceLabel: 'app' });
+  });
+
+  it.each([
+    [{ mode: 'yolo' }, /^mode: /],
+    [{ windows: { onset: '15 minutes' } }, /^windows.onset: windows.onset must be a duration such as "15m"/],
+    [{ thresholds: { errorRate: 5 } }, /^thresholds.errorRate: thresholds.errorRate must be below 1 \(a share, not a percentage\)/],
+    [{ thresholds: { persistence: 0 } }, /^thresholds.persistence: /],
+    [{ migrationSelectors: [{ matchExpressions: [{ key: 'a', operator: 'Maybe' }] }] }, /^migrationSelectors\[0\].matchExpressions\[0\].operator: /],
+    [{ blackuot: '5m' }, /blackuot/],
+    [{ metrics: { preset: 'datadog' } }, /^metrics.preset: /],
+  ])('rejects %j with a message naming the field', (input, message) => {
+    const r = parsePolicy(input);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.join('\n')).toMatch(message);
+  });
+
+  it('prefixes errors with where the policy came from', () => {
+    const r = parsePolicy({ mode: 1 }, DEFAULT_POLICY, 'namespaces.shop');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors[0]).toMatch(/^namespaces.shop.mode: /);
+  });
+
+  it('has no way to turn the migration guard off', () => {
+    expect(parsePolicy({ migrationGuard: false }).ok).toBe(false);
+    const narrowed = parsePolicy({ windows: { migration: '5m' } });
+    expect(narrowed.ok).toBe(false);
+    if (!narrowed.ok) expect(narrowed.errors[0]).toMatch(/^windows.migration: .*can be widened, never weakened/);
+    const widened = parsePolicy({ windows: { migration: '2h' } });
+    expect(widened.ok && widened.policy.migrationWindowMs).toBe(7_200_000);
+  });
+});
+
+describe('durations', () => {
+  it.each([
+    ['15m', 900_000],
+    ['1h30m', 5_400_000],
+    ['90s', 90_000],
+    ['500ms', 500],
+    ['1.5h', 5_400_000],
+  ])('parses %s', (text, ms) => { expect(parseDuration(text)).toBe(ms); });
+
+  it.each(['', '15', 'm', '15 m', '15min', '-5m'])('rejects %j', (text) => { expect(parseDuration(text)).toBeUndefined(); });
+
+  it('formats back', () => {
+    expect(formatDuration(900_000)).toBe('15m');
+    expect(formatDuration(5_400_000)).toBe('1h30m');
+    expect(formatDuration(61_500)).toBe('1m1s500ms');
+    expect(formatDuration(0)).toBe('0s');
+  });
+});
