@@ -41,6 +41,12 @@ export interface Policy {
     preset: MetricsPreset;
     /** PromQL overrides; `$service` and `$namespace` are substituted. */
     queries: { requests?: string; errors?: string; latencyBucket?: string };
+    /** Evaluation step of the detector: one interval of counts per step (match the scrape interval). */
+    stepMs?: number;
+    /** How much history before deployStart forms the baseline (and where an earlier onset can be seen). */
+    baselineMs?: number;
+    /** R2: the services checked as neighbours; all services of the namespace when unset. */
+    neighbours?: string[];
   };
 }
 
@@ -60,7 +66,7 @@ export const DEFAULT_POLICY: Policy = {
   },
   gitops: 'suggest',
   migrationSelectors: [],
-  metrics: { preset: 'default', queries: {} },
+  metrics: { preset: 'default', queries: {}, stepMs: 30_000, baselineMs: 30 * MINUTE },
 };
 
 const duration = (field: string) =>
@@ -129,6 +135,13 @@ export const policyInputSchema = z.strictObject({
           latencyBucket: z.string().min(1).optional(),
         })
         .optional(),
+      step: duration('metrics.step')
+        .refine((ms) => ms >= 1000, 'metrics.step must be at least 1s (use the scrape interval)')
+        .optional(),
+      baseline: duration('metrics.baseline')
+        .refine((ms) => ms >= 5 * MINUTE, 'metrics.baseline must be at least 5m to estimate a baseline')
+        .optional(),
+      neighbours: z.array(z.string().min(1)).optional(),
     })
     .optional(),
 });
@@ -163,6 +176,9 @@ function merge(base: Policy, input: ParsedPolicyInput): Policy {
     metrics: {
       preset: input.metrics?.preset ?? base.metrics.preset,
       queries: { ...base.metrics.queries, ...input.metrics?.queries },
+      stepMs: input.metrics?.step ?? base.metrics.stepMs,
+      baselineMs: input.metrics?.baseline ?? base.metrics.baselineMs,
+      neighbours: input.metrics?.neighbours ?? base.metrics.neighbours,
     },
   };
 }
