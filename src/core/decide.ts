@@ -74,8 +74,11 @@ function summaryOf(verdict: Verdict, input: DecisionInput, conditions: Record<Co
     if (conditions.blackout.status !== 'met') return `none: ${conditions.blackout.evidence}`;
     return `none: no persistent regression to act on for ${target}`;
   }
-  const failing = CONDITION_KEYS.filter((k) => conditions[k].status !== 'met').map((k) => `${CONDITION_LABELS[k]} ${conditions[k].status === 'unmet' ? 'not met' : 'unknown'}`);
-  return `suggest: a human decides (${failing.join('; ')})`;
+  const failing = CONDITION_KEYS.filter((k) => conditions[k].status !== 'met');
+  const first = failing[0];
+  if (first === undefined) return 'suggest: a human decides';
+  const more = failing.length > 1 ? ` (and ${failing.length - 1} more condition${failing.length > 2 ? 's' : ''})` : '';
+  return `suggest: a human decides because ${CONDITION_LABELS[first]} is ${conditions[first].status === 'unmet' ? 'not met' : 'unknown'}: ${conditions[first].evidence}${more}`;
 }
 
 function notesOf(input: DecisionInput, owner: OwnerInfo, service: string): string[] {

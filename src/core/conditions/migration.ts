@@ -32,10 +32,10 @@ export function judgeMigration(input: MigrationInput): Condition {
     const when = run.finishedAt === undefined ? `started ${formatInstant(run.startedAt)}, still running` : `ran ${formatInstant(run.startedAt)} – ${formatInstant(run.finishedAt)}`;
     found.push(`migration Job ${run.name} (${match.reason}) ${when}`);
   }
-  const window = `${formatDuration(windowMs)} before the deploy to ${formatDuration(windowMs)} after ${deploy.rollout.state === 'complete' ? 'its completion' : 'now'}`;
+  const window = `the window from ${formatDuration(windowMs)} before the deploy to ${formatDuration(windowMs)} after ${deploy.rollout.state === 'complete' ? 'its completion' : 'now'}`;
   if (found.length > 0) {
     return { status: 'unmet', evidence: `${found.join('; ')}: within ${window}; automated rollback is disabled for this deploy` };
   }
   if (!input.jobsKnown) return { status: 'unknown', evidence: 'rollguard cannot see every Job in this namespace, so a migration cannot be ruled out' };
-  return { status: 'met', evidence: `no migration Job ran from ${window}` };
+  return { status: 'met', evidence: `no migration Job ran in ${window}` };
 }
