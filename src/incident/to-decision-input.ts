@@ -1,5 +1,5 @@
 import type { DecisionInput, RolloutState } from '../core/decision-types.js';
-import type { Deployment, Job, PodTemplateSpec } from '../core/kube.js';
+import type { Deployment, Job } from '../core/kube.js';
 import { parsePolicy, type Policy } from '../core/policy.js';
 import type { Regression } from '../core/regression-types.js';
 import type { ChangeEvent } from '../timeline/events.js';
