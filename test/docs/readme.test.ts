@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ALL_ANNOTATIONS, PREFIX } from '../../src/annotations.js';
+
+const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+
+describe('R12 annotations are documented in one place', () => {
+  it('every key is under rollguard.io/ and unique', () => {
+    const keys = ALL_ANNOTATIONS.map((a) => a.key);
+    for (const k of keys) expect(k.startsWith(PREFIX)).toBe(true);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it.each(ALL_ANNOTATIONS.map((a) => [a.key, a] as const))('the README documents %s with its description', (_key, a) => {
+    const row = readme.split('\n').find((line) => line.startsWith(`| \`${a.key}\` |`));
+    expect(row, `README annotation table has no row for ${a.key}`).toBeDefined();
+    expect(row).toContain(a.description);
+  });
+});
+
+describe('README first lines', () => {
+  it('give the command that runs the main job and the one that runs the tests', () => {
+    const head = readme.split('\n').slice(0, 12).join('\n');
+    expect(head).toMatch(/npm ci && npm start/);
+    expect(head).toMatch(/npm test/);
+  });
+});
