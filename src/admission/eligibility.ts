@@ -1,0 +1,72 @@
+import { classifyChangeSet, type ChangeSet } from '../core/changeset.js';
+import type { Deployment } from '../core/kube.js';
+import { detectOwner } from '../core/ownership.js';
+import type { Policy } from '../core/policy.js';
+import { templateRefs, refKey, type ConfigRef } from '../core/template-refs.js';
+import type { ConfigChange } from '../timeline/events.js';
+import type { StampCache } from './stamp-cache.js';
+
+// Eligibility as known at admission: R3 from the change set and the stamps on the ConfigMaps and
+// Secrets the old and new templates read, the policy mode, and R13's GitOps owner. The agent
+// re-checks everything (R1, R2, R4, R5 need the rollout and the metrics) before it acts.
+
+export type Eligibility = 'eligible' | 'human-required';
+
+export interface EligibilityResult {
+  changeSet: ChangeSet;
+  eligibility: Eligibility;
+  reasons: string[];
+}
+
+/** One config-change event per referenced ConfigMap/Secret, from what the stamp cache knows. */
+export function configEvents(cache: StampCache, namespace: string, before: Deployment | undefined, after: Deployment, now: number): ConfigChange[] {
+  const oldKeys = new Set(templateRefs(before?.spec?.template).all.map(refKey));
+  const refs = new Map<string, ConfigRef>();
+  for (const ref of [...templateRefs(before?.spec?.template).all, ...templateRefs(after.spec?.template).all]) refs.set(refKey(ref), ref);
+  const events: ConfigChange[] = [];
+  for (const [key, ref] of refs) {
+    const base = { type: 'config-change', namespace, kind: ref.kind, name: ref.name } as const;
+    const found = cache.lookup(namespace, ref.kind, ref.name);
+    if (found.state === 'deleted') {
+      events.push({ ...base, at: found.at, action: 'delete', content: 'changed' });
+    } else if (found.state === 'missing') {
+      // Not there and no deletion seen: the old template's object went away before rollguard watched.
+      if (oldKeys.has(key)) events.push({ ...base, at: now, action: 'update', content: 'unknown' });
+    } else if (found.contentChangedAt === undefined) {
+      // Present but never stamped: written while the webhook was down or before it was installed.
+      events.push({ ...base, at: now, action: 'update', content: 'unknown' });
+    } else {
+      const created = found.createdAt !== undefined && found.createdAt === found.contentChangedAt;
+      events.push({ ...base, at: found.contentChangedAt, action: created ? 'create' : 'update', content: 'changed' });
+    }
+  }
+  return events;
+}
+
+export function judgeEligibility(input: {
+  before: Deployment | undefined;
+  after: Deployment;
+  deployStart: number;
+  policy: Policy;
+  cache: StampCache;
+}): EligibilityResult {
+  const namespace = input.after.metadata?.namespace ?? input.before?.metadata?.namespace ?? '';
+  const changeSet = classifyChangeSet({
+    before: input.before,
+    after: input.after,
+    deployStart: input.deployStart,
+    now: input.deployStart,
+    events: configEvents(input.cache, namespace, input.before, input.after, input.deployStart),
+    configWindowMs: input.policy.configWindowMs,
+    coverage: { config: input.cache.synced() },
+  });
+  const reasons: string[] = [];
+  if (input.before === undefined) reasons.push('the Deployment was just created: there is no earlier revision to roll back to');
+  else if (changeSet.kind !== 'pod-spec-only') reasons.push(...changeSet.reasons.map((r) => `change set is ${changeSet.kind}: ${r}`));
+  if (input.policy.mode !== 'auto') reasons.push(`the policy mode for this namespace is "${input.policy.mode}", not "auto"`);
+  const owner = detectOwner(input.after, `kubectl rollout undo deployment/${input.after.metadata?.name ?? ''} -n ${namespace}`);
+  if (owner.reconciles && input.policy.gitops === 'suggest') {
+    reasons.push(`reconciled by ${owner.kind} (${owner.name ?? 'unknown'}), which would re-apply the change after a plain rollback`);
+  }
+  return { changeSet, eligibility: reasons.length === 0 ? 'eligible' : 'human-required', reasons };
+}

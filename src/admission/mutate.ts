@@ -1,0 +1,64 @@
+import type { Policy } from '../core/policy.js';
+import { reconcileOwnedKeys } from './owned-keys.js';
+import { annotationPatch, readAnnotations } from './patch.js';
+import type { Verdict } from './response.js';
+import type { AdmissionRequest } from './review.js';
+import type { StampCache } from './stamp-cache.js';
+import { stampConfig } from './stamp-config.js';
+import { stampDeployment } from './stamp-deployment.js';
+import { stampJob } from './stamp-job.js';
+import type { StampContext, Stamps } from './stamp-types.js';
+import { admissionTarget, type TargetKind } from './target.js';
+
+// The mutating webhook: stamp the change, keep rollguard's keys rollguard's, and answer with the
+// JSON patch from the object as received to the stamped one.
+
+export interface MutateDeps {
+  cache: StampCache;
+  policyFor: (namespace: string) => Policy;
+  /** Users whose writes to rollguard-owned keys stand (the agent's service account). */
+  trustedUsers: ReadonlySet<string>;
+}
+
+export interface MutateResult {
+  verdict: Verdict;
+  /** One line for the log: what was stamped, never object data. */
+  summary: string;
+}
+
+function stampsFor(kind: TargetKind, req: AdmissionRequest, object: Record<string, unknown>, ctx: StampContext): Stamps {
+  const old = req.operation === 'UPDATE' ? (req.oldObject ?? undefined) : undefined;
+  switch (kind) {
+    case 'Deployment':
+      return stampDeployment(object, old, ctx);
+    case 'ConfigMap':
+    case 'Secret':
+      return stampConfig(kind, object, old, req.name ?? '', ctx);
+    case 'Job':
+      return stampJob(object, req.operation === 'CREATE', ctx);
+  }
+}
+
+export function mutate(req: AdmissionRequest, deps: MutateDeps, now: number): MutateResult {
+  if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return { verdict: { type: 'allow' }, summary: `${req.operation}: nothing to stamp` };
+  const target = admissionTarget(req);
+  if (target.type === 'skip') return { verdict: { type: 'allow', ...(target.warning ? { warnings: [target.warning] } : {}) }, summary: target.why };
+  const object = req.object;
+  if (object === null || object === undefined) {
+    return { verdict: { type: 'allow', warnings: [`rollguard: ${req.operation} without an object; not stamped`] }, summary: 'no object' };
+  }
+  const requested = readAnnotations(object);
+  const old = readAnnotations(req.operation === 'UPDATE' ? req.oldObject : undefined);
+  const ctx: StampContext = { now, namespace: req.namespace ?? '', requested, old, cache: deps.cache, policyFor: deps.policyFor, dryRun: req.dryRun === true };
+  const stamped = stampsFor(target.kind, req, object, ctx);
+  const username = req.userInfo?.username;
+  const { annotations, warnings } = reconcileOwnedKeys({
+    old,
+    requested,
+    stamps: stamped.stamps,
+    trustedWriter: username !== undefined && deps.trustedUsers.has(username),
+    templateChanged: stamped.templateChanged,
+  });
+  const ops = annotationPatch(object, annotations);
+  return { verdict: { type: 'patch', ops, warnings }, summary: `${target.kind}: ${stamped.summary}; ${ops.length.toString()} patch ops` };
+}

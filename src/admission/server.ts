@@ -1,0 +1,116 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import type { Logger } from 'pino';
+import { addHealthRoutes, createApp, type Handler } from './app.js';
+import { createMetrics, type WebhookMetrics } from './metrics.js';
+import { mutate, type MutateDeps } from './mutate.js';
+import { readTlsPair, watchTlsFiles } from './tls-files.js';
+import { validate } from './validate.js';
+
+// `rollguard webhook`: the admission endpoints over HTTPS, and health/metrics on a plain HTTP port
+// for kubelet probes and Prometheus.
+
+export interface WebhookServerOptions {
+  host?: string;
+  port: number;
+  healthPort?: number | undefined;
+  tlsCertFile: string;
+  tlsKeyFile: string;
+  /** How often the certificate files are checked for changes. */
+  reloadIntervalMs?: number;
+  mutate: MutateDeps;
+  logger: Logger;
+  metrics?: WebhookMetrics;
+  clock?: () => number;
+  /** Extra readiness (e.g. the informer has synced). */
+  ready?: () => { ready: boolean; reason: string };
+  maxBodyBytes?: number;
+}
+
+export interface WebhookServer {
+  port: number;
+  healthPort: number | undefined;
+  metrics: WebhookMetrics;
+  close(): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+    server.closeAllConnections();
+  });
+}
+
+export function webhookHandlers(deps: MutateDeps): Handler[] {
+  return [
+    { name: 'mutate', run: (req, now) => mutate(req, deps, now) },
+    { name: 'validate', run: (req, now) => validate(req, now) },
+  ];
+}
+
+export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
+  const host = opts.host ?? '0.0.0.0';
+  const metrics = opts.metrics ?? createMetrics();
+  const logger = opts.logger;
+  const ready = opts.ready ?? (() => ({ ready: true, reason: 'ready' }));
+  const pair = await readTlsPair(opts.tlsCertFile, opts.tlsKeyFile);
+  const app = createApp({
+    handlers: webhookHandlers(opts.mutate),
+    logger,
+    metrics,
+    clock: opts.clock ?? Date.now,
+    ready,
+    ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}),
+  });
+  const https = createHttpsServer({ ...pair, minVersion: 'TLSv1.2' }, app);
+  // The apiserver keeps connections open between admissions; outlive its idle timeout.
+  https.keepAliveTimeout = 65_000;
+  const watcher = watchTlsFiles({
+    certFile: opts.tlsCertFile,
+    keyFile: opts.tlsKeyFile,
+    intervalMs: opts.reloadIntervalMs ?? 2000,
+    onPair: (next) => {
+      https.setSecureContext({ ...next, minVersion: 'TLSv1.2' });
+      metrics.certReloads.inc({ result: 'loaded' });
+      logger.info({ certFile: opts.tlsCertFile }, 'serving certificate reloaded');
+    },
+    onError: (err) => {
+      metrics.certReloads.inc({ result: 'failed' });
+      logger.warn({ certFile: opts.tlsCertFile, error: err.message }, 'certificate files changed but could not be loaded; keeping the previous certificate');
+    },
+  });
+  const port = await listen(https, opts.port, host);
+  let health: Server | undefined;
+  let healthPort: number | undefined;
+  if (opts.healthPort !== undefined) {
+    const healthApp = express();
+    healthApp.disable('x-powered-by');
+    addHealthRoutes(healthApp, { metrics, ready });
+    health = createHttpServer(healthApp);
+    healthPort = await listen(health, opts.healthPort, host);
+  }
+  logger.info({ port, healthPort }, 'rollguard webhook listening');
+  return {
+    port,
+    healthPort,
+    metrics,
+    async close() {
+      watcher.stop();
+      await Promise.all([close(https), health ? close(health) : Promise.resolve()]);
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import { ANNOTATIONS } from '../annotations.js';
+import type { ConfigKind } from '../core/template-refs.js';
+
+// The webhook's view of the stamps on ConfigMaps and Secrets, for a Deployment's eligibility. Built
+// from object metadata only: Secret data never enters it (F3). In the cluster an informer feeds it;
+// tests feed it directly.
+
+export interface ConfigStamps {
+  createdAt: number | undefined;
+  contentChangedAt: number | undefined;
+}
+
+export type ConfigLookup =
+  | ({ state: 'present' } & ConfigStamps)
+  | { state: 'deleted'; at: number }
+  | { state: 'missing' };
+
+export interface StampCache {
+  lookup(namespace: string, kind: ConfigKind, name: string): ConfigLookup;
+  /** False until the cache has listed every ConfigMap and Secret: until then eligibility is unknown. */
+  synced(): boolean;
+  /**
+   * Records stamps this webhook just issued, so a Deployment admitted right after its ConfigMap (one
+   * `kubectl apply`) sees the change before the watch event arrives. Conservative: a write that is
+   * later rejected only makes an eligibility stricter.
+   */
+  noteAdmitted(namespace: string, kind: ConfigKind, name: string, stamps: ConfigStamps): void;
+}
+
+export interface MetadataLike {
+  name?: string | undefined;
+  namespace?: string | undefined;
+  annotations?: Readonly<Record<string, string>> | undefined;
+}
+
+function parseStamp(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+export function stampsFromMetadata(meta: MetadataLike): ConfigStamps {
+  return {
+    createdAt: parseStamp(meta.annotations?.[ANNOTATIONS.createdAt.key]),
+    contentChangedAt: parseStamp(meta.annotations?.[ANNOTATIONS.contentChangedAt.key]),
+  };
+}
+
+function later(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.max(a, b);
+}
+
+/** Keeps stamps per object and tombstones of deletions; the in-memory cache and the informer share it. */
+export class StampStore implements StampCache {
+  private readonly objects = new Map<string, ConfigStamps>();
+  private readonly tombstones = new Map<string, number>();
+  private isSynced: boolean;
+
+  constructor(opts: { synced?: boolean } = {}) {
+    this.isSynced = opts.synced ?? true;
+  }
+
+  private static id(namespace: string, kind: ConfigKind, name: string): string {
+    return `${kind}\u0000${namespace}\u0000${name}`;
+  }
+
+  upsert(kind: ConfigKind, meta: MetadataLike): void {
+    if (meta.name === undefined) return;
+    const id = StampStore.id(meta.namespace ?? '', kind, meta.name);
+    const seen = stampsFromMetadata(meta);
+    const noted = this.objects.get(id);
+    // A stamp noted at admission may be newer than a watch event still in flight.
+    this.objects.set(id, { createdAt: later(seen.createdAt, noted?.createdAt), contentChangedAt: later(seen.contentChangedAt, noted?.contentChangedAt) });
+    this.tombstones.delete(id);
+  }
+
+  remove(kind: ConfigKind, meta: MetadataLike, at: number): void {
+    if (meta.name === undefined) return;
+    const id = StampStore.id(meta.namespace ?? '', kind, meta.name);
+    this.objects.delete(id);
+    this.tombstones.set(id, at);
+  }
+
+  /** Replaces everything with a fresh list (after a relist); objects gone from it count as deleted at `at`. */
+  replaceAll(kind: ConfigKind, metas: readonly MetadataLike[], at: number): void {
+    const listed = new Set(metas.flatMap((m) => (m.name === undefined ? [] : [StampStore.id(m.namespace ?? '', kind, m.name)])));
+    for (const id of this.objects.keys()) {
+      if (id.startsWith(`${kind}\u0000`) && !listed.has(id)) {
+        this.objects.delete(id);
+        this.tombstones.set(id, at);
+      }
+    }
+    for (const meta of metas) this.upsert(kind, meta);
+  }
+
+  setSynced(value: boolean): void {
+    this.isSynced = value;
+  }
+
+  synced(): boolean {
+    return this.isSynced;
+  }
+
+  noteAdmitted(namespace: string, kind: ConfigKind, name: string, stamps: ConfigStamps): void {
+    const id = StampStore.id(namespace, kind, name);
+    const known = this.objects.get(id);
+    this.objects.set(id, { createdAt: later(stamps.createdAt, known?.createdAt), contentChangedAt: later(stamps.contentChangedAt, known?.contentChangedAt) });
+    this.tombstones.delete(id);
+  }
+
+  lookup(namespace: string, kind: ConfigKind, name: string): ConfigLookup {
+    const id = StampStore.id(namespace, kind, name);
+    const stamps = this.objects.get(id);
+    if (stamps !== undefined) return { state: 'present', ...stamps };
+    const at = this.tombstones.get(id);
+    return at === undefined ? { state: 'missing' } : { state: 'deleted', at };
+  }
+}
+
+/** The in-memory cache used in tests and in `rollguard webhook --no-kube`. */
+export class InMemoryStampCache extends StampStore {}

@@ -1,0 +1,37 @@
+import { ANNOTATIONS } from '../annotations.js';
+import { judgeBlackout } from '../core/blackout.js';
+import type { Deployment } from '../core/kube.js';
+import { parseTemplateHistory, templateHash } from '../core/template-hash.js';
+import { readAnnotations } from './patch.js';
+import type { Verdict } from './response.js';
+import type { AdmissionRequest } from './review.js';
+import { admissionTarget } from './target.js';
+
+// The validating webhook: the blackout guard (R8) and nothing else. Every other request is allowed.
+
+export interface ValidateResult {
+  verdict: Verdict;
+  summary: string;
+}
+
+export function validate(req: AdmissionRequest, now: number): ValidateResult {
+  const target = admissionTarget(req);
+  if (req.operation !== 'UPDATE' || target.type !== 'object' || target.kind !== 'Deployment') return { verdict: { type: 'allow' }, summary: 'not a Deployment update' };
+  const object = req.object as Deployment | null | undefined;
+  const old = req.oldObject as Deployment | null | undefined;
+  if (object == null || old == null) return { verdict: { type: 'allow' }, summary: 'no object to compare' };
+  const oldAnnotations = Object.fromEntries(readAnnotations(req.oldObject));
+  const decision = judgeBlackout({
+    namespace: req.namespace ?? old.metadata?.namespace ?? '',
+    name: req.name ?? old.metadata?.name ?? '',
+    oldAnnotations,
+    newAnnotations: Object.fromEntries(readAnnotations(req.object)),
+    oldTemplateHash: templateHash(old.spec?.template),
+    newTemplateHash: templateHash(object.spec?.template),
+    history: parseTemplateHistory(oldAnnotations[ANNOTATIONS.templateHistory.key]),
+    now,
+    requester: req.userInfo?.username,
+  });
+  if (decision.allowed) return { verdict: { type: 'allow' }, summary: decision.reason };
+  return { verdict: { type: 'deny', code: 403, message: decision.message }, summary: 'rollback denied: blackout in force' };
+}
