@@ -1,0 +1,276 @@
+// Accuracy benchmark of regression detection (issue 4): a generated, labelled corpus of several
+// hundred deploys (effect sizes, traffic levels, noise, ramps, latency-only, pre-existing, cold
+// start, gaps, counter resets, no data). Each case is evaluated every scrape interval after the
+// deploy, as the agent would, seeing only the past; a detector "fires" at the first evaluation
+// where R5's clean error-rate signal is met. Two baselines run on the same series in the same run:
+// a detector that never fires, and a fixed threshold on one interval (5xx share > 1%).
+//
+//   npm run bench:detect            (add -- --cases N to scale the corpus, --seed S to vary it)
+
+import { judgeCleanSignal } from '../src/core/conditions/clean-signal.js';
+import { DEFAULT_POLICY } from '../src/core/policy.js';
+import type { Policy } from '../src/core/policy.js';
+import { detectionGrid, detectRegression } from '../src/core/regression.js';
+import { alignSeries } from '../src/core/regression-series.js';
+import type { RawServiceSeries } from '../src/core/regression-series.js';
+import { diurnal, generateSeries, ramp, rng, spike, step } from '../test/support/metric-scenarios.js';
+import type { ScenarioSpec } from '../test/support/metric-scenarios.js';
+
+const STEP = 30_000;
+const MIN = 60_000;
+const HORIZON = 25 * MIN;
+const BASE_TIME = Date.UTC(2026, 2, 2, 9, 0, 0);
+
+type Kind = 'step' | 'ramp' | 'pre-existing' | 'null' | 'diurnal-null' | 'latency-only' | 'cold-start' | 'no-data' | 'gaps-resets' | 'low-traffic';
+
+interface Case {
+  id: number;
+  kind: Kind;
+  /** True when the 5xx share really rises and stays up (the label). */
+  regression: boolean;
+  /** True onset (epoch ms) for regressions. */
+  onset: number | undefined;
+  /** Jump in share (absolute) and mean traffic (req/s), for the target subset. */
+  jump: number;
+  rate: number;
+  deployStart: number;
+  series: RawServiceSeries;
+}
+
+interface Outcome {
+  fired: boolean;
+  at: number | undefined;
+  onset: number | undefined;
+}
+
+function buildCorpus(total: number, seed: number): Case[] {
+  const random = rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
+  const kinds: [Kind, number][] = [
+    ['step', 0.34],
+    ['ramp', 0.06],
+    ['pre-existing', 0.08],
+    ['null', 0.18],
+    ['diurnal-null', 0.06],
+    ['latency-only', 0.08],
+    ['cold-start', 0.08],
+    ['no-data', 0.03],
+    ['gaps-resets', 0.06],
+    ['low-traffic', 0.03],
+  ];
+  const cases: Case[] = [];
+  for (let id = 0; id < total; id++) {
+    let u = random();
+    let kind: Kind = 'null';
+    for (const [k, w] of kinds) {
+      if (u < w) {
+        kind = k;
+        break;
+      }
+      u -= w;
+    }
+    const deployStart = BASE_TIME + Math.floor(random() * 3600) * 1000 + Math.floor(random() * 1000);
+    const start = deployStart - 40 * MIN;
+    const end = deployStart + HORIZON;
+    const rate = kind === 'low-traffic' ? pick([0.05, 0.1]) : pick([1, 2, 5, 20, 100, 1000]);
+    const base = pick([0, 0.001, 0.003, 0.005, 0.01]);
+    const jump = pick([0.01, 0.02, 0.05, 0.05, 0.1, 0.2, 0.5]);
+    const noise = pick([0, 0, 0.3, 0.6]);
+    const onsetAfterDeploy = deployStart + random() * 5 * MIN;
+    const spec: ScenarioSpec = {
+      seed: Math.floor(random() * 2 ** 31),
+      stepMs: STEP,
+      start,
+      end,
+      rate: () => rate,
+      errorShare: () => base,
+      noise,
+      latencyMedian: () => 0.05,
+    };
+    let regression = false;
+    let onset: number | undefined;
+    switch (kind) {
+      case 'step':
+      case 'low-traffic':
+      case 'gaps-resets':
+        regression = kind !== 'gaps-resets' || random() < 0.5;
+        if (regression) {
+          onset = onsetAfterDeploy;
+          spec.errorShare = step(onset, base, base + jump);
+        }
+        if (kind === 'gaps-resets') {
+          const g = deployStart + (random() - 0.5) * 20 * MIN;
+          spec.gaps = [[g, g + pick([1, 2, 4]) * STEP]];
+          spec.resets = [deployStart + (random() - 0.3) * 15 * MIN];
+        }
+        break;
+      case 'ramp':
+        regression = true;
+        onset = onsetAfterDeploy;
+        spec.errorShare = ramp(onset, onset + pick([2, 5, 10]) * MIN, base, base + Math.max(jump, 0.05));
+        break;
+      case 'pre-existing':
+        regression = true;
+        onset = deployStart - (2 + random() * 18) * MIN;
+        spec.errorShare = step(onset, base, base + jump);
+        break;
+      case 'diurnal-null':
+        spec.rate = diurnal(rate, 0.6, deployStart + (random() - 0.5) * 86_400_000);
+        break;
+      case 'latency-only': {
+        const at = onsetAfterDeploy;
+        spec.latencyMedian = (t) => (t < at ? 0.05 : 0.05 * pick([2, 3, 5]));
+        break;
+      }
+      case 'cold-start': {
+        const from = deployStart + random() * 2 * MIN;
+        spec.errorShare = spike(from, from + pick([1, 2]) * STEP, base, pick([0.1, 0.3, 0.6]));
+        break;
+      }
+      case 'no-data':
+      case 'null':
+        break;
+    }
+    const series = kind === 'no-data' ? { namespace: 'shop', service: 'checkout', requests: [], errors: [], latency: [] } : generateSeries(spec);
+    cases.push({ id, kind, regression, onset, jump: regression ? jump : 0, rate, deployStart, series });
+  }
+  return cases;
+}
+
+/** Runs a detector every scrape interval after the deploy; returns the first firing. */
+function firstFiring(c: Case, fires: (now: number) => { fired: boolean; onset: number | undefined }): Outcome {
+  const firstEval = Math.ceil((c.deployStart + 1) / STEP) * STEP;
+  for (let now = firstEval; now <= c.deployStart + HORIZON; now += STEP) {
+    const r = fires(now);
+    if (r.fired) return { fired: true, at: now, onset: r.onset };
+  }
+  return { fired: false, at: undefined, onset: undefined };
+}
+
+const policy: Policy = { ...DEFAULT_POLICY, metrics: { ...DEFAULT_POLICY.metrics, stepMs: STEP } };
+
+const detectors: Record<string, (c: Case) => Outcome> = {
+  rollguard: (c) =>
+    firstFiring(c, (now) => {
+      const r = detectRegression({ series: c.series, deployStart: c.deployStart, now, policy });
+      return { fired: judgeCleanSignal(r, policy).status === 'met', onset: r.onset };
+    }),
+  'never fires': () => ({ fired: false, at: undefined, onset: undefined }),
+  'fixed 1% on one interval': (c) =>
+    firstFiring(c, (now) => {
+      const aligned = alignSeries(c.series, detectionGrid(c.deployStart, now, policy));
+      const last = aligned.intervals[aligned.intervals.length - 1];
+      const fired = last !== undefined && last.end === now && last.requests > 0 && last.errors / last.requests > 0.01;
+      return { fired, onset: last ? last.end - STEP : undefined };
+    }),
+};
+
+function quantile(xs: number[], q: number): number | undefined {
+  if (xs.length === 0) return undefined;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+interface Row {
+  detector: string;
+  subset: string;
+  cases: number;
+  positives: number;
+  tp: number;
+  fp: number;
+  fn: number;
+  precision: number | undefined;
+  recall: number | undefined;
+  f1: number | undefined;
+  onsetMedian: number | undefined;
+  onsetP90: number | undefined;
+  delayMedian: number | undefined;
+  delayP90: number | undefined;
+}
+
+function score(detector: string, subset: string, cases: readonly Case[], outcomes: ReadonlyMap<number, Outcome>): Row {
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  const onsetErr: number[] = [];
+  const delay: number[] = [];
+  for (const c of cases) {
+    const o = outcomes.get(c.id);
+    if (!o) continue;
+    if (o.fired && c.regression) {
+      tp++;
+      if (c.onset !== undefined && o.onset !== undefined) onsetErr.push(Math.abs(o.onset - c.onset) / STEP);
+      if (c.onset !== undefined && o.at !== undefined) delay.push((o.at - Math.max(c.onset, c.deployStart)) / STEP);
+    } else if (o.fired) fp++;
+    else if (c.regression) fn++;
+  }
+  const precision = tp + fp > 0 ? tp / (tp + fp) : undefined;
+  const recall = tp + fn > 0 ? tp / (tp + fn) : undefined;
+  const f1 = precision !== undefined && recall !== undefined && precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : recall === undefined ? undefined : 0;
+  return {
+    detector,
+    subset,
+    cases: cases.length,
+    positives: tp + fn,
+    tp,
+    fp,
+    fn,
+    precision,
+    recall,
+    f1,
+    onsetMedian: quantile(onsetErr, 0.5),
+    onsetP90: quantile(onsetErr, 0.9),
+    delayMedian: quantile(delay, 0.5),
+    delayP90: quantile(delay, 0.9),
+  };
+}
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN;
+  return Number.isFinite(v) ? v : fallback;
+}
+
+const corpus = buildCorpus(arg('cases', 600), arg('seed', 20260302));
+const subsets: [string, (c: Case) => boolean][] = [
+  ['all cases', () => true],
+  ['target: jump ≥ 5pp at ≥ 1 req/s (+ all negatives)', (c) => !c.regression || (c.jump >= 0.05 && c.rate >= 1)],
+];
+
+const fmt = (x: number | undefined, digits = 3) => (x === undefined ? 'n/a' : x.toFixed(digits));
+const rows: Row[] = [];
+const outcomesBy = new Map<string, Map<number, Outcome>>();
+for (const [name, run] of Object.entries(detectors)) {
+  const outcomes = new Map<number, Outcome>();
+  for (const c of corpus) outcomes.set(c.id, run(c));
+  outcomesBy.set(name, outcomes);
+  for (const [subset, keep] of subsets) rows.push(score(name, subset, corpus.filter(keep), outcomes));
+}
+
+const counts = new Map<Kind, number>();
+for (const c of corpus) counts.set(c.kind, (counts.get(c.kind) ?? 0) + 1);
+console.log(`corpus: ${corpus.length} cases (${[...counts].map(([k, n]) => `${k} ${n}`).join(', ')}); scrape interval ${STEP / 1000}s; policy defaults`);
+console.log('onset error and detection delay in scrape intervals, over true positives\n');
+console.log(
+  ['detector', 'subset', 'pos', 'TP', 'FP', 'FN', 'precision', 'recall', 'F1', 'onset med', 'onset p90', 'delay med', 'delay p90'].join(' | '),
+);
+for (const r of rows) {
+  console.log(
+    [r.detector, r.subset, r.positives, r.tp, r.fp, r.fn, fmt(r.precision), fmt(r.recall), fmt(r.f1), fmt(r.onsetMedian, 2), fmt(r.onsetP90, 2), fmt(r.delayMedian, 1), fmt(r.delayP90, 1)].join(' | '),
+  );
+}
+
+// Per-kind view for rollguard: where the misses and false alarms are.
+const ours = outcomesBy.get('rollguard') ?? new Map<number, Outcome>();
+console.log('\nrollguard by kind: fired / cases (regressions labelled: yes/no)');
+for (const kind of counts.keys()) {
+  const of = corpus.filter((c) => c.kind === kind);
+  const fired = of.filter((c) => ours.get(c.id)?.fired).length;
+  const predates = of.filter((c) => c.kind === 'pre-existing' && (ours.get(c.id)?.onset ?? Infinity) < c.deployStart).length;
+  console.log(`  ${kind}: ${fired}/${of.length} fired, ${of.filter((c) => c.regression).length} labelled regressions${kind === 'pre-existing' ? `, onset reported before the deploy in ${predates}` : ''}`);
+}
+const target = rows.find((r) => r.detector === 'rollguard' && r.subset.startsWith('target'));
+if (target) {
+  const ok = (target.precision ?? 0) >= 0.99 && (target.recall ?? 0) >= 0.95 && (target.onsetMedian ?? Infinity) <= 1;
+  console.log(`\ntargets (precision ≥ 0.99, recall ≥ 0.95, median onset error ≤ 1 interval on the target subset): ${ok ? 'met' : 'NOT met'}`);
+}
