@@ -1,0 +1,58 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { DEFAULT_POLICY, describeIssues, parsePolicy, policyFor, type Policy } from '../core/policy.js';
+
+// `--policy FILE`: the cluster default and per-namespace overrides in one YAML or JSON document:
+//
+//   default:   { mode: auto, blackout: 10m }
+//   namespaces:
+//     payments: { mode: suggest }
+//
+// Every error names the field it is about; nothing invalid is silently ignored (R11).
+
+export interface PolicySet {
+  clusterDefault: Policy;
+  perNamespace: ReadonlyMap<string, Policy>;
+}
+
+export const DEFAULT_POLICY_SET: PolicySet = { clusterDefault: DEFAULT_POLICY, perNamespace: new Map() };
+
+const documentSchema = z.strictObject({
+  default: z.unknown().optional(),
+  namespaces: z.record(z.string().min(1), z.unknown()).optional(),
+});
+
+export type PolicySetResult = { ok: true; set: PolicySet } | { ok: false; errors: string[] };
+
+export function parsePolicySet(doc: unknown): PolicySetResult {
+  const top = documentSchema.safeParse(doc ?? {});
+  if (!top.success) return { ok: false, errors: describeIssues(top.error.issues).map((e) => `${e} (expected the keys "default" and "namespaces")`) };
+  const base = parsePolicy(top.data.default, DEFAULT_POLICY, 'default');
+  if (!base.ok) return base;
+  const errors: string[] = [];
+  const perNamespace = new Map<string, Policy>();
+  for (const [namespace, input] of Object.entries(top.data.namespaces ?? {})) {
+    const parsed = parsePolicy(input, base.policy, `namespaces.${namespace}`);
+    if (parsed.ok) perNamespace.set(namespace, parsed.policy);
+    else errors.push(...parsed.errors);
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, set: { clusterDefault: base.policy, perNamespace } };
+}
+
+export async function loadPolicySet(path: string): Promise<PolicySet> {
+  const text = await readFile(path, 'utf8');
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new Error(`${path} is not valid YAML or JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const result = parsePolicySet(doc);
+  if (!result.ok) throw new Error(`invalid policy in ${path}:\n  ${result.errors.join('\n  ')}`);
+  return result.set;
+}
+
+export function resolver(set: PolicySet): (namespace: string) => Policy {
+  return (namespace) => policyFor(namespace, set.clusterDefault, set.perNamespace);
+}

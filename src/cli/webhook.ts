@@ -1,0 +1,78 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { createMetrics } from '../admission/metrics.js';
+import { InformerStampCache } from '../admission/informer-stamp-cache.js';
+import { DEFAULT_POLICY_SET, loadPolicySet, resolver } from '../admission/policy-file.js';
+import { startWebhookServer } from '../admission/server.js';
+import { InMemoryStampCache, type StampCache } from '../admission/stamp-cache.js';
+import { parsePort } from './webhook-options.js';
+
+interface WebhookOptions {
+  port: number;
+  host: string;
+  tlsCert: string;
+  tlsKey: string;
+  healthPort?: number;
+  policy?: string;
+  trustedUser: string[];
+  kube: boolean;
+  logLevel: string;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export const DEFAULT_AGENT_USER = 'system:serviceaccount:rollguard:rollguard-agent';
+
+export function registerWebhook(program: Command): void {
+  program
+    .command('webhook')
+    .description('Serve the mutating (stamps) and validating (blackout guard) admission webhooks over HTTPS.')
+    .option('--port <port>', 'HTTPS port for /mutate and /validate', parsePort, 8443)
+    .option('--host <address>', 'address to listen on', '0.0.0.0')
+    .requiredOption('--tls-cert <file>', 'serving certificate (PEM), e.g. certs/tls.crt from `rollguard certs`; reloaded when it changes')
+    .requiredOption('--tls-key <file>', 'its private key (PEM)')
+    .option('--health-port <port>', 'plain-HTTP port for /healthz, /readyz and /metrics', parsePort)
+    .option('--policy <file>', 'policy YAML/JSON: {default: {...}, namespaces: {NS: {...}}}')
+    .option('--trusted-user <user>', 'user whose writes to rollguard-owned annotations stand (the agent); repeatable', collect, [DEFAULT_AGENT_USER])
+    .option('--no-kube', 'do not watch ConfigMaps/Secrets in a cluster (every Deployment is then stamped with an unknown change set)')
+    .option('--log-level <level>', 'pino log level', 'info')
+    .action(async (opts: WebhookOptions) => {
+      const logger = pino({ level: opts.logLevel, base: { component: 'rollguard-webhook' } });
+      const policies = opts.policy === undefined ? DEFAULT_POLICY_SET : await loadPolicySet(opts.policy);
+      let cache: StampCache;
+      let informer: InformerStampCache | undefined;
+      if (opts.kube) {
+        const kubeConfig = new KubeConfig();
+        kubeConfig.loadFromDefault();
+        informer = new InformerStampCache({ kubeConfig, logger, clock: Date.now });
+        cache = informer;
+        // Not awaited: the server answers (failing open, eligibility unknown) while the cache syncs.
+        informer.start().catch((err: unknown) => {
+          logger.error({ error: err instanceof Error ? err.message : String(err) }, 'stamp cache could not start');
+        });
+      } else {
+        cache = new InMemoryStampCache({ synced: false });
+      }
+      const server = await startWebhookServer({
+        host: opts.host,
+        port: opts.port,
+        healthPort: opts.healthPort,
+        tlsCertFile: opts.tlsCert,
+        tlsKeyFile: opts.tlsKey,
+        logger,
+        metrics: createMetrics({ defaultMetrics: true }),
+        mutate: { cache, policyFor: resolver(policies), trustedUsers: new Set(opts.trustedUser) },
+        ready: () =>
+          !opts.kube || cache.synced()
+            ? { ready: true, reason: 'ready' }
+            : { ready: false, reason: 'the ConfigMap/Secret stamp cache has not synced yet' },
+      });
+      const shutdown = (signal: string): void => {
+        logger.info({ signal }, 'shutting down');
+        void Promise.all([server.close(), informer?.stop()]).then(() => process.exit(0));
+      };
+      process.once('SIGTERM', shutdown);
+      process.once('SIGINT', shutdown);
+    });
+}
