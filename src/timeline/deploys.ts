@@ -1,0 +1,64 @@
+import type { Deploy } from '../core/decision-types.js';
+import type { Deployment } from '../core/kube.js';
+import type { ChangeEvent } from './events.js';
+
+// A deploy as an audit log shows it, with everything learned about it up to the end of the log,
+// and the views "as of time t" that a replay decision may use (no hindsight: nothing that happened
+// after t leaks into a decision made at t).
+
+export interface DeployRecord {
+  namespace: string;
+  name: string;
+  /** stageTimestamp of the write that changed the pod template. */
+  start: number;
+  auditID: string;
+  user: string | undefined;
+  /**
+   * `changed`: the template was compared with the one before and differs. `possible`: the write
+   * may have changed it but the log cannot tell (no body, or no earlier template to compare with).
+   */
+  templateChange: 'changed' | 'possible';
+  created: boolean;
+  before: Deployment | undefined;
+  after: Deployment | undefined;
+  /** `deployment.kubernetes.io/revision`: before the change, and the one the controller gave it. */
+  revision: { current: number | undefined; previous: number | undefined };
+  /** When the rollout was seen complete (all replicas updated and available, generation observed). */
+  completeAt: number | undefined;
+  /** First status report with a body after the start: from then on the rollout state is known. */
+  statusSeenAt: number | undefined;
+  /** When a later template change replaced this one before it completed. */
+  supersededAt: number | undefined;
+  /** Set when this template change put back an earlier template. */
+  rollback: { how: 'rollout-undo' | 'template-restored'; toRevision: number | undefined } | undefined;
+}
+
+/** The deploy as rollguard would have known it at `t`. */
+export function deployAsOf(record: DeployRecord, t: number): Deploy {
+  const rollout: Deploy['rollout'] =
+    record.completeAt !== undefined && record.completeAt <= t
+      ? { state: 'complete', at: record.completeAt }
+      : record.statusSeenAt !== undefined && record.statusSeenAt <= t
+        ? { state: 'progressing' }
+        : { state: 'unknown' };
+  return { namespace: record.namespace, name: record.name, start: record.start, rollout, before: record.before, after: record.after };
+}
+
+function eventTime(e: ChangeEvent): number {
+  return e.type === 'job-run' ? e.startedAt : e.at;
+}
+
+/** The timeline as it stood at `t`: later events dropped, Jobs finished after `t` still running. */
+export function eventsAsOf(events: readonly ChangeEvent[], t: number): ChangeEvent[] {
+  const out: ChangeEvent[] = [];
+  for (const e of events) {
+    if (eventTime(e) > t) continue;
+    if (e.type === 'job-run' && e.finishedAt !== undefined && e.finishedAt > t) out.push({ ...e, finishedAt: undefined });
+    else out.push(e);
+  }
+  return out;
+}
+
+export function sortEvents(events: ChangeEvent[]): ChangeEvent[] {
+  return events.sort((a, b) => eventTime(a) - eventTime(b));
+}
