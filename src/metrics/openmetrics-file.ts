@@ -1,0 +1,87 @@
+import { readFile } from 'node:fs/promises';
+import type { Policy } from '../core/policy.js';
+import type { BucketSeries, CounterSeries, RawServiceSeries } from '../core/regression-series.js';
+import { parseLe, PRESETS, SERVER_ERROR } from './conventions.js';
+import type { MetricConvention } from './conventions.js';
+import { OpenMetricsSyntaxError, parseOpenMetrics } from './openmetrics-format.js';
+import { indexSamples } from './series-index.js';
+import type { IndexedSeries } from './series-index.js';
+import { MetricSourceError } from './source.js';
+import type { MetricSource, RangeQuery } from './source.js';
+
+// A metric source over a timestamped OpenMetrics file: the embedded default for local runs and
+// tests, no Prometheus needed. It understands the preset conventions natively; PromQL overrides
+// need a PromQL engine, so a policy with query overrides is refused with a clear message.
+
+/** How far before the range start a sample may serve as the counters' reference (Prometheus' lookback). */
+const LOOKBACK_MS = 5 * 60_000;
+
+export class OpenMetricsFileSource implements MetricSource {
+  private readonly index: Map<string, IndexedSeries[]>;
+  private readonly convention: MetricConvention;
+
+  constructor(text: string, metrics: Policy['metrics'], origin = 'OpenMetrics text') {
+    const overridden = Object.keys(metrics.queries).filter((k) => metrics.queries[k as keyof typeof metrics.queries] !== undefined);
+    if (overridden.length > 0) {
+      throw new MetricSourceError(
+        'invalid-query',
+        `the OpenMetrics file source understands the metric presets only, but the policy overrides metrics.queries.${overridden.join(', ')} with PromQL; use a Prometheus source or remove the override`,
+      );
+    }
+    try {
+      this.index = indexSamples(parseOpenMetrics(text));
+    } catch (err) {
+      if (err instanceof OpenMetricsSyntaxError) throw new MetricSourceError('bad-file', `${origin}: ${err.message}`, { cause: err });
+      throw err;
+    }
+    this.convention = PRESETS[metrics.preset];
+  }
+
+  static async fromFile(path: string, metrics: Policy['metrics']): Promise<OpenMetricsFileSource> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      throw new MetricSourceError('bad-file', `cannot read the OpenMetrics file ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    return new OpenMetricsFileSource(text, metrics, path);
+  }
+
+  private matching(name: string, namespace: string, service?: string): IndexedSeries[] {
+    const c = this.convention;
+    return (this.index.get(name) ?? []).filter(
+      (s) =>
+        s.labels[c.namespaceLabel] === namespace &&
+        (service === undefined || s.labels[c.serviceLabel] === service) &&
+        Object.entries(c.extraMatchers).every(([k, v]) => s.labels[k] === v),
+    );
+  }
+
+  rangeQuery(q: RangeQuery): Promise<RawServiceSeries> {
+    const within = (s: IndexedSeries): CounterSeries => ({
+      labels: s.labels,
+      samples: s.samples.filter(([ts]) => ts >= q.start - LOOKBACK_MS && ts <= q.end),
+    });
+    const nonEmpty = (s: CounterSeries) => s.samples.length > 0;
+    const c = this.convention;
+    const requests = this.matching(c.requests, q.namespace, q.service).map(within).filter(nonEmpty);
+    const errors = requests.filter((s) => SERVER_ERROR.test(s.labels[c.statusLabel] ?? ''));
+    const latency: BucketSeries[] = [];
+    for (const s of this.matching(c.latencyBuckets, q.namespace, q.service)) {
+      const le = parseLe(s.labels.le, c.leUnitSeconds);
+      const series = within(s);
+      if (le !== undefined && nonEmpty(series)) latency.push({ ...series, le });
+    }
+    return Promise.resolve({ namespace: q.namespace, service: q.service, requests, errors, latency });
+  }
+
+  listServices(namespace: string, start: number, end: number): Promise<string[]> {
+    const c = this.convention;
+    const names = new Set<string>();
+    for (const s of this.matching(c.requests, namespace)) {
+      const service = s.labels[c.serviceLabel];
+      if (service !== undefined && s.samples.some(([ts]) => ts >= start && ts <= end)) names.add(service);
+    }
+    return Promise.resolve([...names].sort());
+  }
+}

@@ -1,0 +1,145 @@
+import type { Policy } from '../core/policy.js';
+import type { BucketSeries, CounterSeries, RawServiceSeries } from '../core/regression-series.js';
+import { parseLe, PRESETS, promString, queriesFor } from './conventions.js';
+import { httpGet, HttpUnreachable } from './http-get.js';
+import type { HttpOptions } from './http-get.js';
+import { MetricSourceError } from './source.js';
+import type { MetricSource, RangeQuery } from './source.js';
+
+// Prometheus over its HTTP API. Each query is a selector of cumulative counters evaluated with
+// /api/v1/query_range on the detector's grid, so the samples are the same ones the OpenMetrics file
+// source would read; failures say whether Prometheus was unreachable, refused the credentials,
+// rejected the query, or answered something unexpected. An empty result is "no data", not an error.
+
+export interface PrometheusOptions {
+  /** Base URL, e.g. http://prometheus.monitoring:9090 (a path prefix is kept). */
+  url: string;
+  bearerToken?: string;
+  basicAuth?: { username: string; password: string };
+  /** PEM CA bundle for an https URL with a private CA. */
+  ca?: string;
+  /** Per request; default 10 s. */
+  timeoutMs?: number;
+  metrics: Policy['metrics'];
+}
+
+interface ApiEnvelope {
+  status?: unknown;
+  data?: unknown;
+  errorType?: unknown;
+  error?: unknown;
+}
+
+interface MatrixEntry {
+  metric: Record<string, string>;
+  values: [number, string][];
+}
+
+function isMatrix(data: unknown): data is { resultType: 'matrix'; result: MatrixEntry[] } {
+  if (typeof data !== 'object' || data === null) return false;
+  const d = data as { resultType?: unknown; result?: unknown };
+  return d.resultType === 'matrix' && Array.isArray(d.result);
+}
+
+export class PrometheusSource implements MetricSource {
+  private readonly base: URL;
+  private readonly http: HttpOptions;
+
+  constructor(private readonly options: PrometheusOptions) {
+    let base: URL;
+    try {
+      base = new URL(options.url);
+    } catch {
+      throw new MetricSourceError('unreachable', `Prometheus URL ${JSON.stringify(options.url)} is not a URL; expected e.g. http://prometheus.monitoring:9090`);
+    }
+    if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+      throw new MetricSourceError('unreachable', `Prometheus URL ${options.url} must be http:// or https://`);
+    }
+    if (!base.pathname.endsWith('/')) base.pathname += '/';
+    this.base = base;
+    this.http = {
+      timeoutMs: options.timeoutMs ?? 10_000,
+      ...(options.bearerToken !== undefined ? { bearerToken: options.bearerToken } : {}),
+      ...(options.basicAuth ? { basicAuth: options.basicAuth } : {}),
+      ...(options.ca !== undefined ? { ca: options.ca } : {}),
+    };
+  }
+
+  /** GETs an API path and returns `data` of a successful answer, or throws a classified error. */
+  private async api(path: string, params: Record<string, string | string[]>, what: string): Promise<unknown> {
+    const url = new URL(path, this.base);
+    for (const [k, v] of Object.entries(params)) for (const one of Array.isArray(v) ? v : [v]) url.searchParams.append(k, one);
+    let res;
+    try {
+      res = await httpGet(url, this.http);
+    } catch (err) {
+      if (err instanceof HttpUnreachable) {
+        throw new MetricSourceError('unreachable', `Prometheus unreachable at ${this.base.origin}: ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
+    if (res.status === 401 || res.status === 403) {
+      throw new MetricSourceError('unauthorized', `Prometheus at ${this.base.origin} refused the credentials (HTTP ${res.status}); check the bearer token or basic auth`);
+    }
+    let body: ApiEnvelope;
+    try {
+      body = JSON.parse(res.body) as ApiEnvelope;
+    } catch {
+      throw new MetricSourceError('bad-response', `Prometheus at ${this.base.origin} answered HTTP ${res.status} with a body that is not JSON: ${JSON.stringify(res.body.slice(0, 120))}; is the URL the Prometheus server?`);
+    }
+    if (body.status === 'success') return body.data;
+    const reason = typeof body.error === 'string' ? body.error : `HTTP ${res.status}`;
+    if (body.errorType === 'bad_data' || body.errorType === 'execution' || res.status === 400 || res.status === 422) {
+      throw new MetricSourceError('invalid-query', `Prometheus rejected ${what}: ${reason}`);
+    }
+    throw new MetricSourceError('bad-response', `Prometheus failed ${what}: ${typeof body.errorType === 'string' ? body.errorType : 'error'}: ${reason}`);
+  }
+
+  private async counters(query: string, q: RangeQuery): Promise<CounterSeries[]> {
+    const data = await this.api(
+      'api/v1/query_range',
+      { query, start: String(q.start / 1000), end: String(q.end / 1000), step: `${q.stepMs / 1000}s` },
+      `the query ${query}`,
+    );
+    if (!isMatrix(data)) {
+      throw new MetricSourceError('invalid-query', `the query ${query} must select counters (a range-query matrix), but Prometheus returned ${JSON.stringify(data).slice(0, 80)}`);
+    }
+    return data.result.map((entry) => ({
+      labels: entry.metric,
+      samples: entry.values.map(([ts, v]) => [Math.round(ts * 1000), Number(v)] as const),
+    }));
+  }
+
+  async rangeQuery(q: RangeQuery): Promise<RawServiceSeries> {
+    const queries = queriesFor(this.options.metrics, q.namespace, q.service);
+    const unit = PRESETS[this.options.metrics.preset].leUnitSeconds;
+    const [requests, errors, buckets] = await Promise.all([
+      this.counters(queries.requests, q),
+      this.counters(queries.errors, q),
+      this.counters(queries.latencyBucket, q),
+    ]);
+    const latency: BucketSeries[] = [];
+    for (const b of buckets) {
+      const le = parseLe(b.labels.le, unit);
+      if (le === undefined) {
+        throw new MetricSourceError('invalid-query', `the latency query ${queries.latencyBucket} returned a series without a numeric "le" label; it must select histogram _bucket counters`);
+      }
+      latency.push({ ...b, le });
+    }
+    return { namespace: q.namespace, service: q.service, requests, errors, latency };
+  }
+
+  async listServices(namespace: string, start: number, end: number): Promise<string[]> {
+    const c = PRESETS[this.options.metrics.preset];
+    const matchers = [`__name__=${promString(c.requests)}`, `${c.namespaceLabel}=${promString(namespace)}`, ...Object.entries(c.extraMatchers).map(([k, v]) => `${k}=${promString(v)}`)];
+    const data = await this.api(
+      `api/v1/label/${encodeURIComponent(c.serviceLabel)}/values`,
+      { 'match[]': `{${matchers.join(',')}}`, start: String(start / 1000), end: String(end / 1000) },
+      `the service listing of namespace ${namespace}`,
+    );
+    if (!Array.isArray(data) || !data.every((v) => typeof v === 'string')) {
+      throw new MetricSourceError('bad-response', `Prometheus answered the label-values request with ${JSON.stringify(data).slice(0, 80)} instead of a list of names`);
+    }
+    return [...data].sort();
+  }
+}
