@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerDecide } from './decide.js';
 import { registerExamples } from './examples.js';
+import { registerInspect } from './inspect.js';
 
 // Each verb lives in its own file and registers itself here.
 const program = new Command()
@@ -12,6 +13,6 @@ const program = new Command()
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 
-for (const register of [registerDecide, registerExamples]) register(program);
+for (const register of [registerDecide, registerExamples, registerInspect]) register(program);
 
 await program.parseAsync(process.argv);

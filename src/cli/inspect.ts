@@ -1,0 +1,94 @@
+import { readFile } from 'node:fs/promises';
+import { KubeConfig } from '@kubernetes/client-node';
+import { Command, Option } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import type { KubeObject } from '../core/kube.js';
+import { KubeReadError, readMetadata } from '../kube/read-metadata.js';
+import { resourceFor } from '../kube/resources.js';
+import { renderKeyReference, renderStampReport, stampReport } from '../render/stamps-text.js';
+import { InputError, reportInputError } from './read-json.js';
+
+// `rollguard inspect`: shows the rollguard.io/ stamps of a Deployment, ConfigMap, Secret or Job
+// and what they mean, from the cluster (metadata only) or from `kubectl get -o yaml|json` output.
+
+interface InspectOptions {
+  namespace: string;
+  kubeconfig?: string;
+  context?: string;
+  output: 'text' | 'json';
+  keys?: boolean;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Objects from a file: one object, a List (`kubectl get -o json`), or YAML documents. */
+export function objectsFromText(text: string, source: string): KubeObject[] {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new InputError(source, [`not valid YAML or JSON: ${(err as Error).message}`]);
+  }
+  const items = (doc as { kind?: string; items?: unknown[] } | null)?.kind?.endsWith('List') ? (doc as { items: unknown[] }).items : [doc];
+  const objects = items.filter((o): o is KubeObject => typeof o === 'object' && o !== null && 'metadata' in o);
+  if (objects.length === 0) throw new InputError(source, ['expected a Kubernetes object or List with metadata (as printed by kubectl get -o yaml)']);
+  return objects;
+}
+
+async function load(target: string, opts: InspectOptions): Promise<KubeObject[]> {
+  const slash = target.indexOf('/');
+  const resource = slash > 0 ? resourceFor(target.slice(0, slash)) : undefined;
+  if (resource !== undefined) {
+    const kc = new KubeConfig();
+    try {
+      if (opts.kubeconfig !== undefined) kc.loadFromFile(opts.kubeconfig);
+      else kc.loadFromDefault();
+      if (opts.context !== undefined) kc.setCurrentContext(opts.context);
+    } catch (err) {
+      throw new KubeReadError(`cannot load the kubeconfig: ${(err as Error).message}`);
+    }
+    return [await readMetadata(kc, resource, opts.namespace, target.slice(slash + 1))];
+  }
+  if (target === '-') return objectsFromText(await readStdin(), 'standard input');
+  let text: string;
+  try {
+    text = await readFile(target, 'utf8');
+  } catch (err) {
+    throw new InputError(target, [`cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)}); to read from the cluster, write KIND/NAME such as deployment/checkout`]);
+  }
+  return objectsFromText(text, target);
+}
+
+export function registerInspect(program: Command): void {
+  program
+    .command('inspect')
+    .description("show an object's rollguard.io/ stamps, eligibility and blackout")
+    .argument('[target]', 'KIND/NAME from the cluster (deployment/NAME, configmap/NAME, secret/NAME, job/NAME), a file, or - for stdin')
+    .option('-n, --namespace <ns>', 'namespace of KIND/NAME', 'default')
+    .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG or ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--keys', 'print every rollguard.io/ key and what it means')
+    .action(async (target: string | undefined, opts: InspectOptions) => {
+      if (opts.keys) {
+        process.stdout.write(`${renderKeyReference()}\n`);
+        return;
+      }
+      if (target === undefined) program.error('rollguard inspect: give KIND/NAME, a file, or - (or --keys)', { exitCode: 2 });
+      try {
+        const now = Date.now();
+        const reports = (await load(target, opts)).map((o) => stampReport(o, now));
+        process.stdout.write(opts.output === 'json' ? `${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n` : `${reports.map(renderStampReport).join('\n\n')}\n`);
+      } catch (err) {
+        if (err instanceof KubeReadError) {
+          process.stderr.write(`rollguard inspect: ${err.message}\n`);
+          process.exit(1);
+        }
+        reportInputError(err);
+      }
+    });
+}
