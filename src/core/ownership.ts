@@ -6,10 +6,10 @@ import { annotationsOf, labelsOf, type Deployment } from './kube.js';
 
 const ARGO_TRACKING = 'argocd.argoproj.io/tracking-id';
 const ARGO_INSTANCE = 'argocd.argoproj.io/instance';
-const FLUX_KS_NAME = 'kustomize.toolkit.fluxcd.io/name';
-const FLUX_KS_NAMESPACE = 'kustomize.toolkit.fluxcd.io/namespace';
-const FLUX_HR_NAME = 'helm.toolkit.fluxcd.io/name';
-const FLUX_HR_NAMESPACE = 'helm.toolkit.fluxcd.io/namespace';
+const FLUX_OWNERS = [
+  { object: 'kustomization', nameLabel: 'kustomize.toolkit.fluxcd.io/name', namespaceLabel: 'kustomize.toolkit.fluxcd.io/namespace' },
+  { object: 'helmrelease', nameLabel: 'helm.toolkit.fluxcd.io/name', namespaceLabel: 'helm.toolkit.fluxcd.io/namespace' },
+] as const;
 const HELM_RELEASE = 'meta.helm.sh/release-name';
 const HELM_RELEASE_NAMESPACE = 'meta.helm.sh/release-namespace';
 const MANAGED_BY = 'app.kubernetes.io/managed-by';
@@ -38,26 +38,20 @@ export function detectOwner(deployment: Deployment, undoCommand: string): OwnerI
       ],
     };
   }
-  const ks = labels[FLUX_KS_NAME];
-  if (ks !== undefined) {
-    const ksNs = labels[FLUX_KS_NAMESPACE] ?? ns;
+  for (const flux of FLUX_OWNERS) {
+    const name = labels[flux.nameLabel];
+    if (name === undefined) continue;
+    const fluxNs = labels[flux.namespaceLabel] ?? ns;
     return {
       kind: 'flux',
-      name: `kustomization/${ks}`,
-      namespace: ksNs,
+      name: `${flux.object}/${name}`,
+      namespace: fluxNs,
       reconciles: true,
-      route: [`flux suspend kustomization ${ks} -n ${ksNs}`, undoCommand, `revert the change in Git, then flux resume kustomization ${ks} -n ${ksNs}`],
-    };
-  }
-  const hr = labels[FLUX_HR_NAME];
-  if (hr !== undefined) {
-    const hrNs = labels[FLUX_HR_NAMESPACE] ?? ns;
-    return {
-      kind: 'flux',
-      name: `helmrelease/${hr}`,
-      namespace: hrNs,
-      reconciles: true,
-      route: [`flux suspend helmrelease ${hr} -n ${hrNs}`, `helm rollback ${hr} -n ${ns}`, `revert the change in Git, then flux resume helmrelease ${hr} -n ${hrNs}`],
+      route: [
+        `flux suspend ${flux.object} ${name} -n ${fluxNs}`,
+        flux.object === 'kustomization' ? undoCommand : `helm rollback ${name} -n ${ns}`,
+        `revert the change in Git, then flux resume ${flux.object} ${name} -n ${fluxNs}`,
+      ],
     };
   }
   const release = annotations[HELM_RELEASE];

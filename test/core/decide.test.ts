@@ -282,3 +282,17 @@ describe('R6 confidence', () => {
     expect(decide(cleanInput({ regression: undefined })).confidence).toBe(0);
   });
 });
+
+describe('R13 Flux HelmRelease ownership', () => {
+  it('names the HelmRelease and routes through suspend, helm rollback and revert', () => {
+    const current = deployment({ image: 'checkout:1.5.0', labels: { 'app.kubernetes.io/name': 'checkout', 'helm.toolkit.fluxcd.io/name': 'checkout', 'helm.toolkit.fluxcd.io/namespace': 'flux-system' } });
+    const d = decide(cleanInput({ current }));
+    expect(d.verdict).toBe('suggest');
+    expect(d.owner).toMatchObject({ kind: 'flux', name: 'helmrelease/checkout', namespace: 'flux-system', reconciles: true });
+    expect(d.owner.route).toEqual([
+      'flux suspend helmrelease checkout -n flux-system',
+      'helm rollback checkout -n shop',
+      'revert the change in Git, then flux resume helmrelease checkout -n flux-system',
+    ]);
+  });
+});
