@@ -54,7 +54,10 @@ function later(a: number | undefined, b: number | undefined): number | undefined
 
 /** Keeps stamps per object and tombstones of deletions; the in-memory cache and the informer share it. */
 export class StampStore implements StampCache {
+  /** Exactly what the last list/watch event said. */
   private readonly objects = new Map<string, ConfigStamps>();
+  /** Stamps issued at admission that the watch has not shown yet. */
+  private readonly notes = new Map<string, ConfigStamps>();
   private readonly tombstones = new Map<string, number>();
   private isSynced: boolean;
 
@@ -70,29 +73,25 @@ export class StampStore implements StampCache {
     if (meta.name === undefined) return;
     const id = StampStore.id(meta.namespace ?? '', kind, meta.name);
     const seen = stampsFromMetadata(meta);
-    const noted = this.objects.get(id);
-    // A stamp noted at admission may be newer than a watch event still in flight.
-    this.objects.set(id, { createdAt: later(seen.createdAt, noted?.createdAt), contentChangedAt: later(seen.contentChangedAt, noted?.contentChangedAt) });
+    this.objects.set(id, seen);
     this.tombstones.delete(id);
+    const noted = this.notes.get(id);
+    if (noted !== undefined && (seen.contentChangedAt ?? -Infinity) >= (noted.contentChangedAt ?? -Infinity)) this.notes.delete(id);
   }
 
   remove(kind: ConfigKind, meta: MetadataLike, at: number): void {
     if (meta.name === undefined) return;
     const id = StampStore.id(meta.namespace ?? '', kind, meta.name);
     this.objects.delete(id);
+    this.notes.delete(id);
     this.tombstones.set(id, at);
   }
 
-  /** Replaces everything with a fresh list (after a relist); objects gone from it count as deleted at `at`. */
-  replaceAll(kind: ConfigKind, metas: readonly MetadataLike[], at: number): void {
-    const listed = new Set(metas.flatMap((m) => (m.name === undefined ? [] : [StampStore.id(m.namespace ?? '', kind, m.name)])));
-    for (const id of this.objects.keys()) {
-      if (id.startsWith(`${kind}\u0000`) && !listed.has(id)) {
-        this.objects.delete(id);
-        this.tombstones.set(id, at);
-      }
-    }
-    for (const meta of metas) this.upsert(kind, meta);
+  /** Forgets everything (a fresh start, as after losing the watch). */
+  clear(): void {
+    this.objects.clear();
+    this.notes.clear();
+    this.tombstones.clear();
   }
 
   setSynced(value: boolean): void {
@@ -105,15 +104,17 @@ export class StampStore implements StampCache {
 
   noteAdmitted(namespace: string, kind: ConfigKind, name: string, stamps: ConfigStamps): void {
     const id = StampStore.id(namespace, kind, name);
-    const known = this.objects.get(id);
-    this.objects.set(id, { createdAt: later(stamps.createdAt, known?.createdAt), contentChangedAt: later(stamps.contentChangedAt, known?.contentChangedAt) });
-    this.tombstones.delete(id);
+    const known = this.notes.get(id);
+    this.notes.set(id, { createdAt: later(stamps.createdAt, known?.createdAt), contentChangedAt: later(stamps.contentChangedAt, known?.contentChangedAt) });
   }
 
   lookup(namespace: string, kind: ConfigKind, name: string): ConfigLookup {
     const id = StampStore.id(namespace, kind, name);
-    const stamps = this.objects.get(id);
-    if (stamps !== undefined) return { state: 'present', ...stamps };
+    const seen = this.objects.get(id);
+    const noted = this.notes.get(id);
+    if (seen !== undefined || noted !== undefined) {
+      return { state: 'present', createdAt: later(seen?.createdAt, noted?.createdAt), contentChangedAt: later(seen?.contentChangedAt, noted?.contentChangedAt) };
+    }
     const at = this.tombstones.get(id);
     return at === undefined ? { state: 'missing' } : { state: 'deleted', at };
   }
