@@ -54,6 +54,17 @@ export interface Grid {
   stepMs: number;
 }
 
+/**
+ * How far before the grid a source should return samples: the latest sample at or before the grid
+ * start is each counter's reference, and a counter without one is taken as born inside the grid
+ * (counted from zero), which would turn a scrape missed just before the start into a huge burst.
+ * Five minutes, as Prometheus' default lookback, rounded up to whole steps.
+ */
+export function querySpan(grid: Grid): { start: number; end: number; stepMs: number } {
+  const lookback = Math.ceil(300_000 / grid.stepMs) * grid.stepMs;
+  return { start: grid.start - lookback, end: grid.end, stepMs: grid.stepMs };
+}
+
 /** Index of the grid interval holding timestamp `ts` (start excluded), or -1 outside the grid. */
 function intervalIndex(ts: number, grid: Grid, count: number): number {
   if (ts <= grid.start) return -1;

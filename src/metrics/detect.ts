@@ -1,6 +1,7 @@
 import type { Policy } from '../core/policy.js';
 import { detectionGrid, detectRegression } from '../core/regression.js';
 import { checkNeighbours, neighbourNames } from '../core/regression-neighbours.js';
+import { querySpan } from '../core/regression-series.js';
 import type { RawServiceSeries } from '../core/regression-series.js';
 import type { Regression } from '../core/regression-types.js';
 import type { MetricSource, RangeQuery } from './source.js';
@@ -36,7 +37,7 @@ async function fetchAll(source: MetricSource, base: Omit<RangeQuery, 'service'>,
 /** Detection for the deployed service and its neighbours as of `now`. Source errors propagate. */
 export async function detectFromSource(source: MetricSource, req: DetectRequest): Promise<DetectResult> {
   const grid = detectionGrid(req.deployStart, req.now, req.policy);
-  const base = { namespace: req.namespace, start: grid.start, end: grid.end, stepMs: grid.stepMs };
+  const base = { namespace: req.namespace, ...querySpan(grid) };
   const own = await source.rangeQuery({ ...base, service: req.service });
   const seen = req.policy.metrics.neighbours ? [] : await source.listServices(req.namespace, grid.start, grid.end);
   const others = await fetchAll(source, base, neighbourNames(seen, req.service, req.policy));

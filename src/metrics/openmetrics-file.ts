@@ -13,9 +13,6 @@ import type { MetricSource, RangeQuery } from './source.js';
 // tests, no Prometheus needed. It understands the preset conventions natively; PromQL overrides
 // need a PromQL engine, so a policy with query overrides is refused with a clear message.
 
-/** How far before the range start a sample may serve as the counters' reference (Prometheus' lookback). */
-const LOOKBACK_MS = 5 * 60_000;
-
 export class OpenMetricsFileSource implements MetricSource {
   private readonly index: Map<string, IndexedSeries[]>;
   private readonly convention: MetricConvention;
@@ -60,7 +57,8 @@ export class OpenMetricsFileSource implements MetricSource {
   rangeQuery(q: RangeQuery): Promise<RawServiceSeries> {
     const within = (s: IndexedSeries): CounterSeries => ({
       labels: s.labels,
-      samples: s.samples.filter(([ts]) => ts >= q.start - LOOKBACK_MS && ts <= q.end),
+      // What Prometheus' range query on the same grid returns: the first point covers (start − step, start].
+      samples: s.samples.filter(([ts]) => ts > q.start - q.stepMs && ts <= q.end),
     });
     const nonEmpty = (s: CounterSeries) => s.samples.length > 0;
     const c = this.convention;

@@ -105,7 +105,7 @@ export function parseOpenMetrics(text: string): Sample[] {
 export interface Family {
   /** Family name (without `_total` / `_bucket`). */
   name: string;
-  type: 'counter' | 'histogram' | 'gauge';
+  type: 'counter' | 'histogram' | 'gauge' | 'unknown';
   help?: string;
   samples: readonly Sample[];
 }

@@ -8,7 +8,7 @@ import type { MetricSource, RangeQuery } from './source.js';
 
 // Prometheus over its HTTP API. Each query is a selector of cumulative counters evaluated with
 // /api/v1/query_range on the detector's grid, so the samples are the same ones the OpenMetrics file
-// source would read; failures say whether Prometheus was unreachable, refused the credentials,
+// source would read (see `counters`); failures say whether Prometheus was unreachable, refused the credentials,
 // rejected the query, or answered something unexpected. An empty result is "no data", not an error.
 
 export interface PrometheusOptions {
@@ -95,11 +95,18 @@ export class PrometheusSource implements MetricSource {
     throw new MetricSourceError('bad-response', `Prometheus failed ${what}: ${typeof body.errorType === 'string' ? body.errorType : 'error'}: ${reason}`);
   }
 
+  /**
+   * Raw counter samples on the grid. `last_over_time(sel[step − 1ms])` returns, at each grid point,
+   * the last sample scraped in the interval ending there, and nothing for an interval without one:
+   * the same reading as the file source, where a plain selector would repeat stale values for up to
+   * the 5-minute lookback and hide gaps.
+   */
   private async counters(query: string, q: RangeQuery): Promise<CounterSeries[]> {
+    const wrapped = `last_over_time(${query}[${Math.max(1, q.stepMs - 1)}ms])`;
     const data = await this.api(
       'api/v1/query_range',
-      { query, start: String(q.start / 1000), end: String(q.end / 1000), step: `${q.stepMs / 1000}s` },
-      `the query ${query}`,
+      { query: wrapped, start: String(q.start / 1000), end: String(q.end / 1000), step: `${q.stepMs / 1000}s` },
+      `the query ${query} (metric queries must be series selectors of cumulative counters, e.g. http_requests_total{service="$service"}; rollguard computes the increases)`,
     );
     if (!isMatrix(data)) {
       throw new MetricSourceError('invalid-query', `the query ${query} must select counters (a range-query matrix), but Prometheus returned ${JSON.stringify(data).slice(0, 80)}`);

@@ -8,7 +8,10 @@ import type { RawServiceSeries } from '../core/regression-series.js';
 export interface RangeQuery {
   namespace: string;
   service: string;
-  /** Epoch ms. Samples in [start, end] are returned; the one at `start` is the counters' reference. */
+  /**
+   * Epoch ms, on the step grid. Samples in (start − step, end] are returned, as a Prometheus range
+   * query on that grid sees them (see `querySpan` for how far before the detection grid to start).
+   */
   start: number;
   end: number;
   /** Resolution for sources that evaluate on a grid (Prometheus): normally the scrape interval. */

@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY } from '../../src/core/policy.js';
+import type { MetricsPreset, Policy } from '../../src/core/policy.js';
+import { detectionGrid, detectRegression } from '../../src/core/regression.js';
+import { alignSeries, querySpan } from '../../src/core/regression-series.js';
+import type { RawServiceSeries } from '../../src/core/regression-series.js';
+import { detectFromSource } from '../../src/metrics/detect.js';
+import { OpenMetricsFileSource } from '../../src/metrics/openmetrics-file.js';
+import { PrometheusSource } from '../../src/metrics/prometheus.js';
+import { MetricSourceError } from '../../src/metrics/source.js';
+import type { MetricSource } from '../../src/metrics/source.js';
+import { generateSeries, step } from '../support/metric-scenarios.js';
+import { startPrometheus, toOpenMetrics } from '../support/prometheus.js';
+import type { RunningPrometheus } from '../support/prometheus.js';
+
+// Integration against a real Prometheus (Debian's package): the same generated scrapes are
+// backfilled into its TSDB and written to an OpenMetrics file; both sources must read the same
+// counts and the detector must reach the same verdict through either.
+
+const STEP = 30_000;
+const MIN = 60_000;
+const START = Date.UTC(2026, 2, 2, 9, 0, 0);
+const DEPLOY = START + 40 * MIN + 13_000;
+const ONSET = DEPLOY + 2 * MIN + 10_000;
+const END = DEPLOY + 15 * MIN;
+const NOW = DEPLOY + 12 * MIN;
+
+const policyFor = (preset: MetricsPreset): Policy => ({ ...DEFAULT_POLICY, metrics: { ...DEFAULT_POLICY.metrics, preset, stepMs: STEP } });
+
+function scenario(): RawServiceSeries[] {
+  const common = { stepMs: STEP, start: START, end: END, latencyMedian: () => 0.05 };
+  return [
+    // The deployed service: 5xx share 0.5% → 8% two minutes after the deploy; a pod restart
+    // (counter reset) after the onset and two missed scrapes before the deploy.
+    generateSeries({
+      ...common,
+      seed: 11,
+      service: 'checkout',
+      rate: () => 20,
+      errorShare: step(ONSET, 0.005, 0.08),
+      resets: [DEPLOY + 6 * MIN],
+      gaps: [[DEPLOY - 10 * MIN, DEPLOY - 9 * MIN]],
+    }),
+    generateSeries({ ...common, seed: 12, service: 'cart', rate: () => 10, errorShare: () => 0.004 }),
+    generateSeries({ ...common, seed: 13, service: 'payments', rate: () => 5, errorShare: () => 0.01 }),
+  ];
+}
+
+const presets: MetricsPreset[] = ['default', 'istio', 'ingress-nginx'];
+const series = scenario();
+const running = new Map<MetricsPreset, RunningPrometheus>();
+
+beforeAll(async () => {
+  // One Prometheus per preset, each over the same scrapes under that preset's names.
+  for (const preset of presets) running.set(preset, await startPrometheus(toOpenMetrics(series, preset)));
+}, 120_000);
+
+afterAll(async () => {
+  for (const p of running.values()) await p.stop();
+});
+
+function prometheus(preset: MetricsPreset, policy = policyFor(preset)): PrometheusSource {
+  const p = running.get(preset);
+  if (!p) throw new Error(`no Prometheus for ${preset}`);
+  return new PrometheusSource({ url: p.url, metrics: policy.metrics });
+}
+
+const file = (preset: MetricsPreset) => new OpenMetricsFileSource(toOpenMetrics(series, preset), policyFor(preset).metrics);
+
+async function aligned(source: MetricSource, service: string, policy: Policy) {
+  const grid = detectionGrid(DEPLOY, NOW, policy);
+  const raw = await source.rangeQuery({ namespace: 'shop', service, ...querySpan(grid) });
+  return { raw, aligned: alignSeries(raw, grid) };
+}
+
+describe.each(presets)('R5 both sources read the same counts (%s preset)', (preset) => {
+  it.each(['checkout', 'cart'])('%s: identical per-interval requests, 5xx and latency buckets', async (service) => {
+    const policy = policyFor(preset);
+    const fromProm = await aligned(prometheus(preset), service, policy);
+    const fromFile = await aligned(file(preset), service, policy);
+    expect(fromProm.aligned.intervals.length).toBeGreaterThan(60);
+    expect(fromProm.aligned).toEqual(fromFile.aligned);
+    // The missed scrapes are a gap in both, not zero-traffic intervals.
+    const ends = fromProm.aligned.intervals.map((iv) => iv.end);
+    if (service === 'checkout') expect(ends).not.toContain(Math.ceil((DEPLOY - 10 * MIN) / STEP) * STEP + STEP);
+    expect(fromProm.aligned.bounds.at(-1)).toBe(Infinity);
+    expect(fromProm.aligned.bounds[0]).toBeCloseTo(0.005, 9);
+  });
+
+  it('the detector reaches the same regression through Prometheus and through the file', async () => {
+    const policy = policyFor(preset);
+    const viaProm = detectRegression({ series: (await aligned(prometheus(preset), 'checkout', policy)).raw, deployStart: DEPLOY, now: NOW, policy });
+    const viaFile = detectRegression({ series: (await aligned(file(preset), 'checkout', policy)).raw, deployStart: DEPLOY, now: NOW, policy });
+    expect(viaProm).toEqual(viaFile);
+    expect(viaProm.signal).toBe('error-rate');
+    expect(viaProm.data).toBe('ok');
+    expect(Math.abs((viaProm.onset ?? 0) - ONSET)).toBeLessThanOrEqual(STEP);
+  });
+});
+
+describe('R2 neighbours through Prometheus', () => {
+  it('lists the namespace services and says checkout regressed, not cart', async () => {
+    const source = prometheus('default');
+    expect(await source.listServices('shop', START, END)).toEqual(['cart', 'checkout', 'payments']);
+    expect(await source.listServices('elsewhere', START, END)).toEqual([]);
+    const result = await detectFromSource(source, { namespace: 'shop', service: 'cart', deployStart: DEPLOY, now: NOW, policy: policyFor('default') });
+    expect(result.regression.service).toBe('cart');
+    expect(result.regression.signal).toBeUndefined();
+    expect(result.neighbours.map((n) => [n.service, n.signal])).toEqual([
+      ['checkout', 'error-rate'],
+      ['payments', undefined],
+    ]);
+  });
+
+  it('a policy list of neighbours replaces the namespace listing', async () => {
+    const policy: Policy = { ...policyFor('default'), metrics: { ...policyFor('default').metrics, neighbours: ['payments'] } };
+    const result = await detectFromSource(prometheus('default', policy), { namespace: 'shop', service: 'checkout', deployStart: DEPLOY, now: NOW, policy });
+    expect(result.regression.signal).toBe('error-rate');
+    expect(result.neighbours.map((n) => n.service)).toEqual(['payments']);
+  });
+});
+
+describe('R5 Prometheus errors are told apart', () => {
+  it('no data: an unknown service yields empty series and a no-data verdict, never a regression', async () => {
+    const policy = policyFor('default');
+    const { raw } = await aligned(prometheus('default'), 'no-such-service', policy);
+    expect(raw.requests).toEqual([]);
+    const r = detectRegression({ series: raw, deployStart: DEPLOY, now: NOW, policy });
+    expect(r).toMatchObject({ data: 'no-data', signal: undefined, onset: undefined });
+  });
+
+  it('invalid query: a malformed PromQL override is reported as such, with Prometheus\' reason', async () => {
+    const policy: Policy = { ...policyFor('default'), metrics: { ...policyFor('default').metrics, queries: { errors: 'http_requests_total{code=~"5..",' } } };
+    const err = await aligned(prometheus('default', policy), 'checkout', policy).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MetricSourceError);
+    expect(err).toMatchObject({ kind: 'invalid-query' });
+    expect((err as Error).message).toMatch(/Prometheus rejected the query http_requests_total\{code=~"5..",/);
+  });
+
+  it('an override that is not a selector is rejected with what is expected', async () => {
+    const policy: Policy = { ...policyFor('default'), metrics: { ...policyFor('default').metrics, queries: { requests: 'sum(rate(http_requests_total[5m]))' } } };
+    const err = await aligned(prometheus('default', policy), 'checkout', policy).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'invalid-query' });
+    expect((err as Error).message).toMatch(/series selectors of cumulative counters/);
+  });
+
+  it('a valid override with $service substituted reads the same data as the preset', async () => {
+    const policy: Policy = {
+      ...policyFor('default'),
+      metrics: { ...policyFor('default').metrics, queries: { errors: 'http_requests_total{service="$service",code=~"5.."}' } },
+    };
+    const viaOverride = await aligned(prometheus('default', policy), 'checkout', policy);
+    const viaPreset = await aligned(prometheus('default'), 'checkout', policyFor('default'));
+    expect(viaOverride.aligned).toEqual(viaPreset.aligned);
+  });
+});
