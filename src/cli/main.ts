@@ -3,6 +3,9 @@ import { Command } from 'commander';
 import { registerDecide } from './decide.js';
 import { registerExamples } from './examples.js';
 import { registerInspect } from './inspect.js';
+import { registerCerts } from './certs.js';
+import { registerManifests } from './manifests.js';
+import { registerWebhook } from './webhook.js';
 
 // Each verb lives in its own file and registers itself here.
 const program = new Command()
@@ -13,6 +16,6 @@ const program = new Command()
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 
-for (const register of [registerDecide, registerExamples, registerInspect]) register(program);
+for (const register of [registerDecide, registerExamples, registerInspect, registerWebhook, registerCerts, registerManifests]) register(program);
 
 await program.parseAsync(process.argv);
