@@ -1,4 +1,4 @@
-import { share, splitStatistic } from './stats-binomial.js';
+import { share, splitStatistic, testHigherRate } from './stats-binomial.js';
 import type { Counts } from './stats-binomial.js';
 
 // Change points in a count series (k events out of n requests per interval): binary segmentation
@@ -15,6 +15,8 @@ export interface Segment {
 /** 95% point of χ²(1): the profile-likelihood drop that bounds the change point's confidence set. */
 const CHI2_1_95 = 3.841;
 const MAX_SEGMENTS = 8;
+/** How clearly an earlier step must stand above the floor to count as the start of a ramp. */
+const RAMP_STEP_SIGNIFICANCE = 0.001;
 
 /**
  * Penalty a split's likelihood-ratio statistic must exceed. It grows with the log of the series
@@ -91,9 +93,9 @@ export interface ElevatedRegime {
 
 /**
  * The elevated regime still running at the end of the series, if the last segment's rate is above
- * the lowest earlier rate (the floor). It extends back over the segments whose rate is closer to the
- * current one than the floor is, so a ramp (several rising steps) starts where it left the floor,
- * and a spike that ended does not count.
+ * the lowest earlier rate (the floor). It extends back over the contiguous earlier segments that
+ * stand significantly above the floor without being far above the current rate, so a ramp (several
+ * rising steps) starts where it left the floor, and a spike that ended does not count.
  */
 export function elevatedRegime(points: readonly Counts[], dispersion = 1): ElevatedRegime | undefined {
   const segments = segment(points, dispersion);
@@ -102,12 +104,15 @@ export function elevatedRegime(points: readonly Counts[], dispersion = 1): Eleva
   const current = share(last.counts);
   const floor = Math.min(...segments.slice(0, -1).map((s) => share(s.counts)));
   if (current <= floor) return undefined;
-  // Earlier segments belong to the regime when they sit closer to the current rate than to the floor
-  // on either side: a ramp's rising steps do, a burst far above the current rate (a cold start that
-  // ended) does not.
-  const band = (current - floor) / 2;
+  // Earlier segments belong to the regime when they are significantly above the floor but not far
+  // above the current rate: a ramp's rising steps are, a burst well above the current rate (a cold
+  // start that ended) is not, and neither is the floor itself.
+  const floorSegment = segments.slice(0, -1).reduce((a, b) => (share(b.counts) < share(a.counts) ? b : a));
+  const ceiling = current + (current - floor) / 2;
+  const partOfRegime = (s: Segment) =>
+    share(s.counts) < ceiling && s !== floorSegment && testHigherRate(s.counts, floorSegment.counts, dispersion).pValue < RAMP_STEP_SIGNIFICANCE;
   let first = segments.length - 1;
-  while (first > 0 && Math.abs(share((segments[first - 1] ?? last).counts) - current) < band) first--;
+  while (first > 0 && partOfRegime(segments[first - 1] ?? last)) first--;
   if (first === 0) return undefined;
 
   // Refine the change point between the floor-side segment and the regime with the profile likelihood
