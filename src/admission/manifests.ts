@@ -35,7 +35,8 @@ function webhook(opts: ManifestOptions, path: string, webhookName: string, opera
       service: { namespace: opts.namespace, name: opts.service, path, port: opts.port ?? 443 },
       caBundle: opts.caBundle,
     },
-    rules: resources.map((r) => ({ ...r, operations, scope: 'Namespaced' })),
+    // Fresh arrays per rule, so YAML output carries no anchors/aliases.
+    rules: resources.map((r) => ({ apiGroups: [...r.apiGroups], apiVersions: [...r.apiVersions], resources: [...r.resources], operations: [...operations], scope: 'Namespaced' })),
   };
 }
 
