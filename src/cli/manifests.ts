@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { withCleanErrors } from './webhook-options.js';
 import { stringify } from 'yaml';
 import { webhookConfigurations } from '../admission/manifests.js';
 
@@ -19,9 +20,9 @@ export function registerManifests(program: Command): void {
     .requiredOption('--namespace <ns>', "rollguard's namespace (excluded from admission, like kube-system)")
     .requiredOption('--service <name>', 'the Service in front of `rollguard webhook`')
     .requiredOption('--ca-bundle <file>', 'the CA that signed the serving certificate (certs/ca.crt)')
-    .action(async (opts: { namespace: string; service: string; caBundle: string }) => {
+    .action(withCleanErrors('manifests', async (opts: { namespace: string; service: string; caBundle: string }) => {
       const caBundle = caBundleFrom(await readFile(opts.caBundle, 'utf8'), opts.caBundle);
       const docs = webhookConfigurations({ namespace: opts.namespace, service: opts.service, caBundle });
       process.stdout.write(docs.map((d) => stringify(d)).join('---\n'));
-    });
+    }));
 }

@@ -19,3 +19,15 @@ export function parsePort(value: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port number 0-65535, got "${value}"`);
   return n;
 }
+
+/** Runs a verb's action; a failure prints "rollguard VERB: message" and exits 2 instead of a stack trace. */
+export function withCleanErrors<A extends unknown[]>(verb: string, action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args) => {
+    try {
+      await action(...args);
+    } catch (err) {
+      process.stderr.write(`rollguard ${verb}: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(2);
+    }
+  };
+}

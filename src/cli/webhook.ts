@@ -6,7 +6,7 @@ import { InformerStampCache } from '../admission/informer-stamp-cache.js';
 import { DEFAULT_POLICY_SET, loadPolicySet, resolver } from '../admission/policy-file.js';
 import { startWebhookServer } from '../admission/server.js';
 import { InMemoryStampCache, type StampCache } from '../admission/stamp-cache.js';
-import { parsePort } from './webhook-options.js';
+import { parsePort, withCleanErrors } from './webhook-options.js';
 
 interface WebhookOptions {
   port: number;
@@ -37,42 +37,44 @@ export function registerWebhook(program: Command): void {
     .option('--trusted-user <user>', 'user whose writes to rollguard-owned annotations stand (the agent); repeatable', collect, [DEFAULT_AGENT_USER])
     .option('--no-kube', 'do not watch ConfigMaps/Secrets in a cluster (every Deployment is then stamped with an unknown change set)')
     .option('--log-level <level>', 'pino log level', 'info')
-    .action(async (opts: WebhookOptions) => {
-      const logger = pino({ level: opts.logLevel, base: { component: 'rollguard-webhook' } });
-      const policies = opts.policy === undefined ? DEFAULT_POLICY_SET : await loadPolicySet(opts.policy);
-      let cache: StampCache;
-      let informer: InformerStampCache | undefined;
-      if (opts.kube) {
-        const kubeConfig = new KubeConfig();
-        kubeConfig.loadFromDefault();
-        informer = new InformerStampCache({ kubeConfig, logger, clock: Date.now });
-        cache = informer;
-        // Not awaited: the server answers (failing open, eligibility unknown) while the cache syncs.
-        informer.start().catch((err: unknown) => {
-          logger.error({ error: err instanceof Error ? err.message : String(err) }, 'stamp cache could not start');
-        });
-      } else {
-        cache = new InMemoryStampCache({ synced: false });
-      }
-      const server = await startWebhookServer({
-        host: opts.host,
-        port: opts.port,
-        healthPort: opts.healthPort,
-        tlsCertFile: opts.tlsCert,
-        tlsKeyFile: opts.tlsKey,
-        logger,
-        metrics: createMetrics({ defaultMetrics: true }),
-        mutate: { cache, policyFor: resolver(policies), trustedUsers: new Set(opts.trustedUser) },
-        ready: () =>
-          !opts.kube || cache.synced()
-            ? { ready: true, reason: 'ready' }
-            : { ready: false, reason: 'the ConfigMap/Secret stamp cache has not synced yet' },
-      });
-      const shutdown = (signal: string): void => {
-        logger.info({ signal }, 'shutting down');
-        void Promise.all([server.close(), informer?.stop()]).then(() => process.exit(0));
-      };
-      process.once('SIGTERM', shutdown);
-      process.once('SIGINT', shutdown);
+    .action(withCleanErrors('webhook', runWebhook));
+}
+
+async function runWebhook(opts: WebhookOptions): Promise<void> {
+  const logger = pino({ level: opts.logLevel, base: { component: 'rollguard-webhook' } });
+  const policies = opts.policy === undefined ? DEFAULT_POLICY_SET : await loadPolicySet(opts.policy);
+  let cache: StampCache;
+  let informer: InformerStampCache | undefined;
+  if (opts.kube) {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromDefault();
+    informer = new InformerStampCache({ kubeConfig, logger, clock: Date.now });
+    cache = informer;
+    // Not awaited: the server answers (failing open, eligibility unknown) while the cache syncs.
+    informer.start().catch((err: unknown) => {
+      logger.error({ error: err instanceof Error ? err.message : String(err) }, 'stamp cache could not start');
     });
+  } else {
+    cache = new InMemoryStampCache({ synced: false });
+  }
+  const server = await startWebhookServer({
+    host: opts.host,
+    port: opts.port,
+    healthPort: opts.healthPort,
+    tlsCertFile: opts.tlsCert,
+    tlsKeyFile: opts.tlsKey,
+    logger,
+    metrics: createMetrics({ defaultMetrics: true }),
+    mutate: { cache, policyFor: resolver(policies), trustedUsers: new Set(opts.trustedUser) },
+    ready: () =>
+      !opts.kube || cache.synced()
+        ? { ready: true, reason: 'ready' }
+        : { ready: false, reason: 'the ConfigMap/Secret stamp cache has not synced yet' },
+  });
+  const shutdown = (signal: string): void => {
+    logger.info({ signal }, 'shutting down');
+    void Promise.all([server.close(), informer?.stop()]).then(() => process.exit(0));
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
 }
