@@ -12,129 +12,13 @@ import { DEFAULT_POLICY } from '../src/core/policy.js';
 import type { Policy } from '../src/core/policy.js';
 import { detectionGrid, detectRegression } from '../src/core/regression.js';
 import { alignSeries } from '../src/core/regression-series.js';
-import type { RawServiceSeries } from '../src/core/regression-series.js';
-import { diurnal, generateSeries, ramp, rng, spike, step } from '../test/support/metric-scenarios.js';
-import type { ScenarioSpec } from '../test/support/metric-scenarios.js';
-
-const STEP = 30_000;
-const MIN = 60_000;
-const HORIZON = 25 * MIN;
-const BASE_TIME = Date.UTC(2026, 2, 2, 9, 0, 0);
-
-type Kind = 'step' | 'ramp' | 'pre-existing' | 'null' | 'diurnal-null' | 'latency-only' | 'cold-start' | 'no-data' | 'gaps-resets' | 'low-traffic';
-
-interface Case {
-  id: number;
-  kind: Kind;
-  /** True when the 5xx share really rises and stays up (the label). */
-  regression: boolean;
-  /** True onset (epoch ms) for regressions. */
-  onset: number | undefined;
-  /** Jump in share (absolute) and mean traffic (req/s), for the target subset. */
-  jump: number;
-  rate: number;
-  deployStart: number;
-  series: RawServiceSeries;
-}
+import { buildCorpus, HORIZON, STEP } from './detect-corpus.js';
+import type { Case, Kind } from './detect-corpus.js';
 
 interface Outcome {
   fired: boolean;
   at: number | undefined;
   onset: number | undefined;
-}
-
-function buildCorpus(total: number, seed: number): Case[] {
-  const random = rng(seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
-  const kinds: [Kind, number][] = [
-    ['step', 0.34],
-    ['ramp', 0.06],
-    ['pre-existing', 0.08],
-    ['null', 0.18],
-    ['diurnal-null', 0.06],
-    ['latency-only', 0.08],
-    ['cold-start', 0.08],
-    ['no-data', 0.03],
-    ['gaps-resets', 0.06],
-    ['low-traffic', 0.03],
-  ];
-  const cases: Case[] = [];
-  for (let id = 0; id < total; id++) {
-    let u = random();
-    let kind: Kind = 'null';
-    for (const [k, w] of kinds) {
-      if (u < w) {
-        kind = k;
-        break;
-      }
-      u -= w;
-    }
-    const deployStart = BASE_TIME + Math.floor(random() * 3600) * 1000 + Math.floor(random() * 1000);
-    const start = deployStart - 40 * MIN;
-    const end = deployStart + HORIZON;
-    const rate = kind === 'low-traffic' ? pick([0.05, 0.1]) : pick([1, 2, 5, 20, 100, 1000]);
-    const base = pick([0, 0.001, 0.003, 0.005, 0.01]);
-    const jump = pick([0.01, 0.02, 0.05, 0.05, 0.1, 0.2, 0.5]);
-    const noise = pick([0, 0, 0.3, 0.6]);
-    const onsetAfterDeploy = deployStart + random() * 5 * MIN;
-    const spec: ScenarioSpec = {
-      seed: Math.floor(random() * 2 ** 31),
-      stepMs: STEP,
-      start,
-      end,
-      rate: () => rate,
-      errorShare: () => base,
-      noise,
-      latencyMedian: () => 0.05,
-    };
-    let regression = false;
-    let onset: number | undefined;
-    switch (kind) {
-      case 'step':
-      case 'low-traffic':
-      case 'gaps-resets':
-        regression = kind !== 'gaps-resets' || random() < 0.5;
-        if (regression) {
-          onset = onsetAfterDeploy;
-          spec.errorShare = step(onset, base, base + jump);
-        }
-        if (kind === 'gaps-resets') {
-          const g = deployStart + (random() - 0.5) * 20 * MIN;
-          spec.gaps = [[g, g + pick([1, 2, 4]) * STEP]];
-          spec.resets = [deployStart + (random() - 0.3) * 15 * MIN];
-        }
-        break;
-      case 'ramp':
-        regression = true;
-        onset = onsetAfterDeploy;
-        spec.errorShare = ramp(onset, onset + pick([2, 5, 10]) * MIN, base, base + Math.max(jump, 0.05));
-        break;
-      case 'pre-existing':
-        regression = true;
-        onset = deployStart - (2 + random() * 18) * MIN;
-        spec.errorShare = step(onset, base, base + jump);
-        break;
-      case 'diurnal-null':
-        spec.rate = diurnal(rate, 0.6, deployStart + (random() - 0.5) * 86_400_000);
-        break;
-      case 'latency-only': {
-        const at = onsetAfterDeploy;
-        spec.latencyMedian = (t) => (t < at ? 0.05 : 0.05 * pick([2, 3, 5]));
-        break;
-      }
-      case 'cold-start': {
-        const from = deployStart + random() * 2 * MIN;
-        spec.errorShare = spike(from, from + pick([1, 2]) * STEP, base, pick([0.1, 0.3, 0.6]));
-        break;
-      }
-      case 'no-data':
-      case 'null':
-        break;
-    }
-    const series = kind === 'no-data' ? { namespace: 'shop', service: 'checkout', requests: [], errors: [], latency: [] } : generateSeries(spec);
-    cases.push({ id, kind, regression, onset, jump: regression ? jump : 0, rate, deployStart, series });
-  }
-  return cases;
 }
 
 /** Runs a detector every scrape interval after the deploy; returns the first firing. */
@@ -268,6 +152,17 @@ for (const kind of counts.keys()) {
   const fired = of.filter((c) => ours.get(c.id)?.fired).length;
   const predates = of.filter((c) => c.kind === 'pre-existing' && (ours.get(c.id)?.onset ?? Infinity) < c.deployStart).length;
   console.log(`  ${kind}: ${fired}/${of.length} fired, ${of.filter((c) => c.regression).length} labelled regressions${kind === 'pre-existing' ? `, onset reported before the deploy in ${predates}` : ''}`);
+}
+if (process.argv.includes('--list')) {
+  console.log('\nrollguard false alarms and pre-existing onsets reported after the deploy:');
+  for (const c of corpus) {
+    const o = ours.get(c.id);
+    if (!o?.fired) continue;
+    const late = c.kind === 'pre-existing' && (o.onset ?? 0) >= c.deployStart;
+    if (!c.regression || late) {
+      console.log(`  #${c.id} ${c.kind} rate ${c.rate}/s, jump ${c.jump}, fired ${((o.at ?? 0) - c.deployStart) / STEP} intervals after the deploy, onset ${(((o.onset ?? 0) - (c.onset ?? c.deployStart)) / STEP).toFixed(1)} intervals from the truth`);
+    }
+  }
 }
 const target = rows.find((r) => r.detector === 'rollguard' && r.subset.startsWith('target'));
 if (target) {

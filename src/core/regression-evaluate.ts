@@ -33,20 +33,29 @@ export interface LatencyEvaluation extends Evaluation {
  * Bonferroni-adjusted for the number of places it could have been put; without a change point the
  * split is the deploy itself, fixed in advance, and needs no adjustment.
  */
-/** Significance at which the latest interval counts as "already back down" (see `stillElevated`). */
+/** Family-wise significance at which the regime's recent tail counts as "back down" (see `stillElevated`). */
 const RECOVERY_SIGNIFICANCE = 0.05;
 
 /**
- * False when the latest interval is significantly below the rest of the regime: the rise was a
- * transient (a cold-start burst) that has ended, even if the regime's pooled share is still high.
- * Without this, a short burst at low traffic keeps the pooled share up for several evaluations and
- * passes persistence.
+ * False when a recent tail of the regime (its last j intervals, up to half of it) is significantly
+ * below the part before it: the rise was a transient (a cold-start burst) that has ended, even if
+ * the regime's pooled share is still high. Without this, a short burst at low traffic keeps the
+ * pooled share up for many evaluations and passes persistence. Tails stop at half the regime
+ * because the change point is placed where the counts jumped, so its first interval is often
+ * extreme by selection and would alone look like "higher than what followed". Bonferroni over the
+ * tails tried.
  */
 function stillElevated(points: readonly Counts[], split: number, phi: number): boolean {
-  const last = points[points.length - 1];
-  if (!last || points.length - split < 2) return true;
-  const earlier = points.slice(split, -1).reduce(addCounts, ZERO_COUNTS);
-  return testHigherRate(earlier, last, phi).pValue >= RECOVERY_SIGNIFICANCE;
+  const tails = Math.floor((points.length - split) / 2);
+  let tail = ZERO_COUNTS;
+  let head = points.slice(split).reduce(addCounts, ZERO_COUNTS);
+  for (let j = 1; j <= tails; j++) {
+    const p = points[points.length - j] ?? ZERO_COUNTS;
+    tail = addCounts(tail, p);
+    head = { k: head.k - p.k, n: head.n - p.n };
+    if (testHigherRate(head, tail, phi).pValue * tails < RECOVERY_SIGNIFICANCE) return false;
+  }
+  return true;
 }
 
 function compare(points: readonly Counts[], beforeDeploy: number, phi: number): Omit<Evaluation, 'breach'> & { elevated: boolean } {
