@@ -6,6 +6,7 @@ import { detectRegression } from '../../src/core/regression.js';
 import { detectFromSource } from '../../src/metrics/detect.js';
 import { OpenMetricsFileSource } from '../../src/metrics/openmetrics-file.js';
 import { formatOpenMetrics, parseOpenMetrics } from '../../src/metrics/openmetrics-format.js';
+import type { Sample } from '../../src/metrics/openmetrics-format.js';
 import { MetricSourceError } from '../../src/metrics/source.js';
 
 // The OpenMetrics file source, the embedded default for local runs: the text format promtool
@@ -34,7 +35,7 @@ describe('R5 OpenMetrics text', () => {
   });
 
   it('formats what it parses', () => {
-    const samples = [
+    const samples: Sample[] = [
       { name: 'x_total', labels: { a: 'q"uote\nnl' }, value: 3, timestamp: 1_000_500 },
       { name: 'x_total', labels: {}, value: Infinity, timestamp: 2_000_000 },
     ];
