@@ -56,7 +56,7 @@ export function buildCorpus(total: number, seed: number): Case[] {
     const end = deployStart + HORIZON;
     const rate = kind === 'low-traffic' ? pick([0.05, 0.1]) : pick([1, 2, 5, 20, 100, 1000]);
     const base = pick([0, 0.001, 0.003, 0.005, 0.01]);
-    const jump = pick([0.01, 0.02, 0.05, 0.05, 0.1, 0.2, 0.5]);
+    let jump = pick([0.01, 0.02, 0.05, 0.05, 0.1, 0.2, 0.5]);
     const noise = pick([0, 0, 0.3, 0.6]);
     const onsetAfterDeploy = deployStart + random() * 5 * MIN;
     const spec: ScenarioSpec = {
@@ -89,7 +89,8 @@ export function buildCorpus(total: number, seed: number): Case[] {
       case 'ramp':
         regression = true;
         onset = onsetAfterDeploy;
-        spec.errorShare = ramp(onset, onset + pick([2, 5, 10]) * MIN, base, base + Math.max(jump, 0.05));
+        jump = Math.max(jump, 0.05);
+        spec.errorShare = ramp(onset, onset + pick([2, 5, 10]) * MIN, base, base + jump);
         break;
       case 'pre-existing':
         regression = true;

@@ -144,6 +144,15 @@ for (const r of rows) {
   );
 }
 
+// Ratios against the fixed-threshold baseline measured in this same run.
+for (const [subset] of subsets) {
+  const ours = rows.find((r) => r.detector === 'rollguard' && r.subset === subset);
+  const fixed = rows.find((r) => r.detector === 'fixed 1% on one interval' && r.subset === subset);
+  if (ours?.f1 !== undefined && fixed?.f1 !== undefined && fixed.f1 > 0) {
+    console.log(`F1 ratio rollguard / fixed threshold (${subset}): ${(ours.f1 / fixed.f1).toFixed(2)}; false alarms ${ours.fp} vs ${fixed.fp}`);
+  }
+}
+
 // Per-kind view for rollguard: where the misses and false alarms are.
 const ours = outcomesBy.get('rollguard') ?? new Map<number, Outcome>();
 console.log('\nrollguard by kind: fired / cases (regressions labelled: yes/no)');
@@ -163,6 +172,12 @@ if (process.argv.includes('--list')) {
       console.log(`  #${c.id} ${c.kind} rate ${c.rate}/s, jump ${c.jump}, fired ${((o.at ?? 0) - c.deployStart) / STEP} intervals after the deploy, onset ${(((o.onset ?? 0) - (c.onset ?? c.deployStart)) / STEP).toFixed(1)} intervals from the truth`);
     }
   }
+}
+console.log('\nrollguard recall on steps and ramps at ≥ 1 req/s, by jump:');
+for (const jump of [...new Set(corpus.map((c) => c.jump))].filter((j) => j > 0).sort((a, b) => a - b)) {
+  const of = corpus.filter((c) => c.regression && c.jump === jump && c.rate >= 1 && (c.kind === 'step' || c.kind === 'ramp'));
+  const hit = of.filter((c) => ours.get(c.id)?.fired).length;
+  console.log(`  +${(jump * 100).toFixed(0)}pp: ${hit}/${of.length}`);
 }
 const target = rows.find((r) => r.detector === 'rollguard' && r.subset.startsWith('target'));
 if (target) {

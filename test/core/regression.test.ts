@@ -5,6 +5,7 @@ import { DEFAULT_POLICY } from '../../src/core/policy.js';
 import type { Policy } from '../../src/core/policy.js';
 import { detectRegression } from '../../src/core/regression.js';
 import { checkNeighbours, neighbourNames } from '../../src/core/regression-neighbours.js';
+import { firstDetection } from '../../src/core/regression-scan.js';
 import type { RawServiceSeries } from '../../src/core/regression-series.js';
 import type { Regression } from '../../src/core/regression-types.js';
 import { diurnal, generateSeries, ramp, spike, step } from '../support/metric-scenarios.js';
@@ -32,11 +33,8 @@ function series(overrides: Partial<ScenarioSpec> & { seed: number }): RawService
 
 /** The first evaluation (every scrape interval after the deploy, up to `until`) that reports a signal. */
 function firstSignal(s: RawServiceSeries, p: Policy = policy, until = DEPLOY + 25 * MIN): { at: number; r: Regression } | undefined {
-  for (let now = Math.ceil(DEPLOY / STEP) * STEP; now <= until; now += STEP) {
-    const r = detectRegression({ series: s, deployStart: DEPLOY, now, policy: p });
-    if (r.signal !== undefined) return { at: now, r };
-  }
-  return undefined;
+  const found = firstDetection({ series: s, deployStart: DEPLOY, policy: p }, until);
+  return found ? { at: found.at, r: found.regression } : undefined;
 }
 
 const onsetAt = DEPLOY + 3 * MIN + 7_000;
@@ -223,6 +221,16 @@ describe('R5 latency alone asks a human', () => {
 });
 
 describe('R1 no hindsight: detection at `now` reads nothing later', () => {
+  it('firstDetection reports the first step with a signal, and that step alone reproduces it', () => {
+    const s = series({ seed: 20, errorShare: step(onsetAt, 0.005, 0.1) });
+    const found = firstDetection({ series: s, deployStart: DEPLOY, policy }, DEPLOY + 25 * MIN);
+    expect(found?.at).toBeGreaterThan(onsetAt);
+    expect((found?.at ?? 0) % STEP).toBe(0);
+    expect(detectRegression({ series: s, deployStart: DEPLOY, now: found?.at ?? 0, policy })).toEqual(found?.regression);
+    expect(detectRegression({ series: s, deployStart: DEPLOY, now: (found?.at ?? 0) - STEP, policy }).signal).toBeUndefined();
+    expect(firstDetection({ series: s, deployStart: DEPLOY, policy }, onsetAt)).toBeUndefined();
+  });
+
   it('samples after now do not change the result', () => {
     const now = onsetAt + 4 * MIN;
     const past = series({ seed: 16, errorShare: step(onsetAt, 0.005, 0.08), end: now });
