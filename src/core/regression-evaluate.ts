@@ -27,12 +27,6 @@ export interface LatencyEvaluation extends Evaluation {
   currentP99: number;
 }
 
-/**
- * Tests the regime since `onsetIndex` (or since the deploy, when no change point was found) against
- * the pre-deploy intervals before it. The onset is chosen from the same data, so the p-value is
- * Bonferroni-adjusted for the number of places it could have been put; without a change point the
- * split is the deploy itself, fixed in advance, and needs no adjustment.
- */
 /** Family-wise significance at which the regime's recent tail counts as "back down" (see `stillElevated`). */
 const RECOVERY_SIGNIFICANCE = 0.05;
 
@@ -58,6 +52,12 @@ function stillElevated(points: readonly Counts[], split: number, phi: number): b
   return true;
 }
 
+/**
+ * Tests the regime since `onsetIndex` (or since the deploy, when no change point was found) against
+ * the pre-deploy intervals before it. The onset is chosen from the same data, so the p-value is
+ * Bonferroni-adjusted for the number of places it could have been put; without a change point the
+ * split is the deploy itself, fixed in advance, and needs no adjustment.
+ */
 function compare(points: readonly Counts[], beforeDeploy: number, phi: number): Omit<Evaluation, 'breach'> & { elevated: boolean } {
   const regime = elevatedRegime(points, phi);
   const split = regime ? regime.start : beforeDeploy;
