@@ -1,3 +1,4 @@
+import { ANNOTATIONS } from '../annotations.js';
 import { classifyChangeSet, type ChangeSet } from '../core/changeset.js';
 import type { Deployment } from '../core/kube.js';
 import { detectOwner } from '../core/ownership.js';
@@ -62,7 +63,10 @@ export function judgeEligibility(input: {
   });
   const reasons: string[] = [];
   if (input.before === undefined) reasons.push('the Deployment was just created: there is no earlier revision to roll back to');
-  else if (changeSet.kind !== 'pod-spec-only') reasons.push(...changeSet.reasons.map((r) => `change set is ${changeSet.kind}: ${r}`));
+  else if (changeSet.kind !== 'pod-spec-only') {
+    // The sentences themselves are in change-set-reasons; repeating them would double the annotations.
+    reasons.push(`the change set is ${changeSet.kind} (R3; see ${ANNOTATIONS.changeSetReasons.key})`);
+  }
   if (input.policy.mode !== 'auto') reasons.push(`the policy mode for this namespace is "${input.policy.mode}", not "auto"`);
   const owner = detectOwner(input.after, `kubectl rollout undo deployment/${input.after.metadata?.name ?? ''} -n ${namespace}`);
   if (owner.reconciles && input.policy.gitops === 'suggest') {

@@ -53,7 +53,8 @@ describe('R3 R12 Deployment stamps at admission', () => {
     const a = annotationsAfter(review, await hook.review('/mutate', review));
     expect(a[K('changeSet')]).toBe('mixed');
     expect(a[K('eligibility')]).toBe('human-required');
-    expect(a[K('eligibilityReasons')]).toContain('checkout-config-7f9c');
+    expect(a[K('changeSetReasons')]).toContain('checkout-config-7f9c');
+    expect(a[K('eligibilityReasons')]).toContain('the change set is mixed');
   });
 
   it('is unknown when a referenced Secret carries no rollguard stamp (written while the webhook was down)', async () => {
