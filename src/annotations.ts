@@ -37,7 +37,7 @@ export const ANNOTATIONS = {
   rollbackPartial: key('rollback-partial', ['Deployment'], 'rollguard', 'Set to "true" when the rollback started from a partially rolled-out state.'),
   decisionId: key('decision-id', ['Deployment'], 'rollguard', 'Identifier of the decision that caused the last rollback; makes a retried rollback a no-op (F4).'),
   blackoutUntil: key('blackout-until', ['Deployment'], 'rollguard', 'End of the post-rollback blackout (RFC 3339): no re-evaluation, no second rollback before it.'),
-  blackoutOverride: key('blackout-override', ['Deployment'], 'user', 'Set by a human (any non-empty reason) on the rollback request to override the blackout guard.'),
+  blackoutOverride: key('blackout-override', ['Deployment'], 'user', 'Set by a human (any non-empty reason) on the Deployment before a rollback, or in the rollback request, to let one rollback through the blackout guard; the next template change spends it.'),
   migration: key('migration', ['Job'], 'user', 'Label or annotation "true" marks a Job as a schema migration (R4).'),
   commit: key('commit', ['Deployment'], 'user', 'The commit the deploy was built from; shown in the handoff.'),
   pullRequest: key('pull-request', ['Deployment'], 'user', 'A link to the change (PR/MR); shown in the handoff.'),
