@@ -1,6 +1,7 @@
 import type { Policy } from '../core/policy.js';
 import { detectionGrid, detectRegression } from '../core/regression.js';
 import { checkNeighbours, neighbourNames } from '../core/regression-neighbours.js';
+import { firstDetection } from '../core/regression-scan.js';
 import { querySpan } from '../core/regression-series.js';
 import type { RawServiceSeries } from '../core/regression-series.js';
 import type { Regression } from '../core/regression-types.js';
@@ -34,16 +35,43 @@ async function fetchAll(source: MetricSource, base: Omit<RangeQuery, 'service'>,
   return out;
 }
 
+async function neighboursAt(source: MetricSource, req: DetectRequest): Promise<Regression[]> {
+  const grid = detectionGrid(req.deployStart, req.now, req.policy);
+  const seen = req.policy.metrics.neighbours ? [] : await source.listServices(req.namespace, grid.start, grid.end);
+  const others = await fetchAll(source, { namespace: req.namespace, ...querySpan(grid) }, neighbourNames(seen, req.service, req.policy));
+  return checkNeighbours({ series: others, service: req.service, deployStart: req.deployStart, now: req.now, policy: req.policy });
+}
+
+async function ownSeries(source: MetricSource, req: DetectRequest): Promise<RawServiceSeries> {
+  const grid = detectionGrid(req.deployStart, req.now, req.policy);
+  return source.rangeQuery({ namespace: req.namespace, service: req.service, ...querySpan(grid) });
+}
+
 /** Detection for the deployed service and its neighbours as of `now`. Source errors propagate. */
 export async function detectFromSource(source: MetricSource, req: DetectRequest): Promise<DetectResult> {
-  const grid = detectionGrid(req.deployStart, req.now, req.policy);
-  const base = { namespace: req.namespace, ...querySpan(grid) };
-  const own = await source.rangeQuery({ ...base, service: req.service });
-  const seen = req.policy.metrics.neighbours ? [] : await source.listServices(req.namespace, grid.start, grid.end);
-  const others = await fetchAll(source, base, neighbourNames(seen, req.service, req.policy));
-  const input = { deployStart: req.deployStart, now: req.now, policy: req.policy };
+  const own = await ownSeries(source, req);
   return {
-    regression: detectRegression({ series: own, ...input }),
-    neighbours: checkNeighbours({ series: others, service: req.service, ...input }),
+    regression: detectRegression({ series: own, deployStart: req.deployStart, now: req.now, policy: req.policy }),
+    neighbours: await neighboursAt(source, req),
+  };
+}
+
+/**
+ * When the deployed service's regression became detectable, scanning every step up to `until`
+ * (one fetch, then no hindsight): the regression and the neighbours as of that moment, with `at`
+ * set; when nothing was detected by `until`, the picture as of `until` with `at` undefined.
+ */
+export async function firstDetectionFromSource(
+  source: MetricSource,
+  req: Omit<DetectRequest, 'now'> & { until: number },
+): Promise<DetectResult & { at: number | undefined }> {
+  const atUntil = { ...req, now: req.until };
+  const own = await ownSeries(source, atUntil);
+  const found = firstDetection({ series: own, deployStart: req.deployStart, policy: req.policy }, req.until);
+  const now = found?.at ?? req.until;
+  return {
+    at: found?.at,
+    regression: found?.regression ?? detectRegression({ series: own, deployStart: req.deployStart, now, policy: req.policy }),
+    neighbours: await neighboursAt(source, { ...req, now }),
   };
 }

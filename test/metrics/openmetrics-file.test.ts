@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
 import type { MetricsPreset, Policy } from '../../src/core/policy.js';
 import { detectRegression } from '../../src/core/regression.js';
-import { detectFromSource } from '../../src/metrics/detect.js';
+import { detectFromSource, firstDetectionFromSource } from '../../src/metrics/detect.js';
 import { OpenMetricsFileSource } from '../../src/metrics/openmetrics-file.js';
 import { formatOpenMetrics, parseOpenMetrics } from '../../src/metrics/openmetrics-format.js';
 import type { Sample } from '../../src/metrics/openmetrics-format.js';
@@ -138,6 +138,17 @@ describe('R5 R2 the shipped fixture, end to end through the file source', () => 
     // As of one minute after the deploy nothing had happened yet.
     const early = await detectFromSource(source, { namespace: 'shop', service: 'checkout', deployStart: DEPLOY, now: DEPLOY + 60_000, policy });
     expect(early.regression.signal).toBeUndefined();
+    // Replay's question: when did it become detectable, and what did the neighbours look like then?
+    const first = await firstDetectionFromSource(source, { namespace: 'shop', service: 'checkout', deployStart: DEPLOY, until: DEPLOY + 14 * 60_000, policy });
+    expect(first.at).toBeGreaterThan(DEPLOY + 3 * 60_000 + 7_000);
+    expect(first.at).toBeLessThan(DEPLOY + 10 * 60_000);
+    expect(first.regression.signal).toBe('error-rate');
+    expect(first.regression.errorRate?.persisted).toBe(policy.thresholds.persistence);
+    expect(first.neighbours.map((n) => n.service)).toEqual(['cart']);
+    const cart = await firstDetectionFromSource(source, { namespace: 'shop', service: 'cart', deployStart: DEPLOY, until: DEPLOY + 14 * 60_000, policy });
+    expect(cart.at).toBeUndefined();
+    expect(cart.regression.signal).toBeUndefined();
+    expect(cart.neighbours.map((n) => [n.service, n.signal])).toEqual([['checkout', 'error-rate']]);
     const raw = await source.rangeQuery({ namespace: 'shop', service: 'nobody', start: DEPLOY, end: DEPLOY + 60_000, stepMs: 30_000 });
     expect(detectRegression({ series: raw, deployStart: DEPLOY, now: DEPLOY + 60_000, policy }).data).toBe('no-data');
   });
