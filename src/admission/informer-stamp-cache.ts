@@ -21,7 +21,7 @@ export function metadataOnly(obj: KubernetesObject): KubernetesObject {
 }
 
 /** A KubeConfig whose requests (the client-node Watch's) ask for metadata only. */
-class MetadataWatchConfig extends KubeConfig {
+export class MetadataWatchConfig extends KubeConfig {
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
     await super.applySecurityAuthentication(context);
     context.setHeaderParam('Accept', WATCH_ACCEPT);
@@ -29,7 +29,7 @@ class MetadataWatchConfig extends KubeConfig {
 }
 
 /** Drops everything but metadata from watch events before client-node's cache stores them. */
-class MetadataWatch extends Watch {
+export class MetadataWatch extends Watch {
   override watch(path: string, queryParams: Record<string, string | number | boolean | undefined>, callback: (phase: string, apiObj: KubernetesObject, watchObj?: unknown) => void, done: (err: unknown) => void): Promise<AbortController> {
     return super.watch(path, queryParams, (phase, obj: KubernetesObject) => {
       callback(phase, phase === 'ERROR' ? obj : metadataOnly(obj));
