@@ -26,6 +26,12 @@ export interface MutateResult {
   summary: string;
 }
 
+function nameOf(object: Record<string, unknown>): string {
+  const meta = object.metadata;
+  const name = meta !== null && typeof meta === 'object' ? (meta as { name?: unknown }).name : undefined;
+  return typeof name === 'string' ? name : '';
+}
+
 function stampsFor(kind: TargetKind, req: AdmissionRequest, object: Record<string, unknown>, ctx: StampContext): Stamps {
   const old = req.operation === 'UPDATE' ? (req.oldObject ?? undefined) : undefined;
   switch (kind) {
@@ -33,7 +39,7 @@ function stampsFor(kind: TargetKind, req: AdmissionRequest, object: Record<strin
       return stampDeployment(object, old, ctx);
     case 'ConfigMap':
     case 'Secret':
-      return stampConfig(kind, object, old, req.name ?? '', ctx);
+      return stampConfig(kind, object, old, req.name ?? nameOf(object), ctx);
     case 'Job':
       return stampJob(object, req.operation === 'CREATE', ctx);
   }
