@@ -1,16 +1,22 @@
 import { stat } from 'node:fs/promises';
-import { parseAuditLine, type AuditEvent, type SkipReason, type TimedAuditEvent } from '../timeline/audit-event.js';
+import { parseAuditLine, type SkipReason, type TimedAuditEvent } from '../timeline/audit-event.js';
 import { firstLine, forEachLine, type FileResult } from './lines.js';
 import { Progress, type ProgressSink } from './progress.js';
-import { ReorderBuffer } from './reorder.js';
+import { ReorderBuffer, type Ordered } from './reorder.js';
 
-// Reads kube-apiserver audit log files (plain or gzip, rotated ones in order) as a stream and hands
-// every successful, completed, relevant audit Event to `sink` once, in stageTimestamp order. Every
-// other line is counted by reason; nothing in a log stops the read.
+// Reads kube-apiserver audit log files (plain or gzip, rotated ones in order) as a stream. Every
+// successful, completed audit Event goes through `prepare`, which keeps what the caller needs of it
+// (or nothing: the event is irrelevant); those records reach `sink` once each, in stageTimestamp
+// order. Every other line is counted by reason; nothing in a log stops the read.
 
 export interface AuditReadOptions {
-  /** Only events this accepts are deduplicated, ordered and passed on; the rest are just counted. */
-  relevant?: (event: AuditEvent) => boolean;
+  /**
+   * Strings at least one of which every line that can matter contains (e.g. '"deployments"'). A
+   * line holding none of them that is recognizably a whole audit.k8s.io/v1 record is counted as
+   * irrelevant without being parsed: most of an audit log is reads, leases and Events, and this
+   * keeps the reader fast and its garbage low. Other lines are always parsed and classified.
+   */
+  mentions?: readonly string[];
   /** How far out of stageTimestamp order a record may arrive and still be put in its place. */
   reorderWindowMs?: number;
   /** Where the progress line goes (normally process.stderr); none when undefined. */
@@ -22,16 +28,24 @@ export interface AuditReadStats {
   files: FileResult[];
   /** Non-blank lines read. */
   lines: number;
-  /** Successful, completed audit Events (relevant or not, before deduplication). */
-  events: number;
-  /** Events passed to the sink. */
+  /** Records passed to the sink. */
   used: number;
-  /** Successful events about resources the timeline does not track. */
+  /** Lines about something the caller does not track (other resources, reads). */
   irrelevant: number;
+  /** Lines that could have mattered but were not used, by reason. */
   skipped: Partial<Record<SkipReason, number>>;
 }
 
 export const DEFAULT_REORDER_WINDOW_MS = 5 * 60_000;
+
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
+/** A whole-looking audit.k8s.io/v1 line that mentions none of the strings. */
+function cannotMatter(line: string, mentions: readonly string[]): boolean {
+  for (const m of mentions) if (line.includes(m)) return false;
+  return line.charCodeAt(0) === OPEN_BRACE && line.charCodeAt(line.length - 1) === CLOSE_BRACE && line.includes('"audit.k8s.io/v1"');
+}
 
 function count(stats: AuditReadStats, reason: SkipReason, n = 1): void {
   stats.skipped[reason] = (stats.skipped[reason] ?? 0) + n;
@@ -53,17 +67,22 @@ export async function orderByFirstEvent(paths: readonly string[]): Promise<strin
   return keyed.sort((a, b) => a.at - b.at || a.i - b.i).map((k) => k.path);
 }
 
-export async function readAuditLog(
+/**
+ * `prepare` runs as each line is parsed, in file order, and should return something small: records
+ * are held in the reorder window in that form.
+ */
+export async function readAuditLog<T extends Ordered>(
   paths: readonly string[],
-  sink: (item: TimedAuditEvent) => void,
+  prepare: (item: TimedAuditEvent) => T | undefined,
+  sink: (record: T) => void,
   options: AuditReadOptions = {},
 ): Promise<AuditReadStats> {
-  const relevant = options.relevant ?? (() => true);
-  const stats: AuditReadStats = { files: [], lines: 0, events: 0, used: 0, irrelevant: 0, skipped: {} };
+  const stats: AuditReadStats = { files: [], lines: 0, used: 0, irrelevant: 0, skipped: {} };
+  const mentions = options.mentions ?? [];
   const ordered = await orderByFirstEvent(paths);
-  const buffer = new ReorderBuffer(options.reorderWindowMs ?? DEFAULT_REORDER_WINDOW_MS, (item) => {
+  const buffer = new ReorderBuffer<T>(options.reorderWindowMs ?? DEFAULT_REORDER_WINDOW_MS, (record) => {
     stats.used++;
-    sink(item);
+    sink(record);
   });
   let totalBytes = 0;
   for (const p of ordered) totalBytes += (await stat(p)).size;
@@ -73,6 +92,12 @@ export async function readAuditLog(
       : undefined;
 
   stats.files = await forEachLine(ordered, (line, position) => {
+    if (mentions.length > 0 && cannotMatter(line, mentions)) {
+      stats.lines++;
+      stats.irrelevant++;
+      progress?.tick(stats.lines, position);
+      return;
+    }
     const parsed = parseAuditLine(line);
     if (parsed === undefined) return;
     stats.lines++;
@@ -81,12 +106,12 @@ export async function readAuditLog(
       count(stats, parsed);
       return;
     }
-    stats.events++;
-    if (!relevant(parsed.event)) {
+    const record = prepare(parsed);
+    if (record === undefined) {
       stats.irrelevant++;
       return;
     }
-    const rejected = buffer.push(parsed);
+    const rejected = buffer.push(record);
     if (rejected !== undefined) count(stats, rejected);
   });
   buffer.flush();

@@ -1,4 +1,4 @@
-import { AuditTimeline, isTimelineEvent, type AuditTimelineResult } from '../timeline/audit-timeline.js';
+import { AuditTimeline, TIMELINE_MENTIONS, type AuditTimelineResult } from '../timeline/audit-timeline.js';
 import { readAuditLog, type AuditReadOptions, type AuditReadStats } from './audit-reader.js';
 
 // From audit log files to the change timeline and its deploys, in one streaming pass.
@@ -7,10 +7,15 @@ export interface ReplayTimeline extends AuditTimelineResult {
   stats: AuditReadStats;
 }
 
-export async function timelineFromAuditLog(paths: readonly string[], options: Omit<AuditReadOptions, 'relevant'> = {}): Promise<ReplayTimeline> {
+export async function timelineFromAuditLog(paths: readonly string[], options: AuditReadOptions = {}): Promise<ReplayTimeline> {
   const timeline = new AuditTimeline();
-  const stats = await readAuditLog(paths, (item) => {
-    timeline.add(item);
-  }, { ...options, relevant: isTimelineEvent });
+  const stats = await readAuditLog(
+    paths,
+    (item) => timeline.prepare(item),
+    (record) => {
+      timeline.add(record);
+    },
+    { mentions: TIMELINE_MENTIONS, ...options },
+  );
   return { ...timeline.result(), stats };
 }

@@ -1,5 +1,3 @@
-import type { TimedAuditEvent } from '../timeline/audit-event.js';
-
 // Audit records reach the log in roughly stageTimestamp order, but concurrent requests, rotated
 // files and logs shipped twice jumble and repeat some. This buffer holds records for a bounded
 // window of stageTimestamp, releases them in order, and drops repeats of an auditID. Memory is
@@ -7,17 +5,23 @@ import type { TimedAuditEvent } from '../timeline/audit-event.js';
 
 export type Rejection = 'duplicate' | 'too-late';
 
-interface Entry {
-  item: TimedAuditEvent;
+/** What the buffer orders and deduplicates by: the record's stageTimestamp and auditID. */
+export interface Ordered {
+  at: number;
+  auditID: string;
+}
+
+interface Entry<T extends Ordered> {
+  item: T;
   seq: number;
 }
 
-function before(a: Entry, b: Entry): boolean {
+function before<T extends Ordered>(a: Entry<T>, b: Entry<T>): boolean {
   return a.item.at < b.item.at || (a.item.at === b.item.at && a.seq < b.seq);
 }
 
-export class ReorderBuffer {
-  private readonly heap: Entry[] = [];
+export class ReorderBuffer<T extends Ordered> {
+  private readonly heap: Entry<T>[] = [];
   private readonly seen = new Map<string, number>();
   private seq = 0;
   private newest = Number.NEGATIVE_INFINITY;
@@ -26,12 +30,12 @@ export class ReorderBuffer {
 
   constructor(
     private readonly windowMs: number,
-    private readonly release: (item: TimedAuditEvent) => void,
+    private readonly release: (item: T) => void,
   ) {}
 
   /** Adds a record; returns why it was rejected, or undefined when it was accepted. */
-  push(item: TimedAuditEvent): Rejection | undefined {
-    const id = item.event.auditID;
+  push(item: T): Rejection | undefined {
+    const id = item.auditID;
     if (this.seen.has(id)) return 'duplicate';
     if (item.at < this.released) return 'too-late';
     this.seen.set(id, item.at);
@@ -66,7 +70,7 @@ export class ReorderBuffer {
     this.lastPrune = this.newest;
   }
 
-  private insert(entry: Entry): void {
+  private insert(entry: Entry<T>): void {
     const h = this.heap;
     h.push(entry);
     let i = h.length - 1;

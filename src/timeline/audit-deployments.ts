@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../core/canonical-json.js';
 import type { Deployment } from '../core/kube.js';
-import { isDeploymentController, keyOf, patchBody, patchTouches, requester, resultObject, stripManagedFields } from './audit-bodies.js';
-import type { TimedAuditEvent } from './audit-event.js';
+import { isDeploymentController, keyOf } from './audit-bodies.js';
+import type { DeploymentRecord } from './audit-record.js';
 import type { DeployRecord } from './deploys.js';
 import type { ChangeEvent } from './events.js';
+import { revisionOf, rolloutComplete } from './rollout.js';
 
 // Deployments in an audit log: which writes changed the pod template (a deploy, or a rollback when
 // the template goes back to an earlier one), when each rollout completed, and the revision numbers
 // the deployment controller gave them. Per Deployment only the last known object, its template and
 // a short template history are kept, so memory follows the number of Deployments, not the log.
 
-export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 const HISTORY_LIMIT = 20;
 
 export interface TimelineSink {
@@ -35,32 +35,6 @@ interface State {
   open: boolean;
 }
 
-export function revisionOf(obj: Deployment | undefined): number | undefined {
-  const raw = obj?.metadata?.annotations?.[REVISION_ANNOTATION];
-  if (raw === undefined || !/^\d+$/.test(raw)) return undefined;
-  return Number(raw);
-}
-
-/** What `kubectl rollout status` waits for: every replica updated and available, no old ones left. */
-export function rolloutComplete(obj: Deployment, minGeneration: number | undefined): boolean {
-  const s = obj.status;
-  const generation = obj.metadata?.generation;
-  if (s?.observedGeneration === undefined || generation === undefined) return false;
-  if (s.observedGeneration < generation || (minGeneration !== undefined && s.observedGeneration < minGeneration)) return false;
-  const want = obj.spec?.replicas ?? 1;
-  const updated = s.updatedReplicas ?? 0;
-  return updated >= want && (s.replicas ?? 0) <= updated && (s.availableReplicas ?? 0) >= updated;
-}
-
-/** `kubectl rollout undo` sends a JSON patch replacing /spec/template and /metadata/annotations. */
-export function isRolloutUndoPatch(patch: unknown): boolean {
-  if (!Array.isArray(patch)) return false;
-  const replaced = new Set(
-    patch.filter((op: unknown): op is { op: string; path: string } => typeof op === 'object' && op !== null && 'op' in op && op.op === 'replace' && 'path' in op).map((op) => op.path),
-  );
-  return replaced.has('/spec/template') && replaced.has('/metadata/annotations');
-}
-
 function hashOf(template: string): string {
   return createHash('sha256').update(template).digest('base64');
 }
@@ -70,19 +44,15 @@ export class DeploymentTracker {
 
   constructor(private readonly sink: TimelineSink) {}
 
-  handle({ at, event: e }: TimedAuditEvent): void {
-    const ns = e.objectRef?.namespace;
-    const name = e.objectRef?.name;
-    if (ns === undefined || name === undefined) return;
-    const key = keyOf(ns, name);
-    const sub = e.objectRef?.subresource;
-    if (sub === 'status') {
-      if (e.verb === 'update' || e.verb === 'patch') this.status(at, e, this.state(key));
+  handle(r: DeploymentRecord): void {
+    const key = keyOf(r.namespace, r.name);
+    if (r.subresource === 'status') {
+      if (r.verb === 'update' || r.verb === 'patch') this.status(r, this.state(key));
       return;
     }
-    if (sub !== undefined) return; // scale: replicas only, never a deploy
-    if (e.verb === 'delete') this.states.delete(key);
-    else if (e.verb === 'create' || e.verb === 'update' || e.verb === 'patch') this.write(at, { ns, name }, e, this.state(key));
+    if (r.subresource !== undefined) return; // scale: replicas only, never a deploy
+    if (r.verb === 'delete') this.states.delete(key);
+    else this.write(r, this.state(key));
   }
 
   private state(key: string): State {
@@ -94,25 +64,20 @@ export class DeploymentTracker {
     return s;
   }
 
-  private write(at: number, id: { ns: string; name: string }, e: TimedAuditEvent['event'], state: State): void {
-    const user = requester(e);
-    const raw = resultObject(e) as Deployment | undefined;
-    const obj = raw === undefined ? undefined : stripManagedFields(raw);
+  private write(r: DeploymentRecord, state: State): void {
+    const { at, user, object: obj } = r;
     // The controller only writes the revision annotation; its copy of the template is the truth.
     if (isDeploymentController(user)) {
       if (obj !== undefined) this.observe(state, obj);
       return;
     }
-    const created = e.verb === 'create';
+    const created = r.verb === 'create';
     const template = obj === undefined ? undefined : canonicalJson(obj.spec?.template);
     let change: DeployRecord['templateChange'] | 'none';
     if (created) change = 'changed';
     else if (template !== undefined && state.template !== undefined) change = template === state.template ? 'none' : 'changed';
     else if (obj !== undefined) change = specUnchanged(obj) ? 'none' : 'possible';
-    else {
-      const patch = patchBody(e);
-      change = patch !== undefined && !patchTouches(patch, ['spec', 'template']) ? 'none' : 'possible';
-    }
+    else change = r.verb === 'patch' && r.hasBody && !r.patchTouchesTemplate ? 'none' : 'possible';
     if (change === 'none') {
       if (obj !== undefined) this.observe(state, obj);
       return;
@@ -121,15 +86,15 @@ export class DeploymentTracker {
     const hash = template === undefined ? undefined : hashOf(template);
     // Only a compared change can be told to restore an earlier template.
     const restored = change === 'changed' && hash !== undefined ? state.history.find((h) => h.hash === hash) : undefined;
-    const undo = isRolloutUndoPatch(patchBody(e));
+    const undo = r.rolloutUndo;
     const rollback: DeployRecord['rollback'] =
       restored !== undefined || undo ? { how: undo ? 'rollout-undo' : 'template-restored', toRevision: restored?.revision } : undefined;
     if (state.latest !== undefined && state.open) state.latest.supersededAt = at;
     const record: DeployRecord = {
-      namespace: id.ns,
-      name: id.name,
+      namespace: r.namespace,
+      name: r.name,
       start: at,
-      auditID: e.auditID,
+      auditID: r.auditID,
       user,
       templateChange: change,
       created,
@@ -147,14 +112,14 @@ export class DeploymentTracker {
     state.object = obj;
     if (hash !== undefined) this.remember(state, hash, undefined);
     this.sink.deploy(record);
-    this.sink.event({ type: 'deployment-template-change', at, namespace: id.ns, name: id.name, before, after: obj, created, ...(user !== undefined ? { user } : {}) });
+    this.sink.event({ type: 'deployment-template-change', at, namespace: r.namespace, name: r.name, before, after: obj, created, ...(user !== undefined ? { user } : {}) });
     if (rollback !== undefined) {
       const to = rollback.toRevision === undefined ? 'an earlier template' : `the template of revision ${rollback.toRevision}`;
       this.sink.event({
         type: 'rollback',
         at,
-        namespace: id.ns,
-        name: id.name,
+        namespace: r.namespace,
+        name: r.name,
         by: user ?? 'unknown',
         reason: `${rollback.how === 'rollout-undo' ? 'kubectl rollout undo' : 'template change'} restored ${to}`,
         ...(rollback.toRevision !== undefined ? { toRevision: rollback.toRevision } : {}),
@@ -174,8 +139,7 @@ export class DeploymentTracker {
     this.remember(state, hashOf(template), rev);
   }
 
-  private status(at: number, e: TimedAuditEvent['event'], state: State): void {
-    const obj = resultObject(e) as Deployment | undefined;
+  private status({ at, object: obj }: DeploymentRecord, state: State): void {
     if (obj === undefined) return; // Metadata level: the rollout state stays unknown (F1)
     const rev = revisionOf(obj);
     if (rev !== undefined) state.revision = rev;

@@ -1,30 +1,18 @@
-import type { AuditEvent, TimedAuditEvent } from './audit-event.js';
+import type { TimedAuditEvent } from './audit-event.js';
 import { ConfigTracker } from './audit-config.js';
+import { ContentFingerprints } from './audit-content.js';
 import { DeploymentTracker } from './audit-deployments.js';
 import { JobTracker } from './audit-jobs.js';
+import { toTimelineRecord, type TimelineRecord } from './audit-record.js';
 import { sortEvents, type DeployRecord } from './deploys.js';
 import type { ChangeEvent } from './events.js';
 
-// The audit-log adapter of the change timeline: fed successful audit records in stageTimestamp
-// order, it produces the same ChangeEvents the agent produces from admission stamps, plus one
-// DeployRecord per pod template change for building decisions.
+export { isTimelineEvent, TIMELINE_MENTIONS } from './audit-record.js';
 
-const WRITES = new Set(['create', 'update', 'patch', 'delete']);
-
-type Resource = 'deployments' | 'configmaps' | 'secrets' | 'jobs';
-const GROUP: Record<Resource, string> = { deployments: 'apps', configmaps: '', secrets: '', jobs: 'batch' };
-
-function resourceOf(e: AuditEvent): Resource | undefined {
-  const ref = e.objectRef;
-  const resource = ref?.resource;
-  if (resource !== 'deployments' && resource !== 'configmaps' && resource !== 'secrets' && resource !== 'jobs') return undefined;
-  return (ref?.apiGroup ?? '') === GROUP[resource] ? resource : undefined;
-}
-
-/** Whether a record can change the timeline: a write to a Deployment, ConfigMap, Secret or Job. */
-export function isTimelineEvent(e: AuditEvent): boolean {
-  return WRITES.has(e.verb) && resourceOf(e) !== undefined;
-}
+// The audit-log adapter of the change timeline. `prepare` reduces each accepted audit record to
+// what the timeline needs (in any order, as lines are read); `add` takes those records in
+// stageTimestamp order and produces the same ChangeEvents the agent produces from admission
+// stamps, plus one DeployRecord per pod template change for building decisions.
 
 export interface AuditTimelineResult {
   events: ChangeEvent[];
@@ -34,6 +22,7 @@ export interface AuditTimelineResult {
 export class AuditTimeline {
   private readonly events: ChangeEvent[] = [];
   private readonly deploys: DeployRecord[] = [];
+  private readonly fingerprints = new ContentFingerprints();
   private readonly deployments: DeploymentTracker;
   private readonly configs: ConfigTracker;
   private readonly jobs: JobTracker;
@@ -47,21 +36,22 @@ export class AuditTimeline {
     this.jobs = new JobTracker(push);
   }
 
-  add(item: TimedAuditEvent): void {
-    switch (resourceOf(item.event)) {
+  /** The record the timeline keeps of an audit event, or undefined when it does not concern it. */
+  prepare(item: TimedAuditEvent): TimelineRecord | undefined {
+    return toTimelineRecord(item, this.fingerprints);
+  }
+
+  add(record: TimelineRecord): void {
+    switch (record.resource) {
       case 'deployments':
-        this.deployments.handle(item);
+        this.deployments.handle(record);
         return;
       case 'configmaps':
-        this.configs.handle(item, 'ConfigMap');
-        return;
       case 'secrets':
-        this.configs.handle(item, 'Secret');
+        this.configs.handle(record);
         return;
       case 'jobs':
-        this.jobs.handle(item);
-        return;
-      case undefined:
+        this.jobs.handle(record);
         return;
     }
   }

@@ -21,10 +21,13 @@ function file(content: string | Buffer, ext = '.log'): string {
   return path;
 }
 
-async function read(paths: string[], options: AuditReadOptions = {}) {
-  const got: TimedAuditEvent[] = [];
-  const stats = await readAuditLog(paths, (e) => got.push(e), options);
-  return { stats, got, ids: got.map((e) => e.event.auditID) };
+type Held = TimedAuditEvent & { auditID: string };
+const hold = (item: TimedAuditEvent): Held => ({ ...item, auditID: item.event.auditID });
+
+async function read(paths: string[], options: AuditReadOptions = {}, relevant: (e: AuditEvent) => boolean = () => true) {
+  const got: Held[] = [];
+  const stats = await readAuditLog(paths, (item) => (relevant(item.event) ? hold(item) : undefined), (e) => got.push(e), options);
+  return { stats, got, ids: got.map((e) => e.auditID) };
 }
 
 const patch = (minutes: number, id: string, extra: Partial<Parameters<typeof auditEvent>[0]> = {}): AuditEvent =>
@@ -65,16 +68,31 @@ describe('F5 bad audit lines are counted by reason, never fatal', () => {
       'invalid-json': 2,
     });
     expect(stats.lines).toBe(16);
-    expect(stats.events).toBe(2);
     expect(stats.used).toBe(2);
   });
 
   it('counts events outside the timeline as irrelevant and keeps them out of the sink', async () => {
     const pods = auditEvent({ verb: 'get', resource: 'pods', namespace: 'shop', name: 'p', at: at(1), level: 'Metadata' });
-    const { stats, ids } = await read([file(toLog([pods, patch(2, 'd')]))], { relevant: (e) => e.objectRef?.resource === 'deployments' });
+    const { stats, ids } = await read([file(toLog([pods, patch(2, 'd')]))], {}, (e) => e.objectRef?.resource === 'deployments');
     expect(ids).toEqual(['d']);
     expect(stats.irrelevant).toBe(1);
-    expect(stats.events).toBe(2);
+  });
+
+  it('counts whole v1 lines that mention none of the tracked strings as irrelevant without parsing, and still classifies the rest', async () => {
+    const pods = auditEvent({ verb: 'get', resource: 'pods', namespace: 'shop', name: 'p', at: at(1), level: 'Metadata' });
+    const lines = [
+      JSON.stringify(pods),
+      JSON.stringify({ ...pods, auditID: 'failed-pod-read', responseStatus: { code: 500 } }),
+      JSON.stringify(patch(2, 'd')),
+      JSON.stringify({ ...pods, apiVersion: 'audit.k8s.io/v1beta1' }),
+      JSON.stringify(pods).slice(0, 80),
+      JSON.stringify(patch(3, 'failed', { code: 409 })),
+    ];
+    const { stats, ids } = await read([file(lines.join('\n'))], { mentions: ['"deployments"'] });
+    expect(ids).toEqual(['d']);
+    expect(stats.irrelevant).toBe(2);
+    expect(stats.skipped).toEqual({ 'api-version': 1, 'invalid-json': 1, failed: 1 });
+    expect(stats.lines).toBe(6);
   });
 
   it('reads the intact part of a gzip file cut off mid-stream and reports it truncated', async () => {
@@ -139,8 +157,8 @@ describe('R1 ordering: reordered and duplicated events', () => {
 
   it('drops a record that arrives after its place was already released, and says so', () => {
     const out: string[] = [];
-    const buf = new ReorderBuffer(60_000, (e) => out.push(e.event.auditID));
-    const item = (id: string, minutes: number): TimedAuditEvent => ({ at: at(minutes), event: patch(minutes, id) });
+    const buf = new ReorderBuffer(60_000, (e) => out.push(e.auditID));
+    const item = (id: string, minutes: number) => ({ at: at(minutes), auditID: id });
     expect(buf.push(item('a', 0))).toBeUndefined();
     expect(buf.push(item('b', 5))).toBeUndefined();
     expect(out).toEqual(['a']);
@@ -157,7 +175,7 @@ describe('R1 ordering: reordered and duplicated events', () => {
     const buf = new ReorderBuffer(10_000, () => released++);
     let maxHeld = 0;
     for (let i = 0; i < 5000; i++) {
-      buf.push({ at: at(0) + i * 1000, event: patch(0, `id-${i}`) });
+      buf.push({ at: at(0) + i * 1000, auditID: `id-${i}` });
       maxHeld = Math.max(maxHeld, buf.size);
     }
     expect(maxHeld).toBeLessThanOrEqual(11);

@@ -1,0 +1,132 @@
+import type { Deployment, Job, KubeObject } from '../core/kube.js';
+import { hasNoBody, patchBody, patchTouches, requester, resultObject, stripManagedFields } from './audit-bodies.js';
+import { CONTENT_PATHS, type ContentBody, type ContentFingerprints } from './audit-content.js';
+import type { AuditEvent, TimedAuditEvent } from './audit-event.js';
+import { isRolloutUndoPatch, REVISION_ANNOTATION } from './rollout.js';
+
+// The part of an audit record the timeline needs, extracted the moment the line is parsed. Records
+// wait in the reorder window in this form, so what is held is small (a status update keeps a few
+// numbers, not a whole Deployment) and no Secret body is ever held at all (F3): a ConfigMap's or
+// Secret's content is reduced to a keyed digest right here.
+
+export type TimelineResource = 'deployments' | 'configmaps' | 'secrets' | 'jobs';
+const GROUP: Record<TimelineResource, string> = { deployments: 'apps', configmaps: '', secrets: '', jobs: 'batch' };
+const WRITES = new Set(['create', 'update', 'patch', 'delete']);
+
+interface Base {
+  at: number;
+  auditID: string;
+  verb: 'create' | 'update' | 'patch' | 'delete';
+  namespace: string;
+  name: string;
+  subresource: string | undefined;
+  user: string | undefined;
+  /** False at Metadata level (or when bodies were omitted). */
+  hasBody: boolean;
+}
+
+export interface DeploymentRecord extends Base {
+  resource: 'deployments';
+  /** The Deployment as the write left it, when the record holds it whole. Slimmed for status writes. */
+  object: Deployment | undefined;
+  /** For a patch without a stored result: whether it can touch spec.template. */
+  patchTouchesTemplate: boolean;
+  /** The JSON patch `kubectl rollout undo` sends. */
+  rolloutUndo: boolean;
+}
+
+export interface ConfigRecord extends Base {
+  resource: 'configmaps' | 'secrets';
+  /** Keyed digest of data/binaryData/stringData/immutable, when the record holds the whole object. */
+  digest: string | undefined;
+  /** For a patch without a stored result: whether it can touch the content fields. */
+  patchTouchesContent: boolean;
+}
+
+export interface JobRecord extends Base {
+  resource: 'jobs';
+  object: Job | undefined;
+  /** The status the write set: from the stored object, or from a status patch body. */
+  status: JobStatusBody | undefined;
+}
+
+export interface JobStatusBody {
+  startTime?: string;
+  completionTime?: string;
+  conditions?: { type?: string; status?: string; lastTransitionTime?: string }[];
+}
+
+export type TimelineRecord = DeploymentRecord | ConfigRecord | JobRecord;
+
+/** Every record about these resources names one of them as a JSON string (objectRef.resource). */
+export const TIMELINE_MENTIONS: readonly string[] = Object.keys(GROUP).map((r) => `"${r}"`);
+
+function resourceOf(e: AuditEvent): TimelineResource | undefined {
+  const resource = e.objectRef?.resource;
+  if (resource !== 'deployments' && resource !== 'configmaps' && resource !== 'secrets' && resource !== 'jobs') return undefined;
+  return (e.objectRef?.apiGroup ?? '') === GROUP[resource] ? resource : undefined;
+}
+
+/** Whether a record can change the timeline: a write to a Deployment, ConfigMap, Secret or Job. */
+export function isTimelineEvent(e: AuditEvent): boolean {
+  return WRITES.has(e.verb) && resourceOf(e) !== undefined;
+}
+
+/**
+ * What a deployments/status write needs to keep: generation, revision, replicas and the status
+ * counts, copied into a few numbers so the rest of the parsed object can go at once.
+ */
+function slimStatus(obj: Deployment): Deployment {
+  const s = obj.status;
+  const revision = obj.metadata?.annotations?.[REVISION_ANNOTATION];
+  return {
+    metadata: { generation: obj.metadata?.generation, annotations: revision === undefined ? {} : { [REVISION_ANNOTATION]: revision } },
+    spec: { replicas: obj.spec?.replicas },
+    status: { observedGeneration: s?.observedGeneration, replicas: s?.replicas, updatedReplicas: s?.updatedReplicas, availableReplicas: s?.availableReplicas },
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Reduces an accepted audit record to a TimelineRecord, or undefined when the timeline ignores it. */
+export function toTimelineRecord(item: TimedAuditEvent, fingerprints: ContentFingerprints): TimelineRecord | undefined {
+  const e = item.event;
+  const resource = resourceOf(e);
+  const namespace = e.objectRef?.namespace;
+  const name = e.objectRef?.name;
+  if (resource === undefined || namespace === undefined || name === undefined || !WRITES.has(e.verb)) return undefined;
+  const base: Base = {
+    at: item.at,
+    auditID: e.auditID,
+    verb: e.verb as Base['verb'],
+    namespace,
+    name,
+    subresource: e.objectRef?.subresource,
+    user: requester(e),
+    hasBody: !hasNoBody(e),
+  };
+  const obj = resultObject(e);
+  const patch = obj === undefined ? patchBody(e) : undefined;
+  switch (resource) {
+    case 'deployments': {
+      const d = obj as Deployment | undefined;
+      const object = d === undefined ? undefined : base.subresource === 'status' ? slimStatus(d) : stripManagedFields(d);
+      return { ...base, resource, object, patchTouchesTemplate: patch !== undefined && patchTouches(patch, ['spec', 'template']), rolloutUndo: isRolloutUndoPatch(patchBody(e)) };
+    }
+    case 'configmaps':
+    case 'secrets':
+      return {
+        ...base,
+        resource,
+        digest: obj === undefined ? undefined : fingerprints.of(obj as KubeObject & ContentBody),
+        patchTouchesContent: patch !== undefined && CONTENT_PATHS.some((p) => patchTouches(patch, p)),
+      };
+    case 'jobs': {
+      const job = obj as Job | undefined;
+      const status = job?.status ?? (isRecord(patch) && isRecord(patch.status) ? patch.status : undefined);
+      return { ...base, resource, object: job === undefined ? undefined : stripManagedFields(job), status };
+    }
+  }
+}
