@@ -104,8 +104,11 @@ function reviewRoute(handler: Handler, deps: AppDeps): (req: Request, res: Respo
   };
 }
 
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
+
 function requireJson(req: Request, res: Response, next: NextFunction): void {
-  if (req.is('application/json') === false || req.headers['content-type'] === undefined) {
+  // Checked on the header itself: req.is() answers null for an empty body, whatever the type.
+  if (!JSON_TYPE.test(req.headers['content-type'] ?? '')) {
     status(res, 415, `Content-Type must be application/json (got ${req.headers['content-type'] ?? 'none'})`);
     return;
   }

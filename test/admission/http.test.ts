@@ -19,6 +19,8 @@ describe('F5 malformed requests get a precise 4xx', () => {
 
   it.each([
     ['a wrong content type', 'text/plain', '{}', 415, 'Content-Type must be application/json'],
+    ['a wrong content type and no body', 'application/x-www-form-urlencoded', '', 415, 'Content-Type must be application/json'],
+    ['a JSON look-alike type', 'application/jsonx', '{}', 415, 'Content-Type must be application/json'],
     ['a body that is not JSON', 'application/json', '{"apiVersion": ', 400, 'not valid JSON'],
     ['an empty body', 'application/json', '', 400, 'empty or not valid JSON'],
     ['JSON that is not an AdmissionReview', 'application/json', '{"kind":"Pod"}', 400, 'not an admission.k8s.io/v1 AdmissionReview'],
