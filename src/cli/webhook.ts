@@ -15,12 +15,12 @@ interface WebhookOptions {
   tlsKey: string;
   healthPort?: number;
   policy?: string;
-  trustedUser: string[];
+  trustedUser?: string[];
   kube: boolean;
   logLevel: string;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 export const DEFAULT_AGENT_USER = 'system:serviceaccount:rollguard:rollguard-agent';
 
@@ -34,7 +34,7 @@ export function registerWebhook(program: Command): void {
     .requiredOption('--tls-key <file>', 'its private key (PEM)')
     .option('--health-port <port>', 'plain-HTTP port for /healthz, /readyz and /metrics', parsePort)
     .option('--policy <file>', 'policy YAML/JSON: {default: {...}, namespaces: {NS: {...}}}')
-    .option('--trusted-user <user>', 'user whose writes to rollguard-owned annotations stand (the agent); repeatable', collect, [DEFAULT_AGENT_USER])
+    .option('--trusted-user <user>', `user whose writes to rollguard-owned annotations stand (the agent); repeatable, replaces the default ${DEFAULT_AGENT_USER}`, collect)
     .option('--no-kube', 'do not watch ConfigMaps/Secrets in a cluster (every Deployment is then stamped with an unknown change set)')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(withCleanErrors('webhook', runWebhook));
@@ -65,7 +65,7 @@ async function runWebhook(opts: WebhookOptions): Promise<void> {
     tlsKeyFile: opts.tlsKey,
     logger,
     metrics: createMetrics({ defaultMetrics: true }),
-    mutate: { cache, policyFor: resolver(policies), trustedUsers: new Set(opts.trustedUser) },
+    mutate: { cache, policyFor: resolver(policies), trustedUsers: new Set(opts.trustedUser ?? [DEFAULT_AGENT_USER]) },
     ready: () =>
       !opts.kube || cache.synced()
         ? { ready: true, reason: 'ready' }
