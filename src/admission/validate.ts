@@ -32,6 +32,9 @@ export function validate(req: AdmissionRequest, now: number): ValidateResult {
     now,
     requester: req.userInfo?.username,
   });
-  if (decision.allowed) return { verdict: { type: 'allow' }, summary: decision.reason };
+  if (decision.allowed) {
+    // An override is worth telling the person who used it (and the audit log, which keeps warnings).
+    return { verdict: { type: 'allow', ...(decision.overridden ? { warnings: [`rollguard: ${decision.reason}`] } : {}) }, summary: decision.reason };
+  }
   return { verdict: { type: 'deny', code: 403, message: decision.message }, summary: 'rollback denied: blackout in force' };
 }

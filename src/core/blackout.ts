@@ -22,7 +22,7 @@ export interface BlackoutInput {
 }
 
 export type BlackoutDecision =
-  | { allowed: true; reason: string }
+  | { allowed: true; reason: string; overridden?: true }
   | { allowed: false; message: string };
 
 export function overrideCommand(namespace: string, name: string): string {
@@ -44,7 +44,7 @@ export function judgeBlackout(input: BlackoutInput): BlackoutDecision {
   if (Number.isNaN(until)) return { allowed: true, reason: 'a rollback, and no blackout is recorded' };
   if (until <= input.now) return { allowed: true, reason: `a rollback after the blackout ended at ${formatInstant(until)}` };
   const override = overrideReason(input);
-  if (override !== undefined) return { allowed: true, reason: `a rollback during the blackout, overridden by a human: ${override}` };
+  if (override !== undefined) return { allowed: true, overridden: true, reason: `a rollback during the blackout until ${formatInstant(until)}, overridden by a human: ${override}` };
 
   const by = input.oldAnnotations[ANNOTATIONS.rolledBackBy.key] ?? 'unknown';
   const atText = input.oldAnnotations[ANNOTATIONS.rolledBackAt.key] ?? 'an unrecorded time';

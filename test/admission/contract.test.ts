@@ -256,7 +256,9 @@ describe('R8 blackout guard', () => {
     const review = await rollbackDuringBlackout();
     const target = (where === 'old' ? review.request.oldObject : review.request.object) as Deployment;
     target.metadata = { ...target.metadata, annotations: { ...target.metadata?.annotations, [K('blackoutOverride')]: 'checkout still failing, rolling back further (bob)' } };
-    expect((await hook.review('/validate', review)).response.allowed).toBe(true);
+    const answer = await hook.review('/validate', review);
+    expect(answer.response.allowed).toBe(true);
+    expect(answer.response.warnings?.[0]).toContain('overridden by a human: checkout still failing');
   });
 
   it('allows a forward deploy (a template never seen before) during the blackout', async () => {
