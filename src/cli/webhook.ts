@@ -50,7 +50,7 @@ async function runWebhook(opts: WebhookOptions): Promise<void> {
     kubeConfig.loadFromDefault();
     informer = new InformerStampCache({ kubeConfig, logger, clock: Date.now });
     cache = informer;
-    // Not awaited: the server answers (failing open, eligibility unknown) while the cache syncs.
+    // Not awaited: until the cache has synced, Deployments are stamped with an unknown change set.
     informer.start().catch((err: unknown) => {
       logger.error({ error: err instanceof Error ? err.message : String(err) }, 'stamp cache could not start');
     });
