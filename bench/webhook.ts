@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { pino } from 'pino';
 import { DEFAULT_POLICY_SET, resolver } from '../src/admission/policy-file.js';
+import type { Deployment } from '../src/core/kube.js';
 import { startWebhookServer } from '../src/admission/server.js';
 import { InMemoryStampCache } from '../src/admission/stamp-cache.js';
 import { ensureCertificates } from '../src/certs/store.js';
@@ -28,10 +29,14 @@ interface Ports {
   ca: string;
 }
 
-/** The review: the fixture with the kubectl last-applied annotation trimmed to land near 10 KB. */
+/** The review: the kubectl-apply fixture, its container given the env list of a typical service (~10 KB). */
 async function payload(): Promise<string> {
-  const review = JSON.parse(await readFile(FIXTURE, 'utf8')) as { request: { object: { metadata: { managedFields?: unknown } } } };
-  delete review.request.object.metadata.managedFields;
+  const review = JSON.parse(await readFile(FIXTURE, 'utf8')) as { request: { object: Deployment; oldObject: Deployment } };
+  const env = Array.from({ length: 19 }, (_, i) => ({ name: `CHECKOUT_SETTING_${String(i)}`, value: `value-${String(i)}-${'x'.repeat(24)}` }));
+  for (const d of [review.request.object, review.request.oldObject]) {
+    const container = d.spec?.template?.spec?.containers?.[0];
+    if (container) container.env = [...(container.env ?? []), ...env];
+  }
   return JSON.stringify(review);
 }
 
