@@ -52,6 +52,9 @@ function later(a: number | undefined, b: number | undefined): number | undefined
   return Math.max(a, b);
 }
 
+const MAX_TOMBSTONES = 10_000;
+const TOMBSTONE_TTL_MS = 24 * 3_600_000;
+
 /** Keeps stamps per object and tombstones of deletions; the in-memory cache and the informer share it. */
 export class StampStore implements StampCache {
   /** Exactly what the last list/watch event said. */
@@ -85,6 +88,11 @@ export class StampStore implements StampCache {
     this.objects.delete(id);
     this.notes.delete(id);
     this.tombstones.set(id, at);
+    // Hash-suffixed config churns names; forget deletions far older than any config window. A
+    // forgotten one reads as missing, which is never more permissive (F1).
+    if (this.tombstones.size > MAX_TOMBSTONES) {
+      for (const [key, when] of this.tombstones) if (when < at - TOMBSTONE_TTL_MS) this.tombstones.delete(key);
+    }
   }
 
   /** Forgets everything (a fresh start, as after losing the watch). */
