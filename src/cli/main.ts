@@ -6,6 +6,7 @@ import { registerInspect } from './inspect.js';
 import { registerCerts } from './certs.js';
 import { registerManifests } from './manifests.js';
 import { registerWebhook } from './webhook.js';
+import { registerReplay } from './replay.js';
 
 // Each verb lives in its own file and registers itself here.
 const program = new Command()
@@ -16,6 +17,6 @@ const program = new Command()
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 
-for (const register of [registerDecide, registerExamples, registerInspect, registerWebhook, registerCerts, registerManifests]) register(program);
+for (const register of [registerDecide, registerExamples, registerInspect, registerWebhook, registerCerts, registerManifests, registerReplay]) register(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,110 @@
+import { access } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { DEFAULT_POLICY_SET, loadPolicySet, resolver, type PolicySet } from '../admission/policy-file.js';
+import type { Verdict } from '../core/decision-types.js';
+import { OpenMetricsFileSource } from '../metrics/openmetrics-file.js';
+import { PrometheusSource } from '../metrics/prometheus.js';
+import { MetricSourceError, type MetricSource } from '../metrics/source.js';
+import { replayDecisions } from '../replay/decisions.js';
+import { timelineFromAuditLogInWorker } from '../replay/extract-worker.js';
+import { jsonLine, summaryJson, summaryText, textTable } from '../replay/output.js';
+import { buildReportInput } from '../replay/report-input.js';
+import { writeReport } from '../report/write.js';
+
+// `rollguard replay`: what rollguard would have decided for every deploy in a Kubernetes audit log,
+// given the metrics of the time. Reads the log as a stream (plain or gzip, rotated files), decides
+// each deploy as of the moment its regression became detectable, prints a row per deploy and a
+// summary (or JSON lines), and writes an HTML report per deploy that had a regression.
+
+interface ReplayOptions {
+  audit: string[];
+  metrics: string;
+  policy?: string;
+  output: 'text' | 'json';
+  report?: string;
+  from?: string;
+  to?: string;
+}
+
+class UsageError extends Error {}
+
+function parseTime(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw new UsageError(`${flag} ${JSON.stringify(value)} is not a time; expected RFC 3339, e.g. 2026-03-02T10:00:00Z`);
+  return t;
+}
+
+async function metricSource(spec: string, policies: PolicySet): Promise<MetricSource> {
+  const metrics = policies.clusterDefault.metrics;
+  if (/^https?:\/\//.test(spec)) {
+    const token = process.env.PROMETHEUS_BEARER_TOKEN;
+    return new PrometheusSource({ url: spec, metrics, ...(token ? { bearerToken: token } : {}) });
+  }
+  return OpenMetricsFileSource.fromFile(spec, metrics);
+}
+
+async function run(opts: ReplayOptions): Promise<void> {
+  const from = parseTime('--from', opts.from);
+  const to = parseTime('--to', opts.to);
+  for (const file of opts.audit) {
+    try {
+      await access(file);
+    } catch {
+      throw new UsageError(`cannot read the audit log ${file}; expected a kube-apiserver audit log file (audit.k8s.io/v1 Events, one per line, plain or .gz)`);
+    }
+  }
+  let policies: PolicySet = DEFAULT_POLICY_SET;
+  if (opts.policy !== undefined) {
+    try {
+      policies = await loadPolicySet(opts.policy);
+    } catch (err) {
+      throw new UsageError(err instanceof Error ? err.message : String(err));
+    }
+  }
+  const policyFor = resolver(policies);
+  const source = await metricSource(opts.metrics, policies);
+  const timeline = await timelineFromAuditLogInWorker(opts.audit, { progress: process.stderr });
+  const replayed = await replayDecisions(timeline, { policyFor, source, from, to });
+  const reports: string[] = [];
+  if (opts.report !== undefined) {
+    const command = `rollguard replay --audit ${opts.audit.join(' ')} --metrics ${opts.metrics}`;
+    for (const r of replayed) {
+      if (r.regression.signal === undefined) continue;
+      const input = await buildReportInput(r, timeline.events, source, policyFor(r.record.namespace), command);
+      reports.push(await writeReport(opts.report, input, r.record.start));
+    }
+  }
+  const verdicts: Record<Verdict, number> = { auto: 0, suggest: 0, none: 0 };
+  for (const r of replayed) verdicts[r.decision.verdict]++;
+  const summary = { deploys: replayed.length, verdicts, stats: timeline.stats, reports };
+  if (opts.output === 'json') {
+    process.stdout.write(replayed.map((r) => `${jsonLine(r)}\n`).join('') + `${summaryJson(summary)}\n`);
+  } else {
+    process.stdout.write(`${textTable(replayed)}\n\n${summaryText(summary)}\n`);
+  }
+}
+
+export function registerReplay(program: Command): void {
+  program
+    .command('replay')
+    .description("what rollguard would have decided for every deploy in a Kubernetes audit log, from the metrics of the time")
+    .requiredOption('--audit <files...>', 'kube-apiserver audit log files (audit.k8s.io/v1, plain or .gz; rotated files in any order)')
+    .requiredOption('--metrics <file|url>', 'an OpenMetrics file with timestamps, or a Prometheus URL (token in PROMETHEUS_BEARER_TOKEN)')
+    .option('--policy <file>', 'policy YAML/JSON: "default" and per-"namespaces" overrides')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--report <dir>', 'write one HTML page per deploy that had a regression')
+    .option('--from <time>', 'only deploys that started at or after this time (RFC 3339)')
+    .option('--to <time>', 'only deploys that started at or before this time (RFC 3339)')
+    .action(async (opts: ReplayOptions) => {
+      try {
+        await run(opts);
+      } catch (err) {
+        if (err instanceof UsageError || err instanceof MetricSourceError) {
+          process.stderr.write(`rollguard replay: ${err.message}\n`);
+          process.exit(2);
+        }
+        throw err;
+      }
+    });
+}

@@ -1,0 +1,109 @@
+import { decide } from '../core/decide.js';
+import type { Decision, DecisionInput } from '../core/decision-types.js';
+import type { Deployment, WorkloadRef } from '../core/kube.js';
+import type { Policy } from '../core/policy.js';
+import type { Regression } from '../core/regression-types.js';
+import { serviceOf } from '../core/service.js';
+import { firstDetectionFromSource } from '../metrics/detect.js';
+import type { MetricSource } from '../metrics/source.js';
+import { deployAsOf, eventsAsOf, type DeployRecord } from '../timeline/deploys.js';
+import type { ChangeEvent } from '../timeline/events.js';
+import type { ReplayTimeline } from './extract.js';
+
+// What rollguard would have decided for each deploy in an audit log. No hindsight: for every
+// deploy, detection scans the metrics step by step from the deploy on, and the decision is made at
+// the first moment the regression was detectable (or at the end of the deploy's window when none
+// was), from the timeline and metrics as they stood at that moment.
+
+/** How long after a rollout that never showed complete rollguard keeps evaluating (F1: unknown). */
+const UNKNOWN_ROLLOUT_MS = 30 * 60_000;
+
+export interface ReplayedDeploy {
+  record: DeployRecord;
+  service: string;
+  decision: Decision;
+  /** When the decision was made: first detection, else the end of the evaluation span. */
+  decidedAt: number;
+  /** When the regression became detectable; undefined when it never did. */
+  detectedAt: number | undefined;
+  /** End of the span this deploy was evaluated over. */
+  until: number;
+  regression: Regression;
+  neighbours: Regression[];
+}
+
+export interface ReplayDecisionOptions {
+  policyFor: (namespace: string) => Policy;
+  source: MetricSource;
+  /** Only deploys that started in [from, to]. */
+  from?: number | undefined;
+  to?: number | undefined;
+}
+
+/** The evaluation span: to the end of the R1 window, cut short by the next template change. */
+export function evaluationEnd(record: DeployRecord, next: DeployRecord | undefined, policy: Policy): number {
+  const complete = record.completeAt ?? record.start + UNKNOWN_ROLLOUT_MS;
+  const end = complete + policy.onsetWindowMs;
+  return next === undefined ? end : Math.min(end, next.start);
+}
+
+function latestTemplates(deploys: readonly DeployRecord[], namespace: string, except: string, at: number): WorkloadRef[] {
+  const latest = new Map<string, DeployRecord>();
+  for (const d of deploys) if (d.namespace === namespace && d.name !== except && d.start <= at) latest.set(d.name, d);
+  return [...latest.values()].map((d) => ({ kind: 'Deployment', namespace, name: d.name, template: (d.after ?? d.before)?.spec?.template }));
+}
+
+function blackoutUntil(events: readonly ChangeEvent[], record: DeployRecord, at: number, policy: Policy): number | undefined {
+  let until: number | undefined;
+  for (const e of events) {
+    // The rollback that is this deploy does not put itself in a blackout.
+    if (e.type === 'rollback' && e.namespace === record.namespace && e.name === record.name && e.at <= at && e.at < record.start) {
+      until = e.at + policy.blackoutMs;
+    }
+  }
+  return until !== undefined && until > at ? until : undefined;
+}
+
+export function decisionInput(
+  timeline: Pick<ReplayTimeline, 'events' | 'deploys'>,
+  record: DeployRecord,
+  at: number,
+  policy: Policy,
+  regression: Regression | undefined,
+  neighbours: readonly Regression[],
+): DecisionInput {
+  const namespaceEvents = timeline.events.filter((e) => e.namespace === record.namespace);
+  const current: Deployment = record.after ?? record.before ?? { metadata: { name: record.name, namespace: record.namespace } };
+  return {
+    now: at,
+    policy,
+    deploy: deployAsOf(record, at),
+    current,
+    events: eventsAsOf(namespaceEvents, at),
+    // The audit log sees every write, bodies or not; what it cannot tell is marked unknown per event.
+    coverage: { config: true, jobs: true },
+    regression,
+    neighbours,
+    revision: record.revision,
+    blackoutUntil: blackoutUntil(namespaceEvents, record, at, policy),
+    workloads: latestTemplates(timeline.deploys, record.namespace, record.name, at),
+    trafficShare: undefined,
+  };
+}
+
+export async function replayDecisions(timeline: Pick<ReplayTimeline, 'events' | 'deploys'>, options: ReplayDecisionOptions): Promise<ReplayedDeploy[]> {
+  const out: ReplayedDeploy[] = [];
+  const deploys = timeline.deploys;
+  for (const [i, record] of deploys.entries()) {
+    if ((options.from !== undefined && record.start < options.from) || (options.to !== undefined && record.start > options.to)) continue;
+    const policy = options.policyFor(record.namespace);
+    const next = deploys.slice(i + 1).find((d) => d.namespace === record.namespace && d.name === record.name);
+    const until = evaluationEnd(record, next, policy);
+    const service = serviceOf(record.after ?? record.before ?? { metadata: { name: record.name } }, policy);
+    const found = await firstDetectionFromSource(options.source, { namespace: record.namespace, service, deployStart: record.start, policy, until });
+    const decidedAt = found.at ?? until;
+    const decision = decide(decisionInput(timeline, record, decidedAt, policy, found.regression, found.neighbours));
+    out.push({ record, service, decision, decidedAt, detectedAt: found.at, until, regression: found.regression, neighbours: found.neighbours });
+  }
+  return out;
+}

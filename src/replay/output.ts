@@ -1,0 +1,79 @@
+import { formatInstant } from '../core/duration.js';
+import { CONDITION_KEYS, type Verdict } from '../core/decision-types.js';
+import { conditionMarks } from '../render/decision-text.js';
+import { SKIP_REASONS, type SkipReason } from '../timeline/audit-event.js';
+import type { AuditReadStats } from './audit-reader.js';
+import type { ReplayedDeploy } from './decisions.js';
+
+// How `rollguard replay` prints its result: a table row per deploy and a summary, or one JSON
+// object per line per deploy and a final summary object.
+
+export interface ReplaySummary {
+  deploys: number;
+  verdicts: Record<Verdict, number>;
+  stats: AuditReadStats;
+  reports: string[];
+}
+
+const iso = (t: number | undefined): string | null => (t === undefined ? null : formatInstant(t));
+
+export function jsonLine(r: ReplayedDeploy): string {
+  const d = r.decision;
+  return JSON.stringify({
+    namespace: d.namespace,
+    deployment: d.deployment,
+    service: d.service,
+    deployStart: iso(r.record.start),
+    deployComplete: iso(r.record.completeAt !== undefined && r.record.completeAt <= r.decidedAt ? r.record.completeAt : undefined),
+    decidedAt: iso(r.decidedAt),
+    detectedAt: iso(r.detectedAt),
+    onset: iso(r.regression.onset),
+    verdict: d.verdict,
+    conditions: Object.fromEntries(CONDITION_KEYS.map((k) => [k, d.conditions[k]])),
+    confidence: Number(d.confidence.toFixed(3)),
+    command: d.command ?? null,
+    revision: r.record.revision,
+    templateChange: r.record.templateChange,
+    rollback: r.record.rollback ?? null,
+    user: r.record.user ?? null,
+    summary: d.summary,
+  });
+}
+
+export function summaryJson(s: ReplaySummary): string {
+  return JSON.stringify({
+    summary: true,
+    deploys: s.deploys,
+    ...s.verdicts,
+    lines: s.stats.lines,
+    used: s.stats.used,
+    irrelevant: s.stats.irrelevant,
+    skipped: s.stats.skipped,
+    truncatedFiles: s.stats.files.filter((f) => f.truncated !== undefined).map((f) => ({ path: f.path, reason: f.truncated })),
+    reports: s.reports,
+  });
+}
+
+export function textTable(rows: readonly ReplayedDeploy[]): string {
+  const name = (r: ReplayedDeploy) => `${r.decision.namespace}/${r.decision.deployment}`;
+  const width = Math.max(10, ...rows.map((r) => name(r).length));
+  const header = `${'deployment'.padEnd(width)}  ${'deploy start'.padEnd(20)}  ${'decided at'.padEnd(20)}  verdict  ${CONDITION_KEYS.map((_k, i) => String(i + 1).slice(-1)).join('')}  conf  command`;
+  const lines = rows.map(
+    (r) =>
+      `${name(r).padEnd(width)}  ${(iso(r.record.start) ?? '').padEnd(20)}  ${(iso(r.decidedAt) ?? '').padEnd(20)}  ${r.decision.verdict.padEnd(7)}  ${conditionMarks(r.decision)}  ${r.decision.confidence.toFixed(2)}  ${r.decision.command ?? '-'}`,
+  );
+  const legend = `conditions: ${CONDITION_KEYS.map((k, i) => `${String(i + 1).slice(-1)}=${k}`).join(' ')}  (✓ met, ✗ not met, ? unknown)`;
+  return [header, ...lines, '', legend].join('\n');
+}
+
+export function summaryText(s: ReplaySummary): string {
+  const skipped = Object.entries(s.stats.skipped) as [SkipReason, number][];
+  const lines = [
+    `${s.deploys} deploys: ${s.verdicts.auto} auto, ${s.verdicts.suggest} suggest, ${s.verdicts.none} none`,
+    `audit log: ${s.stats.lines.toLocaleString('en-US')} lines in ${s.stats.files.length} file(s), ${s.stats.used.toLocaleString('en-US')} used, ${s.stats.irrelevant.toLocaleString('en-US')} about other resources or reads`,
+  ];
+  if (skipped.length > 0) lines.push(`lines skipped: ${skipped.map(([reason, n]) => `${n.toLocaleString('en-US')} ${SKIP_REASONS[reason]}`).join('; ')}`);
+  for (const f of s.stats.files) if (f.truncated !== undefined) lines.push(`  ${f.path}: read up to the damage (${f.truncated})`);
+  if (s.reports.length > 0) lines.push(`reports: ${s.reports.length} written (${s.reports.join(', ')})`);
+  return lines.join('\n');
+}
