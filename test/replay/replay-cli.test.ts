@@ -7,7 +7,7 @@ import type { AuditEvent } from '../../src/timeline/audit-event.js';
 import { at, toLog } from '../fixtures/audit/builders.js';
 import { checkoutIncident, cleanDeploy, PLANTED_SECRET } from '../fixtures/audit/scenario.js';
 import { generateSeries } from '../support/metric-scenarios.js';
-import { toOpenMetrics } from '../support/prometheus.js';
+import { startPrometheus, toOpenMetrics, type RunningPrometheus } from '../support/prometheus.js';
 import { runCliAsync, type CliResult } from '../support/run-cli.js';
 
 // End to end: `rollguard replay` over an audit log (gzip + plain rotated files) and an OpenMetrics
@@ -42,16 +42,24 @@ const metrics = join(dir, 'metrics.om');
 const reports = join(dir, 'reports');
 writeFileSync(older, gzipSync(Buffer.from(toLog(auditEvents.slice(0, half)))));
 writeFileSync(current, toLog(auditEvents.slice(half)) + '{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"cut-off-by-rot');
-writeFileSync(metrics, toOpenMetrics([series('shop', 'checkout', at(3), 1), series('pay', 'api', at(3), 2), series('pay', 'web', undefined, 3)]));
+const openMetrics = toOpenMetrics([series('shop', 'checkout', at(3), 1), series('pay', 'api', at(3), 2), series('pay', 'web', undefined, 3)]);
+writeFileSync(metrics, openMetrics);
 
 let text: CliResult;
 let json: CliResult;
+let viaPrometheus: CliResult;
+let prometheus: RunningPrometheus | undefined;
 beforeAll(async () => {
-  [text, json] = await Promise.all([
+  prometheus = await startPrometheus(openMetrics);
+  [text, json, viaPrometheus] = await Promise.all([
     runCliAsync(['replay', '--audit', current, older, '--metrics', metrics, '--report', reports]),
     runCliAsync(['replay', '--audit', older, current, '--metrics', metrics, '--output', 'json']),
+    runCliAsync(['replay', '--audit', older, current, '--metrics', prometheus.url, '--output', 'json']),
   ]);
-}, 120_000);
+}, 180_000);
+afterAll(async () => {
+  await prometheus?.stop();
+});
 
 const verdictOf = (out: string, name: string) => new RegExp(`^${name}\\s+\\S+\\s+\\S+\\s+(auto|suggest|none)`, 'm').exec(out)?.[1];
 
@@ -92,6 +100,16 @@ describe('R6 replay gives each deploy the verdict rollguard would have given', (
     expect(api?.detectedAt).toBe(api?.decidedAt);
     expect(Date.parse(api?.decidedAt ?? '')).toBeLessThan(at(10));
     expect(lines.find((l) => l.deployment === 'web')?.detectedAt).toBeNull();
+  });
+});
+
+describe('R5 both metric adapters give the same replay', () => {
+  it('a real Prometheus over the same samples gives the same verdicts, onsets and decision times', () => {
+    expect(viaPrometheus.status, viaPrometheus.stderr).toBe(0);
+    const pick = (out: string) =>
+      out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.summary !== true).map(({ deployment, verdict, onset, decidedAt, detectedAt }) => ({ deployment, verdict, onset, decidedAt, detectedAt }));
+    expect(pick(viaPrometheus.stdout)).toEqual(pick(json.stdout));
+    expect(pick(viaPrometheus.stdout).map((r) => r.verdict)).toEqual(['suggest', 'auto', 'none']);
   });
 });
 
