@@ -45,6 +45,40 @@ function writeObject(obj: Record<string, unknown>): string {
   return out + '}';
 }
 
+/**
+ * True when the two values serialize to the same canonical JSON, decided structurally (no strings
+ * built, first difference wins). As in JSON, an undefined field equals a missing one, and an
+ * undefined array item or a non-finite number equals null.
+ */
 export function sameJson(a: unknown, b: unknown): boolean {
-  return canonicalJson(a) === canonicalJson(b);
+  return equal(asJson(a), asJson(b));
+}
+
+function equal(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((x, i) => equal(asJson(x), asJson(b[i])));
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  for (const k in x) {
+    const [xv, yv] = [x[k], y[k]];
+    if (isAbsent(xv) || isAbsent(yv)) {
+      if (isAbsent(xv) !== isAbsent(yv)) return false;
+    } else if (!equal(asJson(xv), asJson(yv))) return false;
+  }
+  for (const k in y) if (!(k in x) && !isAbsent(y[k])) return false;
+  return true;
+}
+
+// What JSON drops from an object (undefined, functions, symbols).
+function isAbsent(v: unknown): boolean {
+  return v === undefined || typeof v === 'function' || typeof v === 'symbol';
+}
+
+// What JSON writes as null where it cannot drop a value.
+function asJson(v: unknown): unknown {
+  return isAbsent(v) || (typeof v === 'number' && !Number.isFinite(v)) ? null : v;
 }

@@ -25,6 +25,17 @@ describe('R3 canonical JSON', () => {
     );
   });
 
+  it('sameJson agrees with comparing canonical JSON, for any pair of values', () => {
+    const value = fc.oneof(fc.jsonValue(), fc.constant(undefined), fc.dictionary(fc.constantFrom('a', 'b'), fc.oneof(fc.constant(undefined), fc.integer({ min: 0, max: 2 }))));
+    fc.assert(
+      fc.property(value, value, (a, b) => {
+        expect(sameJson(a, b)).toBe(canonicalJson(a) === canonicalJson(b));
+        expect(sameJson(a, structuredClone(a))).toBe(true);
+      }),
+      { numRuns: 2000, seed: 11 },
+    );
+  });
+
   it('tells different values apart', () => {
     expect(sameJson({ a: 1 }, { a: 1 })).toBe(true);
     expect(sameJson({ a: 1 }, { a: '1' })).toBe(false);
