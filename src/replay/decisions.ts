@@ -94,11 +94,21 @@ export function decisionInput(
 export async function replayDecisions(timeline: Pick<ReplayTimeline, 'events' | 'deploys'>, options: ReplayDecisionOptions): Promise<ReplayedDeploy[]> {
   const out: ReplayedDeploy[] = [];
   const deploys = timeline.deploys;
-  for (const [i, record] of deploys.entries()) {
+  // The next template change of the same Deployment, for each deploy (deploys are in time order).
+  const next = new Map<DeployRecord, DeployRecord>();
+  const following = new Map<string, DeployRecord>();
+  for (let i = deploys.length - 1; i >= 0; i--) {
+    const d = deploys[i];
+    if (d === undefined) continue;
+    const key = `${d.namespace}/${d.name}`;
+    const after = following.get(key);
+    if (after !== undefined) next.set(d, after);
+    following.set(key, d);
+  }
+  for (const record of deploys) {
     if ((options.from !== undefined && record.start < options.from) || (options.to !== undefined && record.start > options.to)) continue;
     const policy = options.policyFor(record.namespace);
-    const next = deploys.slice(i + 1).find((d) => d.namespace === record.namespace && d.name === record.name);
-    const until = evaluationEnd(record, next, policy);
+    const until = evaluationEnd(record, next.get(record), policy);
     const service = serviceOf(record.after ?? record.before ?? { metadata: { name: record.name } }, policy);
     const found = await firstDetectionFromSource(options.source, { namespace: record.namespace, service, deployStart: record.start, policy, until });
     const decidedAt = found.at ?? until;
