@@ -1,10 +1,12 @@
 import { stat } from 'node:fs/promises';
 import { parseAuditLine, type SkipReason, type TimedAuditEvent } from '../timeline/audit-event.js';
-import { firstLine, forEachLine, type FileResult } from './lines.js';
+import type { FileResult } from './lines.js';
+import { mergeLines } from './merge-lines.js';
 import { Progress, type ProgressSink } from './progress.js';
 import { ReorderBuffer, type Ordered } from './reorder.js';
 
-// Reads kube-apiserver audit log files (plain or gzip, rotated ones in order) as a stream. Every
+// Reads kube-apiserver audit log files (plain or gzip; rotated files, and the logs of several
+// apiservers, merged in time order) as a stream. Every
 // successful, completed audit Event goes through `prepare`, which keeps what the caller needs of it
 // (or nothing: the event is irrelevant); those records reach `sink` once each, in stageTimestamp
 // order. Every other line is counted by reason; nothing in a log stops the read.
@@ -52,22 +54,6 @@ function count(stats: AuditReadStats, reason: SkipReason, n = 1): void {
 }
 
 /**
- * Puts rotated files in time order by their first record (kube-apiserver's backups carry a
- * timestamp in their name, but copies and shell globs do not always sort right). Files whose first
- * line has no time keep their place after the dated ones.
- */
-export async function orderByFirstEvent(paths: readonly string[]): Promise<string[]> {
-  const keyed = await Promise.all(
-    paths.map(async (path, i) => {
-      const line = await firstLine(path);
-      const parsed = line === undefined ? undefined : parseAuditLine(line);
-      return { path, i, at: typeof parsed === 'object' ? parsed.at : Number.POSITIVE_INFINITY };
-    }),
-  );
-  return keyed.sort((a, b) => a.at - b.at || a.i - b.i).map((k) => k.path);
-}
-
-/**
  * `prepare` runs as each line is parsed, in file order, and should return something small: records
  * are held in the reorder window in that form.
  */
@@ -79,19 +65,18 @@ export async function readAuditLog<T extends Ordered>(
 ): Promise<AuditReadStats> {
   const stats: AuditReadStats = { files: [], lines: 0, used: 0, irrelevant: 0, skipped: {} };
   const mentions = options.mentions ?? [];
-  const ordered = await orderByFirstEvent(paths);
   const buffer = new ReorderBuffer<T>(options.reorderWindowMs ?? DEFAULT_REORDER_WINDOW_MS, (record) => {
     stats.used++;
     sink(record);
   });
   let totalBytes = 0;
-  for (const p of ordered) totalBytes += (await stat(p)).size;
+  for (const p of paths) totalBytes += await stat(p).then((s) => s.size, () => 0);
   const progress =
     options.progress && Progress.enabled(options.progress, totalBytes)
       ? new Progress(options.progress, options.clock ?? (() => performance.now()))
       : undefined;
 
-  stats.files = await forEachLine(ordered, (line, position) => {
+  stats.files = await mergeLines(paths, (line, position) => {
     if (mentions.length > 0 && cannotMatter(line, mentions)) {
       stats.lines++;
       stats.irrelevant++;

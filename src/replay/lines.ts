@@ -82,27 +82,3 @@ export async function forEachLine(paths: readonly string[], onLine: LineHandler)
   for (const [index, path] of paths.entries()) results.push(await readFileLines(path, index, paths.length, onLine));
   return results;
 }
-
-/** The first non-blank line of a file (gzip or plain), or undefined. Reads only as far as needed. */
-export async function firstLine(path: string): Promise<string | undefined> {
-  const gzip = await isGzip(path);
-  const file = createReadStream(path, { highWaterMark: 64 * 1024 });
-  const source = gzip ? file.pipe(createGunzip({ finishFlush: zlibConstants.Z_SYNC_FLUSH })) : file;
-  const rl = createInterface({ input: source, crlfDelay: Infinity, terminal: false });
-  const stop = () => {
-    rl.close();
-  };
-  file.on('error', stop);
-  source.on('error', stop);
-  rl.on('error', stop);
-  try {
-    for await (const line of rl) if (line.trim() !== '') return line;
-    return undefined;
-  } catch {
-    // A damaged file has no first line to order it by; reading it in full reports the damage.
-    return undefined;
-  } finally {
-    rl.close();
-    file.destroy();
-  }
-}

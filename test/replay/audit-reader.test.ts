@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readAuditLog, type AuditReadOptions } from '../../src/replay/audit-reader.js';
+import { mergeKey } from '../../src/replay/merge-lines.js';
 import { formatProgress, Progress } from '../../src/replay/progress.js';
 import { ReorderBuffer } from '../../src/replay/reorder.js';
 import type { AuditEvent, TimedAuditEvent } from '../../src/timeline/audit-event.js';
@@ -131,14 +132,38 @@ describe('R1 audit input: gzip and rotated files', () => {
     expect(plain.stats.files[0]?.gzip).toBe(false);
   });
 
-  it('puts rotated files in time order by their first record, whatever order they are given in', async () => {
+  it('reads rotated files in time order whatever order they are given in', async () => {
     const older = file(gzipSync(Buffer.from(toLog([patch(1, 'r1'), patch(2, 'r2')]))), '.log.gz');
     const middle = file(toLog([patch(10, 'r3'), patch(11, 'r4')]));
     const newest = file(toLog([patch(20, 'r5')]));
     const { ids, stats } = await read([newest, older, middle], { reorderWindowMs: 0 });
     expect(ids).toEqual(['r1', 'r2', 'r3', 'r4', 'r5']);
-    expect(stats.files.map((f) => f.path)).toEqual([older, middle, newest]);
+    expect(stats.files.map((f) => f.path)).toEqual([newest, older, middle]);
+    expect(stats.files.map((f) => f.lines)).toEqual([1, 2, 2]);
     expect(stats.skipped).toEqual({});
+  });
+});
+
+describe('R1 ordering: the logs of several apiservers', () => {
+  it('interleaves files that cover the same hours, far beyond the reorder window', async () => {
+    const a = Array.from({ length: 30 }, (_, i) => patch(i * 10, `a-${i}`));
+    const b = Array.from({ length: 30 }, (_, i) => patch(i * 10 + 5, `b-${i}`));
+    const { ids, stats } = await read([file(toLog(a)), file(gzipSync(Buffer.from(toLog(b))))], { reorderWindowMs: 1000 });
+    expect(ids).toEqual(a.flatMap((e, i) => [e.auditID, b[i]?.auditID ?? '']));
+    expect(stats.skipped).toEqual({});
+  });
+
+  it('merges by stageTimestamp to the second, read from the end of the line', () => {
+    const e = patch(1, 'k');
+    expect(mergeKey(JSON.stringify(e), 'x')).toBe(e.stageTimestamp.slice(0, 19));
+    expect(mergeKey('{"kind":"Event"}', 'previous')).toBe('previous');
+    expect(mergeKey('{"stageTimestamp":"2026-03', 'previous')).toBe('previous');
+  });
+
+  it('reports a file it cannot open and reads the others', async () => {
+    const { ids, stats } = await read([join(dir, 'nope.log'), file(toLog([patch(1, 'ok')]))]);
+    expect(ids).toEqual(['ok']);
+    expect(stats.skipped['truncated-file']).toBe(1);
   });
 });
 

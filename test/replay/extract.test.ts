@@ -81,7 +81,15 @@ describe('R1 ordering: reordered, duplicated, rotated and gzipped input gives th
     const current = file(incident.slice(2 * third));
     const r = await timelineFromAuditLog([current, older, middle]);
     expect(stripStats(r)).toBe(stripStats(expected));
-    expect(r.stats.files.map((f) => f.gzip)).toEqual([true, true, false]);
+    expect(r.stats.files.map((f) => f.gzip)).toEqual([false, true, true]);
+  });
+
+  it('merges the logs of several apiservers, each holding part of the requests', async () => {
+    const apiservers: AuditEvent[][] = [[], [], []];
+    incident.forEach((e, i) => apiservers[i % 3]?.push(e));
+    const r = await timelineFromAuditLog(apiservers.map((events, i) => file(events, i === 1)));
+    expect(stripStats(r)).toBe(stripStats(expected));
+    expect(r.stats.skipped['too-late']).toBeUndefined();
   });
 
   it('overlapping rotated files (a record in both) count it once', async () => {
