@@ -76,7 +76,7 @@ export class DeploymentTracker {
     let change: DeployRecord['templateChange'] | 'none';
     if (created) change = 'changed';
     else if (template !== undefined && state.template !== undefined) change = template === state.template ? 'none' : 'changed';
-    else if (obj !== undefined) change = specUnchanged(obj) ? 'none' : 'possible';
+    else if (obj !== undefined) change = r.stored && specUnchanged(obj) ? 'none' : 'possible';
     else change = r.verb === 'patch' && r.hasBody && !r.patchTouchesTemplate ? 'none' : 'possible';
     if (change === 'none') {
       if (obj !== undefined) this.observe(state, obj);
@@ -171,8 +171,9 @@ export class DeploymentTracker {
 }
 
 /**
- * A Deployment seen for the first time: its spec did not change in this write when the controller
- * had already observed its generation (a spec change bumps metadata.generation first).
+ * A Deployment seen for the first time: its spec did not change in this write when the stored
+ * result shows the controller had already observed its generation (a spec change bumps
+ * metadata.generation first). A client's request body says nothing about that.
  */
 function specUnchanged(obj: Deployment): boolean {
   const generation = obj.metadata?.generation;

@@ -29,6 +29,8 @@ export interface DeploymentRecord extends Base {
   resource: 'deployments';
   /** The Deployment as the write left it, when the record holds it whole. Slimmed for status writes. */
   object: Deployment | undefined;
+  /** `object` is the stored result (responseObject), not the client's request body. */
+  stored: boolean;
   /** For a patch without a stored result: whether it can touch spec.template. */
   patchTouchesTemplate: boolean;
   /** The JSON patch `kubectl rollout undo` sends. */
@@ -113,7 +115,8 @@ export function toTimelineRecord(item: TimedAuditEvent, fingerprints: ContentFin
     case 'deployments': {
       const d = obj as Deployment | undefined;
       const object = d === undefined ? undefined : base.subresource === 'status' ? slimStatus(d) : stripManagedFields(d);
-      return { ...base, resource, object, patchTouchesTemplate: patch !== undefined && patchTouches(patch, ['spec', 'template']), rolloutUndo: isRolloutUndoPatch(patchBody(e)) };
+      const stored = isRecord(e.responseObject) && e.responseObject.kind !== 'Status';
+      return { ...base, resource, object, stored, patchTouchesTemplate: patch !== undefined && patchTouches(patch, ['spec', 'template']), rolloutUndo: isRolloutUndoPatch(patchBody(e)) };
     }
     case 'configmaps':
     case 'secrets':

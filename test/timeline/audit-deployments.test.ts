@@ -106,6 +106,12 @@ describe('R1 deploy start: template changes', () => {
     expect(timelineOf([same]).deploys).toEqual([]);
   });
 
+  it('F1 a Deployment first seen in a Request-level update is a possible deploy: a client body proves nothing', () => {
+    const body = deploymentObject({ image: V2, generation: 8, status: { observedGeneration: 8, replicas: 3, updatedReplicas: 3, availableReplicas: 3 } });
+    const replace = auditEvent({ verb: 'update', resource: 'deployments', namespace: 'shop', name: 'checkout', at: at(0), level: 'Request', requestObject: body });
+    expect(timelineOf([replace]).deploys).toMatchObject([{ templateChange: 'possible', before: undefined }]);
+  });
+
   it('a template change after a possible one is compared again once a body shows the template', () => {
     const possible = setImage(0, V2, { level: 'Request' });
     const events = [...baseline, possible, revisionStamp(0.01, V2, 2, 2), setImage(10, V3, { generation: 3, revision: 2 })];
