@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
+import { rng } from '../test/support/metric-scenarios.js';
 
 // A generated kube-apiserver audit log for the replay benchmark, shaped like a busy cluster's:
 // mostly reads, node leases and Events at Metadata/Request level, a steady stream of
@@ -10,17 +11,6 @@ import { createWriteStream } from 'node:fs';
 export interface LogMix {
   label: string;
   share: number;
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const T0 = Date.parse('2026-03-02T00:00:00Z');
