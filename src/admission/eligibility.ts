@@ -19,8 +19,13 @@ export interface EligibilityResult {
   reasons: string[];
 }
 
-/** One config-change event per referenced ConfigMap/Secret, from what the stamp cache knows. */
-export function configEvents(cache: StampCache, namespace: string, before: Deployment | undefined, after: Deployment, now: number): ConfigChange[] {
+/**
+ * One config-change event per referenced ConfigMap/Secret, from what the stamp cache knows. An
+ * unstamped object (created before rollguard was installed, or written while its webhook was down)
+ * whose last write, by the apiserver's own record, lies before `windowStart` cannot have changed in
+ * the window and yields no event; any other unstamped object is a change of unknown content (F1).
+ */
+export function configEvents(cache: StampCache, namespace: string, before: Deployment | undefined, after: Deployment, now: number, windowStart: number): ConfigChange[] {
   const oldKeys = new Set(templateRefs(before?.spec?.template).all.map(refKey));
   const refs = new Map<string, ConfigRef>();
   for (const ref of [...templateRefs(before?.spec?.template).all, ...templateRefs(after.spec?.template).all]) refs.set(refKey(ref), ref);
@@ -34,8 +39,9 @@ export function configEvents(cache: StampCache, namespace: string, before: Deplo
       // Not there and no deletion seen: the old template's object went away before rollguard watched.
       if (oldKeys.has(key)) events.push({ ...base, at: now, action: 'update', content: 'unknown' });
     } else if (found.contentChangedAt === undefined) {
-      // Present but never stamped: written while the webhook was down or before it was installed.
-      events.push({ ...base, at: now, action: 'update', content: 'unknown' });
+      if (found.lastWriteAt === undefined || found.lastWriteAt >= windowStart) {
+        events.push({ ...base, at: Math.min(found.lastWriteAt ?? now, now), action: 'update', content: 'unknown' });
+      }
     } else {
       const created = found.createdAt !== undefined && found.createdAt === found.contentChangedAt;
       events.push({ ...base, at: found.contentChangedAt, action: created ? 'create' : 'update', content: 'changed' });
@@ -57,7 +63,7 @@ export function judgeEligibility(input: {
     after: input.after,
     deployStart: input.deployStart,
     now: input.deployStart,
-    events: configEvents(input.cache, namespace, input.before, input.after, input.deployStart),
+    events: configEvents(input.cache, namespace, input.before, input.after, input.deployStart, input.deployStart - input.policy.configWindowMs),
     configWindowMs: input.policy.configWindowMs,
     coverage: { config: input.cache.synced() },
   });

@@ -93,7 +93,7 @@ export class InformerStampCache implements StampCache {
     };
     const lw = new ListWatch<KubernetesObject>(path, new MetadataWatch(kc), list, false);
     const upsert = (obj: KubernetesObject): void => {
-      this.store.upsert(kind, { name: obj.metadata?.name, namespace: obj.metadata?.namespace, annotations: obj.metadata?.annotations });
+      this.store.upsert(kind, obj.metadata ?? {});
     };
     lw.on('add', upsert);
     lw.on('update', upsert);

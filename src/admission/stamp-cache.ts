@@ -8,6 +8,11 @@ import type { ConfigKind } from '../core/template-refs.js';
 export interface ConfigStamps {
   createdAt: number | undefined;
   contentChangedAt: number | undefined;
+  /**
+   * The object's last write by anyone, from the apiserver's own bookkeeping (the newest
+   * managedFields time). It bounds when an unstamped object last changed.
+   */
+  lastWriteAt?: number | undefined;
 }
 
 export type ConfigLookup =
@@ -31,6 +36,7 @@ export interface MetadataLike {
   name?: string | undefined;
   namespace?: string | undefined;
   annotations?: Readonly<Record<string, string>> | undefined;
+  managedFields?: readonly { time?: string | Date | undefined }[] | undefined;
 }
 
 function parseStamp(value: string | undefined): number | undefined {
@@ -39,10 +45,24 @@ function parseStamp(value: string | undefined): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
+function toMs(t: string | Date | undefined): number | undefined {
+  return t instanceof Date ? t.getTime() : parseStamp(t);
+}
+
+// Every write updates the time of the managedFields entry of the manager whose fields it changed,
+// so the newest entry is at or after the last content change. Without managedFields (a client can
+// clear them) nothing bounds the last write: creationTimestamp says nothing about later updates.
+function lastWrite(meta: MetadataLike): number | undefined {
+  let newest: number | undefined;
+  for (const entry of meta.managedFields ?? []) newest = later(newest, toMs(entry.time));
+  return newest;
+}
+
 export function stampsFromMetadata(meta: MetadataLike): ConfigStamps {
   return {
     createdAt: parseStamp(meta.annotations?.[ANNOTATIONS.createdAt.key]),
     contentChangedAt: parseStamp(meta.annotations?.[ANNOTATIONS.contentChangedAt.key]),
+    lastWriteAt: lastWrite(meta),
   };
 }
 
@@ -113,7 +133,11 @@ export class StampStore implements StampCache {
   noteAdmitted(namespace: string, kind: ConfigKind, name: string, stamps: ConfigStamps): void {
     const id = StampStore.id(namespace, kind, name);
     const known = this.notes.get(id);
-    this.notes.set(id, { createdAt: later(stamps.createdAt, known?.createdAt), contentChangedAt: later(stamps.contentChangedAt, known?.contentChangedAt) });
+    this.notes.set(id, {
+      createdAt: later(stamps.createdAt, known?.createdAt),
+      contentChangedAt: later(stamps.contentChangedAt, known?.contentChangedAt),
+      lastWriteAt: later(stamps.lastWriteAt, known?.lastWriteAt),
+    });
   }
 
   lookup(namespace: string, kind: ConfigKind, name: string): ConfigLookup {
@@ -121,7 +145,12 @@ export class StampStore implements StampCache {
     const seen = this.objects.get(id);
     const noted = this.notes.get(id);
     if (seen !== undefined || noted !== undefined) {
-      return { state: 'present', createdAt: later(seen?.createdAt, noted?.createdAt), contentChangedAt: later(seen?.contentChangedAt, noted?.contentChangedAt) };
+      return {
+        state: 'present',
+        createdAt: later(seen?.createdAt, noted?.createdAt),
+        contentChangedAt: later(seen?.contentChangedAt, noted?.contentChangedAt),
+        lastWriteAt: later(seen?.lastWriteAt, noted?.lastWriteAt),
+      };
     }
     const at = this.tombstones.get(id);
     return at === undefined ? { state: 'missing' } : { state: 'deleted', at };

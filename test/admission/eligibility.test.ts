@@ -41,10 +41,26 @@ describe('R3 eligibility at admission', () => {
     expect(r.reasons.length === 0).toBe(eligibility === 'eligible');
   });
 
+  it('F1: an unstamped object is unknown unless the apiserver shows it untouched since before the window', () => {
+    const untouched = (time: number | undefined) => {
+      const c = cache([['ConfigMap', 'cfg-a', min(-600), min(-600)]]);
+      c.upsert('Secret', { namespace: 'shop', name: 'db', annotations: {}, ...(time === undefined ? {} : { managedFields: [{ time: iso(min(-800)) }, { time: iso(time) }] }) });
+      return judgeEligibility({ before, after, deployStart: T0, policy: DEFAULT_POLICY, cache: c });
+    };
+    expect(untouched(min(-31)).changeSet.kind).toBe('pod-spec-only');
+    expect(untouched(min(-31)).eligibility).toBe('eligible');
+    expect(untouched(min(-30)).changeSet.kind).toBe('unknown');
+    expect(untouched(min(-5)).changeSet.reasons.join()).toMatch(/Secret db .* whether its content changed is not known/);
+    // Without managedFields nothing bounds the last write.
+    expect(untouched(undefined).changeSet.kind).toBe('unknown');
+    const noTimes = cache([['ConfigMap', 'cfg-a', min(-600), min(-600)], ['Secret', 'db', undefined, undefined]]);
+    expect(judgeEligibility({ before, after, deployStart: T0, policy: DEFAULT_POLICY, cache: noTimes }).changeSet.kind).toBe('unknown');
+  });
+
   it('a deleted ConfigMap the old template read is a delete event at its deletion time', () => {
     const c = stable();
     c.remove('ConfigMap', { namespace: 'shop', name: 'cfg-a' }, min(-3));
-    expect(configEvents(c, 'shop', before, switched, T0)).toContainEqual({ type: 'config-change', namespace: 'shop', kind: 'ConfigMap', name: 'cfg-a', at: min(-3), action: 'delete', content: 'changed' });
+    expect(configEvents(c, 'shop', before, switched, T0, min(-30))).toContainEqual({ type: 'config-change', namespace: 'shop', kind: 'ConfigMap', name: 'cfg-a', at: min(-3), action: 'delete', content: 'changed' });
     expect(judgeEligibility({ before, after: switched, deployStart: T0, policy: DEFAULT_POLICY, cache: c }).changeSet.kind).toBe('mixed');
   });
 

@@ -52,7 +52,7 @@ function startCache(): InformerStampCache {
 beforeEach(async () => {
   server = await new KubeApiServer().start();
   server.create('configmaps', { metadata: { name: 'app-config', namespace: 'shop', annotations: STAMPED }, data: { LEVEL: 'info' } });
-  server.create('configmaps', { metadata: { name: 'legacy', namespace: 'shop' }, data: { A: '1' } });
+  server.create('configmaps', { metadata: { name: 'legacy', namespace: 'shop', managedFields: [{ manager: 'kubectl-client-side-apply', operation: 'Update', time: '2025-11-02T08:00:00Z' }, { manager: 'kubectl-edit', operation: 'Update', time: '2026-01-15T12:30:00Z' }] }, data: { A: '1' } });
   server.create('secrets', { metadata: { name: 'db', namespace: 'shop', annotations: STAMPED }, type: 'Opaque', data: { password: Buffer.from(SECRET_VALUE).toString('base64') } });
 });
 
@@ -68,7 +68,8 @@ describe('R3 stamp cache from a metadata-only list and watch', () => {
     await cache.start();
     expect(cache.synced()).toBe(true);
     expect(cache.lookup('shop', 'ConfigMap', 'app-config')).toEqual({ state: 'present', createdAt: Date.parse('2026-03-01T08:00:00Z'), contentChangedAt: Date.parse('2026-03-01T08:00:00Z') });
-    expect(cache.lookup('shop', 'ConfigMap', 'legacy')).toEqual({ state: 'present', createdAt: undefined, contentChangedAt: undefined });
+    // Unstamped, but the apiserver's managedFields bound its last write.
+    expect(cache.lookup('shop', 'ConfigMap', 'legacy')).toEqual({ state: 'present', createdAt: undefined, contentChangedAt: undefined, lastWriteAt: Date.parse('2026-01-15T12:30:00Z') });
     expect(cache.lookup('shop', 'Secret', 'db').state).toBe('present');
     expect(cache.lookup('other', 'Secret', 'db').state).toBe('missing');
   });
