@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 export interface KubeObj {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace: string; resourceVersion?: string; uid?: string; creationTimestamp?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  metadata: { name: string; namespace: string; resourceVersion?: string; uid?: string; creationTimestamp?: string; annotations?: Record<string, string>; labels?: Record<string, string>; managedFields?: { manager?: string; operation?: string; time?: string }[] };
   [field: string]: unknown;
 }
 
