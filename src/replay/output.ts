@@ -54,13 +54,19 @@ export function summaryJson(s: ReplaySummary): string {
   });
 }
 
+/** No command where there is nothing to act on: a rollback command on a `none` row reads like advice. */
+function commandColumn(r: ReplayedDeploy): string {
+  return r.decision.verdict === 'none' ? '-' : (r.decision.command ?? '-');
+}
+
 export function textTable(rows: readonly ReplayedDeploy[]): string {
-  const name = (r: ReplayedDeploy) => `${r.decision.namespace}/${r.decision.deployment}`;
+  // A template change that put an earlier template back is marked, so the row after a regression reads as its rollback.
+  const name = (r: ReplayedDeploy) => `${r.decision.namespace}/${r.decision.deployment}${r.record.rollback ? ' (rollback)' : ''}`;
   const width = Math.max(10, ...rows.map((r) => name(r).length));
   const header = `${'deployment'.padEnd(width)}  ${'deploy start'.padEnd(20)}  ${'decided at'.padEnd(20)}  verdict  ${CONDITION_KEYS.map((_k, i) => String(i + 1).slice(-1)).join('')}  conf  command`;
   const lines = rows.map(
     (r) =>
-      `${name(r).padEnd(width)}  ${(iso(r.record.start) ?? '').padEnd(20)}  ${(iso(r.decidedAt) ?? '').padEnd(20)}  ${r.decision.verdict.padEnd(7)}  ${conditionMarks(r.decision)}  ${r.decision.confidence.toFixed(2)}  ${r.decision.command ?? '-'}`,
+      `${name(r).padEnd(width)}  ${(iso(r.record.start) ?? '').padEnd(20)}  ${(iso(r.decidedAt) ?? '').padEnd(20)}  ${r.decision.verdict.padEnd(7)}  ${conditionMarks(r.decision)}  ${r.decision.confidence.toFixed(2)}  ${commandColumn(r)}`,
   );
   const legend = `conditions: ${CONDITION_KEYS.map((k, i) => `${String(i + 1).slice(-1)}=${k}`).join(' ')}  (✓ met, ✗ not met, ? unknown)`;
   return [header, ...lines, '', legend].join('\n');

@@ -113,8 +113,13 @@ describe('R6 npm start prints one table row per deploy with its verdict', () => 
     expect(text.status, text.stderr).toBe(0);
     for (const e of expected) {
       const verdict = e.replayToday?.verdict ?? e.verdict;
-      const row = new RegExp(`^${e.namespace}/${e.deployment}\\s+${e.deployStart}\\s+\\S+\\s+(\\S+)`, 'm').exec(text.stdout);
-      expect(row?.[1], `row for ${key(e)}`).toBe(verdict);
+      const row = new RegExp(`^${e.namespace}/${e.deployment}( \\(rollback\\))?\\s+${e.deployStart}\\s+\\S+\\s+(\\S+)\\s+\\S+\\s+\\S+\\s+(.*)$`, 'm').exec(text.stdout);
+      expect(row?.[2], `row for ${key(e)}`).toBe(verdict);
+      // Nothing to act on: no rollback command offered.
+      if (verdict === 'none') expect(row?.[3]).toBe('-');
+      else expect(row?.[3]).toMatch(/^kubectl rollout undo deployment\//);
+      // The rollback of storefront/web is marked as one.
+      expect(row?.[1] !== undefined, `rollback mark on ${key(e)}`).toBe(e.situation.includes('(the rollback)'));
     }
     const count = (v: string) => expected.filter((e) => (e.replayToday?.verdict ?? e.verdict) === v).length;
     expect(text.stdout).toContain(`${expected.length} deploys: ${count('auto')} auto, ${count('suggest')} suggest, ${count('none')} none`);
