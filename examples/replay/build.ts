@@ -38,7 +38,7 @@ export function buildReplayExample(seed = SEED): ReplayExample {
   const events = [
     ...situations.flatMap((s) => s.events),
     ...backgroundNoise(random, ids, workloads, LOG_START, LOG_END, 6_000),
-    ...cronJobs(ids, 'analytics', 'hourly-report', ['python', '-m', 'reports.hourly'], LOG_START, LOG_END, 60 * MINUTE),
+    ...cronJobs(ids, 'analytics', 'hourly-report', 'registry.example.com/analytics/reports:2.4.1', ['python', '-m', 'reports.hourly'], LOG_START, LOG_END, 60 * MINUTE),
   ];
   // The apiserver writes records in stageTimestamp order; a stable sort keeps same-instant ties in build order.
   const stamped = events.map((e, i) => ({ e, i, t: Date.parse(e.stageTimestamp) }));

@@ -89,6 +89,12 @@ export interface Writer {
 }
 
 export const CONTROLLER: Writer = { user: DEPLOYMENT_CONTROLLER, userAgent: CONTROLLER_AGENT };
+
+/** A kube-controller-manager controller, e.g. 'job-controller', 'cronjob-controller'. */
+export function controller(name: string): Writer {
+  const user = `system:serviceaccount:kube-system:${name}`;
+  return { user, userAgent: `kube-controller-manager/v1.31.2 (linux/amd64) kubernetes/5864a46/${user}` };
+}
 export const KUBECTL = 'kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46';
 
 export interface RolloutSpec {
@@ -106,7 +112,7 @@ export interface RolloutSpec {
   durationMs?: number;
 }
 
-function ev(ids: Ids, spec: Omit<AuditSpec, 'auditID'>): AuditEvent {
+export function ev(ids: Ids, spec: Omit<AuditSpec, 'auditID'>): AuditEvent {
   return auditEvent({ ...spec, auditID: ids.next() });
 }
 
@@ -114,7 +120,6 @@ function ev(ids: Ids, spec: Omit<AuditSpec, 'auditID'>): AuditEvent {
 function churn(ids: Ids, app: App, at: number, durationMs: number): AuditEvent[] {
   const rs = `${app.name}-${ids.suffix(9)}`;
   const ns = app.namespace;
-  const controller = (name: string) => ({ user: `system:serviceaccount:kube-system:${name}`, userAgent: `kube-controller-manager/v1.31.2 (linux/amd64) kubernetes/5864a46/system:serviceaccount:kube-system:${name}` });
   const out = [
     ev(ids, { verb: 'create', resource: 'replicasets', namespace: ns, name: rs, at: at + 40, level: 'Metadata', ...CONTROLLER }),
     ev(ids, { verb: 'create', resource: 'events', namespace: ns, name: `${app.name}.${ids.suffix(16)}`, at: at + 45, level: 'Metadata', ...CONTROLLER }),
@@ -158,9 +163,9 @@ export function rollout(ids: Ids, s: RolloutSpec, extraAnnotations: Record<strin
 }
 
 /**
- * `annotations` must be among `app.annotations`, so every later object carries them too.
- * A write that shows the Deployment whole without changing its pod template (a label or
- * annotation patch; the stored object comes back in the response): how the log first sees it.
+ * A write that shows the Deployment whole without changing its pod template (an annotation patch;
+ * the stored object comes back in the response): how the log first sees it. `annotations` must be
+ * among `app.annotations`, so every later object carries them too.
  */
 export function metadataPatch(ids: Ids, app: App, version: Version, generation: number, at: number, by: Writer, annotations: Record<string, string>): AuditEvent {
   const stored = deployment(app, version, generation, version.revision, steady(app.replicas, generation));
@@ -181,7 +186,6 @@ export function setImage(image: string): unknown {
   return { spec: { template: { spec: { containers: [{ name: 'app', image }] } } } };
 }
 
-export { ev };
 
 /** A Job as the apiserver stores it, running `image` (the fixture's default image is a migration tool's). */
 export function job(name: string, namespace: string, image: string, opts: { command?: string[]; labels?: Record<string, string>; status?: Record<string, unknown> } = {}): Record<string, unknown> {

@@ -1,7 +1,7 @@
 import type { Verdict } from '../../src/core/decision-types.js';
 import type { AuditEvent } from '../../src/timeline/audit-event.js';
 import { micro } from '../../test/fixtures/audit/builders.js';
-import { CONTROLLER, deployment, ev, job, KUBECTL, metadataPatch, MINUTE, rollout, setImage, steady, type App, type Ids, type Version, type Writer } from './cluster.js';
+import { controller, deployment, ev, job, KUBECTL, metadataPatch, MINUTE, rollout, setImage, steady, type App, type Ids, type Version, type Writer } from './cluster.js';
 import { errorsFrom, flat, type ServiceTraffic } from './traffic.js';
 
 // The seed's twelve situations (examples/incidents/*.json), each as its own Deployment in its own
@@ -96,13 +96,12 @@ const clean: Builder = (ids) => {
   const [c1, c2] = versions(checkout, '2.14.0', '2.15.0', 13);
   const [s1, s2] = versions(cart, '1.9.3', '1.9.4', 41);
   const warm = (status?: Record<string, unknown>) => job('cache-warmer-29541228', 'shop', 'registry.example.com/shop/cache-warmer:1.2.0', { command: ['node', 'scripts/warm-cache.js'], ...(status ? { status } : {}) });
-  const cron = { user: 'system:serviceaccount:kube-system:cronjob-controller', userAgent: KUBECTL };
   return {
     namespace: 'shop',
     events: [
       ...deploy(ids, { app: cart, from: s1, to: s2, generation: 52, at: at - 20 * MINUTE }),
-      ev(ids, { verb: 'create', resource: 'jobs', namespace: 'shop', name: 'cache-warmer-29541228', at: at - 12 * MINUTE, ...cron, requestObject: warm(), responseObject: warm() }),
-      ev(ids, { verb: 'update', resource: 'jobs', subresource: 'status', namespace: 'shop', name: 'cache-warmer-29541228', at: at - 10 * MINUTE, ...CONTROLLER, requestObject: warm({ succeeded: 1, completionTime: micro(at - 10 * MINUTE) }), responseObject: warm({ succeeded: 1, completionTime: micro(at - 10 * MINUTE) }) }),
+      ev(ids, { verb: 'create', resource: 'jobs', namespace: 'shop', name: 'cache-warmer-29541228', at: at - 12 * MINUTE, ...controller('cronjob-controller'), requestObject: warm(), responseObject: warm() }),
+      ev(ids, { verb: 'update', resource: 'jobs', subresource: 'status', namespace: 'shop', name: 'cache-warmer-29541228', at: at - 10 * MINUTE, ...controller('job-controller'), requestObject: warm({ succeeded: 1, completionTime: micro(at - 10 * MINUTE) }), responseObject: warm({ succeeded: 1, completionTime: micro(at - 10 * MINUTE) }) }),
       ...deploy(ids, { app: checkout, from: c1, to: c2, generation: 21, at }),
     ],
     traffic: [service('shop', 'checkout', 120, errorsFrom(at + 2 * MINUTE, BASE, BAD)), service('shop', 'cart', 80, flat(0.002)), service('shop', 'search', 60, flat(0.004))],
@@ -144,7 +143,7 @@ const migration: Builder = (ids) => {
     namespace: 'accounts',
     events: [
       ev(ids, { verb: 'create', resource: 'jobs', namespace: 'accounts', name, at: at - 20 * MINUTE, ...CI, requestObject: migrate(), responseObject: migrate() }),
-      ev(ids, { verb: 'update', resource: 'jobs', subresource: 'status', namespace: 'accounts', name, at: at - 18 * MINUTE - 50_000, ...CONTROLLER, requestObject: done, responseObject: done }),
+      ev(ids, { verb: 'update', resource: 'jobs', subresource: 'status', namespace: 'accounts', name, at: at - 18 * MINUTE - 50_000, ...controller('job-controller'), requestObject: done, responseObject: done }),
       ...deploy(ids, { app: users, from: v1, to: v2, generation: 30, at }),
     ],
     traffic: [service('accounts', 'users', 70, errorsFrom(at + 2 * MINUTE, BASE, BAD)), service('accounts', 'sessions', 150, flat(0.001))],
@@ -238,7 +237,7 @@ const noPrevious: Builder = (ids) => {
     events: [
       ...deploy(ids, { app: mailer, from: v1, to: v2, generation: 14, at }),
       // With revisionHistoryLimit 0 the controller deletes the old ReplicaSet once the rollout completes.
-      ev(ids, { verb: 'delete', resource: 'replicasets', namespace: 'notifications', name: 'mailer-5c9d7b8f4d', at: at + ROLLOUT_MS + 2_000, level: 'Metadata', ...CONTROLLER }),
+      ev(ids, { verb: 'delete', resource: 'replicasets', namespace: 'notifications', name: 'mailer-5c9d7b8f4d', at: at + ROLLOUT_MS + 2_000, level: 'Metadata', ...controller('deployment-controller') }),
     ],
     traffic: [service('notifications', 'mailer', 25, errorsFrom(at + 2 * MINUTE, BASE, BAD)), service('notifications', 'push', 40, flat(0.002))],
     expect: [expectation('09-no-previous-revision', mailer, at, 'suggest', ['no previous revision'], {
