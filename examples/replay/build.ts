@@ -25,7 +25,7 @@ const AFTER_MS = 45 * MINUTE;
 function expectedJson(rows: readonly Expectation[]): string {
   const deploys = [...rows]
     .sort((a, b) => a.deployStart - b.deployStart)
-    .map((r) => ({ situation: r.situation, namespace: r.namespace, deployment: r.deployment, deployStart: formatInstant(r.deployStart), verdict: r.verdict, contains: r.contains, ...(r.replayToday ? { replayToday: r.replayToday } : {}) }));
+    .map((r) => ({ situation: r.situation, namespace: r.namespace, deployment: r.deployment, deployStart: formatInstant(r.deployStart), verdict: r.verdict, contains: r.contains }));
   return `${JSON.stringify({ generatedBy: 'npm run examples:generate', seed: SEED, deploys }, null, 2)}\n`;
 }
 

@@ -35,10 +35,14 @@ async function fetchAll(source: MetricSource, base: Omit<RangeQuery, 'service'>,
   return out;
 }
 
-async function neighboursAt(source: MetricSource, req: DetectRequest): Promise<Regression[]> {
+async function neighbourSeries(source: MetricSource, req: DetectRequest): Promise<RawServiceSeries[]> {
   const grid = detectionGrid(req.deployStart, req.now, req.policy);
   const seen = req.policy.metrics.neighbours ? [] : await source.listServices(req.namespace, grid.start, grid.end);
-  const others = await fetchAll(source, { namespace: req.namespace, ...querySpan(grid) }, neighbourNames(seen, req.service, req.policy));
+  return fetchAll(source, { namespace: req.namespace, ...querySpan(grid) }, neighbourNames(seen, req.service, req.policy));
+}
+
+async function neighboursAt(source: MetricSource, req: DetectRequest): Promise<Regression[]> {
+  const others = await neighbourSeries(source, req);
   return checkNeighbours({ series: others, service: req.service, deployStart: req.deployStart, now: req.now, policy: req.policy });
 }
 
@@ -74,4 +78,25 @@ export async function firstDetectionFromSource(
     regression: found?.regression ?? detectRegression({ series: own, deployStart: req.deployStart, now, policy: req.policy }),
     neighbours: await neighboursAt(source, { ...req, now }),
   };
+}
+
+/**
+ * R2 for replay: when the deployed service did not regress, the first neighbour whose regression
+ * became detectable with its onset inside the deploy's R1 window ([deployStart, onsetUntil]), as of
+ * that moment; the human alert for the deploy names it as evidence. `explained` drops a neighbour
+ * regression that something else accounts for (its own deploy). Undefined when none qualifies.
+ */
+export async function firstNeighbourDetection(
+  source: MetricSource,
+  req: Omit<DetectRequest, 'now'> & { until: number; onsetUntil: number; explained: (r: Regression) => boolean },
+): Promise<(DetectResult & { at: number }) | undefined> {
+  let first: { at: number; regression: Regression } | undefined;
+  for (const series of await neighbourSeries(source, { ...req, now: req.until })) {
+    const found = firstDetection({ series, deployStart: req.deployStart, policy: req.policy }, first?.at ?? req.until);
+    const onset = found?.regression.onset;
+    if (found === undefined || onset === undefined || onset < req.deployStart || onset > req.onsetUntil || req.explained(found.regression)) continue;
+    if (first === undefined || found.at < first.at) first = found;
+  }
+  if (first === undefined) return undefined;
+  return { at: first.at, regression: first.regression, neighbours: await neighboursAt(source, { ...req, now: first.at }) };
 }

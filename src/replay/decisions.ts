@@ -4,7 +4,7 @@ import type { Deployment, WorkloadRef } from '../core/kube.js';
 import type { Policy } from '../core/policy.js';
 import type { Regression } from '../core/regression-types.js';
 import { serviceOf } from '../core/service.js';
-import { firstDetectionFromSource } from '../metrics/detect.js';
+import { firstDetectionFromSource, firstNeighbourDetection } from '../metrics/detect.js';
 import type { MetricSource } from '../metrics/source.js';
 import { deployAsOf, eventsAsOf, type DeployRecord } from '../timeline/deploys.js';
 import type { ChangeEvent } from '../timeline/events.js';
@@ -17,6 +17,11 @@ import type { ReplayTimeline } from './extract.js';
 
 /** How long after a rollout that never showed complete rollguard keeps evaluating (F1: unknown). */
 const UNKNOWN_ROLLOUT_MS = 30 * 60_000;
+/**
+ * How long past the R1 window rollguard keeps watching: a regression that starts later is still
+ * put in front of a human (R1 not met: the causal link is weak), not silently ignored.
+ */
+const LATE_ONSET_MS = 30 * 60_000;
 
 export interface ReplayedDeploy {
   record: DeployRecord;
@@ -40,10 +45,9 @@ export interface ReplayDecisionOptions {
   to?: number | undefined;
 }
 
-/** The evaluation span: to the end of the R1 window, cut short by the next template change. */
+/** The evaluation span: past the end of the R1 window, cut short by the next template change. */
 export function evaluationEnd(record: DeployRecord, next: DeployRecord | undefined, policy: Policy): number {
-  const complete = record.completeAt ?? record.start + UNKNOWN_ROLLOUT_MS;
-  const end = complete + policy.onsetWindowMs;
+  const end = windowEndOf(record, policy) + LATE_ONSET_MS;
   return next === undefined ? end : Math.min(end, next.start);
 }
 
@@ -56,8 +60,8 @@ function latestTemplates(deploys: readonly DeployRecord[], namespace: string, ex
 function blackoutUntil(events: readonly ChangeEvent[], record: DeployRecord, at: number, policy: Policy): number | undefined {
   let until: number | undefined;
   for (const e of events) {
-    // The rollback that is this deploy does not put itself in a blackout.
-    if (e.type === 'rollback' && e.namespace === record.namespace && e.name === record.name && e.at <= at && e.at < record.start) {
+    // A rollback starts a blackout for the Deployment, its own rollout included (R8).
+    if (e.type === 'rollback' && e.namespace === record.namespace && e.name === record.name && e.at <= at && e.at <= record.start) {
       until = e.at + policy.blackoutMs;
     }
   }
@@ -91,6 +95,37 @@ export function decisionInput(
   };
 }
 
+/** The end of a deploy's R1 window: its completion (or, unseen, a conservative guess) plus the window. */
+function windowEndOf(record: DeployRecord, policy: Policy): number {
+  return (record.completeAt ?? record.start + UNKNOWN_ROLLOUT_MS) + policy.onsetWindowMs;
+}
+
+/**
+ * R2: a regression of another service in the namespace that began inside this deploy's R1 window,
+ * unless that service's own deploy explains it (the onset lies in that deploy's own R1 window; its
+ * own row shows it).
+ */
+function regressionElsewhere(
+  deploys: readonly DeployRecord[],
+  record: DeployRecord,
+  source: MetricSource,
+  request: { namespace: string; service: string; deployStart: number; policy: Policy; until: number },
+): ReturnType<typeof firstNeighbourDetection> {
+  const { policy } = request;
+  const windowEnd = windowEndOf(record, policy);
+  const explained = (r: Regression): boolean =>
+    r.onset !== undefined &&
+    deploys.some(
+      (d) =>
+        d !== record &&
+        d.namespace === record.namespace &&
+        serviceOf(d.after ?? d.before ?? { metadata: { name: d.name } }, policy) === r.service &&
+        d.start <= (r.onset ?? 0) &&
+        (r.onset ?? 0) <= windowEndOf(d, policy),
+    );
+  return firstNeighbourDetection(source, { ...request, until: Math.min(request.until, windowEnd), onsetUntil: windowEnd, explained });
+}
+
 export async function replayDecisions(timeline: Pick<ReplayTimeline, 'events' | 'deploys'>, options: ReplayDecisionOptions): Promise<ReplayedDeploy[]> {
   const out: ReplayedDeploy[] = [];
   const deploys = timeline.deploys;
@@ -110,7 +145,9 @@ export async function replayDecisions(timeline: Pick<ReplayTimeline, 'events' | 
     const policy = options.policyFor(record.namespace);
     const until = evaluationEnd(record, next.get(record), policy);
     const service = serviceOf(record.after ?? record.before ?? { metadata: { name: record.name } }, policy);
-    const found = await firstDetectionFromSource(options.source, { namespace: record.namespace, service, deployStart: record.start, policy, until });
+    const request = { namespace: record.namespace, service, deployStart: record.start, policy, until };
+    const own = await firstDetectionFromSource(options.source, request);
+    const found = own.at === undefined ? ((await regressionElsewhere(timeline.deploys, record, options.source, request)) ?? own) : own;
     const decidedAt = found.at ?? until;
     const decision = decide(decisionInput(timeline, record, decidedAt, policy, found.regression, found.neighbours));
     out.push({ record, service, decision, decidedAt, detectedAt: found.at, until, regression: found.regression, neighbours: found.neighbours });

@@ -39,6 +39,11 @@ function hashOf(template: string): string {
   return createHash('sha256').update(template).digest('base64');
 }
 
+/** With revisionHistoryLimit 0 the controller deletes every old ReplicaSet: nothing to roll back to. */
+function keepsNoHistory(obj: Deployment | undefined): boolean {
+  return obj?.spec?.revisionHistoryLimit === 0;
+}
+
 export class DeploymentTracker {
   private readonly states = new Map<string, State>();
 
@@ -100,7 +105,7 @@ export class DeploymentTracker {
       created,
       before,
       after: obj,
-      revision: { current: undefined, previous: created ? undefined : (revisionOf(before) ?? revisionOf(obj) ?? state.revision) },
+      revision: { current: undefined, previous: created || keepsNoHistory(obj) ? null : (revisionOf(before) ?? revisionOf(obj) ?? state.revision) },
       completeAt: undefined,
       statusSeenAt: undefined,
       supersededAt: undefined,

@@ -21,8 +21,12 @@ export interface DeployRecord {
   created: boolean;
   before: Deployment | undefined;
   after: Deployment | undefined;
-  /** `deployment.kubernetes.io/revision`: before the change, and the one the controller gave it. */
-  revision: { current: number | undefined; previous: number | undefined };
+  /**
+   * `deployment.kubernetes.io/revision`: before the change, and the one the controller gave it.
+   * `previous` is null when no revision is left to roll back to (a new Deployment, or
+   * `revisionHistoryLimit: 0`, which makes the controller delete the old ReplicaSets).
+   */
+  revision: { current: number | undefined; previous: number | null | undefined };
   /** When the rollout was seen complete (all replicas updated and available, generation observed). */
   completeAt: number | undefined;
   /** First status report with a body after the start: from then on the rollout state is known. */

@@ -22,7 +22,6 @@ interface Expected {
   deployStart: string;
   verdict: string;
   contains: string[];
-  replayToday?: { verdict: string; why: string };
 }
 
 interface Row {
@@ -84,12 +83,6 @@ function checkVerdicts(source: () => Map<string, { row: Row; line: string }>) {
     const found = source().get(key(e));
     expect(found, `no replayed deploy ${key(e)}`).toBeDefined();
     if (found === undefined) return;
-    if (e.replayToday !== undefined) {
-      // A known gap: the SPEC verdict is e.verdict. When replay gets it right, drop replayToday in examples/replay/situations.ts.
-      expect(found.row.verdict, `replay now gives ${found.row.verdict} for ${key(e)}; the SPEC says ${e.verdict}: update its replayToday entry`).toBe(e.replayToday.verdict);
-      expect(found.row.verdict).not.toBe(e.verdict);
-      return;
-    }
     expect(found.row.verdict).toBe(e.verdict);
     for (const words of e.contains) expect(found.line).toContain(words);
   });
@@ -112,16 +105,16 @@ describe('R6 npm start prints one table row per deploy with its verdict', () => 
   it('has a row with the verdict for every expected deploy, and the summary', () => {
     expect(text.status, text.stderr).toBe(0);
     for (const e of expected) {
-      const verdict = e.replayToday?.verdict ?? e.verdict;
+      const verdict = e.verdict;
       const row = new RegExp(`^${e.namespace}/${e.deployment}( \\(rollback\\))?\\s+${e.deployStart}\\s+\\S+\\s+(\\S+)\\s+\\S+\\s+\\S+\\s+(.*)$`, 'm').exec(text.stdout);
       expect(row?.[2], `row for ${key(e)}`).toBe(verdict);
-      // Nothing to act on: no rollback command offered.
-      if (verdict === 'none') expect(row?.[3]).toBe('-');
+      // Nothing to act on, or nothing to roll back to: no rollback command offered.
+      if (verdict === 'none' || e.contains.includes('no previous revision')) expect(row?.[3]).toBe('-');
       else expect(row?.[3]).toMatch(/^kubectl rollout undo deployment\//);
       // The rollback of storefront/web is marked as one.
       expect(row?.[1] !== undefined, `rollback mark on ${key(e)}`).toBe(e.situation.includes('(the rollback)'));
     }
-    const count = (v: string) => expected.filter((e) => (e.replayToday?.verdict ?? e.verdict) === v).length;
+    const count = (v: string) => expected.filter((e) => e.verdict === v).length;
     expect(text.stdout).toContain(`${expected.length} deploys: ${count('auto')} auto, ${count('suggest')} suggest, ${count('none')} none`);
   });
 });

@@ -90,9 +90,9 @@ describe('R1 evaluation span and filters', () => {
     revision: { current: undefined, previous: undefined }, completeAt, statusSeenAt: undefined, supersededAt: undefined, rollback: undefined,
   });
 
-  it('runs to completion + the onset window, or is cut by the next template change', () => {
-    expect(evaluationEnd(record(at(0), at(4)), undefined, DEFAULT_POLICY)).toBe(at(19));
-    expect(evaluationEnd(record(at(0), undefined), undefined, DEFAULT_POLICY)).toBe(at(45));
+  it('runs 30 min past completion + the onset window (a late onset still reaches a human), or is cut by the next template change', () => {
+    expect(evaluationEnd(record(at(0), at(4)), undefined, DEFAULT_POLICY)).toBe(at(49));
+    expect(evaluationEnd(record(at(0), undefined), undefined, DEFAULT_POLICY)).toBe(at(75));
     expect(evaluationEnd(record(at(0), at(4)), record(at(10), undefined), DEFAULT_POLICY)).toBe(at(10));
   });
 

@@ -56,8 +56,17 @@ describe('R1 deploy start: template changes', () => {
   it('a create is a deploy with no previous revision, and the controller gives it revision 1', () => {
     const { deploys, events } = timelineOf(baseline);
     expect(deploys).toHaveLength(1);
-    expect(deploys[0]).toMatchObject({ created: true, templateChange: 'changed', start: at(-60), revision: { previous: undefined, current: 1 }, completeAt: at(-59), before: undefined });
+    expect(deploys[0]).toMatchObject({ created: true, templateChange: 'changed', start: at(-60), revision: { previous: null, current: 1 }, completeAt: at(-59), before: undefined });
     expect(events.map((e) => e.type)).toEqual(['deployment-template-change', 'rollout-complete']);
+  });
+
+  it('R6 with revisionHistoryLimit 0 no previous revision is left to roll back to', () => {
+    const deploy = setImage(0, V2, { generation: 2, revision: 1 });
+    const stored = deploy.responseObject as { spec: { revisionHistoryLimit?: number } };
+    stored.spec.revisionHistoryLimit = 0;
+    const { deploys } = timelineOf([...baseline, deploy]);
+    expect(deploys[1]?.revision.previous).toBeNull();
+    expect(timelineOf([...baseline, setImage(0, V2, { generation: 2, revision: 1 })]).deploys[1]?.revision.previous).toBe(1);
   });
 
   it('a patch that changes the image is a deploy with before/after objects and both revisions', () => {
@@ -229,6 +238,6 @@ describe('R6 revisions', () => {
     const again = { ...create, auditID: 'again', stageTimestamp: new Date(at(6)).toISOString() };
     const { deploys } = timelineOf([...baseline, del, again]);
     expect(deploys.map((d) => d.created)).toEqual([true, true]);
-    expect(deploys[1]?.revision.previous).toBeUndefined();
+    expect(deploys[1]?.revision.previous).toBeNull();
   });
 });
