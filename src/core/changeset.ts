@@ -60,7 +60,7 @@ function judgeConfigEvent(e: ConfigChange, oldRef: ConfigRef | undefined, newRef
 
 function judgeConfigEvents(input: ChangeSetInput, namespace: string, out: Findings): void {
   if (!input.coverage.config) {
-    out.unknown.push('rollguard cannot see every ConfigMap/Secret change in this namespace (webhook down or not stamping), so config changes are not known');
+    out.unknown.push('not every ConfigMap/Secret change is visible (webhook down or not stamping, or an audit policy that leaves them out), so config changes are not known');
   }
   if (input.deployStart === undefined) {
     out.unknown.push('the deploy start is not known, so the config-change window cannot be placed');

@@ -4,6 +4,7 @@ import type { Deployment, WorkloadRef } from '../core/kube.js';
 import type { Policy } from '../core/policy.js';
 import type { Regression } from '../core/regression-types.js';
 import { serviceOf } from '../core/service.js';
+import { templateRefs } from '../core/template-refs.js';
 import { firstDetectionFromSource, firstNeighbourDetection } from '../metrics/detect.js';
 import type { MetricSource } from '../metrics/source.js';
 import { deployAsOf, eventsAsOf, type DeployRecord } from '../timeline/deploys.js';
@@ -68,8 +69,17 @@ function blackoutUntil(events: readonly ChangeEvent[], record: DeployRecord, at:
   return until !== undefined && until > at ? until : undefined;
 }
 
+/**
+ * What the log can tell (F1): config changes are known only if the log records every kind of
+ * object the templates read; Jobs only if it records Jobs at all.
+ */
+function coverageOf(observed: readonly string[], record: DeployRecord): DecisionInput['coverage'] {
+  const kinds = [record.before, record.after].flatMap((d) => templateRefs(d?.spec?.template).all.map((r) => (r.kind === 'ConfigMap' ? 'configmaps' : 'secrets')));
+  return { config: kinds.every((k) => observed.includes(k)), jobs: observed.includes('jobs') };
+}
+
 export function decisionInput(
-  timeline: Pick<ReplayTimeline, 'events' | 'deploys'>,
+  timeline: Pick<ReplayTimeline, 'events' | 'deploys' | 'observed'>,
   record: DeployRecord,
   at: number,
   policy: Policy,
@@ -84,8 +94,8 @@ export function decisionInput(
     deploy: deployAsOf(record, at),
     current,
     events: eventsAsOf(namespaceEvents, at),
-    // The audit log sees every write, bodies or not; what it cannot tell is marked unknown per event.
-    coverage: { config: true, jobs: true },
+    // Within a recorded resource every write is seen (what a write changed may still be unknown).
+    coverage: coverageOf(timeline.observed, record),
     regression,
     neighbours,
     revision: record.revision,
@@ -126,7 +136,7 @@ function regressionElsewhere(
   return firstNeighbourDetection(source, { ...request, until: Math.min(request.until, windowEnd), onsetUntil: windowEnd, explained });
 }
 
-export async function replayDecisions(timeline: Pick<ReplayTimeline, 'events' | 'deploys'>, options: ReplayDecisionOptions): Promise<ReplayedDeploy[]> {
+export async function replayDecisions(timeline: Pick<ReplayTimeline, 'events' | 'deploys' | 'observed'>, options: ReplayDecisionOptions): Promise<ReplayedDeploy[]> {
   const out: ReplayedDeploy[] = [];
   const deploys = timeline.deploys;
   // The next template change of the same Deployment, for each deploy (deploys are in time order).

@@ -63,7 +63,8 @@ export type TimelineRecord = DeploymentRecord | ConfigRecord | JobRecord;
 /** Every record about these resources names one of them as a JSON string (objectRef.resource). */
 export const TIMELINE_MENTIONS: readonly string[] = Object.keys(GROUP).map((r) => `"${r}"`);
 
-function resourceOf(e: AuditEvent): TimelineResource | undefined {
+/** The timeline resource an audit record is about (any verb), or undefined. */
+export function resourceOf(e: AuditEvent): TimelineResource | undefined {
   const resource = e.objectRef?.resource;
   if (resource !== 'deployments' && resource !== 'configmaps' && resource !== 'secrets' && resource !== 'jobs') return undefined;
   return (e.objectRef?.apiGroup ?? '') === GROUP[resource] ? resource : undefined;

@@ -3,7 +3,7 @@ import { ConfigTracker } from './audit-config.js';
 import { ContentFingerprints } from './audit-content.js';
 import { DeploymentTracker } from './audit-deployments.js';
 import { JobTracker } from './audit-jobs.js';
-import { toTimelineRecord, type TimelineRecord } from './audit-record.js';
+import { resourceOf, toTimelineRecord, type TimelineRecord, type TimelineResource } from './audit-record.js';
 import { sortEvents, type DeployRecord } from './deploys.js';
 import type { ChangeEvent } from './events.js';
 
@@ -17,10 +17,16 @@ export { isTimelineEvent, TIMELINE_MENTIONS } from './audit-record.js';
 export interface AuditTimelineResult {
   events: ChangeEvent[];
   deploys: DeployRecord[];
+  /**
+   * The resources the log holds any record of (reads included). One it never mentions is probably
+   * left out by the audit policy, so its changes are unknown, not absent (F1).
+   */
+  observed: TimelineResource[];
 }
 
 export class AuditTimeline {
   private readonly events: ChangeEvent[] = [];
+  private readonly observed = new Set<TimelineResource>();
   private readonly deploys: DeployRecord[] = [];
   private readonly fingerprints = new ContentFingerprints();
   private readonly deployments: DeploymentTracker;
@@ -38,6 +44,8 @@ export class AuditTimeline {
 
   /** The record the timeline keeps of an audit event, or undefined when it does not concern it. */
   prepare(item: TimedAuditEvent): TimelineRecord | undefined {
+    const resource = resourceOf(item.event);
+    if (resource !== undefined) this.observed.add(resource);
     return toTimelineRecord(item, this.fingerprints);
   }
 
@@ -57,6 +65,6 @@ export class AuditTimeline {
   }
 
   result(): AuditTimelineResult {
-    return { events: sortEvents([...this.events]), deploys: [...this.deploys] };
+    return { events: sortEvents([...this.events]), deploys: [...this.deploys], observed: [...this.observed].sort() };
   }
 }

@@ -25,9 +25,13 @@ function migrationJob(minutes: number): AuditEvent {
   return auditEvent({ verb: 'create', resource: 'jobs', namespace: 'pay', name: 'db-migrate-9', at: at(minutes), requestObject: job, responseObject: job });
 }
 
-async function replay(events: AuditEvent[], extra: { from?: number; to?: number } = {}) {
-  const sorted = [...events].sort((a, b) => Date.parse(a.stageTimestamp) - Date.parse(b.stageTimestamp));
-  return replayDecisions(timelineOf(sorted), { ...options, ...extra });
+/** The Job controller's periodic list, at Metadata level: the log records Jobs. */
+const JOBS_RECORDED = auditEvent({ verb: 'list', resource: 'jobs', namespace: 'pay', at: at(-30), level: 'Metadata', auditID: 'jobs-list', user: 'system:serviceaccount:kube-system:cronjob-controller' });
+
+async function replay(events: AuditEvent[], extra: { from?: number; to?: number; withoutJobs?: boolean } = {}) {
+  const all = extra.withoutJobs ? events : [JOBS_RECORDED, ...events];
+  const sorted = [...all].sort((a, b) => Date.parse(a.stageTimestamp) - Date.parse(b.stageTimestamp));
+  return replayDecisions(timelineOf(sorted), { ...options, from: extra.from, to: extra.to });
 }
 
 describe('R1 R4 no hindsight', () => {
@@ -37,6 +41,12 @@ describe('R1 R4 no hindsight', () => {
     expect(r?.detectedAt).toBe(r?.decidedAt);
     expect(r?.decidedAt).toBeGreaterThan(at(3));
     expect(r?.decidedAt).toBeLessThan(at(8));
+  });
+
+  it('F1 a log that holds no record of Jobs at all cannot rule out a migration: suggest, not auto', async () => {
+    const [r] = await replay(cleanDeploy('pay', 'api', 1), { withoutJobs: true });
+    expect(r?.decision.conditions.migration.status).toBe('unknown');
+    expect(r?.decision.verdict).toBe('suggest');
   });
 
   it('a migration Job that started after the decision does not count; one before it does', async () => {
@@ -60,6 +70,20 @@ describe('R1 R4 no hindsight', () => {
     expect(rollout(withoutStatus, at(30))).toEqual({ state: 'unknown' });
     expect(rollout(full, at(2))).toEqual({ state: 'unknown' });
     expect(rollout(full, at(5))).toEqual({ state: 'complete', at: at(4) });
+  });
+});
+
+describe('F1 coverage: what the audit policy leaves out is unknown, not absent', () => {
+  it('config changes are known only when the log records every kind the templates read', () => {
+    const timeline = timelineOf(cleanDeploy('pay', 'api', 1));
+    const record = timeline.deploys[0];
+    if (!record) throw new Error('no deploy');
+    const withSecret = { ...record, after: { ...record.after, spec: { template: { spec: { containers: [{ name: 'app', envFrom: [{ secretRef: { name: 'db' } }] }] } } } } };
+    const coverage = (observed: typeof timeline.observed, r: DeployRecord) => decisionInput({ ...timeline, observed }, r, at(5), DEFAULT_POLICY, undefined, []).coverage;
+    expect(timeline.observed).toEqual(['deployments']);
+    expect(coverage([], record)).toEqual({ config: true, jobs: false });
+    expect(coverage(['deployments', 'configmaps'], withSecret)).toEqual({ config: false, jobs: false });
+    expect(coverage(['deployments', 'jobs', 'secrets'], withSecret)).toEqual({ config: true, jobs: true });
   });
 });
 
