@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
+import { defaultedDeploymentSpec } from '../test/fixtures/audit/builders.js';
 import { rng } from '../test/support/metric-scenarios.js';
 
 // A generated kube-apiserver audit log for the replay benchmark, shaped like a busy cluster's:
@@ -18,6 +19,17 @@ const NAMESPACES = Array.from({ length: 40 }, (_, i) => `team-${i}`);
 const DEPLOYMENTS = Array.from({ length: 400 }, (_, i) => ({ ns: NAMESPACES[i % NAMESPACES.length] ?? 'default', name: `svc-${i}` }));
 
 function deployment(ns: string, name: string, version: number, generation: number, status: { updated: number; available: number; replicas: number }): Record<string, unknown> {
+  const defaults = defaultedDeploymentSpec([
+    {
+      name: 'app',
+      image: `registry.example/${ns}/${name}:1.${version}.0`,
+      ports: [{ containerPort: 8080, protocol: 'TCP' }],
+      env: [{ name: 'LOG_LEVEL', value: 'info' }, { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: `${name}-db`, key: 'password' } } }],
+      envFrom: [{ configMapRef: { name: `${name}-config` } }],
+      resources: { limits: { cpu: '1', memory: '512Mi' }, requests: { cpu: '100m', memory: '128Mi' } },
+      readinessProbe: { httpGet: { path: '/ready', port: 8080, scheme: 'HTTP' }, periodSeconds: 5, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
+    },
+  ]);
   return {
     kind: 'Deployment',
     apiVersion: 'apps/v1',
@@ -38,33 +50,8 @@ function deployment(ns: string, name: string, version: number, generation: numbe
     spec: {
       replicas: 3,
       selector: { matchLabels: { 'app.kubernetes.io/name': name } },
-      template: {
-        metadata: { creationTimestamp: null, labels: { 'app.kubernetes.io/name': name } },
-        spec: {
-          containers: [
-            {
-              name: 'app',
-              image: `registry.example/${ns}/${name}:1.${version}.0`,
-              ports: [{ containerPort: 8080, protocol: 'TCP' }],
-              env: [{ name: 'LOG_LEVEL', value: 'info' }, { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: `${name}-db`, key: 'password' } } }],
-              envFrom: [{ configMapRef: { name: `${name}-config` } }],
-              resources: { limits: { cpu: '1', memory: '512Mi' }, requests: { cpu: '100m', memory: '128Mi' } },
-              readinessProbe: { httpGet: { path: '/ready', port: 8080, scheme: 'HTTP' }, periodSeconds: 5, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
-              terminationMessagePath: '/dev/termination-log',
-              terminationMessagePolicy: 'File',
-              imagePullPolicy: 'IfNotPresent',
-            },
-          ],
-          restartPolicy: 'Always',
-          terminationGracePeriodSeconds: 30,
-          dnsPolicy: 'ClusterFirst',
-          securityContext: {},
-          schedulerName: 'default-scheduler',
-        },
-      },
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } },
-      revisionHistoryLimit: 10,
-      progressDeadlineSeconds: 600,
+      template: { metadata: { creationTimestamp: null, labels: { 'app.kubernetes.io/name': name } }, spec: defaults.template.spec },
+      ...defaults.rest,
     },
     status: {
       observedGeneration: generation,
