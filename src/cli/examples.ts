@@ -1,16 +1,13 @@
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Command } from 'commander';
-import { CONDITION_KEYS } from '../core/decision-types.js';
-import { conditionMarks, renderDecisionText } from '../render/decision-text.js';
+import { CONDITION_DIGITS, CONDITION_LEGEND, conditionMarks, renderDecisionText, shortReason, WHY_WIDTH } from '../render/decision-text.js';
 import { decideFile } from './decide.js';
 import { packageRoot } from './package-root.js';
 import { reportInputError } from './read-json.js';
 
 // Decides every incident in a folder and prints one row each; fails when an incident states the
 // verdict it must give and rollguard gives another.
-
-const CONDITION_HEADER = CONDITION_KEYS.map((_k, i) => String(i + 1).slice(-1)).join('');
 
 export function registerExamples(program: Command): void {
   program
@@ -24,23 +21,21 @@ export function registerExamples(program: Command): void {
       const details: string[] = [];
       let mismatches = 0;
       const nameWidth = Math.max(7, ...files.map((f) => basename(f, '.json').length));
-      rows.push(`${'example'.padEnd(nameWidth)}  expect   verdict  conditions  conf  command`);
-      rows.push(`${''.padEnd(nameWidth)}                    ${CONDITION_HEADER}`);
+      rows.push(`${'example'.padEnd(nameWidth)}  expect   verdict  ${CONDITION_DIGITS}  conf  ${'why'.padEnd(WHY_WIDTH)}  command`);
       for (const f of files) {
         try {
           const { decision, expect } = await decideFile(join(dir, f));
           const ok = expect === undefined || expect === decision.verdict;
           if (!ok) mismatches++;
           rows.push(
-            `${basename(f, '.json').padEnd(nameWidth)}  ${(expect ?? '-').padEnd(7)}  ${decision.verdict.padEnd(7)}${ok ? ' ' : '!'} ${conditionMarks(decision)}  ${decision.confidence.toFixed(2)}  ${decision.command ?? '-'}`,
+            `${basename(f, '.json').padEnd(nameWidth)}  ${(expect ?? '-').padEnd(7)}  ${decision.verdict.padEnd(7)}${ok ? ' ' : '!'} ${conditionMarks(decision)}  ${decision.confidence.toFixed(2)}  ${shortReason(decision).padEnd(WHY_WIDTH)}  ${decision.command ?? '-'}`,
           );
           if (opts.verbose) details.push(renderDecisionText(decision));
         } catch (err) {
           reportInputError(err);
         }
       }
-      const legend = CONDITION_KEYS.map((k, i) => `${String(i + 1).slice(-1)}=${k}`).join(' ');
-      process.stdout.write(`${rows.join('\n')}\n\nconditions: ${legend}  (✓ met, ✗ not met, ? unknown)\n`);
+      process.stdout.write(`${rows.join('\n')}\n\n${CONDITION_LEGEND}\n`);
       if (details.length > 0) process.stdout.write(`\n${details.join('\n\n')}\n`);
       process.stdout.write(`${files.length} incidents, ${files.length - mismatches} gave their stated verdict${mismatches > 0 ? `, ${mismatches} did not (marked !)` : ''}\n`);
       if (mismatches > 0) process.exitCode = 1;

@@ -1,4 +1,4 @@
-import { CONDITION_KEYS, CONDITION_LABELS, type BlastRadius, type ConditionStatus, type Decision } from '../core/decision-types.js';
+import { CONDITION_KEYS, CONDITION_LABELS, type BlastRadius, type ConditionKey, type ConditionStatus, type Decision } from '../core/decision-types.js';
 
 // The human-readable form of a decision: one ✓ / ✗ / ? line per condition, then the command, the
 // blast radius and the notes. Shared by `decide`, `examples` and `replay`.
@@ -37,4 +37,41 @@ export function renderDecisionText(d: Decision): string {
 /** One compact row of marks in condition order, for tables: e.g. "✓✓✗✓✓✓✓✓✓✓". */
 export function conditionMarks(d: Decision): string {
   return CONDITION_KEYS.map((k) => STATUS_MARK[d.conditions[k].status]).join('');
+}
+
+/** The header over conditionMarks: one digit per condition. */
+export const CONDITION_DIGITS = CONDITION_KEYS.map((_k, i) => String(i + 1).slice(-1)).join('');
+
+/** The legend printed under a table of conditionMarks. */
+export const CONDITION_LEGEND = `conditions: ${CONDITION_KEYS.map((k, i) => `${String(i + 1).slice(-1)}=${k}`).join(' ')}  (✓ met, ✗ not met, ? unknown)`;
+
+const SHORT_REASON: Record<ConditionKey, { unmet: string; unknown: string }> = {
+  window: { unmet: 'onset outside the window', unknown: 'onset vs window unclear' },
+  sameService: { unmet: 'not the deployed service', unknown: 'which service is unclear' },
+  podSpecOnly: { unmet: 'config changed too', unknown: 'change set unknown' },
+  migration: { unmet: 'migration nearby', unknown: 'migrations unknown' },
+  cleanSignal: { unmet: 'not a clean 5xx signal', unknown: 'signal unclear' },
+  ownership: { unmet: 'owned by GitOps', unknown: 'owner unknown' },
+  revision: { unmet: 'no previous revision', unknown: 'revisions unknown' },
+  paused: { unmet: 'Deployment paused', unknown: 'pause unknown' },
+  blackout: { unmet: 'in blackout', unknown: 'blackout unknown' },
+  mode: { unmet: 'policy mode', unknown: 'policy mode unknown' },
+};
+
+/** Width of the "why" column: the longest short reason. */
+export const WHY_WIDTH = 24;
+
+/** A few words for a table's "why" column: what decided the verdict. */
+export function shortReason(d: Decision): string {
+  if (d.verdict === 'auto') return 'every condition met';
+  if (d.verdict === 'none') {
+    if (d.conditions.mode.status !== 'met' && d.summary.includes('is off')) return 'rollguard is off';
+    if (d.conditions.blackout.status !== 'met') return 'in blackout';
+    return 'no regression to act on';
+  }
+  const first = CONDITION_KEYS.find((k) => d.conditions[k].status !== 'met');
+  if (first === undefined) return 'a human decides';
+  const condition = d.conditions[first];
+  if (first === 'window' && condition.status === 'unmet') return condition.evidence.includes('predates') ? 'began before the deploy' : 'began after the window';
+  return SHORT_REASON[first][condition.status === 'unmet' ? 'unmet' : 'unknown'];
 }

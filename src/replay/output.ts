@@ -1,6 +1,6 @@
 import { formatInstant } from '../core/duration.js';
 import { CONDITION_KEYS, type Verdict } from '../core/decision-types.js';
-import { conditionMarks } from '../render/decision-text.js';
+import { CONDITION_DIGITS, CONDITION_LEGEND, conditionMarks, shortReason, WHY_WIDTH } from '../render/decision-text.js';
 import { SKIP_REASONS, type SkipReason } from '../timeline/audit-event.js';
 import type { AuditReadStats } from './audit-reader.js';
 import type { ReplayedDeploy } from './decisions.js';
@@ -63,13 +63,12 @@ export function textTable(rows: readonly ReplayedDeploy[]): string {
   // A template change that put an earlier template back is marked, so the row after a regression reads as its rollback.
   const name = (r: ReplayedDeploy) => `${r.decision.namespace}/${r.decision.deployment}${r.record.rollback ? ' (rollback)' : ''}`;
   const width = Math.max(10, ...rows.map((r) => name(r).length));
-  const header = `${'deployment'.padEnd(width)}  ${'deploy start'.padEnd(20)}  ${'decided at'.padEnd(20)}  verdict  ${CONDITION_KEYS.map((_k, i) => String(i + 1).slice(-1)).join('')}  conf  command`;
+  const header = `${'deployment'.padEnd(width)}  ${'deploy start'.padEnd(20)}  ${'decided at'.padEnd(20)}  verdict  ${CONDITION_DIGITS}  conf  ${'why'.padEnd(WHY_WIDTH)}  command`;
   const lines = rows.map(
     (r) =>
-      `${name(r).padEnd(width)}  ${(iso(r.record.start) ?? '').padEnd(20)}  ${(iso(r.decidedAt) ?? '').padEnd(20)}  ${r.decision.verdict.padEnd(7)}  ${conditionMarks(r.decision)}  ${r.decision.confidence.toFixed(2)}  ${commandColumn(r)}`,
+      `${name(r).padEnd(width)}  ${(iso(r.record.start) ?? '').padEnd(20)}  ${(iso(r.decidedAt) ?? '').padEnd(20)}  ${r.decision.verdict.padEnd(7)}  ${conditionMarks(r.decision)}  ${r.decision.confidence.toFixed(2)}  ${shortReason(r.decision).padEnd(WHY_WIDTH)}  ${commandColumn(r)}`,
   );
-  const legend = `conditions: ${CONDITION_KEYS.map((k, i) => `${String(i + 1).slice(-1)}=${k}`).join(' ')}  (✓ met, ✗ not met, ? unknown)`;
-  return [header, ...lines, '', legend].join('\n');
+  return [header, ...lines, '', CONDITION_LEGEND].join('\n');
 }
 
 export function summaryText(s: ReplaySummary): string {

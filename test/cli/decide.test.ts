@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decideFile } from '../../src/cli/decide.js';
+import { shortReason, WHY_WIDTH } from '../../src/render/decision-text.js';
 import { EXAMPLES_DIR, runCli } from '../support/run-cli.js';
 
 const examples = readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.json')).sort();
@@ -84,5 +85,24 @@ describe('F5 rollguard decide on the command line', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/12 incidents, 12 gave their stated verdict/);
     expect(r.stdout).toMatch(/^10-inside-blackout +none +none /m);
+  });
+});
+
+describe('R10 the tables say why in a few words', () => {
+  it.each([
+    ['01-clean-pod-spec-only', 'every condition met'],
+    ['02-configmap-changed-in-place', 'config changed too'],
+    ['03-migration-20-min-before', 'migration nearby'],
+    ['04-regression-in-another-service', 'not the deployed service'],
+    ['05-latency-only', 'not a clean 5xx signal'],
+    ['06-onset-25-min-after-completion', 'began after the window'],
+    ['07-regression-predates-deploy', 'began before the deploy'],
+    ['09-no-previous-revision', 'no previous revision'],
+    ['10-inside-blackout', 'in blackout'],
+    ['11-argocd-managed', 'owned by GitOps'],
+  ])('%s: %s', async (file, why) => {
+    const { decision } = await decideFile(join(EXAMPLES_DIR, `${file}.json`));
+    expect(shortReason(decision)).toBe(why);
+    expect(why.length).toBeLessThanOrEqual(WHY_WIDTH);
   });
 });

@@ -106,7 +106,7 @@ describe('R6 npm start prints one table row per deploy with its verdict', () => 
     expect(text.status, text.stderr).toBe(0);
     for (const e of expected) {
       const verdict = e.verdict;
-      const row = new RegExp(`^${e.namespace}/${e.deployment}( \\(rollback\\))?\\s+${e.deployStart}\\s+\\S+\\s+(\\S+)\\s+\\S+\\s+\\S+\\s+(.*)$`, 'm').exec(text.stdout);
+      const row = new RegExp(`^${e.namespace}/${e.deployment}( \\(rollback\\))?\\s+${e.deployStart}\\s+\\S+\\s+(\\S+)\\s+\\S+\\s+\\S+\\s+.*?\\s{2}(kubectl rollout undo \\S.*|-)$`, 'm').exec(text.stdout);
       expect(row?.[2], `row for ${key(e)}`).toBe(verdict);
       // Nothing to act on, or nothing to roll back to: no rollback command offered.
       if (verdict === 'none' || e.contains.includes('no previous revision')) expect(row?.[3]).toBe('-');
