@@ -31,7 +31,9 @@ export async function buildReportInput(r: ReplayedDeploy, events: readonly Chang
   const { record, decidedAt } = r;
   const end = Math.max(r.until, decidedAt + AFTER_MS);
   const grid = detectionGrid(record.start, end, policy);
-  const raw = await source.rangeQuery({ namespace: record.namespace, service: r.service, ...querySpan(grid) });
+  // Draw the regressing service: under R2 it may be another one than the deployed service.
+  const service = r.regression.signal !== undefined ? r.regression.service : r.service;
+  const raw = await source.rangeQuery({ namespace: record.namespace, service, ...querySpan(grid) });
   const aligned = alignSeries(raw, grid);
   const errorPoints: SeriesPoint[] = [];
   const latencyPoints: SeriesPoint[] = [];
@@ -53,6 +55,7 @@ export async function buildReportInput(r: ReplayedDeploy, events: readonly Chang
   const complete = r.decision.conditions.window.status !== 'unknown' && record.completeAt !== undefined && record.completeAt <= decidedAt ? record.completeAt : undefined;
   return {
     decision: r.decision,
+    service,
     decidedAt,
     errorRate: { points: errorPoints, threshold: policy.thresholds.errorRate, ...(r.regression.errorRate ? { baseline: r.regression.errorRate.baseline } : {}) },
     ...(latencyPoints.length > 0 ? { latency: { points: latencyPoints, ...(r.regression.latency ? { baseline: r.regression.latency.baselineP99 } : {}) } } : {}),

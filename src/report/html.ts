@@ -114,8 +114,9 @@ export function renderReport(input: ReportInput): string {
   const d = input.decision;
   const title = `${d.namespace}/${d.deployment}`;
   const marks = input.marks;
-  const errorChart = renderChart({ title: '5xx share of requests', series: input.errorRate, marks, decidedAt: input.decidedAt, window: input.window, formatValue: percent });
-  const latencyChart = input.latency ? renderChart({ title: 'p99 latency', series: input.latency, marks, decidedAt: input.decidedAt, window: input.window, formatValue: seconds, height: 240 }) : undefined;
+  const whose = input.service === input.decision.service ? input.service : `${input.service} (the regressing service, not the deployed ${input.decision.service})`;
+  const errorChart = renderChart({ title: `5xx share of requests · ${whose}`, series: input.errorRate, marks, decidedAt: input.decidedAt, window: input.window, formatValue: percent });
+  const latencyChart = input.latency ? renderChart({ title: `p99 latency · ${whose}`, series: input.latency, marks, decidedAt: input.decidedAt, window: input.window, formatValue: seconds, height: 240 }) : undefined;
   const command = d.command === undefined ? html`<div class="command">no previous revision to roll back to</div>` : html`<div class="command"><span class="prompt">$ </span>${d.command}</div>`;
   const page = html`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

@@ -28,6 +28,8 @@ export interface ReportSeries {
 
 export interface ReportInput {
   decision: Decision;
+  /** The service whose series are drawn: the regressing one, which R2 may find is not the deployed one. */
+  service: string;
   /** When rollguard made (or would have made) the decision. */
   decidedAt: number;
   /** 5xx share of requests, 0..1. */

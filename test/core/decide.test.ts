@@ -296,3 +296,11 @@ describe('R13 Flux HelmRelease ownership', () => {
     ]);
   });
 });
+
+describe('R5 evidence reads as a person would write it', () => {
+  it('writes a p-value that underflowed to 0 as below the smallest double, not as p=0.0', () => {
+    const d = decide(cleanInput({ regression: errorRegressionWith({ pValue: 0 }) }));
+    expect(d.conditions.cleanSignal.evidence).toContain('p<1e-300 against the baseline');
+    expect(decide(cleanInput()).conditions.cleanSignal.evidence).toContain('p=1.0e-20 against the baseline');
+  });
+});

@@ -44,6 +44,13 @@ describe('R9 the graph marks threshold, onset, deploy start/complete and the ver
     }
   });
 
+  it('R2 names the graphed service, and says so when it is not the deployed one', () => {
+    expect(page).toContain('5xx share of requests · checkout');
+    const elsewhere = renderReport({ ...input, service: 'payments' });
+    expect(elsewhere).toContain('5xx share of requests · payments (the regressing service, not the deployed checkout)');
+    expect(elsewhere).toContain('p99 latency · payments (the regressing service, not the deployed checkout)');
+  });
+
   it('marks what happened after the decision as later, and greys that span', () => {
     expect(page).toContain('Job db-migrate-43 started (later)');
     expect(page).toContain('after the decision (not used)');

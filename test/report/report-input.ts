@@ -23,6 +23,7 @@ export function reportInput(): ReportInput {
   const decision = decide(input);
   return {
     decision: { ...decision, notes: [...decision.notes, `neighbour note with markup ${PLANTED_MARKUP}`] },
+    service: decision.service,
     decidedAt: min(6),
     errorRate: {
       points: series(min(-30), min(20), (t) => Math.max(0, (t >= min(3) ? 0.08 : 0.004) + wobble(t) * (t >= min(3) ? 6 : 1))),

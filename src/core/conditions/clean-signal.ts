@@ -7,6 +7,9 @@ import type { Regression } from '../regression-types.js';
 
 const pct = (x: number): string => `${(x * 100).toFixed(x < 0.01 ? 2 : 1)}%`;
 
+/** A p-value as a person reads it; one that underflowed to 0 is below the smallest double. */
+const pText = (p: number): string => (p === 0 ? 'p<1e-300' : `p=${p.toPrecision(2)}`);
+
 export function persistedEnough(regression: Regression, policy: Policy): boolean {
   const needed = policy.thresholds.persistence;
   return (regression.errorRate?.persisted ?? 0) >= needed || (regression.latency?.persisted ?? 0) >= needed;
@@ -32,13 +35,13 @@ export function judgeCleanSignal(regression: Regression | undefined, policy: Pol
   }
   if (e.current <= t.errorRate) return { status: 'unmet', evidence: `${shift}: not above the ${pct(t.errorRate)} threshold` };
   if (!(e.pValue < t.significance)) {
-    return { status: 'unmet', evidence: `${shift}: not significantly above the pre-deploy baseline (p=${e.pValue.toPrecision(2)}, needs < ${t.significance})` };
+    return { status: 'unmet', evidence: `${shift}: not significantly above the pre-deploy baseline (${pText(e.pValue)}, needs < ${t.significance})` };
   }
   if (e.persisted < t.persistence) {
     return { status: 'unmet', evidence: `${shift}: seen in ${e.persisted} of ${t.persistence} consecutive evaluations, not yet persistent` };
   }
   return {
     status: 'met',
-    evidence: `${shift}, above the ${pct(t.errorRate)} threshold, p=${e.pValue.toPrecision(2)} against the baseline, for ${e.persisted} consecutive evaluations`,
+    evidence: `${shift}, above the ${pct(t.errorRate)} threshold, ${pText(e.pValue)} against the baseline, for ${e.persisted} consecutive evaluations`,
   };
 }
