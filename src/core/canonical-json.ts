@@ -1,25 +1,48 @@
 // JSON with object keys sorted at every level: two values that mean the same serialize the same,
-// whatever order a client or the apiserver wrote their keys in. The native serializer does the
-// writing; the replacer only reorders objects whose keys are not already sorted, because the
-// webhook hashes and compares pod templates on every admission.
-
-function sortKeys(_key: string, value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-  const record = value as Record<string, unknown>;
-  const keys = Object.keys(record);
-  let sorted = true;
-  for (let i = 1; i < keys.length && sorted; i++) sorted = (keys[i - 1] ?? '') <= (keys[i] ?? '');
-  if (sorted) return value;
-  // No prototype, so a "__proto__" key is copied as data, as JSON.parse produced it.
-  const out = Object.create(null) as Record<string, unknown>;
-  for (const k of keys.sort()) out[k] = record[k];
-  return out;
-}
+// whatever order a client or the apiserver wrote their keys in. Written in one pass (no sorted
+// copies of the object), because the webhook hashes and compares pod templates on every admission.
 
 export function canonicalJson(value: unknown): string {
-  // JSON.stringify gives undefined for a bare undefined, function or symbol; JSON would write null.
-  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return 'null';
-  return JSON.stringify(value, sortKeys);
+  return write(value) ?? 'null';
+}
+
+function write(value: unknown): string | undefined {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object':
+      return Array.isArray(value) ? writeArray(value) : writeObject(value as Record<string, unknown>);
+    default:
+      // undefined, functions and symbols are dropped, as JSON.stringify does.
+      return undefined;
+  }
+}
+
+function writeArray(items: readonly unknown[]): string {
+  let out = '[';
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) out += ',';
+    out += write(items[i]) ?? 'null';
+  }
+  return out + ']';
+}
+
+function writeObject(obj: Record<string, unknown>): string {
+  const keys = Object.keys(obj).sort();
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const v = write(obj[key]);
+    if (v === undefined) continue;
+    out += (first ? '' : ',') + JSON.stringify(key) + ':' + v;
+    first = false;
+  }
+  return out + '}';
 }
 
 /**
