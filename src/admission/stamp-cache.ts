@@ -1,4 +1,5 @@
 import { ANNOTATIONS } from '../annotations.js';
+import { parseInstant } from '../core/duration.js';
 import type { ConfigKind } from '../core/template-refs.js';
 
 // The webhook's view of the stamps on ConfigMaps and Secrets, for a Deployment's eligibility. Built
@@ -39,14 +40,8 @@ export interface MetadataLike {
   managedFields?: readonly { time?: string | Date | undefined }[] | undefined;
 }
 
-function parseStamp(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
 function toMs(t: string | Date | undefined): number | undefined {
-  return t instanceof Date ? t.getTime() : parseStamp(t);
+  return t instanceof Date ? t.getTime() : parseInstant(t);
 }
 
 // Every write updates the time of the managedFields entry of the manager whose fields it changed,
@@ -60,8 +55,8 @@ function lastWrite(meta: MetadataLike): number | undefined {
 
 export function stampsFromMetadata(meta: MetadataLike): ConfigStamps {
   return {
-    createdAt: parseStamp(meta.annotations?.[ANNOTATIONS.createdAt.key]),
-    contentChangedAt: parseStamp(meta.annotations?.[ANNOTATIONS.contentChangedAt.key]),
+    createdAt: parseInstant(meta.annotations?.[ANNOTATIONS.createdAt.key]),
+    contentChangedAt: parseInstant(meta.annotations?.[ANNOTATIONS.contentChangedAt.key]),
     lastWriteAt: lastWrite(meta),
   };
 }

@@ -1,5 +1,5 @@
 import { ANNOTATIONS } from '../annotations.js';
-import { formatInstant } from '../core/duration.js';
+import { formatInstant, parseInstant } from '../core/duration.js';
 import type { Deployment } from '../core/kube.js';
 import { formatTemplateHistory, parseTemplateHistory, pushTemplateHistory, templateHash } from '../core/template-hash.js';
 import { judgeEligibility } from './eligibility.js';
@@ -8,11 +8,6 @@ import { stampTime } from './stamp-time.js';
 
 // Deployment CREATE/UPDATE that changes spec.template: when, which template (hash and history),
 // the change set and the eligibility. An update that leaves the template alone stamps nothing.
-
-function parseInstant(text: string | undefined): number | undefined {
-  const ms = text === undefined ? Number.NaN : Date.parse(text);
-  return Number.isNaN(ms) ? undefined : ms;
-}
 
 export function stampDeployment(object: Deployment, old: Deployment | undefined, ctx: StampContext): Stamps {
   const newHash = templateHash(object.spec?.template);

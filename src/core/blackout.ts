@@ -1,5 +1,5 @@
 import { ANNOTATIONS } from '../annotations.js';
-import { formatInstant } from './duration.js';
+import { formatInstant, parseInstant } from './duration.js';
 import { earlierRevision, type TemplateHistoryEntry } from './template-hash.js';
 
 // R8: after a rollback, another rollback of the same Deployment is denied until the blackout ends,
@@ -38,10 +38,9 @@ function overrideReason(input: BlackoutInput): string | undefined {
 export function judgeBlackout(input: BlackoutInput): BlackoutDecision {
   const earlier = earlierRevision(input.history, input.oldTemplateHash, input.newTemplateHash);
   if (earlier === undefined) return { allowed: true, reason: 'not a rollback: the new template is not an earlier revision' };
-  const untilText = input.oldAnnotations[ANNOTATIONS.blackoutUntil.key];
-  const until = untilText === undefined ? Number.NaN : Date.parse(untilText);
+  const until = parseInstant(input.oldAnnotations[ANNOTATIONS.blackoutUntil.key]);
   // An absent or unreadable blackout never blocks (F2: when rollguard is unsure, it does not deny).
-  if (Number.isNaN(until)) return { allowed: true, reason: 'a rollback, and no blackout is recorded' };
+  if (until === undefined) return { allowed: true, reason: 'a rollback, and no blackout is recorded' };
   if (until <= input.now) return { allowed: true, reason: `a rollback after the blackout ended at ${formatInstant(until)}` };
   const override = overrideReason(input);
   if (override !== undefined) return { allowed: true, overridden: true, reason: `a rollback during the blackout until ${formatInstant(until)}, overridden by a human: ${override}` };

@@ -39,6 +39,13 @@ export function formatDuration(ms: number): string {
   return sign + out;
 }
 
+/** Parses an RFC 3339 time (as stamped in annotations and status); undefined when absent or unreadable. */
+export function parseInstant(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
 export function formatInstant(ms: number): string {
   return new Date(ms).toISOString().replace('.000Z', 'Z');
 }

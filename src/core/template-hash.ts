@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
-import { formatInstant } from './duration.js';
+import { formatInstant, parseInstant } from './duration.js';
 import type { PodTemplateSpec } from './kube.js';
 
 // A canonical hash of a pod template, and the bounded history of recent ones stamped on a
@@ -45,8 +45,7 @@ export function parseTemplateHistory(text: string | undefined): TemplateHistoryE
     if (item === null || typeof item !== 'object') continue;
     const { hash, at } = item as { hash?: unknown; at?: unknown };
     if (typeof hash !== 'string' || hash === '') continue;
-    const ms = typeof at === 'string' ? Date.parse(at) : Number.NaN;
-    out.push({ hash, at: Number.isNaN(ms) ? undefined : ms });
+    out.push({ hash, at: parseInstant(typeof at === 'string' ? at : undefined) });
   }
   return out.slice(0, TEMPLATE_HISTORY_LIMIT);
 }

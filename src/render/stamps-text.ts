@@ -1,5 +1,5 @@
 import { ALL_ANNOTATIONS, ANNOTATIONS, PREFIX, type AnnotationKey } from '../annotations.js';
-import { formatDuration } from '../core/duration.js';
+import { formatDuration, parseInstant } from '../core/duration.js';
 import type { KubeObject } from '../core/kube.js';
 
 // What `rollguard inspect` shows for one object: every rollguard.io/ key it carries with its
@@ -58,9 +58,9 @@ export function stampReport(obj: KubeObject, now: number): StampReport {
     .filter((a) => ADMISSION_STAMPS.has(a.key) && annotations[a.key] === undefined)
     .map((a) => a.key);
   const untilText = annotations[ANNOTATIONS.blackoutUntil.key];
-  const until = untilText === undefined ? undefined : Date.parse(untilText);
+  const until = parseInstant(untilText);
   const blackout =
-    untilText === undefined || until === undefined || Number.isNaN(until)
+    untilText === undefined || until === undefined
       ? undefined
       : { until: untilText, active: until > now, remaining: until > now ? formatDuration(until - now) : undefined };
   const eligibility = annotations[ANNOTATIONS.eligibility.key];

@@ -1,23 +1,18 @@
 import { keyOf } from './audit-bodies.js';
 import type { JobRecord, JobStatusBody } from './audit-record.js';
 import type { JobRun } from './events.js';
+import { parseInstant } from '../core/duration.js';
 
 // Jobs in an audit log: a run starts when the Job is created and ends when a status write shows it
 // finished (completionTime, or a Complete/Failed condition), or when the Job is deleted. Without a
 // status body (Metadata level) the end stays unknown and the run counts as still going (F1).
-
-function parseTime(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const t = Date.parse(value);
-  return Number.isNaN(t) ? undefined : t;
-}
 
 /** When the status says the Job finished, or undefined. */
 export function finishedAt(status: JobStatusBody | undefined, at: number): number | undefined {
   if (status === undefined) return undefined;
   const done = status.conditions?.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
   if (status.completionTime === undefined && done === undefined) return undefined;
-  return parseTime(status.completionTime) ?? parseTime(done?.lastTransitionTime) ?? at;
+  return parseInstant(status.completionTime) ?? parseInstant(done?.lastTransitionTime) ?? at;
 }
 
 export class JobTracker {
@@ -43,7 +38,7 @@ export class JobTracker {
     if (run === undefined) {
       // A Job created before the log began: its run started at status.startTime, if the body says.
       if (r.status === undefined) return;
-      run = { type: 'job-run', namespace, name, startedAt: parseTime(r.status.startTime) ?? at, finishedAt: undefined, job: r.object };
+      run = { type: 'job-run', namespace, name, startedAt: parseInstant(r.status.startTime) ?? at, finishedAt: undefined, job: r.object };
       this.start(key, run);
     }
     run.finishedAt ??= finishedAt(r.status, at);
