@@ -52,7 +52,7 @@ async function serve(): Promise<void> {
     tlsCertFile: certs.paths.cert,
     tlsKeyFile: certs.paths.key,
     logger: pino({ level: 'info' }, pino.destination('/dev/null')),
-    mutate: { cache, policyFor: resolver(DEFAULT_POLICY_SET), trustedUsers: new Set() },
+    mutate: { cache, policyFor: resolver(DEFAULT_POLICY_SET), trustedUsers: new Set(), ownNamespace: 'rollguard' },
   });
   const fixed = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: 'fixed', allowed: true } });
   const tls = { cert: await readFile(certs.paths.cert), key: await readFile(certs.paths.key), minVersion: 'TLSv1.2' as const };

@@ -7,6 +7,7 @@ import type { StampCache } from './stamp-cache.js';
 import { stampConfig } from './stamp-config.js';
 import { stampDeployment } from './stamp-deployment.js';
 import { stampJob } from './stamp-job.js';
+import { skipReason } from './skipped-namespaces.js';
 import type { StampContext, Stamps } from './stamp-types.js';
 import { admissionTarget, type TargetKind } from './target.js';
 
@@ -18,6 +19,8 @@ export interface MutateDeps {
   policyFor: (namespace: string) => Policy;
   /** Users whose writes to rollguard-owned keys stand (the agent's service account). */
   trustedUsers: ReadonlySet<string>;
+  /** rollguard's own namespace: never stamped, like kube-system (F2). */
+  ownNamespace: string;
 }
 
 export interface MutateResult {
@@ -47,6 +50,8 @@ function stampsFor(kind: TargetKind, req: AdmissionRequest, object: Record<strin
 
 export function mutate(req: AdmissionRequest, deps: MutateDeps, now: number): MutateResult {
   if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return { verdict: { type: 'allow' }, summary: `${req.operation}: nothing to stamp` };
+  const skipped = skipReason(req.namespace, deps.ownNamespace);
+  if (skipped !== undefined) return { verdict: { type: 'allow' }, summary: skipped };
   const target = admissionTarget(req);
   if (target.type === 'skip') return { verdict: { type: 'allow', ...(target.warning ? { warnings: [target.warning] } : {}) }, summary: target.why };
   const object = req.object;
@@ -55,16 +60,11 @@ export function mutate(req: AdmissionRequest, deps: MutateDeps, now: number): Mu
   }
   const requested = readAnnotations(object);
   const old = readAnnotations(req.operation === 'UPDATE' ? req.oldObject : undefined);
-  const ctx: StampContext = { now, namespace: req.namespace ?? '', requested, old, cache: deps.cache, policyFor: deps.policyFor, dryRun: req.dryRun === true };
+  const requester = req.userInfo?.username;
+  const trustedWriter = requester !== undefined && deps.trustedUsers.has(requester);
+  const ctx: StampContext = { now, namespace: req.namespace ?? '', requested, old, cache: deps.cache, policyFor: deps.policyFor, requester, trustedWriter, dryRun: req.dryRun === true };
   const stamped = stampsFor(target.kind, req, object, ctx);
-  const username = req.userInfo?.username;
-  const { annotations, warnings } = reconcileOwnedKeys({
-    old,
-    requested,
-    stamps: stamped.stamps,
-    trustedWriter: username !== undefined && deps.trustedUsers.has(username),
-    templateChanged: stamped.templateChanged,
-  });
+  const { annotations, warnings } = reconcileOwnedKeys({ old, requested, stamps: stamped.stamps, trustedWriter, templateChanged: stamped.templateChanged });
   const ops = annotationPatch(object, annotations);
   return { verdict: { type: 'patch', ops, warnings }, summary: `${target.kind}: ${stamped.summary}; ${ops.length.toString()} patch ops` };
 }

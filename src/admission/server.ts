@@ -58,7 +58,7 @@ function close(server: Server): Promise<void> {
 export function webhookHandlers(deps: MutateDeps): Handler[] {
   return [
     { name: 'mutate', run: (req, now) => mutate(req, deps, now) },
-    { name: 'validate', run: (req, now) => validate(req, now) },
+    { name: 'validate', run: (req, now) => validate(req, deps, now) },
   ];
 }
 

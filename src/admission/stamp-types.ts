@@ -9,6 +9,9 @@ export interface StampContext {
   old: ReadonlyMap<string, string>;
   cache: StampCache;
   policyFor: (namespace: string) => Policy;
+  /** Who sends the request, and whether rollguard trusts them with its own keys (the agent). */
+  requester: string | undefined;
+  trustedWriter: boolean;
   /** Dry-run requests change nothing outside the response. */
   dryRun: boolean;
 }

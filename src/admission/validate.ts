@@ -5,6 +5,7 @@ import { parseTemplateHistory, templateHash } from '../core/template-hash.js';
 import { readAnnotations } from './patch.js';
 import type { Verdict } from './response.js';
 import type { AdmissionRequest } from './review.js';
+import { skipReason } from './skipped-namespaces.js';
 import { admissionTarget } from './target.js';
 
 // The validating webhook: the blackout guard (R8) and nothing else. Every other request is allowed.
@@ -14,7 +15,14 @@ export interface ValidateResult {
   summary: string;
 }
 
-export function validate(req: AdmissionRequest, now: number): ValidateResult {
+export interface ValidateDeps {
+  /** rollguard's own namespace: never guarded, like kube-system (F2). */
+  ownNamespace: string;
+}
+
+export function validate(req: AdmissionRequest, deps: ValidateDeps, now: number): ValidateResult {
+  const skipped = skipReason(req.namespace, deps.ownNamespace);
+  if (skipped !== undefined) return { verdict: { type: 'allow' }, summary: skipped };
   const target = admissionTarget(req);
   if (req.operation !== 'UPDATE' || target.type !== 'object' || target.kind !== 'Deployment') return { verdict: { type: 'allow' }, summary: 'not a Deployment update' };
   const object = req.object as Deployment | null | undefined;

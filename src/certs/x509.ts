@@ -24,6 +24,15 @@ export interface CertInfo {
   isCa: boolean;
 }
 
+/** node-forge ends PEM lines with CRLF; files, caBundle and diffs want LF. */
+function pem(text: string): string {
+  return text.replace(/\r\n/g, '\n');
+}
+
+function pair(cert: forge.pki.Certificate, key: forge.pki.rsa.PrivateKey): KeyPairPem {
+  return { certPem: pem(forge.pki.certificateToPem(cert)), keyPem: pem(forge.pki.privateKeyToPem(key)) };
+}
+
 /** 16 random bytes as hex with the top bit cleared: a positive, non-sequential serial (RFC 5280 §4.1.2.2). */
 export function randomSerial(): string {
   const bytes = randomBytes(16);
@@ -52,7 +61,7 @@ export function createCa(opts: { commonName?: string; days: number; now: number 
     { name: 'subjectKeyIdentifier' },
   ]);
   cert.sign(keys.privateKey, forge.md.sha256.create());
-  return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };
+  return pair(cert, keys.privateKey);
 }
 
 /** SAN entries: DNS names as type 2, IP addresses (for loopback tests and IP-addressed webhooks) as type 7. */
@@ -75,7 +84,7 @@ export function createServingCert(opts: { ca: KeyPairPem; names: readonly string
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
   ]);
   cert.sign(caKey, forge.md.sha256.create());
-  return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };
+  return pair(cert, keys.privateKey);
 }
 
 function cn(attrs: forge.pki.CertificateField[]): string {

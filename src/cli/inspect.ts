@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { KubeConfig } from '@kubernetes/client-node';
 import { Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import type { KubeObject } from '../core/kube.js';
+import { KubeConfigError, loadKubeConfig } from '../kube/kubeconfig.js';
 import { KubeReadError, readMetadata } from '../kube/read-metadata.js';
 import { resourceFor } from '../kube/resources.js';
 import { renderKeyReference, renderStampReport, stampReport } from '../render/stamps-text.js';
@@ -43,15 +43,7 @@ async function load(target: string, opts: InspectOptions): Promise<KubeObject[]>
   const slash = target.indexOf('/');
   const resource = slash > 0 ? resourceFor(target.slice(0, slash)) : undefined;
   if (resource !== undefined) {
-    const kc = new KubeConfig();
-    try {
-      if (opts.kubeconfig !== undefined) kc.loadFromFile(opts.kubeconfig);
-      else kc.loadFromDefault();
-      if (opts.context !== undefined) kc.setCurrentContext(opts.context);
-    } catch (err) {
-      throw new KubeReadError(`cannot load the kubeconfig: ${(err as Error).message}`);
-    }
-    return [await readMetadata(kc, resource, opts.namespace, target.slice(slash + 1))];
+    return [await readMetadata(loadKubeConfig(opts), resource, opts.namespace, target.slice(slash + 1))];
   }
   if (target === '-') return objectsFromText(await readStdin(), 'standard input');
   let text: string;
@@ -69,7 +61,7 @@ export function registerInspect(program: Command): void {
     .description("show an object's rollguard.io/ stamps, eligibility and blackout")
     .argument('[target]', 'KIND/NAME from the cluster (deployment/NAME, configmap/NAME, secret/NAME, job/NAME), a file, or - for stdin')
     .option('-n, --namespace <ns>', 'namespace of KIND/NAME', 'default')
-    .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG or ~/.kube/config)')
+    .option('--kubeconfig <file>', "kubeconfig file (default: KUBECONFIG, the pod's service account, ~/.kube/config)")
     .option('--context <name>', 'kubeconfig context')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--keys', 'print every rollguard.io/ key and what it means')
@@ -84,7 +76,7 @@ export function registerInspect(program: Command): void {
         const reports = (await load(target, opts)).map((o) => stampReport(o, now));
         process.stdout.write(opts.output === 'json' ? `${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n` : `${reports.map(renderStampReport).join('\n\n')}\n`);
       } catch (err) {
-        if (err instanceof KubeReadError) {
+        if (err instanceof KubeReadError || err instanceof KubeConfigError) {
           process.stderr.write(`rollguard inspect: ${err.message}\n`);
           process.exit(1);
         }

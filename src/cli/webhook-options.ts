@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { serviceAccountUsername } from '../kube/service-account.js';
 
 // Option parsers shared by the webhook-related verbs; each error says what was expected.
 
@@ -18,6 +19,27 @@ export function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port number 0-65535, got "${value}"`);
   return n;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** A namespace name (RFC 1123 label). */
+export function parseDnsLabel(value: string): string {
+  if (!DNS_LABEL.test(value)) throw new InvalidArgumentError(`expected a Kubernetes name of at most 63 lowercase letters, digits and "-", starting and ending alphanumeric, got "${value}"`);
+  return value;
+}
+
+/** A service account name (RFC 1123 subdomain: labels joined by "."). */
+export function parseDnsSubdomain(value: string): string {
+  if (value.length > 253 || !value.split('.').every((label) => DNS_LABEL.test(label))) {
+    throw new InvalidArgumentError(`expected a Kubernetes name of lowercase letters, digits, "-" and ".", each part starting and ending alphanumeric, got "${value}"`);
+  }
+  return value;
+}
+
+/** The users whose writes to rollguard-owned keys stand: --trusted-user when given, else the agent's service account. */
+export function agentUsers(trustedUser: readonly string[] | undefined, namespace: string, agentServiceAccount: string): string[] {
+  return trustedUser !== undefined ? [...trustedUser] : [serviceAccountUsername(namespace, agentServiceAccount)];
 }
 
 /** Runs a verb's action; a failure prints "rollguard VERB: message" and exits 2 instead of a stack trace. */

@@ -1,4 +1,3 @@
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { createMetrics } from '../admission/metrics.js';
@@ -6,7 +5,9 @@ import { InformerStampCache } from '../admission/informer-stamp-cache.js';
 import { DEFAULT_POLICY_SET, loadPolicySet, resolver } from '../admission/policy-file.js';
 import { startWebhookServer } from '../admission/server.js';
 import { InMemoryStampCache, type StampCache } from '../admission/stamp-cache.js';
-import { parsePort, withCleanErrors } from './webhook-options.js';
+import { loadKubeConfig } from '../kube/kubeconfig.js';
+import { DEFAULT_AGENT_SERVICE_ACCOUNT, DEFAULT_NAMESPACE, ownNamespace, SERVICE_ACCOUNT_DIR } from '../kube/service-account.js';
+import { agentUsers, parseDnsLabel, parseDnsSubdomain, parsePort, withCleanErrors } from './webhook-options.js';
 
 interface WebhookOptions {
   port: number;
@@ -15,14 +16,16 @@ interface WebhookOptions {
   tlsKey: string;
   healthPort?: number;
   policy?: string;
+  namespace?: string;
+  agentServiceAccount: string;
   trustedUser?: string[];
   kube: boolean;
+  kubeconfig?: string;
+  context?: string;
   logLevel: string;
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-
-export const DEFAULT_AGENT_USER = 'system:serviceaccount:rollguard:rollguard-agent';
 
 export function registerWebhook(program: Command): void {
   program
@@ -34,21 +37,26 @@ export function registerWebhook(program: Command): void {
     .requiredOption('--tls-key <file>', 'its private key (PEM)')
     .option('--health-port <port>', 'plain-HTTP port for /healthz, /readyz and /metrics', parsePort)
     .option('--policy <file>', 'policy YAML/JSON: {default: {...}, namespaces: {NS: {...}}}')
-    .option('--trusted-user <user>', `user whose writes to rollguard-owned annotations stand (the agent); repeatable, replaces the default ${DEFAULT_AGENT_USER}`, collect)
+    .option('--namespace <ns>', `rollguard's own namespace, never stamped or guarded (default: the pod's, from ${SERVICE_ACCOUNT_DIR}/namespace, else ${DEFAULT_NAMESPACE})`, parseDnsLabel)
+    .option('--agent-service-account <name>', "the agent's service account in --namespace, whose writes to rollguard-owned annotations stand", parseDnsSubdomain, DEFAULT_AGENT_SERVICE_ACCOUNT)
+    .option('--trusted-user <user>', 'a user whose writes to rollguard-owned annotations stand; repeatable, replaces the --agent-service-account user', collect)
+    .option('--kubeconfig <file>', "kubeconfig for the ConfigMap/Secret watch (default: KUBECONFIG, the pod's service account, ~/.kube/config)")
+    .option('--context <name>', 'kubeconfig context')
     .option('--no-kube', 'do not watch ConfigMaps/Secrets in a cluster (every Deployment is then stamped with an unknown change set)')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(withCleanErrors('webhook', runWebhook));
 }
 
 async function runWebhook(opts: WebhookOptions): Promise<void> {
+  if (!opts.kube && (opts.kubeconfig !== undefined || opts.context !== undefined)) throw new Error('--kubeconfig and --context choose a cluster; --no-kube runs without one');
   const logger = pino({ level: opts.logLevel, base: { component: 'rollguard-webhook' } });
   const policies = opts.policy === undefined ? DEFAULT_POLICY_SET : await loadPolicySet(opts.policy);
+  const namespace = ownNamespace(opts.namespace);
+  const trustedUsers = agentUsers(opts.trustedUser, namespace, opts.agentServiceAccount);
   let cache: StampCache;
   let informer: InformerStampCache | undefined;
   if (opts.kube) {
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromDefault();
-    informer = new InformerStampCache({ kubeConfig, logger, clock: Date.now });
+    informer = new InformerStampCache({ kubeConfig: loadKubeConfig(opts), logger, clock: Date.now });
     cache = informer;
     // Not awaited: until the cache has synced, Deployments are stamped with an unknown change set.
     informer.start().catch((err: unknown) => {
@@ -57,6 +65,7 @@ async function runWebhook(opts: WebhookOptions): Promise<void> {
   } else {
     cache = new InMemoryStampCache({ synced: false });
   }
+  logger.info({ namespace, trustedUsers }, 'skipping kube-system and its own namespace; trusting the agent');
   const server = await startWebhookServer({
     host: opts.host,
     port: opts.port,
@@ -65,7 +74,7 @@ async function runWebhook(opts: WebhookOptions): Promise<void> {
     tlsKeyFile: opts.tlsKey,
     logger,
     metrics: createMetrics({ defaultMetrics: true }),
-    mutate: { cache, policyFor: resolver(policies), trustedUsers: new Set(opts.trustedUser ?? [DEFAULT_AGENT_USER]) },
+    mutate: { cache, policyFor: resolver(policies), trustedUsers: new Set(trustedUsers), ownNamespace: namespace },
     ready: () =>
       !opts.kube || cache.synced()
         ? { ready: true, reason: 'ready' }

@@ -58,6 +58,7 @@ export async function startTestWebhook(opts: {
   cache?: StampCache;
   policies?: PolicySet;
   trustedUsers?: string[];
+  ownNamespace?: string;
   reloadIntervalMs?: number;
   healthPort?: boolean;
 }): Promise<TestWebhook> {
@@ -86,6 +87,7 @@ export async function startTestWebhook(opts: {
       cache: opts.cache ?? memory,
       policyFor: resolver(opts.policies ?? DEFAULT_POLICY_SET),
       trustedUsers: new Set(opts.trustedUsers ?? ['system:serviceaccount:rollguard:rollguard-agent']),
+      ownNamespace: opts.ownNamespace ?? 'rollguard',
     },
   });
   const agent = new Agent({ ca: certs.caPem, keepAlive: true, maxSockets: 4 });

@@ -16,12 +16,13 @@ const NOW = Date.parse('2026-03-02T10:05:00Z');
 const FIXTURES = ['deployment-update-image', 'deployment-rollout-undo', 'deployment-server-side-apply', 'deployment-create', 'configmap-create', 'secret-update', 'job-create'];
 const K = (n: keyof typeof ANNOTATIONS): string => ANNOTATIONS[n].key;
 const STAMPED_BY_KIND: Record<string, string[]> = {
-  Deployment: [K('templateChangedAt'), K('templateHash'), K('templateHistory'), K('changeSet'), K('changeSetReasons'), K('eligibility'), K('eligibilityReasons')],
+  // The rollback record too: deployment-rollout-undo returns to a template in the history (R8).
+  Deployment: [K('templateChangedAt'), K('templateHash'), K('templateHistory'), K('changeSet'), K('changeSetReasons'), K('eligibility'), K('eligibilityReasons'), K('rolledBackAt'), K('rolledBackBy'), K('rollbackReason'), K('blackoutUntil')],
   ConfigMap: [K('contentChangedAt'), K('createdAt')],
   Secret: [K('contentChangedAt'), K('createdAt')],
   Job: [K('admittedAt'), K('migrationDetected'), K('migrationReason')],
 };
-const deps: MutateDeps = { cache: new InMemoryStampCache(), policyFor: resolver(DEFAULT_POLICY_SET), trustedUsers: new Set() };
+const deps: MutateDeps = { cache: new InMemoryStampCache(), policyFor: resolver(DEFAULT_POLICY_SET), trustedUsers: new Set(), ownNamespace: 'rollguard' };
 const reviews = new Map<string, Review>();
 
 beforeAll(async () => {

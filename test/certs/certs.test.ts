@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -113,6 +113,18 @@ describe('F2 rollguard certs: reuse the CA, renew the leaf', () => {
     const again = await ensureCertificates(opts());
     expect(again.reason).toMatch(/does not belong/);
     expect(keyMatches(await readFile(again.paths.cert, 'utf8'), await readFile(again.paths.key, 'utf8'))).toBe(true);
+  });
+
+  it('writes PEM files with LF line endings, never CRLF', async () => {
+    const result = await ensureCertificates(opts());
+    const files = await readdir(dir);
+    expect(files.sort()).toEqual(['ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
+    for (const file of files) {
+      const text = await readFile(join(dir, file), 'utf8');
+      expect(text, file).toMatch(/^-----BEGIN [A-Z ]+-----\n[A-Za-z0-9+/=\n]+-----END [A-Z ]+-----\n$/);
+      expect(text.includes('\r'), file).toBe(false);
+    }
+    expect(result.caPem.includes('\r')).toBe(false);
   });
 
   it('explains bad input', async () => {

@@ -113,6 +113,12 @@ current-context: test
     expect(forbidden.stderr).toMatch(/not allowed to read Secret shop\/forbidden \(403\): .*cannot get resource "secrets"/);
   });
 
+  it('names an unknown --context and the contexts there are, with exit code 1', async () => {
+    const r = await runCliAsync(['inspect', 'deploy/checkout', '-n', 'shop', '--kubeconfig', kubeconfig, '--context', 'prod']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`rollguard inspect: context "prod" is not in the kubeconfig ${kubeconfig} (contexts: test)\n`);
+  });
+
   it('reads kubectl output from a file or stdin, and prints JSON', () => {
     const file = join(dir, 'list.json');
     writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [stamped, deployment({ name: 'cart' })] }));
