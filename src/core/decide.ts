@@ -63,7 +63,18 @@ function verdictOf(input: DecisionInput, conditions: Record<ConditionKey, Condit
   if (input.policy.mode === 'off') return 'none';
   if (conditions.blackout.status !== 'met') return 'none';
   if (!isActionable(input.regression, input.policy)) return 'none';
+  if ((input.doubts ?? []).length > 0) return 'suggest';
   return CONDITION_KEYS.every((k) => conditions[k].status === 'met') ? 'auto' : 'suggest';
+}
+
+const KIND_ORDER: readonly ChangeSet['kind'][] = ['pod-spec-only', 'unknown', 'mixed'];
+
+/** The stricter of what admission saw and what is known now, with the reasons of both. */
+function withAdmitted(live: ChangeSet, admitted: DecisionInput['admitted']): ChangeSet {
+  if (admitted === undefined || admitted.kind === 'pod-spec-only') return live;
+  const kind = KIND_ORDER.indexOf(admitted.kind) > KIND_ORDER.indexOf(live.kind) ? admitted.kind : live.kind;
+  const reasons = [...new Set([...live.reasons, ...admitted.reasons.map((r) => `at admission: ${r}`)])];
+  return { ...live, kind, reasons };
 }
 
 function summaryOf(verdict: Verdict, input: DecisionInput, conditions: Record<ConditionKey, Condition>, command: string | undefined): string {
@@ -76,13 +87,14 @@ function summaryOf(verdict: Verdict, input: DecisionInput, conditions: Record<Co
   }
   const failing = CONDITION_KEYS.filter((k) => conditions[k].status !== 'met');
   const first = failing[0];
-  if (first === undefined) return 'suggest: a human decides';
+  const doubt = input.doubts?.[0];
+  if (first === undefined) return `suggest: a human decides because rollguard is unsure: ${doubt ?? 'no reason recorded'}`;
   const more = failing.length > 1 ? ` (and ${failing.length - 1} more condition${failing.length > 2 ? 's' : ''})` : '';
   return `suggest: a human decides because ${CONDITION_LABELS[first]} is ${conditions[first].status === 'unmet' ? 'not met' : 'unknown'}: ${conditions[first].evidence}${more}`;
 }
 
 function notesOf(input: DecisionInput, owner: OwnerInfo, service: string): string[] {
-  const notes: string[] = [];
+  const notes: string[] = (input.doubts ?? []).map((d) => `rollguard is unsure (F1): ${d}`);
   if (owner.route.length > 0) {
     const who = owner.kind === 'argocd' ? 'Argo CD' : owner.kind === 'flux' ? 'Flux' : 'Helm';
     notes.push(`${who}-native way back:`, ...owner.route.map((line) => `  ${line}`));
@@ -101,7 +113,7 @@ export function decide(input: DecisionInput): Decision {
   const previous = input.revision.previous;
   const command = typeof previous === 'number' ? rolloutUndoCommand(deploy.namespace, deploy.name, previous) : undefined;
   const owner = detectOwner(current, command ?? `kubectl rollout undo deployment/${deploy.name} -n ${deploy.namespace}`);
-  const changeSet = classifyChangeSet({
+  const live = classifyChangeSet({
     before: deploy.before,
     after: deploy.after,
     deployStart: deploy.start,
@@ -110,6 +122,7 @@ export function decide(input: DecisionInput): Decision {
     configWindowMs: policy.configWindowMs,
     coverage: input.coverage,
   });
+  const changeSet = withAdmitted(live, input.admitted);
   const conditions = conditionsFor(input, service, owner, changeSet);
   const verdict = verdictOf(input, conditions);
   return {

@@ -84,6 +84,13 @@ export interface DecisionInput {
   workloads: readonly WorkloadRef[];
   /** This service's share of the namespace's requests, where metrics tell it. */
   trafficShare: number | undefined;
+  /**
+   * The change set as the webhook classified it at admission (the agent's producer): what only
+   * admission saw (fields outside the template) stays in; the result is never more permissive.
+   */
+  admitted?: { kind: ChangeSet['kind']; reasons: readonly string[] } | undefined;
+  /** Facts the producer is unsure of (caches not synced, metrics unreachable, unreadable stamps): never `auto` (F1). */
+  doubts?: readonly string[] | undefined;
 }
 
 export interface OwnerInfo {

@@ -124,6 +124,11 @@ export interface Deployment extends KubeObject {
   status?: DeploymentStatus;
 }
 
+export interface ReplicaSet extends KubeObject {
+  spec?: { replicas?: number; selector?: LabelSelector; template?: PodTemplateSpec };
+  status?: { replicas?: number; readyReplicas?: number; availableReplicas?: number; observedGeneration?: number };
+}
+
 export interface JobSpec {
   template?: PodTemplateSpec;
   [field: string]: unknown;

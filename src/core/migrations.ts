@@ -40,12 +40,19 @@ function containerTexts(container: Container): [string, string][] {
   return out;
 }
 
-export function detectMigration(job: Job, selectors: readonly LabelSelector[]): MigrationMatch {
+/**
+ * `readStamp`: the Job is as stored, so the webhook's own verdict at admission counts (the agent);
+ * the webhook itself, judging a request, never reads the stamp it is about to write.
+ */
+export function detectMigration(job: Job, selectors: readonly LabelSelector[], opts: { readStamp?: boolean } = {}): MigrationMatch {
   const labels = labelsOf(job);
   const annotations = annotationsOf(job);
   const marker = ANNOTATIONS.migration.key;
   if (labels[marker] === 'true' || annotations[marker] === 'true') {
     return { migration: true, reason: `labelled ${marker}: "true"` };
+  }
+  if (opts.readStamp === true && annotations[ANNOTATIONS.migrationDetected.key] === 'true') {
+    return { migration: true, reason: `stamped a migration at admission: ${annotations[ANNOTATIONS.migrationReason.key] ?? 'no reason recorded'}` };
   }
   const selectorIndex = selectors.findIndex((s) => selectorMatches(s, labels));
   if (selectorIndex >= 0) {

@@ -1,4 +1,4 @@
-import type { Deployment } from '../core/kube.js';
+import type { Deployment } from './kube.js';
 
 // Facts about a Deployment's rollout as its objects show them: the revision the deployment
 // controller stamped, whether the rollout is complete, and the patch `kubectl rollout undo` sends.

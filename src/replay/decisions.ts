@@ -1,4 +1,5 @@
 import { decide } from '../core/decide.js';
+import { evaluationSpanEnd, windowEnd } from '../core/evaluation-span.js';
 import type { Decision, DecisionInput } from '../core/decision-types.js';
 import type { Deployment, WorkloadRef } from '../core/kube.js';
 import type { Policy } from '../core/policy.js';
@@ -16,13 +17,6 @@ import type { ReplayTimeline } from './extract.js';
 // the first moment the regression was detectable (or at the end of the deploy's window when none
 // was), from the timeline and metrics as they stood at that moment.
 
-/** How long after a rollout that never showed complete rollguard keeps evaluating (F1: unknown). */
-const UNKNOWN_ROLLOUT_MS = 30 * 60_000;
-/**
- * How long past the R1 window rollguard keeps watching: a regression that starts later is still
- * put in front of a human (R1 not met: the causal link is weak), not silently ignored.
- */
-const LATE_ONSET_MS = 30 * 60_000;
 
 export interface ReplayedDeploy {
   record: DeployRecord;
@@ -48,7 +42,7 @@ export interface ReplayDecisionOptions {
 
 /** The evaluation span: past the end of the R1 window, cut short by the next template change. */
 export function evaluationEnd(record: DeployRecord, next: DeployRecord | undefined, policy: Policy): number {
-  const end = windowEndOf(record, policy) + LATE_ONSET_MS;
+  const end = evaluationSpanEnd(record.start, record.completeAt, policy);
   return next === undefined ? end : Math.min(end, next.start);
 }
 
@@ -105,9 +99,8 @@ export function decisionInput(
   };
 }
 
-/** The end of a deploy's R1 window: its completion (or, unseen, a conservative guess) plus the window. */
 function windowEndOf(record: DeployRecord, policy: Policy): number {
-  return (record.completeAt ?? record.start + UNKNOWN_ROLLOUT_MS) + policy.onsetWindowMs;
+  return windowEnd(record.start, record.completeAt, policy);
 }
 
 /**

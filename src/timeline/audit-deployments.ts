@@ -5,7 +5,7 @@ import { isDeploymentController, keyOf } from './audit-bodies.js';
 import type { DeploymentRecord } from './audit-record.js';
 import type { DeployRecord } from './deploys.js';
 import type { ChangeEvent } from './events.js';
-import { revisionOf, rolloutComplete } from './rollout.js';
+import { revisionOf, rolloutComplete } from '../core/rollout.js';
 
 // Deployments in an audit log: which writes changed the pod template (a deploy, or a rollback when
 // the template goes back to an earlier one), when each rollout completed, and the revision numbers

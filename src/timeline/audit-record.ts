@@ -2,7 +2,7 @@ import type { Deployment, Job, KubeObject } from '../core/kube.js';
 import { hasNoBody, patchBody, patchTouches, requester, resultObject, stripManagedFields } from './audit-bodies.js';
 import { CONTENT_PATHS, type ContentBody, type ContentFingerprints } from './audit-content.js';
 import type { AuditEvent, TimedAuditEvent } from './audit-event.js';
-import { isRolloutUndoPatch, REVISION_ANNOTATION } from './rollout.js';
+import { isRolloutUndoPatch, REVISION_ANNOTATION } from '../core/rollout.js';
 
 // The part of an audit record the timeline needs, extracted the moment the line is parsed. Records
 // wait in the reorder window in this form, so what is held is small (a status update keeps a few

@@ -304,3 +304,35 @@ describe('R5 evidence reads as a person would write it', () => {
     expect(decide(cleanInput()).conditions.cleanSignal.evidence).toContain('p=1.0e-20 against the baseline');
   });
 });
+
+describe('F1 doubts from the producer never lead to auto', () => {
+  it('a clean incident with a doubt is suggest, and the doubt is named', () => {
+    const d = decide(cleanInput({ doubts: ['the ConfigMap/Secret cache has not synced'] }));
+    expect(d.verdict).toBe('suggest');
+    expect(d.summary).toMatch(/unsure: the ConfigMap\/Secret cache has not synced/);
+    expect(d.notes).toContain('rollguard is unsure (F1): the ConfigMap/Secret cache has not synced');
+  });
+
+  it('a doubt does not invent a regression: nothing to act on stays none', () => {
+    expect(decide(cleanInput({ doubts: ['x'], regression: undefined })).verdict).toBe('none');
+  });
+});
+
+describe('R3 the change set admission saw', () => {
+  it('a mixed change seen only at admission keeps the deploy from auto, with its reason', () => {
+    const d = decide(cleanInput({ admitted: { kind: 'mixed', reasons: ['spec.strategy changed outside the pod template; a rollback does not revert it'] } }));
+    expect(d.conditions.podSpecOnly.status).toBe('unmet');
+    expect(d.changeSet.reasons).toContain('at admission: spec.strategy changed outside the pod template; a rollback does not revert it');
+    expect(d.verdict).toBe('suggest');
+  });
+
+  it('an unknown admission classification is unknown, a pod-spec-only one changes nothing', () => {
+    expect(decide(cleanInput({ admitted: { kind: 'unknown', reasons: ['cache not synced'] } })).conditions.podSpecOnly.status).toBe('unknown');
+    expect(decide(cleanInput({ admitted: { kind: 'pod-spec-only', reasons: [] } })).verdict).toBe('auto');
+  });
+
+  it('what is known now to be mixed stays mixed whatever admission said', () => {
+    const events = [configChange({ name: 'app-config', at: min(-5) })];
+    expect(decide(cleanInput({ events, admitted: { kind: 'unknown', reasons: ['x'] } })).changeSet.kind).toBe('mixed');
+  });
+});

@@ -34,3 +34,15 @@ describe('R4 migration detection', () => {
     expect(detectMigration(j, []).migration).toBe(false);
   });
 });
+
+describe('R4 the webhook’s own migration verdict', () => {
+  const stamped = job('nightly', { annotations: { 'rollguard.io/migration-detected': 'true', 'rollguard.io/migration-reason': 'matches policy migration selector #1' } });
+
+  it('counts for a stored Job (the agent reads it)', () => {
+    expect(detectMigration(stamped, [], { readStamp: true })).toEqual({ migration: true, reason: 'stamped a migration at admission: matches policy migration selector #1' });
+  });
+
+  it('is never read while judging a request (a client cannot write the verdict, and reinvocation stays stable)', () => {
+    expect(detectMigration(stamped, []).migration).toBe(false);
+  });
+});

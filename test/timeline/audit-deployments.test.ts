@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isRolloutUndoPatch, rolloutComplete } from '../../src/timeline/rollout.js';
+import { isRolloutUndoPatch, rolloutComplete } from '../../src/core/rollout.js';
 import type { AuditLevel } from '../../src/timeline/audit-event.js';
 import { deployAsOf } from '../../src/timeline/deploys.js';
 import type { Deployment } from '../../src/core/kube.js';

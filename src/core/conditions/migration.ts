@@ -27,7 +27,7 @@ export function judgeMigration(input: MigrationInput): Condition {
     if (run.namespace !== deploy.namespace || run.startedAt > now) continue;
     const end = run.finishedAt ?? now;
     if (run.startedAt > to || end < from) continue;
-    const match = detectMigration(run.job ?? { metadata: { name: run.name } }, input.selectors);
+    const match = detectMigration(run.job ?? { metadata: { name: run.name } }, input.selectors, { readStamp: true });
     if (!match.migration) continue;
     const when = run.finishedAt === undefined ? `started ${formatInstant(run.startedAt)}, still running` : `ran ${formatInstant(run.startedAt)} – ${formatInstant(run.finishedAt)}`;
     found.push(`migration Job ${run.name} (${match.reason}) ${when}`);
