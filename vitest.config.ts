@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // A real Kubernetes control plane, started only if a test asks for one (test/support/control-plane.ts).
+    globalSetup: ['test/support/control-plane-setup.ts'],
   },
 });

@@ -1,0 +1,72 @@
+import { pino } from 'pino';
+import { parse as parseYaml } from 'yaml';
+import { Agent } from '../../src/agent/agent.js';
+import { StaticPolicySource } from '../../src/agent/policy-source.js';
+import { parsePolicySet, type PolicySet } from '../../src/admission/policy-file.js';
+import type { Deployment, EnvFromSource } from '../../src/core/kube.js';
+import type { Policy } from '../../src/core/policy.js';
+import { paths } from '../../src/kube/rest.js';
+import { PrometheusSource } from '../../src/metrics/prometheus.js';
+import type { Stack } from './rollguard-stack.js';
+import { waitFor } from './wait.js';
+
+// Shared steps of the agent tests on the real control plane: the test policy (1 s steps), a
+// Deployment manifest, a deploy, waiting for a rollout, and an in-process agent with short leases.
+
+export const POLICY = `
+default:
+  metrics: { step: 1s, baseline: 5m }
+  thresholds: { persistence: 3, minRequests: 100 }
+`;
+
+export function policySet(text = POLICY): PolicySet {
+  const parsed = parsePolicySet(parseYaml(text));
+  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+  return parsed.set;
+}
+
+export function deploymentManifest(name: string, image: string, extra: { labels?: Record<string, string>; annotations?: Record<string, string>; env?: EnvFromSource[] } = {}): Deployment {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, labels: { 'app.kubernetes.io/name': name, ...extra.labels }, annotations: extra.annotations ?? {} },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: name } },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      template: {
+        metadata: { labels: { app: name, 'app.kubernetes.io/name': name } },
+        spec: { containers: [{ name: 'app', image, ...(extra.env ? { envFrom: extra.env } : {}) }] },
+      },
+    },
+  };
+}
+
+export async function rolledOut(stack: Stack, ns: string, name: string, image: string): Promise<Deployment> {
+  return waitFor(`deployment ${ns}/${name} to run ${image} on every replica`, async () => {
+    const d = await stack.admin.get<Deployment>(paths.deployment(ns, name));
+    const s = d.status ?? {};
+    const done = d.spec?.template?.spec?.containers?.[0]?.image === image && (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) && s.updatedReplicas === 2 && s.availableReplicas === 2 && s.replicas === 2;
+    return done ? d : undefined;
+  }, { timeoutMs: 60_000 });
+}
+
+export async function setImage(stack: Stack, ns: string, name: string, image: string): Promise<void> {
+  await stack.admin.patch(paths.deployment(ns, name), 'strategic', { spec: { template: { spec: { containers: [{ name: 'app', image }] } } } });
+}
+
+export function startAgent(stack: Stack, identity: string, policyText = POLICY): Agent {
+  const set = policySet(policyText);
+  return new Agent({
+    kubeConfig: stack.agentKubeConfig(),
+    namespace: stack.own,
+    identity,
+    policies: new StaticPolicySource(set),
+    sourceFor: (policy: Policy) => new PrometheusSource({ url: stack.prometheus.url, metrics: policy.metrics }),
+    logger: pino({ level: process.env.ROLLGUARD_TEST_LOG ?? 'silent' }),
+    intervalMs: 1000,
+    lease: { durationMs: 6000, renewDeadlineMs: 4000, retryPeriodMs: 1000 },
+    restartDelayMs: 500,
+  });
+}
+

@@ -1,0 +1,188 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { KubeConfig } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { webhookConfigurations } from '../../src/admission/manifests.js';
+import { agentRbac } from '../../src/agent/rbac.js';
+import { ensureCertificates } from '../../src/certs/store.js';
+import { isStatus, KubeRest } from '../../src/kube/rest.js';
+import { controlPlane, type ControlPlane } from './control-plane.js';
+import { startKubelet, type Kubelet } from './kubelet.js';
+import { createTestNamespace, TEST_NAMESPACE_LABEL, type TestNamespace } from './namespaces.js';
+import { freePort, httpOk, startProcess, type ManagedProcess } from './process.js';
+import { startScrapingPrometheus, type ScrapingPrometheus } from './prometheus-scrape.js';
+import { startTestExporter, type TestExporter, type Traffic } from './test-exporter.js';
+import { trafficWithHistory } from './traffic-history.js';
+import { waitFor } from './wait.js';
+
+// rollguard as it runs in a cluster, on the run's real control plane: the webhook as a process
+// registered with the apiserver by URL (so every change in a test is stamped by the real admission
+// path), the agent's ServiceAccount with exactly its RBAC and a kubeconfig of its token, a kubelet
+// stand-in for the application namespace, and a real Prometheus scraping a test exporter that has
+// a pre-deploy history already.
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const CLI = join(ROOT, 'src/cli/main.ts');
+
+export interface StackOptions {
+  prefix: string;
+  /** Services of the application namespace and their starting traffic. */
+  services: readonly { service: string; traffic?: Partial<Traffic> }[];
+  /** Policy file contents for the webhook (and for the agent when it runs as a process). */
+  policy?: string;
+  historyMs?: number;
+}
+
+export interface Stack {
+  cp: ControlPlane;
+  /** Where the application runs (the webhook admits only this namespace). */
+  ns: string;
+  /** rollguard's own namespace: the agent's ServiceAccount and Lease. */
+  own: string;
+  serviceAccount: string;
+  /** A kubeconfig file authenticating as the agent's ServiceAccount. */
+  agentKubeconfigPath: string;
+  agentKubeConfig(): KubeConfig;
+  admin: KubeRest;
+  policyPath: string;
+  exporter: TestExporter;
+  prometheus: ScrapingPrometheus;
+  webhook: ManagedProcess;
+  kubelet: Kubelet;
+  dir: string;
+  /** Runs the real CLI as a child process (the agent for process-level fault tests). */
+  startCli(name: string, args: readonly string[], ready: () => Promise<boolean>, env?: NodeJS.ProcessEnv): Promise<ManagedProcess>;
+  stop(): Promise<void>;
+}
+
+async function serviceAccountToken(admin: KubeRest, namespace: string, name: string): Promise<string> {
+  return waitFor(`a token Secret for ServiceAccount ${namespace}/${name}`, async () => {
+    const sa = await admin.get<{ secrets?: { name: string }[] }>(`/api/v1/namespaces/${namespace}/serviceaccounts/${name}`);
+    const secret = sa.secrets?.[0]?.name;
+    if (secret === undefined) return undefined;
+    const s = await admin.get<{ data?: { token?: string } }>(`/api/v1/namespaces/${namespace}/secrets/${secret}`);
+    return s.data?.token === undefined ? undefined : Buffer.from(s.data.token, 'base64').toString('utf8');
+  }, { timeoutMs: 60_000 });
+}
+
+async function createAll(admin: KubeRest, objects: readonly Record<string, unknown>[]): Promise<string[]> {
+  const paths: string[] = [];
+  for (const o of objects) {
+    const meta = o.metadata as { name: string; namespace?: string };
+    const [group, version] = String(o.apiVersion).includes('/') ? String(o.apiVersion).split('/') : ['', String(o.apiVersion)];
+    const plural = `${String(o.kind).toLowerCase()}s`.replace(/ys$/, 'ies');
+    const base = group === '' ? `/api/${version ?? 'v1'}` : `/apis/${group ?? ''}/${version ?? ''}`;
+    const collection = meta.namespace === undefined ? `${base}/${plural}` : `${base}/namespaces/${meta.namespace}/${plural}`;
+    await admin.create(collection, o);
+    paths.push(`${collection}/${meta.name}`);
+  }
+  return paths;
+}
+
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const cp = await controlPlane();
+  const admin = new KubeRest(cp.kubeConfig);
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const stop = async (): Promise<void> => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    const dir = await mkdtemp(join(tmpdir(), `rollguard-stack-${opts.prefix}-`));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const app: TestNamespace = await createTestNamespace(`${opts.prefix}-app`);
+    cleanups.push(() => app.cleanup());
+    const ownNs: TestNamespace = await createTestNamespace(`${opts.prefix}-rg`);
+    cleanups.push(() => ownNs.cleanup());
+    const serviceAccount = 'rollguard-agent';
+    const rbacName = `rollguard-agent-${randomBytes(4).toString('hex')}`;
+    const rbacPaths = await createAll(admin, agentRbac({ namespace: ownNs.name, serviceAccount, name: rbacName }));
+    cleanups.push(async () => {
+      for (const p of rbacPaths) await admin.request('DELETE', p).catch(() => undefined);
+    });
+    const token = await serviceAccountToken(admin, ownNs.name, serviceAccount);
+    const ca = await readFile(cp.caFile, 'utf8');
+    const agentKubeconfigPath = join(dir, 'agent.kubeconfig');
+    await writeFile(
+      agentKubeconfigPath,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'test', cluster: { server: cp.apiserverUrl, 'certificate-authority-data': Buffer.from(ca).toString('base64') } }],
+        users: [{ name: 'agent', user: { token } }],
+        contexts: [{ name: 'agent', context: { cluster: 'test', user: 'agent' } }],
+        'current-context': 'agent',
+      }),
+    );
+    const policyPath = join(dir, 'policy.yaml');
+    await writeFile(policyPath, opts.policy ?? '{}\n');
+
+    const certs = await ensureCertificates({ outDir: join(dir, 'certs'), names: ['127.0.0.1', 'localhost'], days: 1, now: Date.now() });
+    const startCli = (name: string, args: readonly string[], ready: () => Promise<boolean>, env?: NodeJS.ProcessEnv): Promise<ManagedProcess> =>
+      startProcess({ name, command: process.execPath, args: ['--import', 'tsx', CLI, ...args], cwd: ROOT, env: { ...process.env, ...env }, ready, timeoutMs: 60_000 });
+    const port = await freePort();
+    const healthPort = await freePort();
+    const webhook = await startCli(
+      'rollguard-webhook',
+      ['webhook', '--host', '127.0.0.1', '--port', String(port), '--health-port', String(healthPort), '--tls-cert', certs.paths.cert, '--tls-key', certs.paths.key, '--kubeconfig', cp.kubeconfig, '--namespace', ownNs.name, '--agent-service-account', serviceAccount, '--policy', policyPath],
+      () => httpOk(`http://127.0.0.1:${healthPort}/readyz`),
+    );
+    cleanups.push(() => webhook.stop());
+    const name = `rollguard-${app.name}`;
+    const configs = webhookConfigurations({ namespace: ownNs.name, url: `https://127.0.0.1:${port}`, caBundle: Buffer.from(certs.caPem).toString('base64'), name });
+    for (const c of configs) {
+      // Only this test's application namespace: other tests' objects never reach this webhook.
+      for (const w of c.webhooks as { namespaceSelector: unknown }[]) w.namespaceSelector = { matchLabels: { [TEST_NAMESPACE_LABEL]: app.name } };
+    }
+    const configPaths = await createAll(admin, configs);
+    cleanups.push(async () => {
+      for (const p of configPaths) await admin.request('DELETE', p).catch((err: unknown) => {
+        if (!isStatus(err, 404)) throw err;
+      });
+    });
+    // The apiserver picks up new webhook configurations asynchronously: wait until a write is stamped.
+    await waitFor('the webhook to stamp writes in the test namespace', async () => {
+      const cmName = `probe-${randomBytes(3).toString('hex')}`;
+      const created = await admin.create<{ metadata?: { annotations?: Record<string, string> } }>(`/api/v1/namespaces/${app.name}/configmaps`, { metadata: { name: cmName }, data: { a: '1' } });
+      await admin.request('DELETE', `/api/v1/namespaces/${app.name}/configmaps/${cmName}`);
+      return created.metadata?.annotations?.['rollguard.io/created-at'] !== undefined;
+    }, { timeoutMs: 30_000 });
+
+    const kubelet = await startKubelet({ kubeConfig: cp.kubeConfig, namespace: app.name });
+    cleanups.push(() => kubelet.stop());
+    const { model, history } = trafficWithHistory(
+      opts.services.map((s) => ({ namespace: app.name, service: s.service, traffic: { rps: 100, errorShare: 0.002, latencySeconds: 0.05, ...s.traffic } })),
+      { historyMs: opts.historyMs ?? 8 * 60_000, stepMs: 1000 },
+    );
+    const exporter = await startTestExporter({ model });
+    cleanups.push(() => exporter.stop());
+    const prometheus = await startScrapingPrometheus({ targets: [exporter.target], history });
+    cleanups.push(() => prometheus.stop());
+
+    return {
+      cp,
+      ns: app.name,
+      own: ownNs.name,
+      serviceAccount,
+      agentKubeconfigPath,
+      agentKubeConfig: () => {
+        const kc = new KubeConfig();
+        kc.loadFromFile(agentKubeconfigPath);
+        return kc;
+      },
+      admin,
+      policyPath,
+      exporter,
+      prometheus,
+      webhook,
+      kubelet,
+      dir,
+      startCli,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
