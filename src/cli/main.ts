@@ -7,6 +7,7 @@ import { registerCerts } from './certs.js';
 import { registerManifests } from './manifests.js';
 import { registerWebhook } from './webhook.js';
 import { registerReplay } from './replay.js';
+import { registerAgent } from './agent.js';
 
 // Each verb lives in its own file and registers itself here.
 const program = new Command()
@@ -17,6 +18,6 @@ const program = new Command()
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 
-for (const register of [registerDecide, registerExamples, registerInspect, registerWebhook, registerCerts, registerManifests, registerReplay]) register(program);
+for (const register of [registerDecide, registerExamples, registerInspect, registerWebhook, registerCerts, registerManifests, registerReplay, registerAgent]) register(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,361 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { ANNOTATIONS } from '../annotations.js';
+import { formatInstant, parseInstant } from '../core/duration.js';
+import type { Deployment } from '../core/kube.js';
+import type { Policy } from '../core/policy.js';
+import { serviceOf } from '../core/service.js';
+import { isStatus, KubeRest, paths } from '../kube/rest.js';
+import type { MetricSource } from '../metrics/source.js';
+import { parseAlertmanagerPayload, type AlertTarget } from './alertmanager.js';
+import { ClusterState } from './cluster-state.js';
+import { decisionAnnotation, decisionChanged, decisionId, type DecisionRecord } from './decision-record.js';
+import { DecisionStore } from './decision-store.js';
+import { evaluateDeployment, type Evaluation } from './evaluate.js';
+import { JobRuns } from './job-runs.js';
+import { LeaderElector } from './lease.js';
+import { createAgentMetrics, type AgentMetrics } from './metrics.js';
+import type { PolicySource } from './policy-source.js';
+import { performRollback } from './rollback.js';
+import { EventSink, type DecisionChange, type DecisionSink } from './sinks.js';
+
+// The agent: watches, evaluates every deploy in its span each interval (and at once when an alert
+// fires), rolls back when every condition holds, and otherwise opens a decision for a human. Only
+// the Lease holder evaluates and writes; every write is conditional or idempotent, so replicas,
+// restarts and retries never give two rollbacks for one decision (F4).
+
+export const AGENT_BY = 'rollguard-agent';
+
+export interface AgentOptions {
+  kubeConfig: KubeConfig;
+  /** rollguard's own namespace: the Lease lives here. */
+  namespace: string;
+  identity: string;
+  policies: PolicySource;
+  sourceFor: (policy: Policy) => MetricSource;
+  logger: Logger;
+  intervalMs?: number;
+  clock?: () => number;
+  lease?: { durationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
+  leaseName?: string;
+  sinks?: DecisionSink[];
+  concurrency?: number;
+  restartDelayMs?: number;
+  defaultMetrics?: boolean;
+}
+
+export type EvaluationOutcome = { key: string; result: string };
+
+export type FaultPoint = 'after-decide' | 'after-patch';
+
+/**
+ * Fault injection for the exactly-once tests (F4): ROLLGUARD_AGENT_FAULT=kill-after-decide makes the
+ * process SIGKILL itself at that point, stop-after-decide SIGSTOPs it. Unset in production.
+ */
+function faultPoint(point: FaultPoint): void {
+  const fault = process.env.ROLLGUARD_AGENT_FAULT;
+  if (fault === `kill-${point}`) process.kill(process.pid, 'SIGKILL');
+  if (fault === `stop-${point}`) process.kill(process.pid, 'SIGSTOP');
+}
+
+export class Agent {
+  readonly state: ClusterState;
+  readonly lease: LeaderElector;
+  readonly decisions = new DecisionStore();
+  readonly metrics: AgentMetrics;
+  readonly rest: KubeRest;
+  private readonly events: EventSink;
+  private readonly sinks: DecisionSink[];
+  private readonly jobRuns: JobRuns;
+  private readonly clock: () => number;
+  private readonly inFlight = new Map<string, Promise<EvaluationOutcome>>();
+  private readonly strippedWarned = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private started = false;
+
+  constructor(private readonly opts: AgentOptions) {
+    this.clock = opts.clock ?? Date.now;
+    this.rest = new KubeRest(opts.kubeConfig);
+    this.state = new ClusterState({ kubeConfig: opts.kubeConfig, logger: opts.logger, clock: this.clock, ...(opts.restartDelayMs === undefined ? {} : { restartDelayMs: opts.restartDelayMs }) });
+    this.lease = new LeaderElector({
+      rest: this.rest,
+      namespace: opts.namespace,
+      name: opts.leaseName ?? 'rollguard-agent',
+      identity: opts.identity,
+      logger: opts.logger,
+      clock: this.clock,
+      ...(opts.lease?.durationMs === undefined ? {} : { leaseDurationMs: opts.lease.durationMs }),
+      ...(opts.lease?.renewDeadlineMs === undefined ? {} : { renewDeadlineMs: opts.lease.renewDeadlineMs }),
+      ...(opts.lease?.retryPeriodMs === undefined ? {} : { retryPeriodMs: opts.lease.retryPeriodMs }),
+    });
+    this.jobRuns = new JobRuns(this.rest, this.clock);
+    this.events = new EventSink(this.rest, opts.logger, this.clock);
+    this.sinks = [this.events, ...(opts.sinks ?? [])];
+    this.metrics = createAgentMetrics(
+      () => this.state.lastEvents().map((e) => ({ resource: e.resource, ageSeconds: e.at === undefined ? undefined : (this.clock() - e.at) / 1000 })),
+      { defaultMetrics: opts.defaultMetrics ?? false },
+    );
+    this.state.onJob((event, job) => {
+      if (event === 'delete') this.jobRuns.deleted(job);
+    });
+    this.lease.onChange((leading) => {
+      this.metrics.leader.set(leading ? 1 : 0);
+      if (leading) void this.recoverRollbackEvents();
+    });
+  }
+
+  intervalMs(): number {
+    return this.opts.intervalMs ?? this.opts.policies.policyFor('').metrics.stepMs ?? 30_000;
+  }
+
+  async start(): Promise<void> {
+    await this.state.start();
+    this.started = true;
+    this.lease.start();
+    this.schedule();
+  }
+
+  /** Ready when every informer has listed; the reason says whether this replica leads. */
+  readiness(): { ready: boolean; reason: string } {
+    const unsynced = this.state.unsynced();
+    const role = this.lease.isLeader() ? `leader (${this.opts.identity})` : `standby (${this.opts.identity}; another replica holds the Lease or none is held yet)`;
+    if (!this.started || unsynced.length > 0) return { ready: false, reason: `not synced: ${unsynced.join(', ') || 'starting'}; ${role}` };
+    return { ready: true, reason: `synced; ${role}; policies from ${this.opts.policies.describe()}` };
+  }
+
+  private schedule(): void {
+    if (this.stopping) return;
+    this.timer = setTimeout(() => {
+      void this.evaluateAll().finally(() => {
+        this.schedule();
+      });
+    }, this.intervalMs());
+  }
+
+  /** Every Deployment once, a few at a time. */
+  async evaluateAll(): Promise<EvaluationOutcome[]> {
+    if (!this.lease.isLeader()) return [];
+    const all = this.state.allDeployments();
+    const out: EvaluationOutcome[] = [];
+    const width = this.opts.concurrency ?? 4;
+    for (let i = 0; i < all.length && !this.stopping; i += width) {
+      const batch = all.slice(i, i + width).map((d) => this.evaluate(d.metadata?.namespace ?? '', d.metadata?.name ?? ''));
+      out.push(...(await Promise.all(batch)));
+    }
+    return out;
+  }
+
+  /** One Deployment, never twice at once: a second request while one runs waits for that one. */
+  evaluate(namespace: string, name: string): Promise<EvaluationOutcome> {
+    const key = `${namespace}/${name}`;
+    const running = this.inFlight.get(key);
+    if (running !== undefined) return running;
+    const p = this.evaluateNow(namespace, name).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, p);
+    return p;
+  }
+
+  private async evaluateNow(namespace: string, name: string): Promise<EvaluationOutcome> {
+    const key = `${namespace}/${name}`;
+    if (!this.lease.isLeader()) return { key, result: 'not-leader' };
+    const current = this.state.deployment(namespace, name);
+    if (current === undefined) {
+      this.decisions.closeFor(namespace, name, 'the Deployment is gone');
+      return { key, result: 'gone' };
+    }
+    const endTimer = this.metrics.duration.startTimer();
+    let ev: Evaluation;
+    try {
+      ev = await evaluateDeployment({ state: this.state, jobRuns: this.jobRuns, policyFor: (ns) => this.opts.policies.policyFor(ns), sourceFor: this.opts.sourceFor }, current, this.clock());
+    } catch (err) {
+      this.metrics.evaluations.inc({ result: 'failed' });
+      this.metrics.failures.inc({ kind: 'kube-read' });
+      this.opts.logger.error({ deployment: key, error: err instanceof Error ? err.message : String(err) }, 'evaluation failed');
+      return { key, result: 'failed' };
+    } finally {
+      endTimer();
+    }
+    if (ev.kind === 'skipped') {
+      this.metrics.evaluations.inc({ result: 'skipped' });
+      this.decisions.closeFor(namespace, name, ev.why);
+      return { key, result: `skipped: ${ev.why}` };
+    }
+    this.metrics.evaluations.inc({ result: 'decided' });
+    const d = ev.decision;
+    const annotations = current.metadata?.annotations ?? {};
+    if (d.verdict === 'none') {
+      this.decisions.closeFor(namespace, name, d.summary);
+      await this.writeStamps(current, undefined, ev.view.completionToRecord, ev.view.templateHash);
+      return { key, result: 'none' };
+    }
+    const now = this.clock();
+    const { record, change } = this.decisions.record({
+      id: decisionId(current.metadata?.uid ?? key, ev.view.templateHash, ev.regression.onset, ev.policy.metrics.stepMs ?? 30_000),
+      namespace,
+      deployment: name,
+      uid: current.metadata?.uid ?? '',
+      templateHash: ev.view.templateHash,
+      onset: ev.regression.onset,
+      decision: d,
+      at: now,
+    });
+    if (change !== 'same') this.metrics.decisions.inc({ verdict: d.verdict });
+    if (d.verdict === 'auto' && record.state === 'open') return { key, result: await this.rollBack(current, record, ev) };
+    if (change !== 'same') this.publish(record, change === 'opened' ? 'opened' : 'changed');
+    const value = decisionAnnotation(record);
+    await this.writeStamps(current, decisionChanged(annotations[ANNOTATIONS.decision.key], value) ? value : undefined, ev.view.completionToRecord, ev.view.templateHash);
+    return { key, result: d.verdict };
+  }
+
+  private async rollBack(current: Deployment, record: DecisionRecord, ev: Extract<Evaluation, { kind: 'decided' }>): Promise<string> {
+    const key = `${record.namespace}/${record.deployment}`;
+    const to = ev.view.revision.previous;
+    if (typeof to !== 'number') return 'no-revision';
+    // Checked again right before the write: a paused or partitioned replica must not act (F4).
+    // At least one renewal period of validity left, so the write completes while the Lease is surely held.
+    if (this.lease.validForMs() < this.lease.retryPeriodMs) {
+      this.metrics.rollbacks.inc({ result: 'not-leader' });
+      this.opts.logger.warn({ deployment: key, decision: record.id }, 'not rolling back: the lease is not certainly held');
+      return 'not-leader';
+    }
+    const reason = ev.decision.conditions.cleanSignal.evidence;
+    faultPoint('after-decide');
+    const now = this.clock();
+    const outcome = await performRollback({
+      rest: this.rest,
+      deployment: current,
+      replicaSets: this.state.replicaSetsIn(record.namespace),
+      decision: ev.decision,
+      decisionId: record.id,
+      toRevision: to,
+      by: `${AGENT_BY} (${this.opts.identity})`,
+      reason,
+      blackoutMs: ev.policy.blackoutMs,
+      now,
+      extra: { [ANNOTATIONS.decision.key]: decisionAnnotation(record) },
+    });
+    if (outcome.result === 'rolled-back') faultPoint('after-patch');
+    this.metrics.rollbacks.inc({ result: outcome.result });
+    const base = { event: 'rollback', namespace: record.namespace, deployment: record.deployment, decision: record.id, result: outcome.result };
+    if (outcome.result === 'rolled-back') {
+      const note = outcome.recordKept
+        ? `rolled back from revision ${outcome.fromRevision ?? 'unknown'} to ${outcome.toRevision}${outcome.partial ? ' from a partially rolled-out state' : ''} at ${formatInstant(now)}: ${reason}`
+        : `rolled back to revision ${outcome.toRevision}, but the webhook removed rollguard's record: it does not trust this agent's identity (see rollguard webhook --agent-service-account)`;
+      this.decisions.setState(record.id, 'rolled-back', note);
+      this.opts.logger.info({ ...base, fromRevision: outcome.fromRevision, toRevision: outcome.toRevision, partial: outcome.partial, recordKept: outcome.recordKept, reason }, 'rolled back');
+      if (!outcome.recordKept) {
+        this.metrics.failures.inc({ kind: 'record-stripped' });
+        this.opts.logger.error({ ...base }, "the admission webhook stripped the agent's rollback record: make the webhook trust the agent's ServiceAccount (rollguard webhook --agent-service-account or --trusted-user)");
+      }
+      this.publish(record, 'rolled-back');
+      return 'rolled-back';
+    }
+    if (outcome.result === 'already-done' || outcome.result === 'denied') {
+      this.decisions.setState(record.id, 'closed', outcome.message);
+    } else if (outcome.result === 'refused') {
+      this.decisions.setState(record.id, 'rollback-failed', outcome.message);
+      this.publish(record, 'rollback-failed');
+    }
+    if (outcome.result === 'failed') this.metrics.failures.inc({ kind: 'rollback' });
+    this.opts.logger.warn({ ...base, message: outcome.message }, 'did not roll back');
+    return outcome.result;
+  }
+
+  private publish(record: DecisionRecord, change: DecisionChange): void {
+    for (const sink of this.sinks) {
+      sink.publish(record, change).catch((err: unknown) => {
+        this.metrics.failures.inc({ kind: 'sink' });
+        this.opts.logger.warn({ sink: sink.name, decision: record.id, error: err instanceof Error ? err.message : String(err) }, 'decision sink failed');
+      });
+    }
+  }
+
+  /** The decision annotation and the rollout-completion stamp, in one merge patch, only when either changed. */
+  private async writeStamps(current: Deployment, decision: string | undefined, completedAt: number | undefined, hash: string): Promise<void> {
+    const set: Record<string, string> = {};
+    if (decision !== undefined) set[ANNOTATIONS.decision.key] = decision;
+    if (completedAt !== undefined) set[ANNOTATIONS.rolloutCompleted.key] = JSON.stringify({ hash, at: formatInstant(completedAt) });
+    const ns = current.metadata?.namespace ?? '';
+    const name = current.metadata?.name ?? '';
+    const warnKey = `${ns}/${name}/${JSON.stringify(set)}`;
+    if (Object.keys(set).length === 0 || this.strippedWarned.has(warnKey) || !this.lease.isLeader()) return;
+    try {
+      const updated = await this.rest.patch<Deployment>(paths.deployment(ns, name), 'merge', { metadata: { annotations: set } });
+      const kept = Object.entries(set).every(([k, v]) => updated.metadata?.annotations?.[k] === v);
+      if (!kept) {
+        // Never retried for the same values: the webhook would strip them again.
+        this.strippedWarned.add(warnKey);
+        this.metrics.failures.inc({ kind: 'record-stripped' });
+        this.opts.logger.error({ deployment: `${ns}/${name}`, keys: Object.keys(set) }, "the admission webhook stripped the agent's annotations: make the webhook trust the agent's ServiceAccount (rollguard webhook --agent-service-account or --trusted-user); rollout completion is then not remembered across restarts (F1)");
+      }
+    } catch (err) {
+      this.metrics.failures.inc({ kind: 'kube-write' });
+      if (!isStatus(err, 404)) this.opts.logger.warn({ deployment: `${ns}/${name}`, error: err instanceof Error ? err.message : String(err) }, 'could not write the decision annotations');
+    }
+  }
+
+  /**
+   * After a restart or a takeover: a rollback this agent recorded, inside its blackout, whose Event
+   * may not have been written before the previous leader stopped. The Event's name is the
+   * decision's, so writing it again is a no-op when it exists (F4).
+   */
+  async recoverRollbackEvents(): Promise<void> {
+    const now = this.clock();
+    for (const d of this.state.allDeployments()) {
+      const a = d.metadata?.annotations ?? {};
+      const id = a[ANNOTATIONS.decisionId.key];
+      const until = parseInstant(a[ANNOTATIONS.blackoutUntil.key]);
+      if (id === undefined || until === undefined || until <= now || !(a[ANNOTATIONS.rolledBackBy.key] ?? '').startsWith(AGENT_BY)) continue;
+      const deployment = d.metadata?.name ?? '';
+      await this.events.emit({
+        namespace: d.metadata?.namespace ?? '',
+        deployment,
+        uid: d.metadata?.uid ?? '',
+        id,
+        name: this.events.eventName({ deployment, id }, 'rolled-back'),
+        change: 'rolled-back',
+        message: `rollguard rolled back to revision ${a[ANNOTATIONS.rollbackToRevision.key] ?? 'unknown'} at ${a[ANNOTATIONS.rolledBackAt.key] ?? 'unknown'}: ${a[ANNOTATIONS.rollbackReason.key] ?? ''}`.slice(0, 1024),
+      });
+    }
+  }
+
+  /** Alertmanager fired: evaluate the matching Deployments now. Returns what each alert matched. */
+  handleAlerts(body: unknown): { accepted: number; results: { alert: string; matched: string[]; result: string }[] } {
+    const parsed = parseAlertmanagerPayload(body);
+    const results = parsed.map((a) => this.handleAlert(a));
+    return { accepted: results.filter((r) => r.matched.length > 0).length, results };
+  }
+
+  private handleAlert(a: AlertTarget): { alert: string; matched: string[]; result: string } {
+    if (a.status !== 'firing' || a.namespace === undefined || (a.service === undefined && a.deployment === undefined)) {
+      const result = a.status !== 'firing' ? 'resolved' : 'ignored';
+      this.metrics.alerts.inc({ result });
+      return { alert: a.name, matched: [], result };
+    }
+    const ns = a.namespace;
+    const policy = this.opts.policies.policyFor(ns);
+    const matched = this.state
+      .allDeployments(ns)
+      .filter((d) => (a.deployment !== undefined && d.metadata?.name === a.deployment) || (a.service !== undefined && serviceOf(d, policy) === a.service))
+      .map((d) => d.metadata?.name ?? '');
+    this.metrics.alerts.inc({ result: matched.length > 0 ? 'evaluated' : 'no-match' });
+    for (const name of matched) void this.evaluate(ns, name);
+    return { alert: a.name, matched, result: matched.length > 0 ? 'evaluating' : 'no Deployment matches' };
+  }
+
+  /** SIGTERM: no new evaluation starts, running ones finish (a rollback is one write: never half done), the Lease is released. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    await Promise.allSettled([...this.inFlight.values()]);
+    await this.lease.stop();
+    await this.state.stop();
+    this.opts.policies.stop();
+  }
+
+  /** For tests and the CLI: the current Deployment's latest decision, if any. */
+  latestDecision(namespace: string, name: string): DecisionRecord | undefined {
+    return this.decisions.list({ namespace }).find((r) => r.deployment === name);
+  }
+}

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { CONDITION_KEYS, type Decision, type Verdict } from '../core/decision-types.js';
+import { formatInstant } from '../core/duration.js';
+
+// A decision as the agent keeps, shows and records it: a deterministic id (the same deploy, the
+// same template and the same onset give the same id on every replica and after every restart, so a
+// repeated decision is recognized, F4), its state, and the compact form written on the Deployment.
+
+export type DecisionState = 'open' | 'rolled-back' | 'rollback-failed' | 'superseded' | 'closed';
+
+export interface DecisionRecord {
+  id: string;
+  namespace: string;
+  deployment: string;
+  uid: string;
+  templateHash: string;
+  decision: Decision;
+  state: DecisionState;
+  /** Why the state is what it is (the rollback's outcome, what superseded it). */
+  stateReason: string | undefined;
+  onset: number | undefined;
+  firstDecidedAt: number;
+  lastEvaluatedAt: number;
+}
+
+/** Onsets are rounded to the step so that re-estimating the same onset gives the same id. */
+export function decisionId(uid: string, templateHash: string, onset: number | undefined, stepMs: number): string {
+  const bucket = onset === undefined ? 'none' : String(Math.round(onset / stepMs));
+  return createHash('sha256').update(`${uid}\n${templateHash}\n${bucket}`).digest('hex').slice(0, 16);
+}
+
+const STATUS_LETTER = { met: 'm', unmet: 'u', unknown: '?' } as const;
+
+export interface CompactDecision {
+  id: string;
+  verdict: Verdict;
+  /** One letter per condition in CONDITION_KEYS order: m met, u unmet, ? unknown. */
+  conditions: string;
+  confidence: number;
+  command: string | null;
+  since: string;
+}
+
+export function compactDecision(record: DecisionRecord): CompactDecision {
+  const d = record.decision;
+  return {
+    id: record.id,
+    verdict: d.verdict,
+    conditions: CONDITION_KEYS.map((k) => STATUS_LETTER[d.conditions[k].status]).join(''),
+    confidence: Math.round(d.confidence * 100) / 100,
+    command: d.command ?? null,
+    since: formatInstant(record.firstDecidedAt),
+  };
+}
+
+/** The annotation value; equal values mean nothing worth a write has changed. */
+export function decisionAnnotation(record: DecisionRecord): string {
+  return JSON.stringify(compactDecision(record));
+}
+
+/** Whether two annotation values differ in anything but `since` (so a re-decided same state is not rewritten). */
+export function decisionChanged(previous: string | undefined, next: string): boolean {
+  if (previous === undefined) return true;
+  try {
+    const a = JSON.parse(previous) as Partial<CompactDecision>;
+    const b = JSON.parse(next) as CompactDecision;
+    return a.id !== b.id || a.verdict !== b.verdict || a.conditions !== b.conditions || a.confidence !== b.confidence || a.command !== b.command;
+  } catch {
+    return true;
+  }
+}
+
+/** The JSON /decisions serves: everything a person needs to decide, times in RFC 3339. */
+export function decisionJson(record: DecisionRecord): Record<string, unknown> {
+  const d = record.decision;
+  return {
+    id: record.id,
+    namespace: record.namespace,
+    deployment: record.deployment,
+    service: d.service,
+    state: record.state,
+    stateReason: record.stateReason ?? null,
+    verdict: d.verdict,
+    summary: d.summary,
+    conditions: d.conditions,
+    confidence: d.confidence,
+    command: d.command ?? null,
+    blastRadius: d.blastRadius,
+    owner: d.owner,
+    changeSet: d.changeSet,
+    notes: d.notes,
+    templateHash: record.templateHash,
+    onset: record.onset === undefined ? null : formatInstant(record.onset),
+    firstDecidedAt: formatInstant(record.firstDecidedAt),
+    lastEvaluatedAt: formatInstant(record.lastEvaluatedAt),
+  };
+}

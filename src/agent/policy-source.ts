@@ -1,0 +1,77 @@
+import { unwatchFile, watchFile } from 'node:fs';
+import type { Logger } from 'pino';
+import { DEFAULT_POLICY_SET, loadPolicySet, resolver, type PolicySet } from '../admission/policy-file.js';
+import type { Policy } from '../core/policy.js';
+
+// Where the agent's policies come from. Today a file (`--policy`), re-read when it changes; the
+// policy CRDs will be another PolicySource. An invalid new version is reported and the last valid
+// one keeps applying: a typo never makes rollguard more permissive (F1), nor stops it.
+
+export interface PolicySource {
+  policyFor(namespace: string): Policy;
+  /** Where the policies come from, for logs and /readyz. */
+  describe(): string;
+  stop(): void;
+}
+
+export class StaticPolicySource implements PolicySource {
+  private readonly resolve: (namespace: string) => Policy;
+  constructor(set: PolicySet = DEFAULT_POLICY_SET) {
+    this.resolve = resolver(set);
+  }
+  policyFor(namespace: string): Policy {
+    return this.resolve(namespace);
+  }
+  describe(): string {
+    return 'built-in defaults';
+  }
+  stop(): void {
+    // nothing to release
+  }
+}
+
+export class FilePolicySource implements PolicySource {
+  private resolve: (namespace: string) => Policy;
+  private lastError: string | undefined;
+  private readonly onChange = (): void => void this.reload();
+
+  private constructor(
+    private readonly path: string,
+    set: PolicySet,
+    private readonly logger: Logger,
+    private readonly onError: (message: string) => void,
+  ) {
+    this.resolve = resolver(set);
+  }
+
+  /** Fails when the file is missing or invalid at start: the agent refuses to start on a bad policy. */
+  static async open(path: string, logger: Logger, opts: { intervalMs?: number; onError?: (message: string) => void } = {}): Promise<FilePolicySource> {
+    const source = new FilePolicySource(path, await loadPolicySet(path), logger, opts.onError ?? (() => undefined));
+    watchFile(path, { interval: opts.intervalMs ?? 2000 }, source.onChange);
+    return source;
+  }
+
+  async reload(): Promise<void> {
+    try {
+      this.resolve = resolver(await loadPolicySet(this.path));
+      this.lastError = undefined;
+      this.logger.info({ policy: this.path }, 'policy reloaded');
+    } catch (err) {
+      this.lastError = err instanceof Error ? err.message : String(err);
+      this.logger.error({ policy: this.path, error: this.lastError }, 'the changed policy is invalid; the last valid one keeps applying');
+      this.onError(this.lastError);
+    }
+  }
+
+  policyFor(namespace: string): Policy {
+    return this.resolve(namespace);
+  }
+
+  describe(): string {
+    return this.lastError === undefined ? `file ${this.path}` : `file ${this.path} (its current content is invalid; the last valid version applies)`;
+  }
+
+  stop(): void {
+    unwatchFile(this.path, this.onChange);
+  }
+}

@@ -1,0 +1,48 @@
+// The least privilege the agent needs, verb by verb, as Kubernetes objects (printed by
+// `rollguard manifests --agent-rbac`, applied by the tests, and the chart's source of truth).
+
+export interface AgentRbacOptions {
+  /** rollguard's own namespace: the ServiceAccount and the Lease live here. */
+  namespace: string;
+  serviceAccount?: string;
+  /** Name of the ClusterRole/ClusterRoleBinding (unique per installation). */
+  name?: string;
+  leaseName?: string;
+}
+
+/** Each rule with why the agent needs it; the README's RBAC table is generated from the same list. */
+export const AGENT_CLUSTER_RULES: readonly { apiGroups: string[]; resources: string[]; verbs: string[]; why: string }[] = [
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch'], why: 'watch every Deployment: its stamps, template, status and revision' },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['patch'], why: 'the rollback (one conditional JSON patch, as kubectl rollout undo), the decision and rollout-completion annotations' },
+  { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get', 'list', 'watch'], why: 'the revisions: the previous template a rollback restores' },
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'], why: "the webhook's stamps on ConfigMaps the templates read (requested as metadata only)" },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'], why: "the stamps on Secrets, requested as metadata only (F3): RBAC has no metadata-only verb, so list/watch are needed even though the data is never asked for" },
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch'], why: 'migration Jobs (R4): watched as metadata; a Job that may overlap a window is read once for its run times' },
+  { apiGroups: [''], resources: ['events'], verbs: ['create'], why: 'an Event on the Deployment for every decision and rollback' },
+];
+
+export const AGENT_LEASE_RULES: readonly { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[]; why: string }[] = [
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'], why: 'create the Lease the first time (create cannot be limited to a name)' },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'update'], resourceNames: ['rollguard-agent'], why: 'leader election: read and renew its own Lease only' },
+];
+
+export function agentRbac(opts: AgentRbacOptions): Record<string, unknown>[] {
+  const sa = opts.serviceAccount ?? 'rollguard-agent';
+  const name = opts.name ?? 'rollguard-agent';
+  const leaseName = opts.leaseName ?? 'rollguard-agent';
+  const labels = { 'app.kubernetes.io/name': 'rollguard', 'app.kubernetes.io/component': 'agent' };
+  const subject = [{ kind: 'ServiceAccount', name: sa, namespace: opts.namespace }];
+  const strip = <T extends { why: string }>(r: T): Omit<T, 'why'> => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'why')) as Omit<T, 'why'>;
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace: opts.namespace, labels } },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels }, rules: AGENT_CLUSTER_RULES.map(strip) },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name, labels }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name }, subjects: subject },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name, namespace: opts.namespace, labels },
+      rules: AGENT_LEASE_RULES.map((r) => strip(r.resourceNames === undefined ? r : { ...r, resourceNames: [leaseName] })),
+    },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace: opts.namespace, labels }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: subject },
+  ];
+}

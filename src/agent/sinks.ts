@@ -1,0 +1,82 @@
+import type { Logger } from 'pino';
+import { formatInstant } from '../core/duration.js';
+import { isStatus, paths, type KubeRest } from '../kube/rest.js';
+import type { DecisionRecord } from './decision-record.js';
+
+// Where decisions go. Kubernetes Events on the Deployment are the channel that needs no setup;
+// people-facing channels (chat, webhooks, the apply button) implement the same interface.
+
+export type DecisionChange = 'opened' | 'changed' | 'rolled-back' | 'rollback-failed';
+
+export interface DecisionSink {
+  readonly name: string;
+  /** Must not throw for delivery problems: it logs them. Called in the background, never blocking evaluation. */
+  publish(record: DecisionRecord, change: DecisionChange): Promise<void>;
+}
+
+const REASONS: Record<DecisionChange, string> = {
+  opened: 'RollbackSuggested',
+  changed: 'RollbackDecisionChanged',
+  'rolled-back': 'RolledBack',
+  'rollback-failed': 'RollbackFailed',
+};
+
+const MAX_MESSAGE = 1024;
+
+function messageOf(record: DecisionRecord, change: DecisionChange): string {
+  const d = record.decision;
+  const lines = [
+    change === 'rolled-back' ? `rollguard rolled back: ${record.stateReason ?? d.summary}` : d.summary,
+    d.command === undefined ? 'no previous revision to roll back to' : `command: ${d.command}`,
+    `confidence ${d.confidence.toFixed(2)}; decision ${record.id} (GET /decisions/${record.id} on the agent)`,
+  ];
+  const text = lines.join('\n');
+  return text.length <= MAX_MESSAGE ? text : `${text.slice(0, MAX_MESSAGE - 1)}…`;
+}
+
+export class EventSink implements DecisionSink {
+  readonly name = 'kubernetes-events';
+
+  constructor(
+    private readonly rest: KubeRest,
+    private readonly logger: Logger,
+    private readonly clock: () => number,
+    private readonly component = 'rollguard-agent',
+  ) {}
+
+  /** The Event's name is derived from the decision and the change, so a retry after a crash creates it at most once (F4). */
+  eventName(record: Pick<DecisionRecord, 'deployment' | 'id'> & { decision?: { verdict: string } }, change: DecisionChange): string {
+    const suffix = change === 'changed' ? `${record.decision?.verdict ?? 'changed'}-${Math.floor(this.clock() / 60_000)}` : change;
+    return `${record.deployment}.rollguard.${record.id}.${suffix}`.slice(0, 253).replace(/[^a-z0-9.-]/g, '-');
+  }
+
+  publish(record: DecisionRecord, change: DecisionChange): Promise<void> {
+    return this.emit({ ...record, name: this.eventName(record, change), change, message: messageOf(record, change) });
+  }
+
+  /** Writes one Event on the Deployment; an Event of the same name already there means it was written before. */
+  async emit(e: { namespace: string; deployment: string; uid: string; id: string; name: string; change: DecisionChange; message: string }): Promise<void> {
+    const now = formatInstant(this.clock());
+    const change = e.change;
+    const event = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: e.name, namespace: e.namespace, labels: { 'app.kubernetes.io/managed-by': 'rollguard' } },
+      involvedObject: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: e.namespace, name: e.deployment, uid: e.uid },
+      reason: REASONS[change],
+      message: e.message,
+      type: change === 'rolled-back' || change === 'opened' || change === 'rollback-failed' ? 'Warning' : 'Normal',
+      source: { component: this.component },
+      reportingComponent: this.component,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    };
+    try {
+      await this.rest.create(paths.events(e.namespace), event);
+    } catch (err) {
+      if (isStatus(err, 409)) return;
+      this.logger.warn({ sink: this.name, decision: e.id, error: err instanceof Error ? err.message : String(err) }, 'could not write the Event');
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import { hostname } from 'node:os';
+import { InvalidArgumentError, type Command } from 'commander';
+import { pino } from 'pino';
+import { Agent } from '../agent/agent.js';
+import { startAgentHttp } from '../agent/http.js';
+import { FilePolicySource, StaticPolicySource, type PolicySource } from '../agent/policy-source.js';
+import { parseDuration } from '../core/duration.js';
+import type { Policy } from '../core/policy.js';
+import { loadKubeConfig } from '../kube/kubeconfig.js';
+import { ownNamespace } from '../kube/service-account.js';
+import { PrometheusSource } from '../metrics/prometheus.js';
+import type { MetricSource } from '../metrics/source.js';
+import { parsePort, withCleanErrors } from './webhook-options.js';
+
+// `rollguard agent`: watch, decide, roll back when every condition holds, otherwise open a
+// decision for a human. One replica acts (the Lease holder); the others stand by.
+
+interface AgentCliOptions {
+  kubeconfig?: string;
+  context?: string;
+  prometheus: string;
+  policy?: string;
+  namespace?: string;
+  id: string;
+  port: number;
+  interval?: number;
+  leaseDuration: number;
+  renewDeadline: number;
+  retryPeriod: number;
+  logLevel: string;
+}
+
+function parseInterval(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < 1000) throw new InvalidArgumentError(`expected a duration of at least 1s such as "30s" or "1m", got "${value}"`);
+  return ms;
+}
+
+function prometheusUrl(value: string): string {
+  if (!/^https?:\/\/[^/]/.test(value)) throw new InvalidArgumentError(`expected the Prometheus base URL, e.g. http://prometheus.monitoring:9090, got "${value}"`);
+  return value;
+}
+
+export function registerAgent(program: Command): void {
+  program
+    .command('agent')
+    .description('Watch Deployments and metrics; roll back when every condition holds, otherwise open a decision for a human.')
+    .option('--kubeconfig <file>', 'kubeconfig to use (default: KUBECONFIG, in-cluster, ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context to use')
+    .requiredOption('--prometheus <url>', 'Prometheus base URL (bearer token from PROMETHEUS_BEARER_TOKEN)', prometheusUrl)
+    .option('--policy <file>', 'policy YAML/JSON: {default: {...}, namespaces: {NS: {...}}}; re-read when it changes')
+    .option('--namespace <ns>', "rollguard's own namespace, where the Lease lives (default: the pod's, else rollguard)")
+    .option('--id <name>', 'holder identity for leader election', hostname())
+    .option('--port <port>', 'plain-HTTP port for /healthz, /readyz, /metrics, /alertmanager, /decisions', parsePort, 8080)
+    .option('--interval <duration>', "how often every deploy in its window is re-evaluated (default: the policy's metrics step)", parseInterval)
+    .option('--lease-duration <duration>', 'how long a standby waits on an unrenewed Lease before taking over', parseInterval, 15_000)
+    .option('--renew-deadline <duration>', 'how long the leader acts without a successful renewal (must be below --lease-duration)', parseInterval, 10_000)
+    .option('--retry-period <duration>', 'how often the Lease is renewed or tried', parseInterval, 2_000)
+    .option('--log-level <level>', 'pino log level', 'info')
+    .action(withCleanErrors('agent', runAgent));
+}
+
+async function runAgent(opts: AgentCliOptions): Promise<void> {
+  const logger = pino({ level: opts.logLevel, base: { component: 'rollguard-agent', id: opts.id } });
+  const kubeConfig = loadKubeConfig({ kubeconfig: opts.kubeconfig, context: opts.context });
+  const policies: PolicySource = opts.policy === undefined ? new StaticPolicySource() : await FilePolicySource.open(opts.policy, logger);
+  const token = process.env.PROMETHEUS_BEARER_TOKEN;
+  const sources = new Map<string, MetricSource>();
+  const sourceFor = (policy: Policy): MetricSource => {
+    const key = JSON.stringify(policy.metrics);
+    let s = sources.get(key);
+    if (s === undefined) {
+      s = new PrometheusSource({ url: opts.prometheus, metrics: policy.metrics, ...(token ? { bearerToken: token } : {}) });
+      sources.set(key, s);
+    }
+    return s;
+  };
+  const agent = new Agent({
+    kubeConfig,
+    namespace: ownNamespace(opts.namespace),
+    identity: opts.id,
+    policies,
+    sourceFor,
+    logger,
+    defaultMetrics: true,
+    lease: { durationMs: opts.leaseDuration, renewDeadlineMs: opts.renewDeadline, retryPeriodMs: opts.retryPeriod },
+    ...(opts.interval === undefined ? {} : { intervalMs: opts.interval }),
+  });
+  const http = await startAgentHttp(agent, logger, opts.port);
+  logger.info({ port: http.port, namespace: ownNamespace(opts.namespace), prometheus: opts.prometheus, policies: policies.describe(), intervalMs: agent.intervalMs() }, 'agent starting');
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing running evaluations, releasing the lease');
+    void agent
+      .stop()
+      .then(() => http.close())
+      .then(() => process.exit(0));
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+  await agent.start();
+  logger.info({ ready: agent.readiness().reason }, 'agent watching');
+}

@@ -1,0 +1,180 @@
+import { readFile } from 'node:fs/promises';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import type { Agent } from '../../src/agent/agent.js';
+import { performRollback } from '../../src/agent/rollback.js';
+import { ANNOTATIONS } from '../../src/annotations.js';
+import { decide } from '../../src/core/decide.js';
+import type { Deployment, ReplicaSet } from '../../src/core/kube.js';
+import { KubeRest, paths } from '../../src/kube/rest.js';
+import { describeWithControlPlane } from '../support/control-plane.js';
+import { freePort, httpOk, type ManagedProcess } from '../support/process.js';
+import { startStack, type Stack } from '../support/rollguard-stack.js';
+import { cleanInput } from '../support/scenario.js';
+import { waitFor } from '../support/wait.js';
+import { deploymentManifest, POLICY, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
+
+// F4 exactly one rollback, proven by faults on the real control plane: two agents at once, an
+// agent killed between deciding and patching and between patching and its Event, a leader paused
+// (SIGSTOP) between deciding and patching while another takes the Lease over, and a human edit
+// between the decision and the patch.
+
+const SERVICES = ['two', 'k1', 'k2', 'st', 'he', 'payments', 'search', 'cart'];
+
+describeWithControlPlane('F4 exactly one rollback, whatever fails', () => {
+  let stack: Stack | undefined;
+  const agents: Agent[] = [];
+  const processes: ManagedProcess[] = [];
+
+  beforeAll(async () => {
+    stack = await startStack({ prefix: 'agent-f4', services: SERVICES.map((service) => ({ service })), policy: POLICY });
+  }, 180_000);
+
+  afterEach(async () => {
+    for (const a of agents.splice(0)) await a.stop();
+    for (const p of processes.splice(0)) {
+      if (p.running()) process.kill(p.pid, 'SIGCONT');
+      await p.stop(5000);
+    }
+    for (const s of SERVICES) stack?.exporter.set(stack.ns, s, { errorShare: 0.002 });
+  }, 60_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  }, 60_000);
+
+  function need(): Stack {
+    if (stack === undefined) throw new Error('no stack');
+    return stack;
+  }
+
+  async function agentProcess(id: string, env: NodeJS.ProcessEnv = {}): Promise<ManagedProcess> {
+    const s = need();
+    const port = await freePort();
+    const args = ['agent', '--kubeconfig', s.agentKubeconfigPath, '--prometheus', s.prometheus.url, '--policy', s.policyPath, '--namespace', s.own, '--id', id, '--port', String(port), '--interval', '1s', '--lease-duration', '6s', '--renew-deadline', '4s', '--retry-period', '1s'];
+    const p = await s.startCli(`agent-${id}`, args, () => httpOk(`http://127.0.0.1:${port}/readyz`), env);
+    processes.push(p);
+    return p;
+  }
+
+  /** A Deployment at revision 2 after a clean deploy, with its service starting to fail. */
+  async function deployAndRegress(name: string, regress = true): Promise<void> {
+    const s = need();
+    await s.admin.create(`/apis/apps/v1/namespaces/${s.ns}/deployments`, deploymentManifest(name, `shop/${name}:1`));
+    await rolledOut(s, s.ns, name, `shop/${name}:1`);
+    await setImage(s, s.ns, name, `shop/${name}:2`);
+    await rolledOut(s, s.ns, name, `shop/${name}:2`);
+    if (regress) s.exporter.set(s.ns, name, { errorShare: 0.2 });
+  }
+
+  async function current(name: string): Promise<Deployment> {
+    const s = need();
+    return s.admin.get<Deployment>(paths.deployment(s.ns, name));
+  }
+
+  async function rolledBackEvents(name: string): Promise<number> {
+    const s = need();
+    const events = await s.admin.get<{ items: { reason: string }[] }>(`${paths.events(s.ns)}?fieldSelector=involvedObject.name=${name}`);
+    return events.items.filter((e) => e.reason === 'RolledBack').length;
+  }
+
+  const imageOf = (d: Deployment) => d.spec?.template?.spec?.containers?.[0]?.image;
+  const revision = (d: Deployment) => d.metadata?.annotations?.['deployment.kubernetes.io/revision'];
+
+  async function waitRolledBack(name: string): Promise<Deployment> {
+    return waitFor(`deployment ${name} to be rolled back`, async () => {
+      const d = await current(name);
+      return imageOf(d) === `shop/${name}:1` ? d : undefined;
+    }, { timeoutMs: 60_000 });
+  }
+
+  /** Several more evaluation cycles with the errors still high: nothing else may happen. */
+  async function staysRolledBackOnce(name: string, by: RegExp): Promise<void> {
+    await new Promise((r) => setTimeout(r, 5000));
+    const d = await current(name);
+    expect(imageOf(d)).toBe(`shop/${name}:1`);
+    expect(revision(d)).toBe('3');
+    expect(d.metadata?.annotations?.[ANNOTATIONS.rolledBackBy.key]).toMatch(by);
+    expect(await waitFor(`one RolledBack Event for ${name}`, async () => ((await rolledBackEvents(name)) >= 1 ? rolledBackEvents(name) : undefined), { timeoutMs: 20_000 })).toBe(1);
+  }
+
+  it('F4 two agents at once: one acts, one rollback', async () => {
+    const s = need();
+    const a = startAgent(s, 'agent-a');
+    const b = startAgent(s, 'agent-b');
+    agents.push(a, b);
+    await Promise.all([a.start(), b.start()]);
+    await waitFor('one of two agents to lead', () => a.lease.isLeader() || b.lease.isLeader(), { timeoutMs: 20_000 });
+    expect(a.lease.isLeader() && b.lease.isLeader()).toBe(false);
+    await deployAndRegress('two');
+    await waitRolledBack('two');
+    await staysRolledBackOnce('two', /^rollguard-agent \(agent-[ab]\)$/);
+    const total = async (agent: Agent) => (await agent.metrics.rollbacks.get()).values.filter((v) => v.labels.result === 'rolled-back').reduce((n, v) => n + v.value, 0);
+    expect((await total(a)) + (await total(b))).toBe(1);
+  }, 180_000);
+
+  it('F4 killed after deciding, before the patch: the restarted agent rolls back once', async () => {
+    const doomed = await agentProcess('kill-1', { ROLLGUARD_AGENT_FAULT: 'kill-after-decide' });
+    await deployAndRegress('k1');
+    await waitFor('the agent to die at the fault point', () => !doomed.running(), { timeoutMs: 120_000 }).catch((err: unknown) => {
+      throw new Error(`${String(err)}\nagent log:\n${doomed.logTail()}`);
+    });
+    expect(imageOf(await current('k1'))).toBe('shop/k1:2');
+    await agentProcess('kill-1-restarted');
+    await waitRolledBack('k1');
+    await staysRolledBackOnce('k1', /^rollguard-agent \(kill-1-restarted\)$/);
+  }, 180_000);
+
+  it('F4 killed after the patch, before its Event: the restarted agent writes the Event and does not roll back again', async () => {
+    const doomed = await agentProcess('kill-2', { ROLLGUARD_AGENT_FAULT: 'kill-after-patch' });
+    await deployAndRegress('k2');
+    await waitFor('the agent to die at the fault point', () => !doomed.running(), { timeoutMs: 120_000 });
+    const d = await current('k2');
+    expect(imageOf(d)).toBe('shop/k2:1');
+    expect(await rolledBackEvents('k2')).toBe(0);
+    await agentProcess('kill-2-restarted');
+    await staysRolledBackOnce('k2', /^rollguard-agent \(kill-2\)$/);
+    expect((await current('k2')).metadata?.annotations?.[ANNOTATIONS.decisionId.key]).toBe(d.metadata?.annotations?.[ANNOTATIONS.decisionId.key]);
+  }, 180_000);
+
+  it('F4 a leader paused between deciding and patching loses the Lease, and its late write fails', async () => {
+    const s = need();
+    const paused = await agentProcess('paused', { ROLLGUARD_AGENT_FAULT: 'stop-after-decide' });
+    await waitFor('the process agent to lead', async () => (await s.admin.get<{ spec?: { holderIdentity?: string } }>(paths.lease(s.own, 'rollguard-agent'))).spec?.holderIdentity === 'paused', { timeoutMs: 30_000 });
+    const standby = startAgent(s, 'standby');
+    agents.push(standby);
+    await standby.start();
+    await deployAndRegress('st');
+    const stat = async () => (await readFile(`/proc/${paused.pid}/stat`, 'utf8')).split(' ')[2];
+    await waitFor('the leader to stop itself at the fault point', async () => (await stat()) === 'T', { timeoutMs: 60_000 });
+    await waitRolledBack('st');
+    expect((await current('st')).metadata?.annotations?.[ANNOTATIONS.rolledBackBy.key]).toBe('rollguard-agent (standby)');
+    process.kill(paused.pid, 'SIGCONT');
+    await waitFor('the resumed agent to report its refused write', () => /"result":"stale"/.test(paused.logTail()) || undefined, { timeoutMs: 20_000 });
+    expect(paused.logTail()).not.toMatch(/"msg":"rolled back"/);
+    await staysRolledBackOnce('st', /^rollguard-agent \(standby\)$/);
+  }, 180_000);
+
+  it('F4 a human edit between the decision and the patch: no rollback on stale state', async () => {
+    const s = need();
+    await deployAndRegress('he', false);
+    const decidedOn = await current('he');
+    await s.admin.patch(paths.deployment(s.ns, 'he'), 'merge', { metadata: { annotations: { 'example.com/edited-by': 'a human' } } });
+    const replicaSets = (await s.admin.get<{ items: ReplicaSet[] }>(paths.replicaSets(s.ns))).items;
+    const outcome = await performRollback({
+      rest: new KubeRest(s.agentKubeConfig()),
+      deployment: decidedOn,
+      replicaSets,
+      decision: decide(cleanInput()),
+      decisionId: 'stale-test',
+      toRevision: 1,
+      by: 'rollguard-agent (test)',
+      reason: 'test',
+      blackoutMs: 600_000,
+      now: Date.now(),
+    });
+    expect(outcome.result).toBe('stale');
+    const d = await current('he');
+    expect(imageOf(d)).toBe('shop/he:2');
+    expect(d.metadata?.annotations?.[ANNOTATIONS.decisionId.key]).toBeUndefined();
+  }, 120_000);
+});

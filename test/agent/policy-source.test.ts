@@ -1,0 +1,59 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FilePolicySource } from '../../src/agent/policy-source.js';
+
+const quiet = pino({ level: 'silent' });
+let dir: string | undefined;
+
+afterEach(async () => {
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+describe('R11 the agent’s policy file is re-read when it changes', () => {
+  it('applies a valid change and keeps the last valid policy when the file turns invalid (F1)', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rollguard-policy-'));
+    const file = join(dir, 'policy.yaml');
+    await writeFile(file, 'default: { mode: auto }\nnamespaces:\n  shop: { mode: suggest }\n');
+    const errors: string[] = [];
+    const source = await FilePolicySource.open(file, quiet, { intervalMs: 20, onError: (m) => errors.push(m) });
+    try {
+      expect(source.policyFor('shop').mode).toBe('suggest');
+      expect(source.policyFor('other').mode).toBe('auto');
+      await writeFile(file, 'default: { mode: auto }\nnamespaces:\n  shop: { mode: off }\n');
+      await source.reload();
+      expect(source.policyFor('shop').mode).toBe('off');
+      await writeFile(file, 'default: { mode: auto, blackout: soon }\n');
+      await source.reload();
+      expect(source.policyFor('shop').mode).toBe('off');
+      expect(errors.join()).toMatch(/default\.blackout/);
+      expect(source.describe()).toMatch(/invalid; the last valid version applies/);
+    } finally {
+      source.stop();
+    }
+  });
+
+  it('notices a change by itself', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rollguard-policy-'));
+    const file = join(dir, 'policy.yaml');
+    await writeFile(file, 'default: { mode: auto }\n');
+    const source = await FilePolicySource.open(file, quiet, { intervalMs: 20 });
+    try {
+      await writeFile(file, 'default: { mode: suggest }\n');
+      const deadline = Date.now() + 5000;
+      while (source.policyFor('x').mode !== 'suggest' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(source.policyFor('x').mode).toBe('suggest');
+    } finally {
+      source.stop();
+    }
+  });
+
+  it('refuses to start on an invalid policy, naming the field', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rollguard-policy-'));
+    const file = join(dir, 'policy.yaml');
+    await writeFile(file, 'default: { mode: sometimes }\n');
+    await expect(FilePolicySource.open(file, quiet)).rejects.toThrow(/default\.mode/);
+  });
+});
