@@ -46,3 +46,13 @@ export function agentRbac(opts: AgentRbacOptions): Record<string, unknown>[] {
     { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace: opts.namespace, labels }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: subject },
   ];
 }
+
+/** The README's RBAC table rows (a docs test keeps the README equal to them). */
+export function rbacTableRows(): string[] {
+  const rules: readonly { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[]; why: string }[] = [...AGENT_CLUSTER_RULES, ...AGENT_LEASE_RULES];
+  return rules.map((r) => {
+    const resource = `${r.apiGroups.map((g) => (g === '' ? '' : `${g}/`)).join('')}${r.resources.join(', ')}`;
+    const names = r.resourceNames === undefined ? '' : ` (${r.resourceNames.join(', ')})`;
+    return `| ${resource}${names} | ${r.verbs.join(', ')} | ${r.why} |`;
+  });
+}

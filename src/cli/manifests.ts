@@ -3,13 +3,16 @@ import type { Command } from 'commander';
 import { withCleanErrors } from './webhook-options.js';
 import { stringify } from 'yaml';
 import { webhookConfigurations } from '../admission/manifests.js';
-import { DEFAULT_NAMESPACE } from '../kube/service-account.js';
+import { agentRbac } from '../agent/rbac.js';
+import { DEFAULT_AGENT_SERVICE_ACCOUNT, DEFAULT_NAMESPACE } from '../kube/service-account.js';
 
 interface ManifestsOptions {
   namespace?: string;
   service?: string;
   url?: string;
-  caBundle: string;
+  caBundle?: string;
+  agentRbac?: boolean;
+  agentServiceAccount: string;
 }
 
 /** Accepts the PEM CA file (certs/ca.crt) or the base64 line `rollguard certs` prints. */
@@ -24,14 +27,23 @@ export function caBundleFrom(text: string, file: string): string {
 export function registerManifests(program: Command): void {
   program
     .command('manifests')
-    .description('Print the Mutating/ValidatingWebhookConfiguration YAML for the webhook, behind a Service (--service) or at a URL outside the cluster (--url).')
+    .description('Print the Mutating/ValidatingWebhookConfiguration YAML for the webhook, behind a Service (--service) or at a URL outside the cluster (--url); or, with --agent-rbac, the agent\'s ServiceAccount and least-privilege RBAC.')
     .option('--namespace <ns>', `rollguard's namespace (excluded from admission, like kube-system) and the Service's; default ${DEFAULT_NAMESPACE} with --url`)
     .option('--service <name>', 'the Service in front of `rollguard webhook` (needs --namespace)')
     .option('--url <https-url>', 'base URL of a webhook outside the cluster, e.g. https://127.0.0.1:8443 (tests, local development)')
-    .requiredOption('--ca-bundle <file>', 'the CA that signed the serving certificate (certs/ca.crt)')
+    .option('--ca-bundle <file>', 'the CA that signed the serving certificate (certs/ca.crt); required for the webhook configurations')
+    .option('--agent-rbac', "print the agent's ServiceAccount, ClusterRole, Role (its Lease) and bindings in --namespace instead")
+    .option('--agent-service-account <name>', "the agent's ServiceAccount name (with --agent-rbac)", DEFAULT_AGENT_SERVICE_ACCOUNT)
     .action(withCleanErrors('manifests', async (opts: ManifestsOptions) => {
+      if (opts.agentRbac === true) {
+        const docs = agentRbac({ namespace: opts.namespace ?? DEFAULT_NAMESPACE, serviceAccount: opts.agentServiceAccount });
+        process.stdout.write(docs.map((d) => stringify(d)).join('---\n'));
+        return;
+      }
+      if (opts.caBundle === undefined) throw new Error('--ca-bundle FILE is required for the webhook configurations (certs/ca.crt from `rollguard certs`)');
       if (opts.service !== undefined && opts.url === undefined && opts.namespace === undefined) throw new Error('--service needs --namespace: the namespace of the Service in front of the webhook');
-      const caBundle = caBundleFrom(await readFile(opts.caBundle, 'utf8'), opts.caBundle);
+      const caBundleFile = opts.caBundle;
+      const caBundle = caBundleFrom(await readFile(caBundleFile, 'utf8'), caBundleFile);
       const docs = webhookConfigurations({ namespace: opts.namespace ?? DEFAULT_NAMESPACE, service: opts.service, url: opts.url, caBundle });
       process.stdout.write(docs.map((d) => stringify(d)).join('---\n'));
     }));

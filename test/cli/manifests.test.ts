@@ -42,3 +42,31 @@ describe('F5 rollguard manifests explains a missing or doubled target', () => {
     expect(r.stderr).toMatch(/--service needs --namespace/);
   });
 });
+
+describe('R7 rollguard manifests --agent-rbac', () => {
+  type RbacDoc = { kind: string; metadata: { name: string; namespace?: string }; rules?: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[]; subjects?: { name: string; namespace: string }[] };
+
+  it("prints the agent's ServiceAccount and least-privilege roles; no verb that writes Secrets, ConfigMaps or deletes anything", async () => {
+    const r = await runCliAsync(['manifests', '--agent-rbac', '--namespace', 'ops']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as RbacDoc);
+    expect(docs.map((d) => d.kind)).toEqual(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
+    expect(docs[0]?.metadata).toMatchObject({ name: 'rollguard-agent', namespace: 'ops' });
+    const rules = docs.flatMap((d) => d.rules ?? []);
+    const verbsOn = (resource: string) => rules.filter((x) => x.resources.includes(resource)).flatMap((x) => x.verbs).sort();
+    expect(verbsOn('secrets')).toEqual(['list', 'watch']);
+    expect(verbsOn('configmaps')).toEqual(['list', 'watch']);
+    expect(verbsOn('deployments')).toEqual(['get', 'list', 'patch', 'watch']);
+    expect(verbsOn('events')).toEqual(['create']);
+    expect(rules.flatMap((x) => x.verbs)).not.toContain('delete');
+    expect(rules.find((x) => x.verbs.includes('update'))?.resourceNames).toEqual(['rollguard-agent']);
+    expect(docs[2]?.subjects).toEqual([{ kind: 'ServiceAccount', name: 'rollguard-agent', namespace: 'ops' }]);
+  });
+
+  it('without --agent-rbac the CA bundle is required, and says so', async () => {
+    const r = await runCliAsync(['manifests', '--url', 'https://127.0.0.1:9443']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--ca-bundle FILE is required/);
+  });
+});

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ALL_ANNOTATIONS, PREFIX } from '../../src/annotations.js';
+import { rbacTableRows } from '../../src/agent/rbac.js';
 
 const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
 
@@ -24,5 +25,11 @@ describe('README first lines', () => {
     const head = readme.split('\n').slice(0, 12).join('\n');
     expect(head).toMatch(/npm ci && npm start/);
     expect(head).toMatch(/npm test/);
+  });
+});
+
+describe('R7 the README documents the agent’s RBAC verb by verb', () => {
+  it.each(rbacTableRows())('has the row %s', (row) => {
+    expect(readme.split('\n')).toContain(row);
   });
 });
