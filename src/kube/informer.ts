@@ -89,8 +89,8 @@ export class Informer<T extends KubernetesObject> {
     }
     lw.on('error', (err: unknown) => {
       this.isSynced = false;
-      this.opts.logger.warn({ path, error: err instanceof Error ? err.message : String(err) }, 'watch failed; restarting after a pause');
       if (this.stopped) return;
+      this.opts.logger.warn({ path, error: err instanceof Error ? err.message : String(err) }, 'watch failed; restarting after a pause');
       this.timer = setTimeout(() => {
         if (!this.stopped) lw.start().catch(() => undefined);
       }, this.opts.restartDelayMs ?? 5000);
