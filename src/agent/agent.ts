@@ -7,11 +7,16 @@ import type { Policy } from '../core/policy.js';
 import { serviceOf } from '../core/service.js';
 import { isStatus, KubeRest, paths } from '../kube/rest.js';
 import type { MetricSource } from '../metrics/source.js';
-import { parseAlertmanagerPayload, type AlertTarget } from './alertmanager.js';
+import type { AlertTarget } from './alertmanager.js';
+import { DecisionActions } from './apply.js';
+import type { SecretReader } from './secret-values.js';
+import { SlackActions } from './slack/actions.js';
+import { WebAuth } from './web-auth.js';
 import { ClusterState } from './cluster-state.js';
 import { decisionAnnotation, decisionChanged, decisionId, type DecisionRecord } from './decision-record.js';
 import { DecisionStore } from './decision-store.js';
 import { evaluateDeployment, type Evaluation } from './evaluate.js';
+import { HandoffWatch, handoffTarget } from './handoff-watch.js';
 import { JobRuns } from './job-runs.js';
 import { LeaderElector } from './lease.js';
 import { createAgentMetrics, type AgentMetrics } from './metrics.js';
@@ -42,6 +47,12 @@ export interface AgentOptions {
   concurrency?: number;
   restartDelayMs?: number;
   defaultMetrics?: boolean;
+  /** Source addresses of authenticating proxies whose identity headers the decision page trusts. */
+  trustedProxies?: readonly string[];
+  /** rollguard's own credentials (Slack signing secret): enables the Slack buttons' callback. */
+  secrets?: SecretReader;
+  /** An origin besides hooks.slack.com that Slack answers may be posted to (a test double). */
+  slackResponseOrigin?: string;
 }
 
 export type EvaluationOutcome = { key: string; result: string };
@@ -64,6 +75,13 @@ export class Agent {
   readonly decisions = new DecisionStore();
   readonly metrics: AgentMetrics;
   readonly rest: KubeRest;
+  /** What a person's Apply or Dismiss does (page, chat, CLI). */
+  readonly actions: DecisionActions;
+  readonly webAuth: WebAuth;
+  /** The Slack Apply/Dismiss callback; undefined without `secrets`. */
+  readonly slackActions: SlackActions | undefined;
+  /** R9: the handoff after rollguard's own rollbacks. */
+  readonly handoffs: HandoffWatch;
   private readonly events: EventSink;
   private readonly sinks: DecisionSink[];
   private readonly jobRuns: JobRuns;
@@ -96,6 +114,24 @@ export class Agent {
       () => this.state.lastEvents().map((e) => ({ resource: e.resource, ageSeconds: e.at === undefined ? undefined : (this.clock() - e.at) / 1000 })),
       { defaultMetrics: opts.defaultMetrics ?? false },
     );
+    this.actions = new DecisionActions({
+      store: this.decisions,
+      state: this.state,
+      rest: this.rest,
+      logger: opts.logger,
+      clock: this.clock,
+      publish: (record, change) => {
+        this.publish(record, change);
+      },
+      ttlFor: (ns) => opts.policies.policyFor(ns).notifications.decisionTtlMs,
+      blackoutFor: (ns) => opts.policies.policyFor(ns).blackoutMs,
+    });
+    this.webAuth = new WebAuth({ rest: this.rest, trustedProxies: opts.trustedProxies ?? [] });
+    this.slackActions =
+      opts.secrets === undefined
+        ? undefined
+        : new SlackActions({ store: this.decisions, actions: this.actions, secrets: opts.secrets, policyFor: (ns) => opts.policies.policyFor(ns), logger: opts.logger, clock: this.clock, ...(opts.slackResponseOrigin === undefined ? {} : { allowedResponseOrigin: opts.slackResponseOrigin }) });
+    this.handoffs = new HandoffWatch({ state: this.state, sourceFor: opts.sourceFor, publish: (r, c) => { this.publish(r, c); }, isLeader: () => this.lease.isLeader(), clock: this.clock, logger: opts.logger, intervalMs: () => this.intervalMs() });
     this.state.onJob((event, job) => {
       if (event === 'delete') this.jobRuns.deleted(job);
     });
@@ -197,6 +233,9 @@ export class Agent {
       uid: current.metadata?.uid ?? '',
       templateHash: ev.view.templateHash,
       onset: ev.regression.onset,
+      toRevision: ev.view.revision.previous,
+      deployStart: ev.view.evaluationStart,
+      deployCompleteAt: ev.view.deploy.rollout.state === 'complete' ? ev.view.deploy.rollout.at : undefined,
       decision: d,
       at: now,
     });
@@ -226,7 +265,6 @@ export class Agent {
       rest: this.rest,
       deployment: current,
       replicaSets: this.state.replicaSetsIn(record.namespace),
-      decision: ev.decision,
       decisionId: record.id,
       toRevision: to,
       by: `${AGENT_BY} (${this.opts.identity})`,
@@ -249,6 +287,7 @@ export class Agent {
         this.opts.logger.error({ ...base }, "the admission webhook stripped the agent's rollback record: make the webhook trust the agent's ServiceAccount (rollguard webhook --agent-service-account or --trusted-user)");
       }
       this.publish(record, 'rolled-back');
+      this.handoffs.watch(handoffTarget({ record, ev, before: current, outcome, at: now }));
       return 'rolled-back';
     }
     if (outcome.result === 'already-done' || outcome.result === 'denied') {
@@ -321,9 +360,8 @@ export class Agent {
   }
 
   /** Alertmanager fired: evaluate the matching Deployments now. Returns what each alert matched. */
-  handleAlerts(body: unknown): { accepted: number; results: { alert: string; matched: string[]; result: string }[] } {
-    const parsed = parseAlertmanagerPayload(body);
-    const results = parsed.map((a) => this.handleAlert(a));
+  handleAlerts(alerts: readonly AlertTarget[]): { accepted: number; results: { alert: string; matched: string[]; result: string }[] } {
+    const results = alerts.map((a) => this.handleAlert(a));
     return { accepted: results.filter((r) => r.matched.length > 0).length, results };
   }
 
@@ -347,11 +385,20 @@ export class Agent {
   /** SIGTERM: no new evaluation starts, running ones finish (a rollback is one write: never half done), the Lease is released. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.handoffs.stop();
     if (this.timer !== undefined) clearTimeout(this.timer);
     await Promise.allSettled([...this.inFlight.values()]);
     await this.lease.stop();
     await this.state.stop();
     this.opts.policies.stop();
+  }
+
+  policyFor(namespace: string): Policy {
+    return this.opts.policies.policyFor(namespace);
+  }
+
+  sourceFor(policy: Policy): MetricSource {
+    return this.opts.sourceFor(policy);
   }
 
   /** For tests and the CLI: the current Deployment's latest decision, if any. */

@@ -1,12 +1,18 @@
 import { createHash } from 'node:crypto';
 import { CONDITION_KEYS, type Decision, type Verdict } from '../core/decision-types.js';
 import { formatInstant } from '../core/duration.js';
+import type { Handoff } from '../core/handoff-types.js';
+import { handoffJson } from './handoff-json.js';
 
 // A decision as the agent keeps, shows and records it: a deterministic id (the same deploy, the
 // same template and the same onset give the same id on every replica and after every restart, so a
 // repeated decision is recognized, F4), its state, and the compact form written on the Deployment.
 
-export type DecisionState = 'open' | 'rolled-back' | 'rollback-failed' | 'superseded' | 'closed';
+/**
+ * `rolled-back`: by rollguard itself; `applied`: a person pressed Apply (or ran `rollguard apply`);
+ * `dismissed`: a person decided against it; `expired`: nobody decided within the policy's TTL.
+ */
+export type DecisionState = 'open' | 'rolled-back' | 'applied' | 'dismissed' | 'expired' | 'rollback-failed' | 'superseded' | 'closed';
 
 export interface DecisionRecord {
   id: string;
@@ -19,8 +25,15 @@ export interface DecisionRecord {
   /** Why the state is what it is (the rollback's outcome, what superseded it). */
   stateReason: string | undefined;
   onset: number | undefined;
+  /** The revision a rollback restores (the command's --to-revision); null when none is left. */
+  toRevision: number | null | undefined;
+  /** deployStart and deployComplete as the decision knew them, for the page's graph. */
+  deployStart: number | undefined;
+  deployCompleteAt: number | undefined;
   firstDecidedAt: number;
   lastEvaluatedAt: number;
+  /** R9: after rollguard's own rollback, the handoff as last computed; `published` counts its deliveries to the sinks. */
+  handoff?: { latest: Handoff; published: number } | undefined;
 }
 
 /** Onsets are rounded to the step so that re-estimating the same onset gives the same id. */
@@ -39,6 +52,8 @@ export interface CompactDecision {
   confidence: number;
   command: string | null;
   since: string;
+  /** The template hash the decision is about: a later deploy makes it stale (absent from older agents' records). */
+  template?: string;
 }
 
 export function compactDecision(record: DecisionRecord): CompactDecision {
@@ -50,6 +65,7 @@ export function compactDecision(record: DecisionRecord): CompactDecision {
     confidence: Math.round(d.confidence * 100) / 100,
     command: d.command ?? null,
     since: formatInstant(record.firstDecidedAt),
+    template: record.templateHash,
   };
 }
 
@@ -64,7 +80,7 @@ export function decisionChanged(previous: string | undefined, next: string): boo
   try {
     const a = JSON.parse(previous) as Partial<CompactDecision>;
     const b = JSON.parse(next) as CompactDecision;
-    return a.id !== b.id || a.verdict !== b.verdict || a.conditions !== b.conditions || a.confidence !== b.confidence || a.command !== b.command;
+    return a.id !== b.id || a.verdict !== b.verdict || a.conditions !== b.conditions || a.confidence !== b.confidence || a.command !== b.command || a.template !== b.template;
   } catch {
     return true;
   }
@@ -93,5 +109,6 @@ export function decisionJson(record: DecisionRecord): Record<string, unknown> {
     onset: record.onset === undefined ? null : formatInstant(record.onset),
     firstDecidedAt: formatInstant(record.firstDecidedAt),
     lastEvaluatedAt: formatInstant(record.lastEvaluatedAt),
+    handoff: record.handoff === undefined ? null : handoffJson(record.handoff.latest),
   };
 }

@@ -15,6 +15,9 @@ export interface DecisionFacts {
   uid: string;
   templateHash: string;
   onset: number | undefined;
+  toRevision: number | null | undefined;
+  deployStart: number | undefined;
+  deployCompleteAt: number | undefined;
   decision: Decision;
   at: number;
 }
@@ -41,6 +44,8 @@ export class DecisionStore {
     }
     const changed = existing.decision.verdict !== facts.decision.verdict || existing.decision.summary !== facts.decision.summary;
     existing.decision = facts.decision;
+    existing.toRevision = facts.toRevision;
+    existing.deployCompleteAt = facts.deployCompleteAt;
     existing.lastEvaluatedAt = facts.at;
     return { record: existing, change: changed ? 'changed' : 'same' };
   }

@@ -3,8 +3,26 @@ import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Agent } from './agent.js';
-import { AlertPayloadError } from './alertmanager.js';
+import { AlertPayloadError, parseAlertmanagerPayload, type AlertTarget } from './alertmanager.js';
+import { renderHandoffSection } from '../report/handoff-html.js';
+import { decisionReportInput, renderDecisionPage } from './decision-page.js';
 import { decisionJson } from './decision-record.js';
+
+async function decisionPage(agent: Agent, id: string, banner?: { ok: boolean; message: string }): Promise<string> {
+  const record = agent.decisions.get(id);
+  if (record === undefined) throw new Error(`no decision ${id}`);
+  const policy = agent.policyFor(record.namespace);
+  const now = Date.now();
+  const input = await decisionReportInput(record, agent.sourceFor(policy), policy, now);
+  const handoff = record.handoff?.latest;
+  return renderDecisionPage(input, record, {
+    now,
+    csrf: agent.webAuth.csrfToken(id),
+    ttlMs: policy.notifications.decisionTtlMs,
+    ...(banner === undefined ? {} : { banner }),
+    ...(handoff === undefined ? {} : { extra: renderHandoffSection(handoff) }),
+  });
+}
 
 // The agent's plain-HTTP endpoints, for the cluster network: probes, metrics, Alertmanager's
 // webhook receiver and the decisions as JSON. Bad input gets a precise 4xx, never a crash (F5).
@@ -30,8 +48,9 @@ export function createAgentApp(agent: Agent, logger: Logger): express.Express {
     res.type(agent.metrics.registry.contentType).send(await agent.metrics.registry.metrics());
   });
   app.post('/alertmanager', express.json({ limit: MAX_ALERT_BYTES, type: () => true }), (req, res) => {
+    let alerts: AlertTarget[];
     try {
-      res.json(agent.handleAlerts(req.body));
+      alerts = parseAlertmanagerPayload(req.body);
     } catch (err) {
       if (err instanceof AlertPayloadError) {
         agent.metrics.alerts.inc({ result: 'ignored' });
@@ -40,22 +59,71 @@ export function createAgentApp(agent: Agent, logger: Logger): express.Express {
       }
       throw err;
     }
+    // Only the leader evaluates: a standby's 503 makes Alertmanager retry, reaching the leader
+    // through the Service, instead of an alert that is accepted and then dropped.
+    if (!agent.lease.isLeader()) {
+      agent.metrics.alerts.inc({ result: 'standby' });
+      problem(res, 503, 'this replica is a standby (another holds the Lease); retry, the Service reaches the leader');
+      return;
+    }
+    res.json(agent.handleAlerts(alerts));
   });
   app.get('/decisions', (req, res) => {
     const namespace = typeof req.query.namespace === 'string' ? req.query.namespace : undefined;
     const openOnly = req.query.state === 'open';
     res.json({ leader: agent.lease.isLeader(), decisions: agent.decisions.list({ namespace, openOnly }).map(decisionJson) });
   });
-  app.get('/decisions/:id', (req, res) => {
+  app.get('/decisions/:id', async (req, res) => {
     const record = agent.decisions.get(req.params.id);
     if (record === undefined) {
       problem(res, 404, `no decision ${req.params.id} on this replica (${agent.lease.isLeader() ? 'the leader' : 'a standby: decisions are made by the Lease holder'})`);
       return;
     }
+    if (req.accepts(['json', 'html']) === 'html') {
+      res.type('html').send(await decisionPage(agent, record.id));
+      return;
+    }
     res.json(decisionJson(record));
   });
+  app.post('/slack/actions', express.text({ type: () => true, limit: '64kb' }), async (req, res) => {
+    const handler = agent.slackActions;
+    if (handler === undefined) {
+      problem(res, 404, 'the Slack buttons are not enabled on this agent');
+      return;
+    }
+    const { reply, done } = await handler.handle(typeof req.body === 'string' ? req.body : '', req.headers);
+    res.status(reply.status).type('text/plain').send(reply.body);
+    await done;
+  });
+  const form = express.urlencoded({ extended: false, limit: '16kb' });
+  for (const action of ['apply', 'dismiss'] as const) {
+    app.post(`/decisions/:id/${action}`, form, express.json({ limit: '16kb' }), async (req, res) => {
+      const id = req.params.id;
+      const body = (req.body ?? {}) as { csrf?: unknown; token?: unknown };
+      const wantsHtml = req.accepts(['json', 'html']) === 'html';
+      const answer = async (status: number, ok: boolean, message: string): Promise<void> => {
+        if (wantsHtml && agent.decisions.get(id) !== undefined) res.status(status).type('html').send(await decisionPage(agent, id, { ok, message }));
+        else res.status(status).json({ ok, message });
+      };
+      // A bearer token in the Authorization header is not ambient; anything else (a form, a proxy's
+      // session) must prove it comes from the page: the decision's CSRF token, and no foreign Origin.
+      const headerAuth = typeof req.headers.authorization === 'string';
+      const origin = req.headers.origin;
+      if (!headerAuth && (!agent.webAuth.csrfValid(id, body.csrf) || (origin !== undefined && origin !== 'null' && new URL(origin).host !== req.headers.host))) {
+        await answer(403, false, 'the request did not come from this decision page (CSRF check failed); reload the page and press the button again');
+        return;
+      }
+      const who = await agent.webAuth.identify(req.headers, req.socket.remoteAddress, body.token);
+      if (!who.ok) {
+        await answer(who.status, false, who.message);
+        return;
+      }
+      const result = action === 'apply' ? await agent.actions.apply(id, who.identity, 'web') : await agent.actions.dismiss(id, who.identity, 'web');
+      await answer(result.ok ? 200 : result.status, result.ok, result.message);
+    });
+  }
   app.use((req, res) => {
-    problem(res, 404, `no route ${req.method} ${req.path}; the agent serves GET /healthz, /readyz, /metrics, /decisions, /decisions/{id} and POST /alertmanager`);
+    problem(res, 404, `no route ${req.method} ${req.path}; the agent serves GET /healthz, /readyz, /metrics, /decisions, /decisions/{id} and POST /alertmanager, /decisions/{id}/apply, /decisions/{id}/dismiss`);
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = err as { type?: unknown; status?: unknown; message?: unknown };

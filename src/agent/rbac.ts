@@ -26,6 +26,33 @@ export const AGENT_LEASE_RULES: readonly { apiGroups: string[]; resources: strin
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'update'], resourceNames: ['rollguard-agent'], why: 'leader election: read and renew its own Lease only' },
 ];
 
+/**
+ * Only with the apply button on: who a person is (TokenReview), whether they may (SubjectAccessReview),
+ * and acting as them. RBAC cannot limit impersonation to "whoever passed the review", which is why
+ * it is off unless asked for.
+ */
+export const AGENT_APPLY_RULES: readonly { apiGroups: string[]; resources: string[]; verbs: string[]; why: string }[] = [
+  { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'], why: 'apply button: ask the apiserver who a bearer token belongs to' },
+  { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'], why: 'apply button: ask whether that person may patch the Deployment' },
+  { apiGroups: [''], resources: ['users', 'groups', 'serviceaccounts'], verbs: ['impersonate'], why: 'apply button: roll back as that person, so the audit log and rolled-back-by name them' },
+];
+
+/** The extra ClusterRole and binding for the apply button. */
+export function agentApplyRbac(opts: AgentRbacOptions): Record<string, unknown>[] {
+  const sa = opts.serviceAccount ?? 'rollguard-agent';
+  const name = `${opts.name ?? 'rollguard-agent'}-apply`;
+  const labels = { 'app.kubernetes.io/name': 'rollguard', 'app.kubernetes.io/component': 'agent' };
+  return [
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels }, rules: AGENT_APPLY_RULES.map(({ apiGroups, resources, verbs }) => ({ apiGroups, resources, verbs })) },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name, labels }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name }, subjects: [{ kind: 'ServiceAccount', name: sa, namespace: opts.namespace }] },
+  ];
+}
+
+/** In rollguard's own namespace only: the credentials the policy's notifications reference. */
+export const AGENT_OWN_SECRET_RULES: readonly { apiGroups: string[]; resources: string[]; verbs: string[]; why: string }[] = [
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get'], why: "in rollguard's own namespace only (a Role): the Slack and webhook credentials the policy references by name (notifications); values are never logged or stored" },
+];
+
 export function agentRbac(opts: AgentRbacOptions): Record<string, unknown>[] {
   const sa = opts.serviceAccount ?? 'rollguard-agent';
   const name = opts.name ?? 'rollguard-agent';
@@ -41,7 +68,7 @@ export function agentRbac(opts: AgentRbacOptions): Record<string, unknown>[] {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata: { name, namespace: opts.namespace, labels },
-      rules: AGENT_LEASE_RULES.map((r) => strip(r.resourceNames === undefined ? r : { ...r, resourceNames: [leaseName] })),
+      rules: [...AGENT_LEASE_RULES.map((r) => strip(r.resourceNames === undefined ? r : { ...r, resourceNames: [leaseName] })), ...AGENT_OWN_SECRET_RULES.map(strip)],
     },
     { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace: opts.namespace, labels }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: subject },
   ];
@@ -49,7 +76,7 @@ export function agentRbac(opts: AgentRbacOptions): Record<string, unknown>[] {
 
 /** The README's RBAC table rows (a docs test keeps the README equal to them). */
 export function rbacTableRows(): string[] {
-  const rules: readonly { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[]; why: string }[] = [...AGENT_CLUSTER_RULES, ...AGENT_LEASE_RULES];
+  const rules: readonly { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[]; why: string }[] = [...AGENT_CLUSTER_RULES, ...AGENT_LEASE_RULES, ...AGENT_OWN_SECRET_RULES, ...AGENT_APPLY_RULES];
   return rules.map((r) => {
     const resource = `${r.apiGroups.map((g) => (g === '' ? '' : `${g}/`)).join('')}${r.resources.join(', ')}`;
     const names = r.resourceNames === undefined ? '' : ` (${r.resourceNames.join(', ')})`;

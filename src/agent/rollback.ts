@@ -1,5 +1,4 @@
 import { ANNOTATIONS } from '../annotations.js';
-import type { Decision } from '../core/decision-types.js';
 import { formatInstant } from '../core/duration.js';
 import type { Deployment, ReplicaSet } from '../core/kube.js';
 import { planRollback } from '../core/rollback-plan.js';
@@ -22,7 +21,6 @@ export interface RollbackRequest {
   rest: KubeRest;
   deployment: Deployment;
   replicaSets: readonly ReplicaSet[];
-  decision: Decision;
   decisionId: string;
   toRevision: number;
   /** Who is recorded in rolled-back-by: the agent, or the human the request impersonates. */

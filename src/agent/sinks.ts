@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import { formatInstant } from '../core/duration.js';
 import { isStatus, paths, type KubeRest } from '../kube/rest.js';
+import { handoffLines } from '../render/handoff-text.js';
 import type { DecisionRecord } from './decision-record.js';
 
 // Where decisions go. Kubernetes Events on the Deployment are the channel that needs no setup;
 // people-facing channels (chat, webhooks, the apply button) implement the same interface.
 
-export type DecisionChange = 'opened' | 'changed' | 'rolled-back' | 'rollback-failed';
+export type DecisionChange = 'opened' | 'changed' | 'rolled-back' | 'rollback-failed' | 'applied' | 'dismissed' | 'expired' | 'superseded' | 'handoff';
 
 export interface DecisionSink {
   readonly name: string;
@@ -19,19 +20,26 @@ const REASONS: Record<DecisionChange, string> = {
   changed: 'RollbackDecisionChanged',
   'rolled-back': 'RolledBack',
   'rollback-failed': 'RollbackFailed',
+  applied: 'RollbackApplied',
+  dismissed: 'RollbackDismissed',
+  expired: 'RollbackDecisionExpired',
+  superseded: 'RollbackDecisionSuperseded',
+  handoff: 'RollbackHandoff',
 };
 
 const MAX_MESSAGE = 1024;
 
+const clip = (text: string): string => (text.length <= MAX_MESSAGE ? text : `${text.slice(0, MAX_MESSAGE - 1)}…`);
+
 function messageOf(record: DecisionRecord, change: DecisionChange): string {
+  if (change === 'handoff' && record.handoff !== undefined) return clip([...handoffLines(record.handoff.latest), `decision ${record.id} (GET /decisions/${record.id} on the agent)`].join('\n'));
   const d = record.decision;
   const lines = [
-    change === 'rolled-back' ? `rollguard rolled back: ${record.stateReason ?? d.summary}` : d.summary,
+    change === 'rolled-back' ? `rollguard rolled back: ${record.stateReason ?? d.summary}` : change === 'opened' || change === 'changed' ? d.summary : `${record.stateReason ?? change}; was: ${d.summary}`,
     d.command === undefined ? 'no previous revision to roll back to' : `command: ${d.command}`,
     `confidence ${d.confidence.toFixed(2)}; decision ${record.id} (GET /decisions/${record.id} on the agent)`,
   ];
-  const text = lines.join('\n');
-  return text.length <= MAX_MESSAGE ? text : `${text.slice(0, MAX_MESSAGE - 1)}…`;
+  return clip(lines.join('\n'));
 }
 
 export class EventSink implements DecisionSink {
@@ -45,8 +53,8 @@ export class EventSink implements DecisionSink {
   ) {}
 
   /** The Event's name is derived from the decision and the change, so a retry after a crash creates it at most once (F4). */
-  eventName(record: Pick<DecisionRecord, 'deployment' | 'id'> & { decision?: { verdict: string } }, change: DecisionChange): string {
-    const suffix = change === 'changed' ? `${record.decision?.verdict ?? 'changed'}-${Math.floor(this.clock() / 60_000)}` : change;
+  eventName(record: Pick<DecisionRecord, 'deployment' | 'id'> & { decision?: { verdict: string }; handoff?: { published: number } | undefined }, change: DecisionChange): string {
+    const suffix = change === 'changed' ? `${record.decision?.verdict ?? 'changed'}-${Math.floor(this.clock() / 60_000)}` : change === 'handoff' ? `handoff-${record.handoff?.published ?? 0}` : change;
     return `${record.deployment}.rollguard.${record.id}.${suffix}`.slice(0, 253).replace(/[^a-z0-9.-]/g, '-');
   }
 

@@ -3,10 +3,14 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { pino } from 'pino';
 import { Agent } from '../agent/agent.js';
 import { startAgentHttp } from '../agent/http.js';
+import { NotificationSinks } from '../agent/notification-sinks.js';
 import { FilePolicySource, StaticPolicySource, type PolicySource } from '../agent/policy-source.js';
+import { SecretValues } from '../agent/secret-values.js';
+import { DEFAULT_SLACK_API } from '../agent/slack/api.js';
 import { parseDuration } from '../core/duration.js';
 import type { Policy } from '../core/policy.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
+import { KubeRest } from '../kube/rest.js';
 import { ownNamespace } from '../kube/service-account.js';
 import { PrometheusSource } from '../metrics/prometheus.js';
 import type { MetricSource } from '../metrics/source.js';
@@ -27,8 +31,12 @@ interface AgentCliOptions {
   leaseDuration: number;
   renewDeadline: number;
   retryPeriod: number;
+  trustedProxy?: string[];
   logLevel: string;
+  slackApi: string;
 }
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 function parseInterval(value: string): number {
   const ms = parseDuration(value);
@@ -38,6 +46,11 @@ function parseInterval(value: string): number {
 
 function prometheusUrl(value: string): string {
   if (!/^https?:\/\/[^/]/.test(value)) throw new InvalidArgumentError(`expected the Prometheus base URL, e.g. http://prometheus.monitoring:9090, got "${value}"`);
+  return value;
+}
+
+function slackApiUrl(value: string): string {
+  if (!/^https?:\/\/[^/]/.test(value)) throw new InvalidArgumentError(`expected the Slack Web API base URL, e.g. ${DEFAULT_SLACK_API}, got "${value}"`);
   return value;
 }
 
@@ -56,7 +69,9 @@ export function registerAgent(program: Command): void {
     .option('--lease-duration <duration>', 'how long a standby waits on an unrenewed Lease before taking over', parseInterval, 15_000)
     .option('--renew-deadline <duration>', 'how long the leader acts without a successful renewal (must be below --lease-duration)', parseInterval, 10_000)
     .option('--retry-period <duration>', 'how often the Lease is renewed or tried', parseInterval, 2_000)
+    .option('--trusted-proxy <address>', 'source address of an authenticating proxy whose X-Remote-User/X-Remote-Group headers the decision page believes; repeatable', collect)
     .option('--log-level <level>', 'pino log level', 'info')
+    .option('--slack-api <url>', 'Slack Web API base URL (a test double or a proxy)', slackApiUrl, DEFAULT_SLACK_API)
     .action(withCleanErrors('agent', runAgent));
 }
 
@@ -75,15 +90,27 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
     }
     return s;
   };
+  const namespace = ownNamespace(opts.namespace);
+  const secrets = new SecretValues(new KubeRest(kubeConfig), namespace);
+  // Slack and the generic webhook, as the policy of each decision's namespace configures them.
+  const notifications = new NotificationSinks({
+    policyFor: (ns) => policies.policyFor(ns),
+    secrets,
+    logger,
+    slack: { apiBase: opts.slackApi },
+  });
   const agent = new Agent({
     kubeConfig,
-    namespace: ownNamespace(opts.namespace),
+    namespace,
+    sinks: [notifications],
+    secrets,
     identity: opts.id,
     policies,
     sourceFor,
     logger,
     defaultMetrics: true,
     lease: { durationMs: opts.leaseDuration, renewDeadlineMs: opts.renewDeadline, retryPeriodMs: opts.retryPeriod },
+    trustedProxies: opts.trustedProxy ?? [],
     ...(opts.interval === undefined ? {} : { intervalMs: opts.interval }),
   });
   const http = await startAgentHttp(agent, logger, opts.port);

@@ -8,6 +8,8 @@ import { registerManifests } from './manifests.js';
 import { registerWebhook } from './webhook.js';
 import { registerReplay } from './replay.js';
 import { registerAgent } from './agent.js';
+import { registerApply } from './apply.js';
+import { registerDecisions } from './decisions.js';
 
 // Each verb lives in its own file and registers itself here.
 const program = new Command()
@@ -18,6 +20,6 @@ const program = new Command()
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 
-for (const register of [registerDecide, registerExamples, registerInspect, registerWebhook, registerCerts, registerManifests, registerReplay, registerAgent]) register(program);
+for (const register of [registerDecide, registerExamples, registerInspect, registerWebhook, registerCerts, registerManifests, registerReplay, registerAgent, registerDecisions, registerApply]) register(program);
 
 await program.parseAsync(process.argv);

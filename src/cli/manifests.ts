@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { withCleanErrors } from './webhook-options.js';
 import { stringify } from 'yaml';
 import { webhookConfigurations } from '../admission/manifests.js';
-import { agentRbac } from '../agent/rbac.js';
+import { agentApplyRbac, agentRbac } from '../agent/rbac.js';
 import { DEFAULT_AGENT_SERVICE_ACCOUNT, DEFAULT_NAMESPACE } from '../kube/service-account.js';
 
 interface ManifestsOptions {
@@ -13,6 +13,7 @@ interface ManifestsOptions {
   caBundle?: string;
   agentRbac?: boolean;
   agentServiceAccount: string;
+  applyButton?: boolean;
 }
 
 /** Accepts the PEM CA file (certs/ca.crt) or the base64 line `rollguard certs` prints. */
@@ -34,9 +35,11 @@ export function registerManifests(program: Command): void {
     .option('--ca-bundle <file>', 'the CA that signed the serving certificate (certs/ca.crt); required for the webhook configurations')
     .option('--agent-rbac', "print the agent's ServiceAccount, ClusterRole, Role (its Lease) and bindings in --namespace instead")
     .option('--agent-service-account <name>', "the agent's ServiceAccount name (with --agent-rbac)", DEFAULT_AGENT_SERVICE_ACCOUNT)
+    .option('--apply-button', 'with --agent-rbac: also the TokenReview, SubjectAccessReview and impersonation the apply button needs')
     .action(withCleanErrors('manifests', async (opts: ManifestsOptions) => {
       if (opts.agentRbac === true) {
-        const docs = agentRbac({ namespace: opts.namespace ?? DEFAULT_NAMESPACE, serviceAccount: opts.agentServiceAccount });
+        const rbacOpts = { namespace: opts.namespace ?? DEFAULT_NAMESPACE, serviceAccount: opts.agentServiceAccount };
+        const docs = [...agentRbac(rbacOpts), ...(opts.applyButton === true ? agentApplyRbac(rbacOpts) : [])];
         process.stdout.write(docs.map((d) => stringify(d)).join('---\n'));
         return;
       }

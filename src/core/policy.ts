@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import { formatDuration, MINUTE, parseDuration } from './duration.js';
+import { durationSchema as duration } from './duration-schema.js';
+import { formatDuration, MINUTE } from './duration.js';
 import type { LabelSelector } from './kube.js';
+import { DEFAULT_NOTIFICATIONS, mergeNotifications, notificationProblems, notificationsInputSchema, type NotificationPolicy } from './notifications-policy.js';
 
 // A rollguard policy as cluster admins write it (R11): a cluster default plus per-namespace
 // overrides, durations as text ("15m"), every field optional. `parsePolicy` validates it and
@@ -48,6 +50,8 @@ export interface Policy {
     /** R2: the services checked as neighbours; all services of the namespace when unset. */
     neighbours?: string[];
   };
+  /** R10: where decisions are sent, the decision pages' base URL, their lifetime, Slack identities. */
+  notifications: NotificationPolicy;
 }
 
 export const DEFAULT_POLICY: Policy = {
@@ -67,20 +71,8 @@ export const DEFAULT_POLICY: Policy = {
   gitops: 'suggest',
   migrationSelectors: [],
   metrics: { preset: 'default', queries: {}, stepMs: 30_000, baselineMs: 30 * MINUTE },
+  notifications: DEFAULT_NOTIFICATIONS,
 };
-
-const duration = (field: string) =>
-  z.union([z.string(), z.number()]).transform((value, ctx) => {
-    const ms = typeof value === 'number' ? value * 1000 : parseDuration(value);
-    if (ms === undefined || ms < 0) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `${field} must be a duration such as "15m", "90s" or "1h30m" (got ${JSON.stringify(value)})`,
-      });
-      return z.NEVER;
-    }
-    return ms;
-  });
 
 const labelSelector = z.strictObject({
   matchLabels: z.record(z.string(), z.string()).optional(),
@@ -144,6 +136,7 @@ export const policyInputSchema = z.strictObject({
       neighbours: z.array(z.string().min(1)).optional(),
     })
     .optional(),
+  notifications: notificationsInputSchema.optional(),
 });
 
 export type PolicyInput = z.input<typeof policyInputSchema>;
@@ -180,6 +173,7 @@ function merge(base: Policy, input: ParsedPolicyInput): Policy {
       baselineMs: input.metrics?.baseline ?? base.metrics.baselineMs,
       neighbours: input.metrics?.neighbours ?? base.metrics.neighbours,
     },
+    notifications: mergeNotifications(base.notifications, input.notifications),
   };
 }
 
@@ -190,7 +184,9 @@ function merge(base: Policy, input: ParsedPolicyInput): Policy {
 export function parsePolicy(input: unknown, base: Policy = DEFAULT_POLICY, prefix = ''): PolicyResult {
   const parsed = policyInputSchema.safeParse(input ?? {});
   if (!parsed.success) return { ok: false, errors: describeIssues(parsed.error.issues, prefix) };
-  return { ok: true, policy: merge(base, parsed.data) };
+  const policy = merge(base, parsed.data);
+  const problems = notificationProblems(policy.notifications, prefix);
+  return problems.length > 0 ? { ok: false, errors: problems } : { ok: true, policy };
 }
 
 /** Resolves the policy for a namespace: cluster default, then that namespace's overrides. */

@@ -51,6 +51,11 @@ async function ownSeries(source: MetricSource, req: DetectRequest): Promise<RawS
   return source.rangeQuery({ namespace: req.namespace, service: req.service, ...querySpan(grid) });
 }
 
+/** The raw series detection reads as of `now`: the service's and its neighbours' (R9 reads the same). */
+export async function seriesFromSource(source: MetricSource, req: DetectRequest): Promise<{ own: RawServiceSeries; neighbours: RawServiceSeries[] }> {
+  return { own: await ownSeries(source, req), neighbours: await neighbourSeries(source, req) };
+}
+
 /** Detection for the deployed service and its neighbours as of `now`. Source errors propagate. */
 export async function detectFromSource(source: MetricSource, req: DetectRequest): Promise<DetectResult> {
   const own = await ownSeries(source, req);

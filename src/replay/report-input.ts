@@ -1,9 +1,9 @@
 import { formatDuration } from '../core/duration.js';
 import type { Policy } from '../core/policy.js';
 import { detectionGrid } from '../core/regression.js';
-import { alignSeries, histogramQuantile, querySpan } from '../core/regression-series.js';
 import type { MetricSource } from '../metrics/source.js';
-import type { ReportInput, ReportMark, SeriesPoint } from '../report/types.js';
+import { signalSeries } from '../report/signal-series.js';
+import type { ReportInput, ReportMark } from '../report/types.js';
 import type { ChangeEvent } from '../timeline/events.js';
 import type { ReplayedDeploy } from './decisions.js';
 
@@ -33,15 +33,7 @@ export async function buildReportInput(r: ReplayedDeploy, events: readonly Chang
   const grid = detectionGrid(record.start, end, policy);
   // Draw the regressing service: under R2 it may be another one than the deployed service.
   const service = r.regression.signal !== undefined ? r.regression.service : r.service;
-  const raw = await source.rangeQuery({ namespace: record.namespace, service, ...querySpan(grid) });
-  const aligned = alignSeries(raw, grid);
-  const errorPoints: SeriesPoint[] = [];
-  const latencyPoints: SeriesPoint[] = [];
-  for (const iv of aligned.intervals) {
-    if (iv.requests > 0) errorPoints.push({ t: iv.end, v: iv.errors / iv.requests });
-    const p99 = iv.latency ? histogramQuantile(0.99, aligned.bounds, iv.latency) : undefined;
-    if (p99 !== undefined) latencyPoints.push({ t: iv.end, v: p99 });
-  }
+  const { errorRate: errorPoints, latency: latencyPoints } = await signalSeries(source, { namespace: record.namespace, service, deployStart: record.start, end, policy });
   const later = (at: number) => at > decidedAt;
   const marks: ReportMark[] = [{ at: record.start, kind: 'deploy-start', label: record.rollback ? 'rollback start' : 'deploy start' }];
   if (record.completeAt !== undefined) marks.push({ at: record.completeAt, kind: 'deploy-complete', label: 'rollout complete', later: later(record.completeAt) });

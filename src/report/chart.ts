@@ -10,7 +10,8 @@ export interface ChartOptions {
   title: string;
   series: ReportSeries;
   marks: readonly ReportMark[];
-  decidedAt: number;
+  /** Greys the span after it (not evidence); the handoff, drawn after the fact, passes none. */
+  decidedAt?: number | undefined;
   /** The R1 window [deployStart, deployComplete + onset window], when known. */
   window?: { from: number; to: number; label: string } | undefined;
   formatValue: (v: number) => string;
@@ -26,6 +27,7 @@ export const MARK_COLORS: Record<MarkKind, string> = {
   config: '#7c3aed',
   job: '#b45309',
   rollback: '#047857',
+  'rollback-complete': '#047857',
   other: '#475569',
 };
 
@@ -62,7 +64,8 @@ function labelRows(items: readonly { x: number; width: number }[]): number[] {
 export function renderChart(o: ChartOptions): Raw {
   const width = o.width ?? 1100;
   const points = o.series.points;
-  const times = [...points.map((p) => p.t), ...o.marks.map((m) => m.at), o.decidedAt];
+  const times = [...points.map((p) => p.t), ...o.marks.map((m) => m.at)];
+  if (o.decidedAt !== undefined) times.push(o.decidedAt);
   if (o.window) times.push(o.window.from, o.window.to);
   const t0 = Math.min(...times);
   const t1 = Math.max(...times, t0 + MINUTE);
@@ -99,7 +102,7 @@ export function renderChart(o: ChartOptions): Raw {
   const parts: Raw[] = [];
   parts.push(html`<text x="${left}" y="18" class="chart-title">${o.title}</text>`);
   // The span after the decision: context, not evidence.
-  if (o.decidedAt < x1) {
+  if (o.decidedAt !== undefined && o.decidedAt < x1) {
     const xd = sx(o.decidedAt);
     parts.push(html`<rect x="${xd.toFixed(1)}" y="${top}" width="${(left + plotW - xd).toFixed(1)}" height="${plotH}" fill="#f1f5f9"/>`);
     parts.push(html`<text x="${(left + plotW - 6).toFixed(1)}" y="${top + 14}" text-anchor="end" class="muted">after the decision (not used)</text>`);
@@ -150,7 +153,7 @@ export function renderChart(o: ChartOptions): Raw {
     const m = l.mark;
     const x = sx(m.at).toFixed(1);
     const color = m.later === true ? '#94a3b8' : MARK_COLORS[m.kind];
-    const dash = m.kind === 'deploy-complete' || m.later === true ? ' stroke-dasharray="5 4"' : '';
+    const dash = m.kind === 'deploy-complete' || m.kind === 'rollback-complete' || m.later === true ? ' stroke-dasharray="5 4"' : '';
     const labelY = 30 + (rows[i] ?? 0) * LABEL_ROW;
     parts.push(raw(`<line x1="${x}" x2="${x}" y1="${labelY + 3}" y2="${bottom}" stroke="${color}" stroke-width="${m.kind === 'decision' || m.kind === 'onset' ? 2 : 1.5}"${dash}/>`));
     const anchor = l.flip ? 'end' : 'start';

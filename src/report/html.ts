@@ -110,7 +110,17 @@ function blastRadius(d: Decision): Raw {
 </dl>${d.owner.route.length > 0 ? html`<p style="margin:10px 0 4px"><strong>Owner-native route</strong></p><div class="command">${d.owner.route.join('\n')}</div>` : raw('')}</div>`;
 }
 
-export function renderReport(input: ReportInput): string {
+/** Extra sections a caller adds: the decision page's live state and buttons, a handoff. */
+export interface ReportSections {
+  /** Right after the summary, before the command. */
+  top?: Raw;
+  /** After the notes. */
+  end?: Raw;
+  /** Inline script (the page's own; the report file has none). */
+  script?: string;
+}
+
+export function renderReport(input: ReportInput, sections: ReportSections = {}): string {
   const d = input.decision;
   const title = `${d.namespace}/${d.deployment}`;
   const marks = input.marks;
@@ -126,14 +136,16 @@ export function renderReport(input: ReportInput): string {
 <div class="sub">decided as of ${formatInstant(input.decidedAt)} (UTC), from what was known then</div></div>
 <div><div class="verdict verdict-${d.verdict}">${VERDICT_TEXT[d.verdict]}</div><div class="meta">confidence <strong>${Math.round(d.confidence * 100)}%</strong></div></div></header>
 <p class="summary">${d.summary}</p>
+${sections.top ?? raw('')}
 <h2>Rollback command</h2>${command}
 <h2>Signal</h2><div class="panel">${errorChart}</div>
 ${latencyChart ? html`<div class="panel" style="margin-top:12px">${latencyChart}</div>` : raw('')}
 <h2>Conditions</h2><table><tr><th></th><th>rule</th><th>evidence</th></tr>${conditionRows(d)}</table>
 <h2>Change set</h2>${changeSet(d)}
 <div class="grid2"><div><h2>Blast radius</h2>${blastRadius(d)}</div><div><h2>Notes</h2><div class="panel">${list(d.notes, 'none')}</div></div></div>
+${sections.end ?? raw('')}
 <footer>rollguard report · times in UTC · marks after the decision are shown for context and were not used${input.source ? html` · ${input.source}` : raw('')}</footer>
-</main></body></html>
+</main>${sections.script === undefined ? raw('') : html`<script>${raw(sections.script)}</script>`}</body></html>
 `;
   return page.value;
 }

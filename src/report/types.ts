@@ -8,7 +8,7 @@ export interface SeriesPoint {
   v: number;
 }
 
-export type MarkKind = 'deploy-start' | 'deploy-complete' | 'onset' | 'decision' | 'config' | 'job' | 'rollback' | 'other';
+export type MarkKind = 'deploy-start' | 'deploy-complete' | 'onset' | 'decision' | 'config' | 'job' | 'rollback' | 'rollback-complete' | 'other';
 
 export interface ReportMark {
   at: number;

@@ -3,13 +3,11 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { Agent } from '../../src/agent/agent.js';
 import { performRollback } from '../../src/agent/rollback.js';
 import { ANNOTATIONS } from '../../src/annotations.js';
-import { decide } from '../../src/core/decide.js';
 import type { Deployment, ReplicaSet } from '../../src/core/kube.js';
 import { KubeRest, paths } from '../../src/kube/rest.js';
 import { describeWithControlPlane } from '../support/control-plane.js';
 import { freePort, httpOk, type ManagedProcess } from '../support/process.js';
 import { startStack, type Stack } from '../support/rollguard-stack.js';
-import { cleanInput } from '../support/scenario.js';
 import { waitFor } from '../support/wait.js';
 import { deploymentManifest, POLICY, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
 
@@ -164,7 +162,6 @@ describeWithControlPlane('F4 exactly one rollback, whatever fails', () => {
       rest: new KubeRest(s.agentKubeConfig()),
       deployment: decidedOn,
       replicaSets,
-      decision: decide(cleanInput()),
       decisionId: 'stale-test',
       toRevision: 1,
       by: 'rollguard-agent (test)',
@@ -176,5 +173,15 @@ describeWithControlPlane('F4 exactly one rollback, whatever fails', () => {
     const d = await current('he');
     expect(imageOf(d)).toBe('shop/he:2');
     expect(d.metadata?.annotations?.[ANNOTATIONS.decisionId.key]).toBeUndefined();
+  }, 120_000);
+
+  it('F4 SIGTERM: the agent finishes what runs and releases its Lease, so a standby takes over at once', async () => {
+    const s = need();
+    const p = await agentProcess('terminated');
+    const holder = async () => (await s.admin.get<{ spec?: { holderIdentity?: string | null } }>(paths.lease(s.own, 'rollguard-agent'))).spec?.holderIdentity;
+    await waitFor('the process agent to hold the Lease', async () => (await holder()) === 'terminated', { timeoutMs: 30_000 });
+    await p.stop(20_000);
+    expect(p.logTail()).toMatch(/"msg":"released the lease"/);
+    expect(await holder()).toBeFalsy();
   }, 120_000);
 });

@@ -9,7 +9,7 @@ const auto = decide(cleanInput());
 const suggest = decide(cleanInput({ coverage: { config: false, jobs: true } }));
 
 function record(id: string, decision = auto): DecisionRecord {
-  return { id, namespace: 'shop', deployment: 'checkout', uid: 'u1', templateHash: 'sha256:aa', decision, state: 'open', stateReason: undefined, onset: min(3), firstDecidedAt: min(4), lastEvaluatedAt: min(6) };
+  return { id, namespace: 'shop', deployment: 'checkout', uid: 'u1', templateHash: 'sha256:aa', decision, state: 'open', stateReason: undefined, onset: min(3), toRevision: 6, deployStart: min(0), deployCompleteAt: min(2), firstDecidedAt: min(4), lastEvaluatedAt: min(6) };
 }
 
 describe('F4 decision ids are deterministic', () => {
@@ -46,7 +46,7 @@ describe('R6 the decision written on the Deployment', () => {
 });
 
 describe('R10 open decisions', () => {
-  const facts = (id: string, decision = suggest, at = min(5)) => ({ id, namespace: 'shop', deployment: 'checkout', uid: 'u1', templateHash: 'sha256:aa', onset: min(3), decision, at });
+  const facts = (id: string, decision = suggest, at = min(5)) => ({ id, namespace: 'shop', deployment: 'checkout', uid: 'u1', templateHash: 'sha256:aa', onset: min(3), toRevision: 6, deployStart: min(0), deployCompleteAt: min(2), decision, at });
 
   it('opens once, reports a change of verdict or summary, and nothing for a repeat', () => {
     const store = new DecisionStore();

@@ -55,7 +55,13 @@ describe('R7 rollguard manifests --agent-rbac', () => {
     expect(docs[0]?.metadata).toMatchObject({ name: 'rollguard-agent', namespace: 'ops' });
     const rules = docs.flatMap((d) => d.rules ?? []);
     const verbsOn = (resource: string) => rules.filter((x) => x.resources.includes(resource)).flatMap((x) => x.verbs).sort();
-    expect(verbsOn('secrets')).toEqual(['list', 'watch']);
+    expect(verbsOn('secrets')).toEqual(['get', 'list', 'watch']);
+    // Reading a Secret's data (F3): only in rollguard's own namespace, for the notification credentials.
+    const clusterSecrets = (docs.find((d) => d.kind === 'ClusterRole')?.rules ?? []).filter((x) => x.resources.includes('secrets')).flatMap((x) => x.verbs);
+    expect(clusterSecrets.sort()).toEqual(['list', 'watch']);
+    const role = docs.find((d) => d.kind === 'Role');
+    expect(role?.metadata.namespace).toBe('ops');
+    expect(role?.rules?.filter((x) => x.resources.includes('secrets')).flatMap((x) => x.verbs)).toEqual(['get']);
     expect(verbsOn('configmaps')).toEqual(['list', 'watch']);
     expect(verbsOn('deployments')).toEqual(['get', 'list', 'patch', 'watch']);
     expect(verbsOn('events')).toEqual(['create']);

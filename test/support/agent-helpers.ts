@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
-import { Agent } from '../../src/agent/agent.js';
+import { Agent, type AgentOptions } from '../../src/agent/agent.js';
 import { StaticPolicySource } from '../../src/agent/policy-source.js';
 import { parsePolicySet, type PolicySet } from '../../src/admission/policy-file.js';
 import type { Deployment, EnvFromSource } from '../../src/core/kube.js';
@@ -55,7 +55,8 @@ export async function setImage(stack: Stack, ns: string, name: string, image: st
   await stack.admin.patch(paths.deployment(ns, name), 'strategic', { spec: { template: { spec: { containers: [{ name: 'app', image }] } } } });
 }
 
-export function startAgent(stack: Stack, identity: string, policyText = POLICY): Agent {
+/** `overrides` replace the test defaults (e.g. a long intervalMs so that only alerts trigger evaluations). */
+export function startAgent(stack: Stack, identity: string, policyText = POLICY, overrides: Partial<AgentOptions> = {}): Agent {
   const set = policySet(policyText);
   return new Agent({
     kubeConfig: stack.agentKubeConfig(),
@@ -67,6 +68,7 @@ export function startAgent(stack: Stack, identity: string, policyText = POLICY):
     intervalMs: 1000,
     lease: { durationMs: 6000, renewDeadlineMs: 4000, retryPeriodMs: 1000 },
     restartDelayMs: 500,
+    ...overrides,
   });
 }
 

@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
 import { beforeAll, describe, inject, it } from 'vitest';
+import { adminControlPlane, type ControlPlane } from './control-plane-admin.js';
 import type { ControlPlaneContext, ControlPlaneFacts } from './control-plane-context.js';
 import { ENABLE_HINT } from './control-plane-launch.js';
 
@@ -12,22 +10,10 @@ import { ENABLE_HINT } from './control-plane-launch.js';
 // instance. Tests must share it politely: their own namespaces (namespaces.ts), and cluster-scoped
 // objects (webhook configurations, ClusterRoles) uniquely named and deleted afterwards.
 
-const run = promisify(execFile);
+export type { ControlPlane, KubectlResult } from './control-plane-admin.js';
 
 /** Whole start, including unpacking, on a busy 2-core machine. */
 export const CONTROL_PLANE_START_TIMEOUT_MS = 180_000;
-
-export interface KubectlResult {
-  stdout: string;
-  stderr: string;
-}
-
-export interface ControlPlane extends ControlPlaneFacts {
-  /** A fresh admin KubeConfig (its own instance per controlPlane() call). */
-  kubeConfig: KubeConfig;
-  /** The machine's kubectl with the admin kubeconfig; rejects with its stderr on a non-zero exit. */
-  kubectl(args: readonly string[], opts?: { input?: string; timeoutMs?: number }): Promise<KubectlResult>;
-}
 
 export type ControlPlaneStatus = { available: true } | { available: false; required: boolean; reason: string };
 
@@ -53,23 +39,6 @@ async function fetchFacts(brokerUrl: string): Promise<ControlPlaneFacts> {
   return body;
 }
 
-function kubectlWith(f: ControlPlaneFacts): ControlPlane['kubectl'] {
-  return async (args, opts = {}) => {
-    const promise = run('kubectl', ['--kubeconfig', f.kubeconfig, ...args], {
-      env: { ...process.env, KUBECONFIG: f.kubeconfig, KUBECACHEDIR: f.kubeCacheDir },
-      timeout: opts.timeoutMs ?? 60_000,
-      maxBuffer: 32 * 1024 * 1024,
-    });
-    if (opts.input !== undefined) promise.child.stdin?.end(opts.input);
-    try {
-      return await promise;
-    } catch (err) {
-      const e = err as Error & { stderr?: string; code?: unknown };
-      throw new Error(`kubectl ${args.join(' ')} failed (${String(e.code)}): ${e.stderr?.trim() || e.message}`, { cause: err });
-    }
-  };
-}
-
 /** The run's control plane, started on first use; throws when there is none (see controlPlaneStatus). */
 export async function controlPlane(): Promise<ControlPlane> {
   const ctx = context();
@@ -79,10 +48,7 @@ export async function controlPlane(): Promise<ControlPlane> {
   }
   const brokerUrl = ctx.brokerUrl;
   facts ??= fetchFacts(brokerUrl);
-  const f = await facts;
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(f.kubeconfig);
-  return { ...f, kubeConfig, kubectl: kubectlWith(f) };
+  return adminControlPlane(await facts);
 }
 
 /** Prints the skip line once per run, whichever worker skips first. */

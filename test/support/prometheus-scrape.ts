@@ -14,6 +14,9 @@ const run = promisify(execFile);
 // loopback targets every second, evaluates rule files every second and sends alerts to
 // Alertmanagers, on a free loopback port over a temp TSDB.
 
+/** The scrape job's name: every scraped series carries job="test" and its target as instance. */
+export const SCRAPE_JOB = 'test';
+
 export interface ScrapingPrometheusOptions {
   /** host:port of each target, loopback only. */
   targets: readonly string[];
@@ -62,7 +65,7 @@ export async function startScrapingPrometheus(opts: ScrapingPrometheusOptions): 
     const config = {
       global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
       rule_files: ruleFiles,
-      scrape_configs: [{ job_name: 'test', metrics_path: opts.metricsPath ?? '/metrics', static_configs: [{ targets: [...opts.targets] }] }],
+      scrape_configs: [{ job_name: SCRAPE_JOB, metrics_path: opts.metricsPath ?? '/metrics', static_configs: [{ targets: [...opts.targets] }] }],
       ...(opts.alertmanagers !== undefined && opts.alertmanagers.length > 0
         ? { alerting: { alertmanagers: [{ api_version: 'v2', static_configs: [{ targets: [...opts.alertmanagers] }] }] } }
         : {}),

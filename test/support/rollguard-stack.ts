@@ -12,7 +12,7 @@ import { controlPlane, type ControlPlane } from './control-plane.js';
 import { startKubelet, type Kubelet } from './kubelet.js';
 import { createTestNamespace, TEST_NAMESPACE_LABEL, type TestNamespace } from './namespaces.js';
 import { freePort, httpOk, startProcess, type ManagedProcess } from './process.js';
-import { startScrapingPrometheus, type ScrapingPrometheus } from './prometheus-scrape.js';
+import { SCRAPE_JOB, startScrapingPrometheus, type ScrapingPrometheus } from './prometheus-scrape.js';
 import { startTestExporter, type TestExporter, type Traffic } from './test-exporter.js';
 import { trafficWithHistory } from './traffic-history.js';
 import { waitFor } from './wait.js';
@@ -26,19 +26,29 @@ import { waitFor } from './wait.js';
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'src/cli/main.ts');
 
+export type StackService = { service: string; traffic?: Partial<Traffic> };
+
 export interface StackOptions {
   prefix: string;
   /** Services of the application namespace and their starting traffic. */
-  services: readonly { service: string; traffic?: Partial<Traffic> }[];
+  services: readonly StackService[];
+  /** Further application namespaces, admitted by the same webhook, each with a kubelet and services of its own. */
+  moreNamespaces?: readonly { prefix: string; services: readonly StackService[] }[];
+  /** Rule files for Prometheus (e.g. errorShareAlertRule()) and the Alertmanagers (host:port) it alerts. */
+  alerting?: { rules: readonly string[]; alertmanagers: readonly string[] };
   /** Policy file contents for the webhook (and for the agent when it runs as a process). */
   policy?: string;
   historyMs?: number;
+  /** A control plane launched by the caller (a benchmark outside vitest); default: the run's. */
+  controlPlane?: ControlPlane;
 }
 
 export interface Stack {
   cp: ControlPlane;
-  /** Where the application runs (the webhook admits only this namespace). */
+  /** Where the application runs (the webhook admits only this namespace and `more`). */
   ns: string;
+  /** The names of `moreNamespaces`, in their order. */
+  more: string[];
   /** rollguard's own namespace: the agent's ServiceAccount and Lease. */
   own: string;
   serviceAccount: string;
@@ -57,7 +67,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-async function serviceAccountToken(admin: KubeRest, namespace: string, name: string): Promise<string> {
+export async function serviceAccountToken(admin: KubeRest, namespace: string, name: string): Promise<string> {
   return waitFor(`a token Secret for ServiceAccount ${namespace}/${name}`, async () => {
     const sa = await admin.get<{ secrets?: { name: string }[] }>(`/api/v1/namespaces/${namespace}/serviceaccounts/${name}`);
     const secret = sa.secrets?.[0]?.name;
@@ -82,7 +92,7 @@ async function createAll(admin: KubeRest, objects: readonly Record<string, unkno
 }
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
-  const cp = await controlPlane();
+  const cp = opts.controlPlane ?? (await controlPlane());
   const admin = new KubeRest(cp.kubeConfig);
   const cleanups: (() => Promise<unknown>)[] = [];
   const stop = async (): Promise<void> => {
@@ -91,9 +101,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   try {
     const dir = await mkdtemp(join(tmpdir(), `rollguard-stack-${opts.prefix}-`));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const app: TestNamespace = await createTestNamespace(`${opts.prefix}-app`);
+    const app: TestNamespace = await createTestNamespace(`${opts.prefix}-app`, { kubeConfig: cp.kubeConfig });
     cleanups.push(() => app.cleanup());
-    const ownNs: TestNamespace = await createTestNamespace(`${opts.prefix}-rg`);
+    const more: TestNamespace[] = [];
+    for (const m of opts.moreNamespaces ?? []) {
+      const extra = await createTestNamespace(`${opts.prefix}-${m.prefix}`, { kubeConfig: cp.kubeConfig });
+      cleanups.push(() => extra.cleanup());
+      more.push(extra);
+    }
+    const ownNs: TestNamespace = await createTestNamespace(`${opts.prefix}-rg`, { kubeConfig: cp.kubeConfig });
     cleanups.push(() => ownNs.cleanup());
     const serviceAccount = 'rollguard-agent';
     const rbacName = `rollguard-agent-${randomBytes(4).toString('hex')}`;
@@ -132,8 +148,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const name = `rollguard-${app.name}`;
     const configs = webhookConfigurations({ namespace: ownNs.name, url: `https://127.0.0.1:${port}`, caBundle: Buffer.from(certs.caPem).toString('base64'), name });
     for (const c of configs) {
-      // Only this test's application namespace: other tests' objects never reach this webhook.
-      for (const w of c.webhooks as { namespaceSelector: unknown }[]) w.namespaceSelector = { matchLabels: { [TEST_NAMESPACE_LABEL]: app.name } };
+      // Only this test's application namespaces: other tests' objects never reach this webhook.
+      const admitted = [app.name, ...more.map((m) => m.name)];
+      for (const w of c.webhooks as { namespaceSelector: unknown }[]) w.namespaceSelector = { matchExpressions: [{ key: TEST_NAMESPACE_LABEL, operator: 'In', values: admitted }] };
     }
     const configPaths = await createAll(admin, configs);
     cleanups.push(async () => {
@@ -151,18 +168,31 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     const kubelet = await startKubelet({ kubeConfig: cp.kubeConfig, namespace: app.name });
     cleanups.push(() => kubelet.stop());
-    const { model, history } = trafficWithHistory(
-      opts.services.map((s) => ({ namespace: app.name, service: s.service, traffic: { rps: 100, errorShare: 0.002, latencySeconds: 0.05, ...s.traffic } })),
+    for (const m of more) {
+      const extra = await startKubelet({ kubeConfig: cp.kubeConfig, namespace: m.name });
+      cleanups.push(() => extra.stop());
+    }
+    const everyService = [
+      ...opts.services.map((s) => ({ namespace: app.name, ...s })),
+      ...(opts.moreNamespaces ?? []).flatMap((m, i) => m.services.map((s) => ({ namespace: more[i]?.name ?? '', ...s }))),
+    ];
+    const { model, historyWith } = trafficWithHistory(
+      everyService.map((s) => ({ namespace: s.namespace, service: s.service, traffic: { rps: 100, errorShare: 0.002, latencySeconds: 0.05, ...s.traffic } })),
       { historyMs: opts.historyMs ?? 8 * 60_000, stepMs: 1000 },
     );
     const exporter = await startTestExporter({ model });
     cleanups.push(() => exporter.stop());
-    const prometheus = await startScrapingPrometheus({ targets: [exporter.target], history });
+    const history = historyWith({ job: SCRAPE_JOB, instance: exporter.target });
+    const prometheus = await startScrapingPrometheus({ targets: [exporter.target], history, ...(opts.alerting === undefined ? {} : { rules: opts.alerting.rules, alertmanagers: opts.alerting.alertmanagers }) });
     cleanups.push(() => prometheus.stop());
+    // Until the first scrape, the history ends some seconds back: a deploy made in that gap would
+    // find it inside its own window.
+    await waitFor('Prometheus to scrape the exporter', () => exporter.scrapes.length > 0, { timeoutMs: 30_000, detail: () => prometheus.logTail() });
 
     return {
       cp,
       ns: app.name,
+      more: more.map((m) => m.name),
       own: ownNs.name,
       serviceAccount,
       agentKubeconfigPath,

@@ -20,9 +20,24 @@ export interface TrafficWithHistory {
   model: TrafficModel;
   /** Timestamped OpenMetrics of [now − historyMs, now]. */
   history: string;
+  /**
+   * The same history with `labels` on every sample: give it the job and instance labels the scrape
+   * will add, or Prometheus keeps the history and the live scrapes as two series, and the live one,
+   * born with the whole history in its counters, reads as one huge burst of requests.
+   */
+  historyWith: (labels: Readonly<Record<string, string>>) => string;
 }
 
-export function trafficWithHistory(services: readonly { namespace: string; service: string; traffic: Partial<Traffic> }[], opts: { historyMs: number; stepMs: number; now?: number }): TrafficWithHistory {
+export interface HistoryOptions {
+  historyMs: number;
+  stepMs: number;
+  /** Where the history ends (epoch ms); a time ahead of the clock makes samples a source reveals as time passes. */
+  now?: number;
+  /** Traffic changes inside the history, applied from their time on. */
+  changes?: readonly { at: number; namespace: string; service: string; traffic: Partial<Traffic> }[];
+}
+
+export function trafficWithHistory(services: readonly { namespace: string; service: string; traffic: Partial<Traffic> }[], opts: HistoryOptions): TrafficWithHistory {
   const end = opts.now ?? Date.now();
   let t = end - opts.historyMs;
   let live = false;
@@ -34,7 +49,12 @@ export function trafficWithHistory(services: readonly { namespace: string; servi
     const h = /^(.*)_(bucket|sum|count)$/.exec(name);
     return h?.[1] !== undefined ? { family: h[1], type: 'histogram' } : { family: name, type: 'unknown' };
   };
+  const pending = [...(opts.changes ?? [])].sort((a, b) => a.at - b.at);
   for (; t <= end; t += opts.stepMs) {
+    while (pending[0] !== undefined && pending[0].at <= t) {
+      const c = pending.shift();
+      if (c !== undefined) model.set(c.namespace, c.service, c.traffic);
+    }
     for (const line of model.render(t).split('\n')) {
       const m = SAMPLE.exec(line);
       if (m === null) continue;
@@ -46,6 +66,13 @@ export function trafficWithHistory(services: readonly { namespace: string; servi
     }
   }
   live = true;
-  const history = formatOpenMetrics([...families].map(([name, f]) => ({ name, type: f.type, samples: f.samples })));
-  return { model, history };
+  const historyWith = (labels: Readonly<Record<string, string>>): string =>
+    formatOpenMetrics([...families].map(([name, f]) => ({ name, type: f.type, samples: f.samples.map((x) => ({ ...x, labels: { ...x.labels, ...labels } })) })));
+  return {
+    model,
+    get history() {
+      return historyWith({});
+    },
+    historyWith,
+  };
 }

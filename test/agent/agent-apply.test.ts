@@ -1,0 +1,193 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { randomBytes } from 'node:crypto';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Agent } from '../../src/agent/agent.js';
+import { startAgentHttp } from '../../src/agent/http.js';
+import { agentApplyRbac } from '../../src/agent/rbac.js';
+import { ANNOTATIONS } from '../../src/annotations.js';
+import type { Deployment } from '../../src/core/kube.js';
+import { paths } from '../../src/kube/rest.js';
+import { deploymentManifest, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
+import { describeWithControlPlane } from '../support/control-plane.js';
+import { serviceAccountToken, startStack, type Stack } from '../support/rollguard-stack.js';
+import { runCliAsync } from '../support/run-cli.js';
+import { waitFor } from '../support/wait.js';
+
+// R10 the apply button acts as the person who presses it, after checking they may: TokenReview,
+// SubjectAccessReview and an impersonated rollback on the real apiserver, from the API and from the
+// decision page in a real headless Chromium.
+
+const POLICY = `
+default:
+  mode: suggest
+  metrics: { step: 1s, baseline: 5m }
+  thresholds: { persistence: 3, minRequests: 100 }
+`;
+
+interface Person {
+  user: string;
+  token: string;
+  kubeconfig: string;
+}
+
+describeWithControlPlane('R10 apply a decision as the person who presses Apply', () => {
+  let stack: Stack | undefined;
+  let agent: Agent | undefined;
+  let http: { port: number; close(): Promise<void> } | undefined;
+  let browser: Browser | undefined;
+  const cleanups: (() => Promise<unknown>)[] = [];
+  let alice: Person;
+  let bob: Person;
+
+  async function person(s: Stack, name: string, clusterRole: string): Promise<Person> {
+    await s.admin.create(`/api/v1/namespaces/${s.ns}/serviceaccounts`, { metadata: { name } });
+    await s.admin.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${s.ns}/rolebindings`, {
+      metadata: { name: `${name}-${clusterRole}` },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
+      subjects: [{ kind: 'ServiceAccount', name, namespace: s.ns }],
+    });
+    const token = await serviceAccountToken(s.admin, s.ns, name);
+    const kubeconfig = join(s.dir, `${name}.kubeconfig`);
+    const ca = Buffer.from(await readFile(s.cp.caFile)).toString('base64');
+    await writeFile(kubeconfig, stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name: 'c', cluster: { server: s.cp.apiserverUrl, 'certificate-authority-data': ca } }], users: [{ name, user: { token } }], contexts: [{ name, context: { cluster: 'c', user: name, namespace: s.ns } }], 'current-context': name }));
+    return { user: `system:serviceaccount:${s.ns}:${name}`, token, kubeconfig };
+  }
+
+  beforeAll(async () => {
+    const s = await startStack({ prefix: 'agent-apply', services: [{ service: 'pay' }, { service: 'web' }, { service: 'api' }], policy: POLICY });
+    stack = s;
+    const suffix = randomBytes(3).toString('hex');
+    for (const o of agentApplyRbac({ namespace: s.own, serviceAccount: s.serviceAccount, name: `rollguard-agent-${suffix}` })) {
+      const kind = (o as { kind: string }).kind === 'ClusterRole' ? 'clusterroles' : 'clusterrolebindings';
+      const name = (o as { metadata: { name: string } }).metadata.name;
+      await s.admin.create(`/apis/rbac.authorization.k8s.io/v1/${kind}`, o);
+      cleanups.push(() => s.admin.request('DELETE', `/apis/rbac.authorization.k8s.io/v1/${kind}/${name}`));
+    }
+    alice = await person(s, 'alice', 'edit');
+    bob = await person(s, 'bob', 'view');
+    const a = startAgent(s, 'agent-apply', POLICY);
+    agent = a;
+    await a.start();
+    http = await startAgentHttp(a, await import('pino').then((p) => p.pino({ level: 'silent' })), 0, '127.0.0.1');
+    browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await http?.close();
+    await agent?.stop();
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    await stack?.stop();
+  }, 60_000);
+
+  function need(): { s: Stack; a: Agent; base: string } {
+    if (stack === undefined || agent === undefined || http === undefined) throw new Error('setup failed');
+    return { s: stack, a: agent, base: `http://127.0.0.1:${http.port}` };
+  }
+
+  /** A clean deploy whose service regresses: with mode suggest the agent opens a decision and waits. */
+  async function openDecision(name: string): Promise<string> {
+    const { s, a } = need();
+    await s.admin.create(`/apis/apps/v1/namespaces/${s.ns}/deployments`, deploymentManifest(name, `shop/${name}:1`));
+    await rolledOut(s, s.ns, name, `shop/${name}:1`);
+    await setImage(s, s.ns, name, `shop/${name}:2`);
+    await rolledOut(s, s.ns, name, `shop/${name}:2`);
+    s.exporter.set(s.ns, name, { errorShare: 0.2 });
+    const record = await waitFor(`an open decision for ${name}`, () => {
+      const r = a.latestDecision(s.ns, name);
+      return r?.state === 'open' && r.decision.verdict === 'suggest' ? r : undefined;
+    }, { timeoutMs: 90_000 });
+    return record.id;
+  }
+
+  const post = (base: string, id: string, action: string, token: string | undefined, body: unknown = {}) =>
+    fetch(`${base}/decisions/${id}/${action}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) }, body: JSON.stringify(body) });
+
+  it('R10 a denied user changes nothing; a token from elsewhere is refused; an allowed user rolls back, recorded under their name; a second Apply says who did it', async () => {
+    const { s, base } = need();
+    const id = await openDecision('pay');
+
+    const denied = await post(base, id, 'apply', bob.token);
+    expect(denied.status).toBe(403);
+    expect(((await denied.json()) as { message: string }).message).toMatch(/system:serviceaccount:.*:bob may not patch apps\/deployments pay/);
+    const forged = await post(base, id, 'apply', 'eyJhbGciOiJSUzI1NiJ9.not-from-this-cluster.sig');
+    expect(forged.status).toBe(401);
+    expect(((await forged.json()) as { message: string }).message).toMatch(/did not accept the token/);
+    const noCsrf = await fetch(`${base}/decisions/${id}/apply`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-remote-user': 'mallory' }, body: 'token=' });
+    expect(noCsrf.status).toBe(403);
+    expect((await s.admin.get<Deployment>(paths.deployment(s.ns, 'pay'))).spec?.template?.spec?.containers?.[0]?.image).toBe('shop/pay:2');
+
+    const applied = await post(base, id, 'apply', alice.token);
+    const body = (await applied.json()) as { ok: boolean; message: string };
+    expect(applied.status, body.message).toBe(200);
+    expect(body.message).toMatch(new RegExp(`applied by ${alice.user} at .* via web: rolled back from revision 2 to 1`));
+    const d = await s.admin.get<Deployment>(paths.deployment(s.ns, 'pay'));
+    expect(d.spec?.template?.spec?.containers?.[0]?.image).toBe('shop/pay:1');
+    expect(d.metadata?.annotations?.[ANNOTATIONS.rolledBackBy.key]).toBe(alice.user);
+    expect(d.metadata?.annotations?.[ANNOTATIONS.blackoutUntil.key]).toBeDefined();
+    const audit = await readFile(s.cp.auditLog, 'utf8');
+    const patch = audit.split('\n').filter((l) => l.includes('"verb":"patch"') && l.includes(`/namespaces/${s.ns}/deployments/pay`) && l.includes('"ResponseComplete"'));
+    expect(patch.some((l) => l.includes(`"impersonatedUser":{"username":"${alice.user}"`))).toBe(true);
+
+    const again = await post(base, id, 'apply', alice.token);
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { message: string }).message).toMatch(new RegExp(`already applied: applied by ${alice.user} at`));
+  }, 240_000);
+
+  it('R10 the decision page in Chromium: a denied user sees why, an allowed user applies and sees the new state', async () => {
+    const { s, base } = need();
+    if (browser === undefined) throw new Error('no browser');
+    const id = await openDecision('web');
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${base}/decisions/${id}`);
+      expect(await page.locator('#state').innerText()).toMatch(/State: open/);
+      expect(await page.locator('.command').innerText()).toMatch(/kubectl rollout undo deployment\/web -n .* --to-revision=1/);
+      expect(await page.locator('svg').count()).toBeGreaterThan(0);
+      await page.fill('input[name=token]', bob.token);
+      await page.click('#apply');
+      await page.waitForSelector('#banner');
+      expect(await page.locator('#banner').innerText()).toMatch(/bob may not patch/);
+      expect((await s.admin.get<Deployment>(paths.deployment(s.ns, 'web'))).spec?.template?.spec?.containers?.[0]?.image).toBe('shop/web:2');
+      await page.fill('input[name=token]', alice.token);
+      await page.click('#apply');
+      await page.waitForSelector('.banner-ok');
+      expect(await page.locator('#banner').innerText()).toMatch(/applied by .*alice/);
+      expect(await page.locator('#state').innerText()).toMatch(/State: applied/);
+      expect(await page.locator('#apply').count()).toBe(0);
+      expect((await s.admin.get<Deployment>(paths.deployment(s.ns, 'web'))).spec?.template?.spec?.containers?.[0]?.image).toBe('shop/web:1');
+    } finally {
+      await page.close();
+    }
+  }, 240_000);
+
+  it('R10 rollguard decisions lists the open decision and rollguard apply carries it out with the caller’s own credentials, once', async () => {
+    const { s } = need();
+    const id = await openDecision('api');
+    await waitFor('the decision annotation on the Deployment', async () => ((await s.admin.get<Deployment>(paths.deployment(s.ns, 'api'))).metadata?.annotations?.[ANNOTATIONS.decision.key] ?? '').includes(id) || undefined, { timeoutMs: 30_000 });
+    const listed = await runCliAsync(['decisions', '-n', s.ns, '--kubeconfig', alice.kubeconfig]);
+    expect(listed.stderr).toBe('');
+    expect(listed.stdout).toMatch(new RegExp(`${s.ns}\\s+api\\s+${id}\\s+open\\s+suggest`));
+    const json = JSON.parse((await runCliAsync(['decisions', '-n', s.ns, '--kubeconfig', alice.kubeconfig, '-o', 'json'])).stdout) as { decision: { id: string }; toRevision: number }[];
+    expect(json.find((r) => r.decision.id === id)?.toRevision).toBe(1);
+
+    const denied = await runCliAsync(['apply', id, '-n', s.ns, '--kubeconfig', bob.kubeconfig]);
+    expect(denied.status).toBe(2);
+    expect(denied.stderr).toMatch(/forbidden/i);
+    expect((await s.admin.get<Deployment>(paths.deployment(s.ns, 'api'))).spec?.template?.spec?.containers?.[0]?.image).toBe('shop/api:2');
+
+    const applied = await runCliAsync(['apply', id, '-n', s.ns, '--kubeconfig', alice.kubeconfig]);
+    expect(applied.stderr).toBe('');
+    expect(applied.stdout).toMatch(new RegExp(`rolled back deployment/api -n ${s.ns} from revision 2 to 1; decision ${id}`));
+    const d = await s.admin.get<Deployment>(paths.deployment(s.ns, 'api'));
+    expect(d.spec?.template?.spec?.containers?.[0]?.image).toBe('shop/api:1');
+    expect(d.metadata?.annotations?.[ANNOTATIONS.rolledBackBy.key]).toBe(alice.user);
+
+    const again = await runCliAsync(['apply', id, '-n', s.ns, '--kubeconfig', alice.kubeconfig]);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toMatch(new RegExp(`cannot be applied: .*${alice.user}`));
+  }, 240_000);
+});
