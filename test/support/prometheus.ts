@@ -1,7 +1,6 @@
 import { spawn, execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +9,7 @@ import type { CounterSeries, RawServiceSeries } from '../../src/core/regression-
 import { PRESETS } from '../../src/metrics/conventions.js';
 import { formatOpenMetrics } from '../../src/metrics/openmetrics-format.js';
 import type { Family, Sample } from '../../src/metrics/openmetrics-format.js';
+import { freePort } from './process.js';
 
 // A real Prometheus for integration tests: generated series are written as OpenMetrics, backfilled
 // into a TSDB with `promtool tsdb create-blocks-from openmetrics`, and served by `prometheus` on a
@@ -41,19 +41,6 @@ export function toOpenMetrics(all: readonly RawServiceSeries[], preset: MetricsP
   return formatOpenMetrics(families);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
 
 async function waitReady(url: string, child: ChildProcess, log: () => string): Promise<void> {
   for (let attempt = 0; attempt < 300; attempt++) {
