@@ -30,6 +30,8 @@ export type StackService = { service: string; traffic?: Partial<Traffic> };
 
 export interface StackOptions {
   prefix: string;
+  /** Replaces the identity the webhook trusts (default: the agent's ServiceAccount). */
+  webhookTrustedUser?: string;
   /** Services of the application namespace and their starting traffic. */
   services: readonly StackService[];
   /** Further application namespaces, admitted by the same webhook, each with a kubelet and services of its own. */
@@ -141,7 +143,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const healthPort = await freePort();
     const webhook = await startCli(
       'rollguard-webhook',
-      ['webhook', '--host', '127.0.0.1', '--port', String(port), '--health-port', String(healthPort), '--tls-cert', certs.paths.cert, '--tls-key', certs.paths.key, '--kubeconfig', cp.kubeconfig, '--namespace', ownNs.name, '--agent-service-account', serviceAccount, '--policy', policyPath],
+      ['webhook', '--host', '127.0.0.1', '--port', String(port), '--health-port', String(healthPort), '--tls-cert', certs.paths.cert, '--tls-key', certs.paths.key, '--kubeconfig', cp.kubeconfig, '--namespace', ownNs.name, '--agent-service-account', serviceAccount, ...(opts.webhookTrustedUser === undefined ? [] : ['--trusted-user', opts.webhookTrustedUser]), '--policy', policyPath],
       () => httpOk(`http://127.0.0.1:${healthPort}/readyz`),
     );
     cleanups.push(() => webhook.stop());
