@@ -1,22 +1,23 @@
 # syntax=docker/dockerfile:1
-# Build stage: compile TypeScript with the full toolchain.
+# Build stage: the full toolchain; esbuild bundles the CLI and its dependencies (scripts/bundle.ts).
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY scripts/bundle.ts ./scripts/
 COPY src ./src
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+RUN npx --no-install tsx scripts/bundle.ts dist
 
-# Runtime stage: production dependencies and the built output only, as a non-root user.
+# Runtime stage: the bundle and the examples, no node_modules, as a non-root user. package.json
+# marks the package root (`rollguard examples` finds examples/ next to it).
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=build /app/package.json ./
-COPY --from=build /app/node_modules ./node_modules
+COPY package.json ./
 COPY --from=build /app/dist ./dist
 COPY examples ./examples
 USER 10001:10001
 EXPOSE 8443 8080
-ENTRYPOINT ["node", "/app/dist/src/cli/main.js"]
+ENTRYPOINT ["node", "/app/dist/rollguard.mjs"]
 CMD ["--help"]

@@ -317,7 +317,8 @@ export class Agent {
     if (completedAt !== undefined) set[ANNOTATIONS.rolloutCompleted.key] = JSON.stringify({ hash, at: formatInstant(completedAt) });
     const ns = current.metadata?.namespace ?? '';
     const name = current.metadata?.name ?? '';
-    const warnKey = `${ns}/${name}/${JSON.stringify(set)}`;
+    // Per template and keys, not values: a completion time seen anew each cycle must not make a new attempt.
+    const warnKey = `${ns}/${name}/${hash}/${Object.keys(set).sort().join(',')}`;
     if (Object.keys(set).length === 0 || this.strippedWarned.has(warnKey) || !this.lease.isLeader()) return;
     try {
       const updated = await this.rest.patch<Deployment>(paths.deployment(ns, name), 'merge', { metadata: { annotations: set } });
