@@ -2,7 +2,7 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ConfigKind } from '../core/template-refs.js';
 import { Informer } from '../kube/informer.js';
-import { StampStore, type ConfigLookup, type ConfigStamps, type StampCache } from './stamp-cache.js';
+import { metadataForStamps, StampStore, type ConfigLookup, type ConfigStamps, type StampCache } from './stamp-cache.js';
 
 export { LIST_ACCEPT, MetadataWatch, MetadataWatchConfig, metadataOnly, WATCH_ACCEPT } from '../kube/list-objects.js';
 
@@ -11,6 +11,10 @@ export { LIST_ACCEPT, MetadataWatch, MetadataWatchConfig, metadataOnly, WATCH_AC
 // arrives anyway is dropped before it is stored.
 
 const PATHS: Record<ConfigKind, string> = { ConfigMap: '/api/v1/configmaps', Secret: '/api/v1/secrets' };
+
+function forStamps(o: KubernetesObject): KubernetesObject {
+  return { apiVersion: o.apiVersion, kind: o.kind, metadata: metadataForStamps(o.metadata ?? {}) } as KubernetesObject;
+}
 
 export interface InformerStampCacheOptions {
   /** Loaded the usual way (in-cluster or KUBECONFIG); copied into a metadata-only config. */
@@ -27,8 +31,8 @@ export class InformerStampCache implements StampCache {
 
   constructor(private readonly opts: InformerStampCacheOptions) {
     this.informers = (Object.keys(PATHS) as ConfigKind[]).map((kind) => {
-      // managedFields are kept: their newest time bounds an unstamped object's last write.
-      const informer = new Informer<KubernetesObject>({ ...opts, path: PATHS[kind], metadataOnly: true, trim: (o) => o });
+      // Only what the stamps need (managedFields' times bound an unstamped object's last write).
+      const informer = new Informer<KubernetesObject>({ ...opts, path: PATHS[kind], metadataOnly: true, trim: forStamps });
       informer.on((event, obj) => {
         if (event === 'delete') this.store.remove(kind, { name: obj.metadata?.name, namespace: obj.metadata?.namespace }, this.opts.clock());
         else this.store.upsert(kind, obj.metadata ?? {});

@@ -61,6 +61,31 @@ export function stampsFromMetadata(meta: MetadataLike): ConfigStamps {
   };
 }
 
+export interface StampMetadata extends MetadataLike {
+  resourceVersion?: string | undefined;
+}
+
+/**
+ * What the stamp cache's informers keep of an object: what stampsFromMetadata reads (the two
+ * stamps, every managedFields time) and the name, namespace and resourceVersion the list+watch
+ * keys on. The rest (labels, kubectl's last-applied copy of the data, the managed field sets) is
+ * most of the metadata and is never read.
+ */
+export function metadataForStamps(meta: StampMetadata): StampMetadata {
+  const annotations: Record<string, string> = {};
+  for (const key of [ANNOTATIONS.createdAt.key, ANNOTATIONS.contentChangedAt.key]) {
+    const value = meta.annotations?.[key];
+    if (value !== undefined) annotations[key] = value;
+  }
+  return {
+    name: meta.name,
+    namespace: meta.namespace,
+    resourceVersion: meta.resourceVersion,
+    ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+    ...(meta.managedFields === undefined ? {} : { managedFields: meta.managedFields.map((e) => ({ time: e.time })) }),
+  };
+}
+
 function later(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;
   if (b === undefined) return a;

@@ -24,8 +24,9 @@ export type InformerEvent = 'add' | 'update' | 'delete';
 
 export function dropManagedFields<T extends KubernetesObject>(obj: T): T {
   if (obj.metadata?.managedFields === undefined) return obj;
-  const metadata = Object.assign(Object.create(null) as object, obj.metadata) as NonNullable<T['metadata']>;
-  delete metadata.managedFields;
+  // fromEntries defines own data properties (a "__proto__" key stays data), and unlike a
+  // null-prototype copy it gives V8 a compact object instead of a dictionary (~350 B less each).
+  const metadata: Record<string, unknown> = Object.fromEntries(Object.entries(obj.metadata).filter(([k]) => k !== 'managedFields'));
   return Object.assign({}, obj, { metadata });
 }
 

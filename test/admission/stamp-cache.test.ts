@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ANNOTATIONS } from '../../src/annotations.js';
-import { StampStore } from '../../src/admission/stamp-cache.js';
+import { metadataForStamps, StampStore, stampsFromMetadata } from '../../src/admission/stamp-cache.js';
 
 const HOUR = 3_600_000;
 const T = Date.parse('2026-03-02T10:00:00Z');
@@ -41,5 +41,30 @@ describe('R3 stamp store', () => {
     for (let i = 0; i < 10_000; i++) s.remove('ConfigMap', { namespace: 'a', name: `cfg-${String(i)}` }, T);
     expect(s.lookup('a', 'ConfigMap', 'old')).toEqual({ state: 'missing' });
     expect(s.lookup('a', 'ConfigMap', 'cfg-9999')).toEqual({ state: 'deleted', at: T });
+  });
+});
+
+describe('R3 what the stamp informers keep of an object', () => {
+  const managedFields = [
+    { manager: 'kubectl-client-side-apply', operation: 'Update', time: '2025-11-02T08:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { 'f:a': {} } } },
+    { manager: 'kubectl-edit', operation: 'Update', time: '2026-01-15T12:30:00Z' },
+    { manager: 'no-time', operation: 'Apply' },
+  ];
+  const cases = [
+    { name: 'stamped', namespace: 'a', resourceVersion: '7', annotations: { ...stamp(T), 'kubectl.kubernetes.io/last-applied-configuration': '{"data":{"a":"secret"}}' }, labels: { app: 'x' }, managedFields },
+    { name: 'unstamped', namespace: 'a', resourceVersion: '8', managedFields },
+    { name: 'bare', namespace: 'a', resourceVersion: '9' },
+    { name: 'odd', namespace: 'a', annotations: { [ANNOTATIONS.contentChangedAt.key]: 'not a time' }, managedFields: [{ time: new Date(T) }] },
+  ];
+
+  it.each(cases)('gives the same stamps as the whole metadata ($name) and keeps the list+watch keys', (meta) => {
+    const kept = metadataForStamps(meta);
+    expect(stampsFromMetadata(kept)).toEqual(stampsFromMetadata(meta));
+    expect({ name: kept.name, namespace: kept.namespace, resourceVersion: kept.resourceVersion }).toEqual({ name: meta.name, namespace: meta.namespace, resourceVersion: meta.resourceVersion });
+  });
+
+  it('keeps nothing else: no labels, no last-applied copy of the data, no managed field sets', () => {
+    const kept = JSON.stringify(metadataForStamps(cases[0] ?? {}));
+    expect(kept).not.toMatch(/last-applied|secret|labels|fieldsV1|manager/);
   });
 });

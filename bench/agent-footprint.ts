@@ -1,0 +1,151 @@
+import { metadataForStamps, type StampMetadata } from '../src/admission/stamp-cache.js';
+import type { ControlPlaneFacts } from '../test/support/control-plane-context.js';
+import { addConfig, addDeployments, BulkWriter, ensureNamespaces, LAST_APPLIED, META_LIST, NAMESPACES } from './agent-objects.js';
+import { procSample, startAgentProcess, startPrometheusStub, type ProcSample } from './agent-process.js';
+
+// The agent's memory and CPU while it watches a growing cluster: objects are added tier by tier
+// (first Deployments alone, then ConfigMaps/Secrets alone, then both), and at each tier a fresh
+// agent process lists everything, and is sampled through a few evaluation intervals.
+
+export interface Tier {
+  deployments: number;
+  config: number;
+}
+
+export interface TierResult extends Tier {
+  present: Record<string, number>;
+  populateS: number;
+  syncS: number;
+  syncCpuS: number;
+  rssAfterSync: number;
+  /** After a forced full GC right after sync, before the first evaluation pass: what the caches retain. */
+  syncedHeapMb: number;
+  syncedRssGc: number;
+  rssMedian: number;
+  rssMax: number;
+  hwm: number;
+  /** After a forced full GC at the end of the window (evaluations may be in flight). */
+  liveHeapMb: number;
+  rssAfterGc: number;
+  cpuPercent: number;
+  evaluationsPerS: number;
+  leader: boolean;
+}
+
+const INTERVAL_S = 5;
+const WINDOW_S = 4 * INTERVAL_S;
+const SETTLE_MS = 10_000;
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
+async function count(w: BulkWriter, path: string): Promise<number> {
+  const list = await w.send<{ items: unknown[]; metadata: { remainingItemCount?: number } }>('GET', `${path}?limit=1`);
+  return list.items.length + (list.metadata.remainingItemCount ?? 0);
+}
+
+async function present(w: BulkWriter): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [kind, path] of [['Deployments', '/apis/apps/v1/deployments'], ['ReplicaSets', '/apis/apps/v1/replicasets'], ['ConfigMaps', '/api/v1/configmaps'], ['Secrets', '/api/v1/secrets']] as const) out[kind] = await count(w, path);
+  return out;
+}
+
+async function measure(facts: ControlPlaneFacts, main: string, prometheus: string, leaseNs: string): Promise<Omit<TierResult, keyof Tier | 'present' | 'populateS'>> {
+  const agent = await startAgentProcess(main, { kubeconfig: facts.kubeconfig, prometheus, namespace: leaseNs, id: leaseNs, interval: `${String(INTERVAL_S)}s` });
+  try {
+    const pid = agent.process.pid;
+    const synced = procSample(pid);
+    // The first pass starts one interval after the informers have listed: nothing runs yet.
+    await agent.collectGarbage();
+    await new Promise((r) => setTimeout(r, 1000));
+    const syncedHeapMb = await agent.collectGarbage();
+    const syncedRssGc = procSample(pid).rssMb;
+    const evals0 = await agent.metric('rollguard_agent_evaluations_total');
+    const samples: ProcSample[] = [];
+    const t0 = performance.now();
+    while (performance.now() - t0 < WINDOW_S * 1000) {
+      samples.push(procSample(pid));
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const last = procSample(pid);
+    const elapsedS = (performance.now() - t0) / 1000;
+    const evals1 = await agent.metric('rollguard_agent_evaluations_total');
+    const leader = (await agent.metric('rollguard_agent_leader')) === 1;
+    const liveHeapMb = await agent.collectGarbage();
+    await new Promise((r) => setTimeout(r, 1000));
+    const rss = samples.map((s) => s.rssMb);
+    return {
+      syncS: agent.syncMs / 1000,
+      syncCpuS: synced.cpuSeconds,
+      rssAfterSync: synced.rssMb,
+      syncedHeapMb,
+      syncedRssGc,
+      rssMedian: median(rss),
+      rssMax: Math.max(...rss),
+      hwm: last.hwmMb,
+      liveHeapMb,
+      rssAfterGc: procSample(pid).rssMb,
+      cpuPercent: ((last.cpuSeconds - synced.cpuSeconds) / elapsedS) * 100,
+      evaluationsPerS: (evals1 - evals0) / elapsedS,
+      leader,
+    };
+  } finally {
+    await agent.process.stop();
+  }
+}
+
+type Listed = { items: { metadata: { managedFields?: unknown; annotations?: Record<string, string> } }[] };
+
+/** Mean JSON lengths as listed, and of what the informers keep (Deployments and ReplicaSets without managedFields, ConfigMaps/Secrets: metadataForStamps). */
+export async function storedSizes(w: BulkWriter): Promise<{ kind: string; bytes: number; kept: number; managedFields: number; lastApplied: number }[]> {
+  const out = [];
+  for (const [kind, path, metadataOnly] of [['Deployment', '/apis/apps/v1/deployments', false], ['ReplicaSet', '/apis/apps/v1/replicasets', false], ['ConfigMap', '/api/v1/configmaps', true], ['Secret', '/api/v1/secrets', true]] as const) {
+    const list = await w.send<Listed>('GET', path, undefined, undefined, metadataOnly ? META_LIST : undefined);
+    let bytes = 0;
+    let kept = 0;
+    let managedFields = 0;
+    let lastApplied = 0;
+    for (const o of list.items) {
+      const { managedFields: mf, ...rest } = o.metadata;
+      managedFields += JSON.stringify(mf ?? []).length;
+      lastApplied += o.metadata.annotations?.[LAST_APPLIED]?.length ?? 0;
+      bytes += JSON.stringify(o).length;
+      kept += JSON.stringify(metadataOnly ? { metadata: metadataForStamps(o.metadata as StampMetadata) } : { ...o, metadata: rest }).length;
+    }
+    const n = Math.max(1, list.items.length);
+    out.push({ kind, bytes: bytes / n, kept: kept / n, managedFields: managedFields / n, lastApplied: lastApplied / n });
+  }
+  return out;
+}
+
+export async function measureFootprint(facts: ControlPlaneFacts, main: string, tiers: readonly Tier[], log: (line: string) => void): Promise<TierResult[]> {
+  const writer = new BulkWriter(facts);
+  const stub = await startPrometheusStub();
+  const results: TierResult[] = [];
+  try {
+    let have: Tier = { deployments: 0, config: 0 };
+    for (const [i, tier] of tiers.entries()) {
+      const t0 = performance.now();
+      const leaseNs = `rollguard-bench-${String(i)}`;
+      // The first tier is the empty cluster: only then no application namespaces yet.
+      await ensureNamespaces(writer, i === 0 ? [leaseNs] : [leaseNs, ...NAMESPACES]);
+      if (tier.deployments > have.deployments) await addDeployments(writer, `d${String(i)}`, tier.deployments - have.deployments);
+      if (tier.config > have.config) await addConfig(writer, `c${String(i)}`, tier.config - have.config, 1000 + i);
+      const populateS = (performance.now() - t0) / 1000;
+      // The controllers' status updates that follow a bulk deploy would reach the agent's watches as a burst.
+      if (i > 0) await new Promise((r) => setTimeout(r, SETTLE_MS));
+      have = { ...tier };
+      const counts = await present(writer);
+      log(`  tier ${String(i)}: ${Object.entries(counts).map(([k, n]) => `${String(n)} ${k}`).join(', ')} (populated in ${populateS.toFixed(0)} s); starting the agent`);
+      results.push({ ...tier, present: counts, populateS, ...(await measure(facts, main, stub.url, leaseNs)) });
+    }
+    for (const s of await storedSizes(writer)) {
+      log(`  per ${s.kind}: ${s.bytes.toFixed(0)} B of JSON as listed${s.kind.startsWith('Deploy') || s.kind.startsWith('Replica') ? '' : ' (metadata only)'}, of which managedFields ${s.managedFields.toFixed(0)} B and last-applied-configuration ${s.lastApplied.toFixed(0)} B; the informer keeps ${s.kept.toFixed(0)} B`);
+    }
+    return results;
+  } finally {
+    await stub.stop();
+    await writer.close();
+  }
+}
+
+export const FOOTPRINT_WINDOW = { intervalS: INTERVAL_S, windowS: WINDOW_S };

@@ -1,0 +1,145 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort, httpOk, startProcess, type ManagedProcess } from '../test/support/process.js';
+
+// `rollguard agent` as a child process for the footprint measurement: built with tsc as the
+// container runs it (node dist/..., no tsx loader thread in the figures), a Prometheus stand-in
+// that answers every query with no data, and its RSS and CPU read from /proc. The inspector
+// (loopback) is open only to force a full GC: without memory pressure V8 keeps garbage around, so
+// what the caches really retain shows only after one.
+
+const ROOT = join(import.meta.dirname, '..');
+const OUT = join(ROOT, '.rollguard-tmp', 'bench-agent-dist');
+const run = promisify(execFile);
+
+/** Compiles src/ into a scratch dir inside the repo (node_modules must resolve from there). */
+export async function buildAgent(): Promise<{ main: string; remove: () => Promise<void> }> {
+  await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', OUT], { cwd: ROOT, timeout: 120_000 });
+  return { main: join(OUT, 'src', 'cli', 'main.js'), remove: () => rm(OUT, { recursive: true, force: true }) };
+}
+
+/** Answers query_range with an empty matrix, label values with an empty list: "no data" for every deploy. */
+export async function startPrometheusStub(): Promise<{ url: string; requests: () => number; stop: () => Promise<void> }> {
+  let requests = 0;
+  const server = createServer((req, res) => {
+    requests++;
+    const data = req.url?.startsWith('/api/v1/query_range') ? { resultType: 'matrix', result: [] } : req.url?.startsWith('/api/v1/label/') ? [] : { resultType: 'vector', result: [] };
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${String(port)}`,
+    requests: () => requests,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}
+
+const TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+export interface ProcSample {
+  rssMb: number;
+  hwmMb: number;
+  cpuSeconds: number;
+}
+
+export function procSample(pid: number): ProcSample {
+  const status = readFileSync(`/proc/${String(pid)}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the line.
+  const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024, cpuSeconds: ticks / TICKS };
+}
+
+export interface RunningAgent {
+  process: ManagedProcess;
+  port: number;
+  /** ms from spawn until /readyz said synced. */
+  syncMs: number;
+  metric(name: string): Promise<number>;
+  /** Forces a full GC and returns the V8 heap in use after it, MB. */
+  collectGarbage(): Promise<number>;
+}
+
+async function inspect(port: number, methods: readonly string[]): Promise<unknown[]> {
+  const targets = (await (await fetch(`http://127.0.0.1:${String(port)}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
+  const url = targets[0]?.webSocketDebuggerUrl;
+  if (url === undefined) throw new Error('the agent has no inspector target');
+  const ws = new WebSocket(url);
+  const results = new Map<number, unknown>();
+  try {
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = reject;
+    });
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error('the inspector did not answer'));
+      }, 30_000);
+      ws.onmessage = (e: MessageEvent) => {
+        const m = JSON.parse(String(e.data)) as { id?: number; result?: unknown };
+        if (m.id === undefined) return;
+        results.set(m.id, m.result);
+        if (results.size === methods.length) {
+          clearTimeout(timer);
+          resolve(methods.map((_, i) => results.get(i)));
+        }
+      };
+      methods.forEach((method, id) => {
+        ws.send(JSON.stringify({ id, method }));
+      });
+    });
+  } finally {
+    ws.close();
+  }
+}
+
+export async function startAgentProcess(main: string, args: { kubeconfig: string; prometheus: string; namespace: string; id: string; interval: string }): Promise<RunningAgent> {
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const t0 = performance.now();
+  const p = await startProcess({
+    name: `rollguard agent ${args.id}`,
+    command: process.execPath,
+    args: [`--inspect=127.0.0.1:${String(inspectorPort)}`, main, 'agent', '--kubeconfig', args.kubeconfig, '--prometheus', args.prometheus, '--namespace', args.namespace, '--id', args.id, '--port', String(port), '--interval', args.interval],
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'production' },
+    ready: () => httpOk(`http://127.0.0.1:${String(port)}/readyz`),
+    timeoutMs: 180_000,
+  });
+  const syncMs = performance.now() - t0;
+  return {
+    process: p,
+    port,
+    syncMs,
+    async metric(name) {
+      const text = await (await fetch(`http://127.0.0.1:${String(port)}/metrics`)).text();
+      let sum = 0;
+      for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) sum += Number(m[1]);
+      return sum;
+    },
+    async collectGarbage() {
+      const [, usage] = (await inspect(inspectorPort, ['HeapProfiler.collectGarbage', 'Runtime.getHeapUsage'])) as [unknown, { usedSize: number }];
+      return usage.usedSize / 2 ** 20;
+    },
+  };
+}
