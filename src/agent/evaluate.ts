@@ -1,4 +1,5 @@
 import { configEvents } from '../admission/eligibility.js';
+import { trafficShareOf } from '../core/blast-radius.js';
 import { decide } from '../core/decide.js';
 import type { Decision, DecisionInput } from '../core/decision-types.js';
 import { evaluationSpanEnd, regressionToJudge, windowEnd } from '../core/evaluation-span.js';
@@ -99,7 +100,7 @@ export async function evaluateDeployment(deps: EvaluateDeps, current: Deployment
     revision: view.revision,
     blackoutUntil: view.blackoutUntil,
     workloads: workloadsIn(deps.state, namespace, name),
-    trafficShare: undefined,
+    trafficShare: trafficShareOf(own, neighbours),
     admitted: view.admitted,
     doubts,
   };

@@ -1,5 +1,6 @@
 import type { BlastRadius, Deploy } from './decision-types.js';
 import type { Deployment, WorkloadRef } from './kube.js';
+import type { Regression } from './regression-types.js';
 import { refKey, templateRefs } from './template-refs.js';
 
 // What a rollback touches and what it leaves: the pods it replaces, the traffic they serve, and the
@@ -23,4 +24,15 @@ export function blastRadiusOf(
   const updated = current.status?.updatedReplicas;
   const partial = deploy.rollout.state !== 'complete' || (replicas !== undefined && updated !== undefined && updated < replicas);
   return { replicas, updatedReplicas: updated, partial, trafficShare, sharedConfig };
+}
+
+/**
+ * R10: the deployed service's share of the requests since the deploy, among the services of the
+ * namespace that were checked (itself and its neighbours). Undefined when no request was counted.
+ */
+export function trafficShareOf(own: Regression, neighbours: readonly Regression[]): number | undefined {
+  const mine = own.errorRate?.currentRequests;
+  if (mine === undefined) return undefined;
+  const total = neighbours.filter((n) => n.service !== own.service).reduce((sum, n) => sum + (n.errorRate?.currentRequests ?? 0), mine);
+  return total > 0 ? mine / total : undefined;
 }

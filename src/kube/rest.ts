@@ -41,6 +41,9 @@ export interface RequestOptions {
 const DEFAULT_TIMEOUT_MS = 15_000;
 
 export class KubeRest {
+  /** One connection pool for every request: a fresh one per request would cost a TLS handshake each. */
+  private dispatcher: ReturnType<RequestContext['getDispatcher']> | undefined;
+
   constructor(readonly kubeConfig: KubeConfig) {}
 
   server(): string {
@@ -61,7 +64,7 @@ export class KubeRest {
       method,
       headers: imp === undefined ? headers : impersonationHeaders(headers, imp),
       body: body === undefined ? undefined : JSON.stringify(body),
-      dispatcher: ctx.getDispatcher(),
+      dispatcher: (this.dispatcher ??= ctx.getDispatcher()),
       signal: AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
     };
     let res;

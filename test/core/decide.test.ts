@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { trafficShareOf } from '../../src/core/blast-radius.js';
 import { decide } from '../../src/core/decide.js';
 import type { DecisionInput } from '../../src/core/decision-types.js';
 import { DEFAULT_POLICY, type Policy } from '../../src/core/policy.js';
@@ -334,5 +335,21 @@ describe('R3 the change set admission saw', () => {
   it('what is known now to be mixed stays mixed whatever admission said', () => {
     const events = [configChange({ name: 'app-config', at: min(-5) })];
     expect(decide(cleanInput({ events, admitted: { kind: 'unknown', reasons: ['x'] } })).changeSet.kind).toBe('mixed');
+  });
+});
+
+describe('R10 the traffic share in the blast radius', () => {
+  const evidence = errorRegressionWith({}).errorRate;
+  const svc = (service: string, currentRequests: number | undefined) => ({ ...errorRegression({ service }), errorRate: currentRequests === undefined || evidence === undefined ? undefined : { ...evidence, currentRequests } });
+
+  it('is the deployed service’s share of the requests of the services checked', () => {
+    expect(trafficShareOf(svc('checkout', 250), [svc('cart', 500), svc('search', 250)])).toBe(0.25);
+    expect(trafficShareOf(svc('checkout', 100), [])).toBe(1);
+  });
+
+  it('does not count the service twice and is unknown without requests', () => {
+    expect(trafficShareOf(svc('checkout', 100), [svc('checkout', 100), svc('cart', 300)])).toBe(0.25);
+    expect(trafficShareOf(svc('checkout', undefined), [svc('cart', 300)])).toBeUndefined();
+    expect(trafficShareOf(svc('checkout', 0), [svc('cart', 0)])).toBeUndefined();
   });
 });
