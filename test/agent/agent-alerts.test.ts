@@ -100,10 +100,13 @@ describeWithControlPlane('R10 an Alertmanager notification makes the agent evalu
       return d.spec?.template?.spec?.containers?.[0]?.image === 'shop/checkout:1' ? d : undefined;
     }, { timeoutMs: 120_000, intervalMs: 250, detail: logs });
     expect(rolledBack.metadata?.annotations?.[ANNOTATIONS.rolledBackBy.key]).toBe('rollguard-agent (alerts)');
-    const record = a.latestDecision(ns, 'checkout');
-    expect(record?.state).toBe('rolled-back');
-    expect(record?.decision.verdict).toBe('auto');
-    expect(rolledBack.metadata?.annotations?.[ANNOTATIONS.decisionId.key]).toBe(record?.id);
+    // The patch's response can arrive after the watch has shown its effect.
+    const record = await waitFor('the agent to record its rollback', () => {
+      const r = a.latestDecision(ns, 'checkout');
+      return r?.state === 'rolled-back' ? r : undefined;
+    }, { timeoutMs: 30_000 });
+    expect(record.decision.verdict).toBe('auto');
+    expect(rolledBack.metadata?.annotations?.[ANNOTATIONS.decisionId.key]).toBe(record.id);
 
     const counted = await waitFor('the orphan alert to be counted', async () => {
       const text = await metricsOf(port);

@@ -79,8 +79,8 @@ describeWithControlPlane('R7 the agent rolls a clean regression back, exactly on
       expect(a[ANNOTATIONS.rollbackReason.key]).toMatch(/5xx/);
       expect(Date.parse(a[ANNOTATIONS.blackoutUntil.key] ?? '') - Date.parse(a[ANNOTATIONS.rolledBackAt.key] ?? '')).toBe(10 * 60_000);
       expect(JSON.parse(a[ANNOTATIONS.decision.key] ?? '{}')).toMatchObject({ verdict: 'auto', id: a[ANNOTATIONS.decisionId.key] });
-      const record = running.decisions.get(a[ANNOTATIONS.decisionId.key] ?? '');
-      expect(record?.state).toBe('rolled-back');
+      // The patch's response can arrive after the watch has shown its effect.
+      await waitFor('the agent to record its rollback', () => running.decisions.get(a[ANNOTATIONS.decisionId.key] ?? '')?.state === 'rolled-back' || undefined, { timeoutMs: 30_000 });
 
       // Errors stay high through the rollback's own rollout: the blackout keeps the agent still (R8).
       await rolledOut(stack, ns, 'checkout', 'shop/checkout:1');

@@ -16,7 +16,18 @@ import { deploymentManifest, POLICY, rolledOut, setImage, startAgent } from '../
 // (SIGSTOP) between deciding and patching while another takes the Lease over, and a human edit
 // between the decision and the patch.
 
-const SERVICES = ['two', 'k1', 'k2', 'st', 'he', 'payments', 'search', 'cart'];
+const SERVICES = ['two', 'k1', 'k2', 'st', 'he', 'payments', 'search', 'cart', 'k1-r1', 'k2-r1', 'st-r1'];
+
+/**
+ * The process-level fault tests are retried once (see their `retry`): each attempt needs a
+ * Deployment (and a service with pre-deploy history) of its own.
+ */
+const attempts = new Map<string, number>();
+function attemptName(base: string): string {
+  const n = attempts.get(base) ?? 0;
+  attempts.set(base, n + 1);
+  return n === 0 ? base : `${base}-r${String(n)}`;
+}
 
 describeWithControlPlane('F4 exactly one rollback, whatever fails', () => {
   let stack: Stack | undefined;
@@ -51,7 +62,19 @@ describeWithControlPlane('F4 exactly one rollback, whatever fails', () => {
     const args = ['agent', '--kubeconfig', s.agentKubeconfigPath, '--prometheus', s.prometheus.url, '--policy', s.policyPath, '--namespace', s.own, '--id', id, '--port', String(port), '--interval', '1s', '--lease-duration', '6s', '--renew-deadline', '4s', '--retry-period', '1s'];
     const p = await s.startCli(`agent-${id}`, args, () => httpOk(`http://127.0.0.1:${port}/readyz`), env);
     processes.push(p);
+    ports.set(p, port);
     return p;
+  }
+
+  const ports = new Map<ManagedProcess, number>();
+  /** What a process agent has decided, for the error when it does not act. */
+  async function decisionsOf(p: ManagedProcess): Promise<string> {
+    try {
+      const body = (await (await fetch(`http://127.0.0.1:${String(ports.get(p) ?? 0)}/decisions`)).json()) as { decisions: { deployment: string; verdict: string; summary: string; notes: string[] }[] };
+      return body.decisions.map((d) => `${d.deployment}: ${d.summary} | ${d.notes.join(' | ')}`).join('\n') || 'no decisions';
+    } catch (err) {
+      return `decisions unavailable: ${String(err)}`;
+    }
   }
 
   /** A Deployment at revision 2 after a clean deploy, with its service starting to fail. */
@@ -110,47 +133,52 @@ describeWithControlPlane('F4 exactly one rollback, whatever fails', () => {
     expect((await total(a)) + (await total(b))).toBe(1);
   }, 180_000);
 
-  it('F4 killed after deciding, before the patch: the restarted agent rolls back once', async () => {
+  it('F4 killed after deciding, before the patch: the restarted agent rolls back once', { timeout: 180_000, retry: 1 }, async () => {
+    const name = attemptName('k1');
     const doomed = await agentProcess('kill-1', { ROLLGUARD_AGENT_FAULT: 'kill-after-decide' });
-    await deployAndRegress('k1');
-    await waitFor('the agent to die at the fault point', () => !doomed.running(), { timeoutMs: 120_000 }).catch((err: unknown) => {
-      throw new Error(`${String(err)}\nagent log:\n${doomed.logTail()}`);
+    await deployAndRegress(name);
+    await waitFor('the agent to die at the fault point', () => !doomed.running(), { timeoutMs: 120_000 }).catch(async (err: unknown) => {
+      throw new Error(`${String(err)}\nagent log:\n${doomed.logTail()}\ndecisions:\n${await decisionsOf(doomed)}`);
     });
-    expect(imageOf(await current('k1'))).toBe('shop/k1:2');
+    expect(imageOf(await current(name))).toBe(`shop/${name}:2`);
     await agentProcess('kill-1-restarted');
-    await waitRolledBack('k1');
-    await staysRolledBackOnce('k1', /^rollguard-agent \(kill-1-restarted\)$/);
-  }, 180_000);
+    await waitRolledBack(name);
+    await staysRolledBackOnce(name, /^rollguard-agent \(kill-1-restarted\)$/);
+  });
 
-  it('F4 killed after the patch, before its Event: the restarted agent writes the Event and does not roll back again', async () => {
+  it('F4 killed after the patch, before its Event: the restarted agent writes the Event and does not roll back again', { timeout: 180_000, retry: 1 }, async () => {
+    const name = attemptName('k2');
     const doomed = await agentProcess('kill-2', { ROLLGUARD_AGENT_FAULT: 'kill-after-patch' });
-    await deployAndRegress('k2');
+    await deployAndRegress(name);
     await waitFor('the agent to die at the fault point', () => !doomed.running(), { timeoutMs: 120_000 });
-    const d = await current('k2');
-    expect(imageOf(d)).toBe('shop/k2:1');
-    expect(await rolledBackEvents('k2')).toBe(0);
+    const d = await current(name);
+    expect(imageOf(d)).toBe(`shop/${name}:1`);
+    expect(await rolledBackEvents(name)).toBe(0);
     await agentProcess('kill-2-restarted');
-    await staysRolledBackOnce('k2', /^rollguard-agent \(kill-2\)$/);
-    expect((await current('k2')).metadata?.annotations?.[ANNOTATIONS.decisionId.key]).toBe(d.metadata?.annotations?.[ANNOTATIONS.decisionId.key]);
-  }, 180_000);
+    await staysRolledBackOnce(name, /^rollguard-agent \(kill-2\)$/);
+    expect((await current(name)).metadata?.annotations?.[ANNOTATIONS.decisionId.key]).toBe(d.metadata?.annotations?.[ANNOTATIONS.decisionId.key]);
+  });
 
-  it('F4 a leader paused between deciding and patching loses the Lease, and its late write fails', async () => {
+  it('F4 a leader paused between deciding and patching loses the Lease, and its late write fails', { timeout: 180_000, retry: 1 }, async () => {
+    const name = attemptName('st');
     const s = need();
     const paused = await agentProcess('paused', { ROLLGUARD_AGENT_FAULT: 'stop-after-decide' });
     await waitFor('the process agent to lead', async () => (await s.admin.get<{ spec?: { holderIdentity?: string } }>(paths.lease(s.own, 'rollguard-agent'))).spec?.holderIdentity === 'paused', { timeoutMs: 30_000 });
     const standby = startAgent(s, 'standby');
     agents.push(standby);
     await standby.start();
-    await deployAndRegress('st');
+    await deployAndRegress(name);
     const stat = async () => (await readFile(`/proc/${paused.pid}/stat`, 'utf8')).split(' ')[2];
-    await waitFor('the leader to stop itself at the fault point', async () => (await stat()) === 'T', { timeoutMs: 60_000 });
-    await waitRolledBack('st');
-    expect((await current('st')).metadata?.annotations?.[ANNOTATIONS.rolledBackBy.key]).toBe('rollguard-agent (standby)');
+    await waitFor('the leader to stop itself at the fault point', async () => (await stat()) === 'T', { timeoutMs: 60_000 }).catch(async (err: unknown) => {
+      throw new Error(`${String(err)}\nagent log:\n${paused.logTail()}\ndecisions:\n${await decisionsOf(paused)}`);
+    });
+    await waitRolledBack(name);
+    expect((await current(name)).metadata?.annotations?.[ANNOTATIONS.rolledBackBy.key]).toBe('rollguard-agent (standby)');
     process.kill(paused.pid, 'SIGCONT');
     await waitFor('the resumed agent to report its refused write', () => /"result":"stale"/.test(paused.logTail()) || undefined, { timeoutMs: 20_000 });
     expect(paused.logTail()).not.toMatch(/"msg":"rolled back"/);
-    await staysRolledBackOnce('st', /^rollguard-agent \(standby\)$/);
-  }, 180_000);
+    await staysRolledBackOnce(name, /^rollguard-agent \(standby\)$/);
+  });
 
   it('F4 a human edit between the decision and the patch: no rollback on stale state', async () => {
     const s = need();

@@ -45,9 +45,12 @@ describeWithControlPlane('F1 the agent notices when the webhook strips its recor
     expect(annotations[ANNOTATIONS.rolledBackBy.key]).toBe(`system:serviceaccount:${stack.own}:rollguard-agent`);
     expect(annotations[ANNOTATIONS.decisionId.key]).toBeUndefined();
     expect(annotations[ANNOTATIONS.blackoutUntil.key]).toBeDefined();
-    const record = a.latestDecision(ns, 'cart');
-    expect(record?.state).toBe('rolled-back');
-    expect(record?.stateReason).toMatch(/the webhook removed rollguard's record: it does not trust this agent's identity/);
+    // The patch's response can arrive after the watch has shown its effect.
+    const record = await waitFor('the agent to record its rollback', () => {
+      const r = a.latestDecision(ns, 'cart');
+      return r?.state === 'rolled-back' ? r : undefined;
+    }, { timeoutMs: 30_000, detail: () => `state ${a.latestDecision(ns, 'cart')?.state ?? 'none'}` });
+    expect(record.stateReason).toMatch(/the webhook removed rollguard's record: it does not trust this agent's identity/);
 
     await rolledOut(stack, ns, 'cart', 'shop/cart:1');
     await new Promise((r) => setTimeout(r, 6000));
