@@ -1,8 +1,10 @@
+import { POLICY_GROUP, POLICY_RESOURCES, POLICY_VERSION } from './policy-crds.js';
 import { skippedNamespaces } from './skipped-namespaces.js';
 
 // The MutatingWebhookConfiguration and ValidatingWebhookConfiguration for rollguard, as plain
 // objects (the CLI prints them as YAML; the Helm chart reuses the same shape). F2: failurePolicy
 // Ignore, no side effects, short timeouts, kube-system and rollguard's own namespace excluded.
+// The validating configuration guards the blackout (R8) and checks the policy CRDs (R11).
 // The webhook is reached through a Service in the cluster, or through a URL when it runs outside
 // (tests, local development).
 
@@ -21,11 +23,21 @@ export interface ManifestOptions {
 
 type Target = { type: 'service'; name: string } | { type: 'url'; base: string };
 
-const RULE_RESOURCES = [
-  { apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments'] },
-  { apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps', 'secrets'] },
-  { apiGroups: ['batch'], apiVersions: ['v1'], resources: ['jobs'] },
+interface RuleResource {
+  apiGroups: string[];
+  apiVersions: string[];
+  resources: string[];
+  scope: 'Namespaced' | 'Cluster';
+}
+
+const RULE_RESOURCES: readonly RuleResource[] = [
+  { apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments'], scope: 'Namespaced' },
+  { apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps', 'secrets'], scope: 'Namespaced' },
+  { apiGroups: ['batch'], apiVersions: ['v1'], resources: ['jobs'], scope: 'Namespaced' },
 ];
+
+// A namespaceSelector never skips cluster-scoped objects, so ClusterRollbackPolicy is always checked.
+const POLICY_RULES: readonly RuleResource[] = POLICY_RESOURCES.map((r) => ({ apiGroups: [POLICY_GROUP], apiVersions: [POLICY_VERSION], resources: [r.plural], scope: r.scope }));
 
 /** The base URL without a trailing slash; the apiserver only calls https URLs without query or fragment. */
 function baseUrl(text: string): string {
@@ -57,7 +69,7 @@ function namespaceSelector(ownNamespace: string): unknown {
   return { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: skippedNamespaces(ownNamespace) }] };
 }
 
-function webhook(opts: ManifestOptions, to: Target, path: string, webhookName: string, operations: string[], resources: typeof RULE_RESOURCES): Record<string, unknown> {
+function webhook(opts: ManifestOptions, to: Target, path: string, webhookName: string, operations: string[], resources: readonly RuleResource[]): Record<string, unknown> {
   return {
     name: webhookName,
     admissionReviewVersions: ['v1'],
@@ -68,7 +80,7 @@ function webhook(opts: ManifestOptions, to: Target, path: string, webhookName: s
     namespaceSelector: namespaceSelector(opts.namespace),
     clientConfig: clientConfig(opts, to, path),
     // Fresh arrays per rule, so YAML output carries no anchors/aliases.
-    rules: resources.map((r) => ({ apiGroups: [...r.apiGroups], apiVersions: [...r.apiVersions], resources: [...r.resources], operations: [...operations], scope: 'Namespaced' })),
+    rules: resources.map((r) => ({ apiGroups: [...r.apiGroups], apiVersions: [...r.apiVersions], resources: [...r.resources], operations: [...operations], scope: r.scope })),
   };
 }
 
@@ -80,9 +92,11 @@ export function webhookConfigurations(opts: ManifestOptions): Record<string, unk
     // Another webhook may rewrite annotations after rollguard; be called again to restore its keys.
     reinvocationPolicy: 'IfNeeded',
   };
-  const validating = webhook(opts, to, '/validate', 'blackout.rollguard.io', ['UPDATE'], RULE_RESOURCES.slice(0, 1));
+  const blackout = webhook(opts, to, '/validate', 'blackout.rollguard.io', ['UPDATE'], RULE_RESOURCES.slice(0, 1));
+  // R11: the policy CRDs, checked with the policy file's code; fails open like the rest (F2).
+  const policies = webhook(opts, to, '/validate', 'policy.rollguard.io', ['CREATE', 'UPDATE'], POLICY_RULES);
   return [
     { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name, labels: { 'app.kubernetes.io/name': 'rollguard' } }, webhooks: [mutating] },
-    { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name, labels: { 'app.kubernetes.io/name': 'rollguard' } }, webhooks: [validating] },
+    { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name, labels: { 'app.kubernetes.io/name': 'rollguard' } }, webhooks: [blackout, policies] },
   ];
 }

@@ -40,14 +40,18 @@ export function parsePolicySet(doc: unknown): PolicySetResult {
   return errors.length > 0 ? { ok: false, errors } : { ok: true, set: { clusterDefault: base.policy, perNamespace } };
 }
 
-export async function loadPolicySet(path: string): Promise<PolicySet> {
+/** The file's document as written (before defaults), e.g. to tell which level set a field. */
+export async function readPolicyDocument(path: string): Promise<unknown> {
   const text = await readFile(path, 'utf8');
-  let doc: unknown;
   try {
-    doc = parseYaml(text);
+    return parseYaml(text) as unknown;
   } catch (err) {
     throw new Error(`${path} is not valid YAML or JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
+}
+
+export async function loadPolicySet(path: string): Promise<PolicySet> {
+  const doc = await readPolicyDocument(path);
   const result = parsePolicySet(doc);
   if (!result.ok) throw new Error(`invalid policy in ${path}:\n  ${result.errors.join('\n  ')}`);
   return result.set;

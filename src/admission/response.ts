@@ -24,6 +24,8 @@ export type Verdict =
   | { type: 'patch'; ops: readonly PatchOp[]; warnings?: readonly string[] }
   | { type: 'deny'; code: number; message: string };
 
+const REASONS: Record<number, string> = { 403: 'Forbidden', 422: 'Invalid' };
+
 /** The apiserver truncates long warnings; each is kept to one short line. */
 const MAX_WARNING = 256;
 
@@ -46,7 +48,7 @@ export function toReviewResponse(review: AdmissionReview, verdict: Verdict): Rev
           : { uid, allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(verdict.ops)).toString('base64'), ...warnings(verdict.warnings) };
       break;
     case 'deny':
-      response = { uid, allowed: false, status: { code: verdict.code, message: verdict.message, reason: verdict.code === 403 ? 'Forbidden' : 'BadRequest' } };
+      response = { uid, allowed: false, status: { code: verdict.code, message: verdict.message, reason: REASONS[verdict.code] ?? 'BadRequest' } };
       break;
   }
   return { apiVersion: review.apiVersion, kind: 'AdmissionReview', response };

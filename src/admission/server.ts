@@ -8,6 +8,7 @@ import { createMetrics, type WebhookMetrics } from './metrics.js';
 import { mutate, type MutateDeps } from './mutate.js';
 import { readTlsPair, watchTlsFiles } from './tls-files.js';
 import { validate } from './validate.js';
+import type { PolicyObjectsView } from './validate-policy.js';
 
 // `rollguard webhook`: the admission endpoints over HTTPS, and health/metrics on a plain HTTP port
 // for kubelet probes and Prometheus.
@@ -21,6 +22,8 @@ export interface WebhookServerOptions {
   /** How often the certificate files are checked for changes. */
   reloadIntervalMs?: number;
   mutate: MutateDeps;
+  /** The policy objects, when the webhook watches them: a namespace policy is validated over the cluster default in effect. */
+  policies?: PolicyObjectsView;
   logger: Logger;
   metrics?: WebhookMetrics;
   clock?: () => number;
@@ -55,10 +58,11 @@ function close(server: Server): Promise<void> {
   });
 }
 
-export function webhookHandlers(deps: MutateDeps): Handler[] {
+export function webhookHandlers(deps: MutateDeps, policies?: PolicyObjectsView): Handler[] {
+  const validateDeps = { ownNamespace: deps.ownNamespace, policies };
   return [
     { name: 'mutate', run: (req, now) => mutate(req, deps, now) },
-    { name: 'validate', run: (req, now) => validate(req, deps, now) },
+    { name: 'validate', run: (req, now) => validate(req, validateDeps, now) },
   ];
 }
 
@@ -69,7 +73,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
   const ready = opts.ready ?? (() => ({ ready: true, reason: 'ready' }));
   const pair = await readTlsPair(opts.tlsCertFile, opts.tlsKeyFile);
   const app = createApp({
-    handlers: webhookHandlers(opts.mutate),
+    handlers: webhookHandlers(opts.mutate, opts.policies),
     logger,
     metrics,
     clock: opts.clock ?? Date.now,

@@ -7,8 +7,10 @@ import type { Verdict } from './response.js';
 import type { AdmissionRequest } from './review.js';
 import { skipReason } from './skipped-namespaces.js';
 import { admissionTarget } from './target.js';
+import { policyKindOf, validatePolicyObject, type PolicyObjectsView } from './validate-policy.js';
 
-// The validating webhook: the blackout guard (R8) and nothing else. Every other request is allowed.
+// The validating webhook: the blackout guard (R8), and the policy CRDs checked like the policy
+// file (R11). Every other request is allowed.
 
 export interface ValidateResult {
   verdict: Verdict;
@@ -18,11 +20,15 @@ export interface ValidateResult {
 export interface ValidateDeps {
   /** rollguard's own namespace: never guarded, like kube-system (F2). */
   ownNamespace: string;
+  /** The policy objects in the cluster, when the webhook watches them (--policy-source crd). */
+  policies?: PolicyObjectsView | undefined;
 }
 
 export function validate(req: AdmissionRequest, deps: ValidateDeps, now: number): ValidateResult {
   const skipped = skipReason(req.namespace, deps.ownNamespace);
   if (skipped !== undefined) return { verdict: { type: 'allow' }, summary: skipped };
+  const policyKind = policyKindOf(req);
+  if (policyKind !== undefined) return validatePolicyObject(req, policyKind, deps.policies);
   const target = admissionTarget(req);
   if (req.operation !== 'UPDATE' || target.type !== 'object' || target.kind !== 'Deployment') return { verdict: { type: 'allow' }, summary: 'not a Deployment update' };
   const object = req.object as Deployment | null | undefined;

@@ -137,6 +137,7 @@ export class Agent {
     });
     this.lease.onChange((leading) => {
       this.metrics.leader.set(leading ? 1 : 0);
+      opts.policies.leading?.(leading);
       if (leading) void this.recoverRollbackEvents();
     });
   }

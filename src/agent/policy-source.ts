@@ -3,14 +3,16 @@ import type { Logger } from 'pino';
 import { DEFAULT_POLICY_SET, loadPolicySet, resolver, type PolicySet } from '../admission/policy-file.js';
 import type { Policy } from '../core/policy.js';
 
-// Where the agent's policies come from. Today a file (`--policy`), re-read when it changes; the
-// policy CRDs will be another PolicySource. An invalid new version is reported and the last valid
-// one keeps applying: a typo never makes rollguard more permissive (F1), nor stops it.
+// Where the agent's policies come from: built-in defaults, a file (`--policy`, re-read when it
+// changes) or the policy CRDs (crd-policy-source.ts). An invalid new version is reported and the
+// last valid one keeps applying: a typo never makes rollguard more permissive (F1), nor stops it.
 
 export interface PolicySource {
   policyFor(namespace: string): Policy;
   /** Where the policies come from, for logs and /readyz. */
   describe(): string;
+  /** The agent's Lease changed hands: only the leader writes (the policy CRDs' status). */
+  leading?(isLeader: boolean): void;
   stop(): void;
 }
 

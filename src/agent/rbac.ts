@@ -19,6 +19,8 @@ export const AGENT_CLUSTER_RULES: readonly { apiGroups: string[]; resources: str
   { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'], why: "the stamps on Secrets, requested as metadata only (F3): RBAC has no metadata-only verb, so list/watch are needed even though the data is never asked for" },
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch'], why: 'migration Jobs (R4): watched as metadata; a Job that may overlap a window is read once for its run times' },
   { apiGroups: [''], resources: ['events'], verbs: ['create'], why: 'an Event on the Deployment for every decision and rollback' },
+  { apiGroups: ['rollguard.io'], resources: ['rollbackpolicies', 'clusterrollbackpolicies'], verbs: ['list', 'watch'], why: 'the policy CRDs (R11, `--policy-source crd`): the cluster default and each namespace\'s policy, watched so a change applies without a restart' },
+  { apiGroups: ['rollguard.io'], resources: ['rollbackpolicies/status', 'clusterrollbackpolicies/status'], verbs: ['patch'], why: "the leader reports in each policy's status whether it is accepted and which generation applies (one that got in while the webhook was down is Invalid there)" },
 ];
 
 export const AGENT_LEASE_RULES: readonly { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[]; why: string }[] = [

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { Agent } from '../agent/agent.js';
 import { startAgentHttp } from '../agent/http.js';
 import { NotificationSinks } from '../agent/notification-sinks.js';
+import { CrdPolicySource } from '../agent/crd-policy-source.js';
 import { FilePolicySource, StaticPolicySource, type PolicySource } from '../agent/policy-source.js';
 import { SecretValues } from '../agent/secret-values.js';
 import { DEFAULT_SLACK_API } from '../agent/slack/api.js';
@@ -14,6 +15,7 @@ import { KubeRest } from '../kube/rest.js';
 import { ownNamespace } from '../kube/service-account.js';
 import { PrometheusSource } from '../metrics/prometheus.js';
 import type { MetricSource } from '../metrics/source.js';
+import { choosePolicySource, policySourceOption } from './policy-source-option.js';
 import { parsePort, withCleanErrors } from './webhook-options.js';
 
 // `rollguard agent`: watch, decide, roll back when every condition holds, otherwise open a
@@ -24,6 +26,7 @@ interface AgentCliOptions {
   context?: string;
   prometheus: string;
   policy?: string;
+  policySource?: string;
   namespace?: string;
   id: string;
   port: number;
@@ -62,6 +65,7 @@ export function registerAgent(program: Command): void {
     .option('--context <name>', 'kubeconfig context to use')
     .requiredOption('--prometheus <url>', 'Prometheus base URL (bearer token from PROMETHEUS_BEARER_TOKEN)', prometheusUrl)
     .option('--policy <file>', 'policy YAML/JSON: {default: {...}, namespaces: {NS: {...}}}; re-read when it changes')
+    .addOption(policySourceOption())
     .option('--namespace <ns>', "rollguard's own namespace, where the Lease lives (default: the pod's, else rollguard)")
     .option('--id <name>', 'holder identity for leader election', hostname())
     .option('--port <port>', 'plain-HTTP port for /healthz, /readyz, /metrics, /alertmanager, /decisions', parsePort, 8080)
@@ -78,7 +82,11 @@ export function registerAgent(program: Command): void {
 async function runAgent(opts: AgentCliOptions): Promise<void> {
   const logger = pino({ level: opts.logLevel, base: { component: 'rollguard-agent', id: opts.id } });
   const kubeConfig = loadKubeConfig({ kubeconfig: opts.kubeconfig, context: opts.context });
-  const policies: PolicySource = opts.policy === undefined ? new StaticPolicySource() : await FilePolicySource.open(opts.policy, logger);
+  const choice = choosePolicySource(opts);
+  let policies: PolicySource;
+  if (choice.type === 'crd') policies = await CrdPolicySource.open({ kubeConfig, logger });
+  else if (choice.type === 'file') policies = await FilePolicySource.open(choice.path, logger);
+  else policies = new StaticPolicySource();
   const token = process.env.PROMETHEUS_BEARER_TOKEN;
   const sources = new Map<string, MetricSource>();
   const sourceFor = (policy: Policy): MetricSource => {

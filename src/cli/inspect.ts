@@ -5,11 +5,15 @@ import type { KubeObject } from '../core/kube.js';
 import { KubeConfigError, loadKubeConfig } from '../kube/kubeconfig.js';
 import { KubeReadError, readMetadata } from '../kube/read-metadata.js';
 import { resourceFor } from '../kube/resources.js';
-import { renderKeyReference, renderStampReport, stampReport } from '../render/stamps-text.js';
+import type { PolicyExplanation } from '../core/policy-provenance.js';
+import { renderPolicyExplanation } from '../render/policy-text.js';
+import { renderKeyReference, renderStampReport, stampReport, type StampReport } from '../render/stamps-text.js';
+import { explainFromCluster, explainFromFile } from './inspect-policy.js';
 import { InputError, reportInputError } from './read-json.js';
 
 // `rollguard inspect`: shows the rollguard.io/ stamps of a Deployment, ConfigMap, Secret or Job
-// and what they mean, from the cluster (metadata only) or from `kubectl get -o yaml|json` output.
+// and what they mean, from the cluster (metadata only) or from `kubectl get -o yaml|json` output;
+// for a Deployment, also the policy that governs it (from the cluster, or --policy FILE).
 
 interface InspectOptions {
   namespace: string;
@@ -17,6 +21,7 @@ interface InspectOptions {
   context?: string;
   output: 'text' | 'json';
   keys?: boolean;
+  policy?: string;
 }
 
 async function readStdin(): Promise<string> {
@@ -39,12 +44,18 @@ export function objectsFromText(text: string, source: string): KubeObject[] {
   return objects;
 }
 
-async function load(target: string, opts: InspectOptions): Promise<KubeObject[]> {
+type Loaded = { objects: KubeObject[]; fromCluster: boolean };
+
+async function load(target: string, opts: InspectOptions): Promise<Loaded> {
   const slash = target.indexOf('/');
   const resource = slash > 0 ? resourceFor(target.slice(0, slash)) : undefined;
   if (resource !== undefined) {
-    return [await readMetadata(loadKubeConfig(opts), resource, opts.namespace, target.slice(slash + 1))];
+    return { objects: [await readMetadata(loadKubeConfig(opts), resource, opts.namespace, target.slice(slash + 1))], fromCluster: true };
   }
+  return { objects: await loadText(target), fromCluster: false };
+}
+
+async function loadText(target: string): Promise<KubeObject[]> {
   if (target === '-') return objectsFromText(await readStdin(), 'standard input');
   let text: string;
   try {
@@ -53,6 +64,21 @@ async function load(target: string, opts: InspectOptions): Promise<KubeObject[]>
     throw new InputError(target, [`cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)}); to read from the cluster, write KIND/NAME such as deployment/checkout`]);
   }
   return objectsFromText(text, target);
+}
+
+/** A Deployment's governing policy: from --policy FILE, else from the cluster it was read from, else not shown. */
+async function policyOf(o: KubeObject, loaded: Loaded, opts: InspectOptions): Promise<PolicyExplanation | undefined> {
+  if (o.kind !== 'Deployment') return undefined;
+  const namespace = o.metadata?.namespace ?? opts.namespace;
+  if (opts.policy !== undefined) return explainFromFile(opts.policy, namespace);
+  return loaded.fromCluster ? explainFromCluster(loadKubeConfig(opts), namespace) : undefined;
+}
+
+type Inspected = StampReport & { policy?: PolicyExplanation };
+
+function render(r: Inspected): string {
+  const text = renderStampReport(r);
+  return r.policy === undefined ? text : `${text}\n${renderPolicyExplanation(r.policy)}`;
 }
 
 export function registerInspect(program: Command): void {
@@ -65,6 +91,7 @@ export function registerInspect(program: Command): void {
     .option('--context <name>', 'kubeconfig context')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--keys', 'print every rollguard.io/ key and what it means')
+    .option('--policy <file>', 'for a Deployment: explain its policy from this policy file instead of the policy CRDs in the cluster')
     .action(async (target: string | undefined, opts: InspectOptions) => {
       if (opts.keys) {
         process.stdout.write(`${renderKeyReference()}\n`);
@@ -73,8 +100,13 @@ export function registerInspect(program: Command): void {
       if (target === undefined) program.error('rollguard inspect: give KIND/NAME, a file, or - (or --keys)', { exitCode: 2 });
       try {
         const now = Date.now();
-        const reports = (await load(target, opts)).map((o) => stampReport(o, now));
-        process.stdout.write(opts.output === 'json' ? `${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n` : `${reports.map(renderStampReport).join('\n\n')}\n`);
+        const loaded = await load(target, opts);
+        const reports: Inspected[] = [];
+        for (const o of loaded.objects) {
+          const policy = await policyOf(o, loaded, opts);
+          reports.push({ ...stampReport(o, now), ...(policy === undefined ? {} : { policy }) });
+        }
+        process.stdout.write(opts.output === 'json' ? `${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n` : `${reports.map(render).join('\n\n')}\n`);
       } catch (err) {
         if (err instanceof KubeReadError || err instanceof KubeConfigError) {
           process.stderr.write(`rollguard inspect: ${err.message}\n`);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CrdPolicySource } from '../agent/crd-policy-source.js';
 import { pino } from 'pino';
 import { createMetrics } from '../admission/metrics.js';
 import { InformerStampCache } from '../admission/informer-stamp-cache.js';
@@ -7,6 +8,7 @@ import { startWebhookServer } from '../admission/server.js';
 import { InMemoryStampCache, type StampCache } from '../admission/stamp-cache.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { DEFAULT_AGENT_SERVICE_ACCOUNT, DEFAULT_NAMESPACE, ownNamespace, SERVICE_ACCOUNT_DIR } from '../kube/service-account.js';
+import { choosePolicySource, policySourceOption } from './policy-source-option.js';
 import { agentUsers, parseDnsLabel, parseDnsSubdomain, parsePort, withCleanErrors } from './webhook-options.js';
 
 interface WebhookOptions {
@@ -16,6 +18,7 @@ interface WebhookOptions {
   tlsKey: string;
   healthPort?: number;
   policy?: string;
+  policySource?: string;
   namespace?: string;
   agentServiceAccount: string;
   trustedUser?: string[];
@@ -37,6 +40,7 @@ export function registerWebhook(program: Command): void {
     .requiredOption('--tls-key <file>', 'its private key (PEM)')
     .option('--health-port <port>', 'plain-HTTP port for /healthz, /readyz and /metrics', parsePort)
     .option('--policy <file>', 'policy YAML/JSON: {default: {...}, namespaces: {NS: {...}}}')
+    .addOption(policySourceOption())
     .option('--namespace <ns>', `rollguard's own namespace, never stamped or guarded (default: the pod's, from ${SERVICE_ACCOUNT_DIR}/namespace, else ${DEFAULT_NAMESPACE})`, parseDnsLabel)
     .option('--agent-service-account <name>', "the agent's service account in --namespace, whose writes to rollguard-owned annotations stand", parseDnsSubdomain, DEFAULT_AGENT_SERVICE_ACCOUNT)
     .option('--trusted-user <user>', 'a user whose writes to rollguard-owned annotations stand; repeatable, replaces the --agent-service-account user', collect)
@@ -50,7 +54,10 @@ export function registerWebhook(program: Command): void {
 async function runWebhook(opts: WebhookOptions): Promise<void> {
   if (!opts.kube && (opts.kubeconfig !== undefined || opts.context !== undefined)) throw new Error('--kubeconfig and --context choose a cluster; --no-kube runs without one');
   const logger = pino({ level: opts.logLevel, base: { component: 'rollguard-webhook' } });
-  const policies = opts.policy === undefined ? DEFAULT_POLICY_SET : await loadPolicySet(opts.policy);
+  const choice = choosePolicySource(opts);
+  if (choice.type === 'crd' && !opts.kube) throw new Error('--policy-source crd watches the policy objects in a cluster; --no-kube runs without one');
+  const crd = choice.type === 'crd' ? await CrdPolicySource.open({ kubeConfig: loadKubeConfig(opts), logger }) : undefined;
+  const policyFor = crd !== undefined ? (ns: string) => crd.policyFor(ns) : resolver(choice.type === 'file' ? await loadPolicySet(choice.path) : DEFAULT_POLICY_SET);
   const namespace = ownNamespace(opts.namespace);
   const trustedUsers = agentUsers(opts.trustedUser, namespace, opts.agentServiceAccount);
   let cache: StampCache;
@@ -74,14 +81,17 @@ async function runWebhook(opts: WebhookOptions): Promise<void> {
     tlsKeyFile: opts.tlsKey,
     logger,
     metrics: createMetrics({ defaultMetrics: true }),
-    mutate: { cache, policyFor: resolver(policies), trustedUsers: new Set(trustedUsers), ownNamespace: namespace },
-    ready: () =>
-      !opts.kube || cache.synced()
-        ? { ready: true, reason: 'ready' }
-        : { ready: false, reason: 'the ConfigMap/Secret stamp cache has not synced yet' },
+    mutate: { cache, policyFor, trustedUsers: new Set(trustedUsers), ownNamespace: namespace },
+    ...(crd === undefined ? {} : { policies: crd }),
+    ready: () => {
+      if (opts.kube && !cache.synced()) return { ready: false, reason: 'the ConfigMap/Secret stamp cache has not synced yet' };
+      if (crd !== undefined && !crd.synced()) return { ready: false, reason: 'the policy CRD watch has not synced yet' };
+      return { ready: true, reason: crd === undefined ? 'ready' : `ready; ${crd.describe()}` };
+    },
   });
   const shutdown = (signal: string): void => {
     logger.info({ signal }, 'shutting down');
+    crd?.stop();
     void Promise.all([server.close(), informer?.stop()]).then(() => process.exit(0));
   };
   process.once('SIGTERM', shutdown);

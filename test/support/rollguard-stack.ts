@@ -40,6 +40,8 @@ export interface StackOptions {
   alerting?: { rules: readonly string[]; alertmanagers: readonly string[] };
   /** Policy file contents for the webhook (and for the agent when it runs as a process). */
   policy?: string;
+  /** `crd`: the webhook reads the policy CRDs (installed by the caller, see policy-crds.ts) instead of the file. */
+  policySource?: 'crd';
   historyMs?: number;
   /** A control plane launched by the caller (a benchmark outside vitest); default: the run's. */
   controlPlane?: ControlPlane;
@@ -143,7 +145,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const healthPort = await freePort();
     const webhook = await startCli(
       'rollguard-webhook',
-      ['webhook', '--host', '127.0.0.1', '--port', String(port), '--health-port', String(healthPort), '--tls-cert', certs.paths.cert, '--tls-key', certs.paths.key, '--kubeconfig', cp.kubeconfig, '--namespace', ownNs.name, '--agent-service-account', serviceAccount, ...(opts.webhookTrustedUser === undefined ? [] : ['--trusted-user', opts.webhookTrustedUser]), '--policy', policyPath],
+      ['webhook', '--host', '127.0.0.1', '--port', String(port), '--health-port', String(healthPort), '--tls-cert', certs.paths.cert, '--tls-key', certs.paths.key, '--kubeconfig', cp.kubeconfig, '--namespace', ownNs.name, '--agent-service-account', serviceAccount, ...(opts.webhookTrustedUser === undefined ? [] : ['--trusted-user', opts.webhookTrustedUser]), ...(opts.policySource === 'crd' ? ['--policy-source', 'crd'] : ['--policy', policyPath])],
       () => httpOk(`http://127.0.0.1:${healthPort}/readyz`),
     );
     cleanups.push(() => webhook.stop());

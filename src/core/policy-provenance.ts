@@ -1,0 +1,83 @@
+import { formatDuration } from './duration.js';
+import type { Policy } from './policy.js';
+import { refText } from './policy-objects.js';
+import type { Effective, Resolution } from './policy-resolution.js';
+
+// Where each value of the policy governing a namespace comes from (`rollguard inspect`): the first
+// layer, most specific first, whose document sets the field; else the built-in default.
+
+export interface PolicyLayer {
+  /** e.g. "namespace policy (RollbackPolicy shop/strict)". */
+  label: string;
+  input: unknown;
+}
+
+export interface FieldOrigin {
+  field: string;
+  value: string;
+  from: string;
+}
+
+export interface PolicyExplanation {
+  /** Which policy governs, in words. */
+  governedBy: string;
+  fields: FieldOrigin[];
+  notes: string[];
+}
+
+export const BUILT_IN = 'built-in default';
+
+const duration = (ms: number | undefined): string => (ms === undefined ? 'unset' : formatDuration(ms));
+
+const FIELDS: readonly { field: string; show: (p: Policy) => string }[] = [
+  { field: 'mode', show: (p) => p.mode },
+  { field: 'windows.onset', show: (p) => duration(p.onsetWindowMs) },
+  { field: 'windows.configChange', show: (p) => duration(p.configWindowMs) },
+  { field: 'windows.migration', show: (p) => duration(p.migrationWindowMs) },
+  { field: 'blackout', show: (p) => duration(p.blackoutMs) },
+  { field: 'serviceLabel', show: (p) => p.serviceLabel },
+  { field: 'thresholds.errorRate', show: (p) => String(p.thresholds.errorRate) },
+  { field: 'thresholds.minRequests', show: (p) => String(p.thresholds.minRequests) },
+  { field: 'thresholds.persistence', show: (p) => String(p.thresholds.persistence) },
+  { field: 'thresholds.significance', show: (p) => String(p.thresholds.significance) },
+  { field: 'thresholds.latencyRatio', show: (p) => String(p.thresholds.latencyRatio) },
+  { field: 'gitops', show: (p) => p.gitops },
+  { field: 'migrationSelectors', show: (p) => (p.migrationSelectors.length === 0 ? 'none' : JSON.stringify(p.migrationSelectors)) },
+  { field: 'metrics.preset', show: (p) => p.metrics.preset },
+  { field: 'metrics.step', show: (p) => duration(p.metrics.stepMs) },
+  { field: 'metrics.baseline', show: (p) => duration(p.metrics.baselineMs) },
+];
+
+function sets(input: unknown, field: string): boolean {
+  let node: unknown = input;
+  for (const part of field.split('.')) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return false;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node !== undefined;
+}
+
+/** Each main field's value in `policy` and the layer it came from. */
+export function fieldOrigins(policy: Policy, layers: readonly PolicyLayer[]): FieldOrigin[] {
+  return FIELDS.map(({ field, show }) => ({ field, value: show(policy), from: layers.find((l) => sets(l.input, field))?.label ?? BUILT_IN }));
+}
+
+function describeLevel(e: Effective): string {
+  if (e.governedBy === undefined) return 'built-in defaults';
+  if (e.generation === undefined) return `${refText(e.governedBy)} (invalid, no valid version known)`;
+  return `${refText(e.governedBy)} (generation ${e.generation}${e.lastValid ? ', its last valid version: the current one is invalid' : ''})`;
+}
+
+/** The explanation for a namespace from the policy CRDs. */
+export function explainResolution(resolution: Resolution, namespace: string): PolicyExplanation {
+  const ns = resolution.namespaces.get(namespace);
+  const cluster = resolution.cluster;
+  const effective = ns ?? cluster;
+  const layers: PolicyLayer[] = [];
+  if (ns?.governedBy !== undefined && ns.input !== undefined) layers.push({ label: `namespace policy (${refText(ns.governedBy)})`, input: ns.input });
+  if (cluster.governedBy !== undefined && cluster.input !== undefined) layers.push({ label: `cluster default (${refText(cluster.governedBy)})`, input: cluster.input });
+  const governedBy = ns === undefined ? describeLevel(cluster) : `${describeLevel(ns)} over ${describeLevel(cluster)}`;
+  if (effective.doubt === undefined) return { governedBy, fields: fieldOrigins(effective.policy, layers), notes: [] };
+  const fields = fieldOrigins(effective.policy, layers).map((f) => (f.field === 'mode' ? { ...f, from: `${f.from}, at most suggest (F1)` } : f));
+  return { governedBy, fields, notes: [`mode is at most suggest (F1): ${effective.doubt}`] };
+}
