@@ -178,11 +178,14 @@ describeWithControlPlane('the Helm chart on a real apiserver: helm install, the 
     expect(objects.find((o) => o.kind === 'PodDisruptionBudget')?.apiVersion).toBe('policy/v1beta1');
 
     const ca = b64((await tlsSecret()).data?.['ca.crt']);
-    for (const path of [`${MUTATING}/${release}`, `${VALIDATING}/${release}`]) {
+    // The mutating stamps; the validating blackout guard and policy check.
+    for (const [path, names] of [[`${MUTATING}/${release}`, ['stamp.rollguard.io']], [`${VALIDATING}/${release}`, ['blackout.rollguard.io', 'policy.rollguard.io']]] as const) {
       const config = await admin.get<WebhookConfig>(path);
-      expect(config.webhooks).toHaveLength(1);
-      expect(b64(config.webhooks[0]?.clientConfig.caBundle)).toBe(ca);
-      expect(config.webhooks[0]?.clientConfig.service).toMatchObject({ name: `${release}-webhook`, namespace: own.name });
+      expect(config.webhooks.map((w) => w.name)).toEqual(names);
+      for (const w of config.webhooks) {
+        expect(b64(w.clientConfig.caBundle)).toBe(ca);
+        expect(w.clientConfig.service).toMatchObject({ name: `${release}-webhook`, namespace: own.name });
+      }
     }
     expect(installOutput).toContain(`kubectl -n ${own.name} get pods -l app.kubernetes.io/instance=${release}`);
     expect(installOutput).toContain('/readyz');
