@@ -45,6 +45,8 @@ export interface AgentOptions {
   leaseName?: string;
   sinks?: DecisionSink[];
   concurrency?: number;
+  /** Only Deployments in these namespaces are evaluated and acted on (default: every namespace). */
+  namespaces?: readonly string[];
   restartDelayMs?: number;
   defaultMetrics?: boolean;
   /** Source addresses of authenticating proxies whose identity headers the decision page trusts. */
@@ -173,7 +175,8 @@ export class Agent {
   /** Every Deployment once, a few at a time. */
   async evaluateAll(): Promise<EvaluationOutcome[]> {
     if (!this.lease.isLeader()) return [];
-    const all = this.state.allDeployments();
+    const only = this.opts.namespaces;
+    const all = only === undefined ? this.state.allDeployments() : only.flatMap((ns) => this.state.allDeployments(ns));
     const out: EvaluationOutcome[] = [];
     const width = this.opts.concurrency ?? 4;
     for (let i = 0; i < all.length && !this.stopping; i += width) {
@@ -196,6 +199,7 @@ export class Agent {
   private async evaluateNow(namespace: string, name: string): Promise<EvaluationOutcome> {
     const key = `${namespace}/${name}`;
     if (!this.lease.isLeader()) return { key, result: 'not-leader' };
+    if (this.opts.namespaces !== undefined && !this.opts.namespaces.includes(namespace)) return { key, result: 'skipped: namespace not evaluated by this agent' };
     const current = this.state.deployment(namespace, name);
     if (current === undefined) {
       this.decisions.closeFor(namespace, name, 'the Deployment is gone');

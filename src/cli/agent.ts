@@ -35,6 +35,7 @@ interface AgentCliOptions {
   renewDeadline: number;
   retryPeriod: number;
   trustedProxy?: string[];
+  onlyNamespace?: string[];
   logLevel: string;
   slackApi: string;
 }
@@ -74,6 +75,7 @@ export function registerAgent(program: Command): void {
     .option('--renew-deadline <duration>', 'how long the leader acts without a successful renewal (must be below --lease-duration)', parseInterval, 10_000)
     .option('--retry-period <duration>', 'how often the Lease is renewed or tried', parseInterval, 2_000)
     .option('--trusted-proxy <address>', 'source address of an authenticating proxy whose X-Remote-User/X-Remote-Group headers the decision page believes; repeatable', collect)
+    .option('--only-namespace <ns>', 'evaluate and act on Deployments in this namespace only; repeatable (default: every namespace)', collect)
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--slack-api <url>', 'Slack Web API base URL (a test double or a proxy)', slackApiUrl, DEFAULT_SLACK_API)
     .action(withCleanErrors('agent', runAgent));
@@ -119,6 +121,7 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
     defaultMetrics: true,
     lease: { durationMs: opts.leaseDuration, renewDeadlineMs: opts.renewDeadline, retryPeriodMs: opts.retryPeriod },
     trustedProxies: opts.trustedProxy ?? [],
+    ...(opts.onlyNamespace === undefined ? {} : { namespaces: opts.onlyNamespace }),
     ...(opts.interval === undefined ? {} : { intervalMs: opts.interval }),
   });
   const http = await startAgentHttp(agent, logger, opts.port);

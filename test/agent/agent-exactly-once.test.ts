@@ -59,7 +59,7 @@ describeWithControlPlane('F4 exactly one rollback, whatever fails', () => {
   async function agentProcess(id: string, env: NodeJS.ProcessEnv = {}): Promise<ManagedProcess> {
     const s = need();
     const port = await freePort();
-    const args = ['agent', '--kubeconfig', s.agentKubeconfigPath, '--prometheus', s.prometheus.url, '--policy', s.policyPath, '--namespace', s.own, '--id', id, '--port', String(port), '--interval', '1s', '--lease-duration', '6s', '--renew-deadline', '4s', '--retry-period', '1s'];
+    const args = ['agent', '--kubeconfig', s.agentKubeconfigPath, '--prometheus', s.prometheus.url, '--policy', s.policyPath, '--namespace', s.own, '--id', id, '--port', String(port), '--interval', '1s', '--lease-duration', '6s', '--renew-deadline', '4s', '--retry-period', '1s', '--only-namespace', s.ns];
     const p = await s.startCli(`agent-${id}`, args, () => httpOk(`http://127.0.0.1:${port}/readyz`), env);
     processes.push(p);
     ports.set(p, port);

@@ -68,6 +68,8 @@ export function startAgent(stack: Stack, identity: string, policyText = POLICY, 
     intervalMs: 1000,
     lease: { durationMs: 6000, renewDeadlineMs: 4000, retryPeriodMs: 1000 },
     restartDelayMs: 500,
+    // The run's control plane is shared: each test's agent acts only on its own stack's namespaces.
+    namespaces: [stack.ns, ...stack.more],
     ...overrides,
   });
 }
