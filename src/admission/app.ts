@@ -144,8 +144,8 @@ export function createApp(deps: AppDeps): express.Express {
   return app;
 }
 
-/** /healthz (the process serves), /readyz (certificates loaded, stamp cache synced), /metrics. */
-export function addHealthRoutes(app: express.Express, deps: Pick<AppDeps, 'metrics' | 'ready'>): void {
+/** /healthz (the process serves), /readyz (whatever `ready` says), /metrics; the webhook's and the agent's. */
+export function addHealthRoutes(app: express.Express, deps: { metrics: Pick<WebhookMetrics, 'registry'>; ready: AppDeps['ready'] }): void {
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok\n');
   });

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import { addHealthRoutes } from '../admission/app.js';
 import type { Agent } from './agent.js';
 import { AlertPayloadError, parseAlertmanagerPayload, type AlertTarget } from './alertmanager.js';
 import { renderHandoffSection } from '../report/handoff-html.js';
@@ -37,16 +38,7 @@ export function createAgentApp(agent: Agent, logger: Logger): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.get('/healthz', (_req, res) => {
-    res.type('text/plain').send('ok\n');
-  });
-  app.get('/readyz', (_req, res) => {
-    const r = agent.readiness();
-    res.status(r.ready ? 200 : 503).type('text/plain').send(`${r.reason}\n`);
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(agent.metrics.registry.contentType).send(await agent.metrics.registry.metrics());
-  });
+  addHealthRoutes(app, { metrics: agent.metrics, ready: () => agent.readiness() });
   app.post('/alertmanager', express.json({ limit: MAX_ALERT_BYTES, type: () => true }), (req, res) => {
     let alerts: AlertTarget[];
     try {
