@@ -17,6 +17,8 @@ import { waitFor } from './wait.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CONFIG = 'test/support/fixtures/control-plane-policy/vitest.config.ts';
+// A child vitest that starts its own control plane: well past the default test timeout on a loaded machine.
+const FIXTURE_RUN_TIMEOUT_MS = 180_000;
 const MISSING = join(tmpdir(), 'rollguard-no-such-dir', 'shared', 'k8s');
 
 interface FixtureRun {
@@ -42,7 +44,7 @@ function runFixtures(env: Record<string, string | undefined>): FixtureRun {
   return { child, output: () => out, exited };
 }
 
-async function finished(run: FixtureRun, timeoutMs = 150_000): Promise<number | null> {
+async function finished(run: FixtureRun, timeoutMs = FIXTURE_RUN_TIMEOUT_MS - 10_000): Promise<number | null> {
   const timer = setTimeout(() => run.child.kill('SIGKILL'), timeoutMs);
   try {
     const code = await run.exited;
@@ -117,7 +119,7 @@ describe('without binaries', () => {
     expect(notice[0]).toContain('ROLLGUARD_K8S_BIN=DIR');
     expect(notice[0]).toContain(join(ROOT, '..', 'shared', 'k8s'));
     expect(run.output()).toMatch(/Tests\s+2 skipped \(2\)/);
-  });
+  }, FIXTURE_RUN_TIMEOUT_MS);
 
   it('fails them with CI=true', async () => {
     const run = runFixtures({ ...missing, CI: 'true' });
@@ -125,7 +127,7 @@ describe('without binaries', () => {
     expect(run.output()).toContain(`CI=true but there is no Kubernetes control plane: no executable ${join(MISSING, 'start-control-plane.sh')}`);
     expect(run.output()).toMatch(/Tests\s+2 failed \| 2 skipped \(4\)/);
     expect(lines(run.output(), /^control-plane: /)).toEqual([]);
-  });
+  }, FIXTURE_RUN_TIMEOUT_MS);
 });
 
 describeWithControlPlane(
@@ -164,14 +166,14 @@ describeWithControlPlane(
       expect(pids(a).every((p) => p > 0 && !alive(p))).toBe(true);
       expect(existsSync(a.workDir)).toBe(false);
       expect(existsSync(a.runDir)).toBe(false);
-    });
+    }, FIXTURE_RUN_TIMEOUT_MS);
 
     it('is stopped by its watchdog when vitest is killed before its teardown', async () => {
       const dir = (outDir = await mkdtemp(join(tmpdir(), 'rollguard-fixture-')));
       const run = runFixtures({ ROLLGUARD_FIXTURE_OUT: dir, ROLLGUARD_FIXTURE_HANG: 'a,b' });
       try {
         await waitFor('both fixture workers to reach the control plane', () => existsSync(join(dir, 'a.json')) && existsSync(join(dir, 'b.json')), {
-          timeoutMs: 150_000,
+          timeoutMs: FIXTURE_RUN_TIMEOUT_MS - 10_000,
           intervalMs: 200,
           detail: run.output,
         });
@@ -189,7 +191,7 @@ describeWithControlPlane(
         intervalMs: 200,
         detail: () => `still alive: ${pids(a).filter(alive).join(', ')}; work dir there: ${String(existsSync(a.workDir))}`,
       });
-    });
+    }, FIXTURE_RUN_TIMEOUT_MS + 30_000);
   },
   { start: false },
 );
