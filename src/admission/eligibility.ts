@@ -1,10 +1,10 @@
-import { ANNOTATIONS } from '../annotations.js';
+import { ANNOTATIONS } from '../core/annotations.js';
 import { classifyChangeSet, type ChangeSet } from '../core/changeset.js';
 import type { Deployment } from '../core/kube.js';
 import { detectOwner } from '../core/ownership.js';
 import type { Policy } from '../core/policy.js';
 import { templateRefs, refKey, type ConfigRef } from '../core/template-refs.js';
-import type { ConfigChange } from '../timeline/events.js';
+import type { ConfigChange } from '../core/change-events.js';
 import type { StampCache } from './stamp-cache.js';
 
 // Eligibility as known at admission: R3 from the change set and the stamps on the ConfigMaps and

@@ -1,4 +1,4 @@
-import { ANNOTATIONS, ROLLGUARD_OWNED_KEYS } from '../annotations.js';
+import { ANNOTATIONS, ROLLGUARD_OWNED_KEYS } from '../core/annotations.js';
 
 // R12: rollguard's own keys survive `kubectl rollout undo` (which replaces metadata.annotations
 // wholesale) and cannot be forged: whatever a request drops is carried forward from oldObject, and

@@ -1,4 +1,4 @@
-import { ANNOTATIONS } from '../annotations.js';
+import { ANNOTATIONS } from '../core/annotations.js';
 import { parseInstant } from '../core/duration.js';
 import type { ConfigKind } from '../core/template-refs.js';
 

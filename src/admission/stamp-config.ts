@@ -1,4 +1,4 @@
-import { ANNOTATIONS } from '../annotations.js';
+import { ANNOTATIONS } from '../core/annotations.js';
 import { sameJson } from '../core/canonical-json.js';
 import { formatInstant } from '../core/duration.js';
 import type { StampContext, Stamps } from './stamp-types.js';

@@ -1,4 +1,4 @@
-import { ANNOTATIONS } from '../annotations.js';
+import { ANNOTATIONS } from '../core/annotations.js';
 import { judgeBlackout } from '../core/blackout.js';
 import type { Deployment } from '../core/kube.js';
 import { parseTemplateHistory, templateHash } from '../core/template-hash.js';

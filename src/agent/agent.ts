@@ -1,6 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { ANNOTATIONS } from '../annotations.js';
+import { ANNOTATIONS } from '../core/annotations.js';
 import { formatInstant, parseInstant } from '../core/duration.js';
 import type { Deployment } from '../core/kube.js';
 import type { Policy } from '../core/policy.js';

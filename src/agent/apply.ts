@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ANNOTATIONS } from '../annotations.js';
+import { ANNOTATIONS } from '../core/annotations.js';
 import { overrideCommand } from '../core/blackout.js';
 import { formatInstant, parseInstant } from '../core/duration.js';
 import { templateHash } from '../core/template-hash.js';

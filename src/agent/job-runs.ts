@@ -1,8 +1,8 @@
-import { ANNOTATIONS } from '../annotations.js';
+import { ANNOTATIONS } from '../core/annotations.js';
 import { parseInstant } from '../core/duration.js';
 import type { Job } from '../core/kube.js';
 import { isStatus, paths, type KubeRest } from '../kube/rest.js';
-import type { JobRun } from '../timeline/events.js';
+import type { JobRun } from '../core/change-events.js';
 
 // R4 needs when each Job in a namespace ran. Jobs are watched as metadata only (memory), which says
 // when a Job was admitted but not when it finished; so the Jobs that can overlap a deploy's

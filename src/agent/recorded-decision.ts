@@ -1,4 +1,4 @@
-import { ANNOTATIONS } from '../annotations.js';
+import { ANNOTATIONS } from '../core/annotations.js';
 import { formatInstant, parseInstant } from '../core/duration.js';
 import type { Deployment } from '../core/kube.js';
 import { templateHash } from '../core/template-hash.js';

@@ -1,4 +1,4 @@
-import { ANNOTATIONS } from '../annotations.js';
+import { ANNOTATIONS } from '../core/annotations.js';
 import { formatInstant } from '../core/duration.js';
 import type { Deployment, ReplicaSet } from '../core/kube.js';
 import { planRollback } from '../core/rollback-plan.js';

@@ -1,4 +1,4 @@
-import { ANNOTATIONS } from '../annotations.js';
+import { ANNOTATIONS } from './annotations.js';
 import { formatInstant, parseInstant } from './duration.js';
 import { earlierRevision, type TemplateHistoryEntry } from './template-hash.js';
 

@@ -1,4 +1,4 @@
-import type { ChangeEvent, ConfigChange } from '../timeline/events.js';
+import type { ChangeEvent, ConfigChange } from './change-events.js';
 import { formatDuration, formatInstant } from './duration.js';
 import { diffDeployment, type DeploymentDiff } from './deployment-diff.js';
 import type { Deployment } from './kube.js';

@@ -20,7 +20,7 @@ import {
 import { detectOwner } from './ownership.js';
 import type { Regression } from './regression-types.js';
 import { serviceOf } from './service.js';
-import type { JobRun } from '../timeline/events.js';
+import type { JobRun } from './change-events.js';
 import type { Policy } from './policy.js';
 
 // R6: the verdict. `auto` only when every condition is met; `none` when there is nothing to act on

@@ -2,7 +2,7 @@ import type { ChangeSet } from './changeset.js';
 import type { Deployment, WorkloadRef } from './kube.js';
 import type { Policy } from './policy.js';
 import type { Regression } from './regression-types.js';
-import type { ChangeEvent } from '../timeline/events.js';
+import type { ChangeEvent } from './change-events.js';
 
 export type ConditionStatus = 'met' | 'unmet' | 'unknown';
 

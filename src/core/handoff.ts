@@ -1,4 +1,4 @@
-import { ANNOTATIONS } from '../annotations.js';
+import { ANNOTATIONS } from './annotations.js';
 import type { OwnerInfo } from './decision-types.js';
 import { diffDeployment } from './deployment-diff.js';
 import { assessCause, SAME_MOMENT_STEPS } from './handoff-cause.js';

@@ -1,4 +1,4 @@
-import { ANNOTATIONS } from '../annotations.js';
+import { ANNOTATIONS } from './annotations.js';
 import { annotationsOf, labelsOf, selectorMatches, type Container, type Job, type LabelSelector } from './kube.js';
 
 // R4: is this Job a schema migration, and why. A label, a policy selector, a Helm upgrade hook or

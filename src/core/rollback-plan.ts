@@ -1,4 +1,4 @@
-import { isRollguardKey } from '../annotations.js';
+import { isRollguardKey } from './annotations.js';
 import type { Deployment, PodTemplateSpec, ReplicaSet } from './kube.js';
 import { REVISION_ANNOTATION, revisionOf } from './rollout.js';
 import { templateHash } from './template-hash.js';

@@ -1,4 +1,4 @@
-import { ANNOTATIONS } from '../annotations.js';
+import { ANNOTATIONS } from './annotations.js';
 import { formatInstant } from './duration.js';
 import type { TemplateHistoryEntry } from './template-hash.js';
 

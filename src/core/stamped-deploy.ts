@@ -1,4 +1,4 @@
-import { ANNOTATIONS } from '../annotations.js';
+import { ANNOTATIONS } from './annotations.js';
 import type { Deploy } from './decision-types.js';
 import type { ChangeSetKind } from './changeset.js';
 import { parseInstant } from './duration.js';

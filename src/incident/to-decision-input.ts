@@ -2,7 +2,7 @@ import type { DecisionInput, RolloutState } from '../core/decision-types.js';
 import type { Deployment, Job } from '../core/kube.js';
 import { parsePolicy, type Policy } from '../core/policy.js';
 import type { Regression } from '../core/regression-types.js';
-import type { ChangeEvent } from '../timeline/events.js';
+import type { ChangeEvent } from '../core/change-events.js';
 import { incidentSchema, type IncidentFile, type RegressionFile } from './schema.js';
 import { describeIssues } from '../core/policy.js';
 

@@ -1,4 +1,4 @@
-import { ALL_ANNOTATIONS, ANNOTATIONS, PREFIX, type AnnotationKey } from '../annotations.js';
+import { ALL_ANNOTATIONS, ANNOTATIONS, PREFIX, type AnnotationKey } from '../core/annotations.js';
 import { formatDuration, parseInstant } from '../core/duration.js';
 import type { KubeObject } from '../core/kube.js';
 

@@ -9,7 +9,7 @@ import { templateRefs } from '../core/template-refs.js';
 import { firstDetectionFromSource, firstNeighbourDetection } from '../metrics/detect.js';
 import type { MetricSource } from '../metrics/source.js';
 import { deployAsOf, eventsAsOf, type DeployRecord } from '../timeline/deploys.js';
-import type { ChangeEvent } from '../timeline/events.js';
+import type { ChangeEvent } from '../core/change-events.js';
 import type { ReplayTimeline } from './extract.js';
 
 // What rollguard would have decided for each deploy in an audit log. No hindsight: for every

@@ -4,7 +4,7 @@ import { detectionGrid } from '../core/regression.js';
 import type { MetricSource } from '../metrics/source.js';
 import { signalSeries } from '../report/signal-series.js';
 import type { ReportInput, ReportMark } from '../report/types.js';
-import type { ChangeEvent } from '../timeline/events.js';
+import type { ChangeEvent } from '../core/change-events.js';
 import type { ReplayedDeploy } from './decisions.js';
 
 // The report page of one replayed deploy: the service's series from the baseline to a while after

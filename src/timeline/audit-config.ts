@@ -1,6 +1,6 @@
 import { keyOf } from './audit-bodies.js';
 import type { ConfigRecord } from './audit-record.js';
-import type { ConfigChange } from './events.js';
+import type { ConfigChange } from '../core/change-events.js';
 
 // ConfigMap and Secret writes and deletes in an audit log, each with whether its content changed.
 // Content is `unknown` whenever the log cannot tell: no body (Metadata level, F1), a patch of the

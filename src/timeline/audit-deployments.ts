@@ -4,7 +4,7 @@ import type { Deployment } from '../core/kube.js';
 import { isDeploymentController, keyOf } from './audit-bodies.js';
 import type { DeploymentRecord } from './audit-record.js';
 import type { DeployRecord } from './deploys.js';
-import type { ChangeEvent } from './events.js';
+import type { ChangeEvent } from '../core/change-events.js';
 import { revisionOf, rolloutComplete } from '../core/rollout.js';
 
 // Deployments in an audit log: which writes changed the pod template (a deploy, or a rollback when

@@ -1,6 +1,6 @@
 import { keyOf } from './audit-bodies.js';
 import type { JobRecord, JobStatusBody } from './audit-record.js';
-import type { JobRun } from './events.js';
+import type { JobRun } from '../core/change-events.js';
 import { parseInstant } from '../core/duration.js';
 
 // Jobs in an audit log: a run starts when the Job is created and ends when a status write shows it

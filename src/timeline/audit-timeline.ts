@@ -5,7 +5,7 @@ import { DeploymentTracker } from './audit-deployments.js';
 import { JobTracker } from './audit-jobs.js';
 import { resourceOf, toTimelineRecord, type TimelineRecord, type TimelineResource } from './audit-record.js';
 import { sortEvents, type DeployRecord } from './deploys.js';
-import type { ChangeEvent } from './events.js';
+import type { ChangeEvent } from '../core/change-events.js';
 
 export { isTimelineEvent, TIMELINE_MENTIONS } from './audit-record.js';
 

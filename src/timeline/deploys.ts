@@ -1,6 +1,6 @@
 import type { Deploy } from '../core/decision-types.js';
 import type { Deployment } from '../core/kube.js';
-import type { ChangeEvent } from './events.js';
+import type { ChangeEvent } from '../core/change-events.js';
 
 // A deploy as an audit log shows it, with everything learned about it up to the end of the log,
 // and the views "as of time t" that a replay decision may use (no hindsight: nothing that happened

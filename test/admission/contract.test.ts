@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ANNOTATIONS } from '../../src/annotations.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import { parseTemplateHistory, templateHash } from '../../src/core/template-hash.js';
 import type { Deployment } from '../../src/core/kube.js';
 import { annotationsAfter, decodePatch, fixture, reinvocation, startTestWebhook, type Review, type TestWebhook } from './harness.js';

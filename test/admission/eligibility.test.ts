@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ANNOTATIONS } from '../../src/annotations.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import { configEvents, judgeEligibility } from '../../src/admission/eligibility.js';
 import { InMemoryStampCache } from '../../src/admission/stamp-cache.js';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ANNOTATIONS } from '../../src/annotations.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { StampCache } from '../../src/admission/stamp-cache.js';
 import { annotationsAfter, fixture, startTestWebhook, type Review, type TestWebhook } from './harness.js';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import fjp from 'fast-json-patch';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ANNOTATIONS, ROLLGUARD_OWNED_KEYS } from '../../src/annotations.js';
+import { ANNOTATIONS, ROLLGUARD_OWNED_KEYS } from '../../src/core/annotations.js';
 import { mutate, type MutateDeps } from '../../src/admission/mutate.js';
 import { DEFAULT_POLICY_SET, resolver } from '../../src/admission/policy-file.js';
 import type { AdmissionRequest } from '../../src/admission/review.js';

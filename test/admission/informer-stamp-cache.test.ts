@@ -2,7 +2,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ANNOTATIONS } from '../../src/annotations.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import { InformerStampCache, LIST_ACCEPT, MetadataWatch, MetadataWatchConfig, WATCH_ACCEPT } from '../../src/admission/informer-stamp-cache.js';
 import { KubeApiServer } from '../support/kube-api-server.js';
 

@@ -1,6 +1,6 @@
 import fjp from 'fast-json-patch';
 import { describe, expect, it } from 'vitest';
-import { ANNOTATIONS } from '../../src/annotations.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import { reconcileOwnedKeys } from '../../src/admission/owned-keys.js';
 import { annotationPatch } from '../../src/admission/patch.js';
 import { REUSE_WINDOW_MS, stampTime } from '../../src/admission/stamp-time.js';

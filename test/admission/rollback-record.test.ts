@@ -1,6 +1,6 @@
 import fjp from 'fast-json-patch';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ANNOTATIONS } from '../../src/annotations.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import { mutate, type MutateDeps } from '../../src/admission/mutate.js';
 import { parsePolicySet, resolver } from '../../src/admission/policy-file.js';
 import type { AdmissionRequest } from '../../src/admission/review.js';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ANNOTATIONS } from '../../src/annotations.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import { mutate, type MutateDeps } from '../../src/admission/mutate.js';
 import { DEFAULT_POLICY_SET, resolver } from '../../src/admission/policy-file.js';
 import type { AdmissionRequest } from '../../src/admission/review.js';

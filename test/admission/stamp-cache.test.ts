@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ANNOTATIONS } from '../../src/annotations.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import { metadataForStamps, StampStore, stampsFromMetadata } from '../../src/admission/stamp-cache.js';
 
 const HOUR = 3_600_000;

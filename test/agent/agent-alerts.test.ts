@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
 import { startAgentHttp } from '../../src/agent/http.js';
 import { StaticPolicySource } from '../../src/agent/policy-source.js';
-import { ANNOTATIONS } from '../../src/annotations.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { Deployment } from '../../src/core/kube.js';
 import { paths } from '../../src/kube/rest.js';
 import { deploymentManifest, POLICY, policySet, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';

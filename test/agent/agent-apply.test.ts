@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Agent } from '../../src/agent/agent.js';
 import { startAgentHttp } from '../../src/agent/http.js';
 import { agentApplyRbac } from '../../src/agent/rbac.js';
-import { ANNOTATIONS } from '../../src/annotations.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { Deployment } from '../../src/core/kube.js';
 import { paths } from '../../src/kube/rest.js';
 import { deploymentManifest, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';

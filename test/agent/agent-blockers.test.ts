@@ -4,7 +4,7 @@ import { afterAll, beforeAll, it, type ExpectStatic } from 'vitest';
 import type { Agent } from '../../src/agent/agent.js';
 import type { DecisionRecord } from '../../src/agent/decision-record.js';
 import { startAgentHttp } from '../../src/agent/http.js';
-import { ANNOTATIONS } from '../../src/annotations.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import { CONDITION_KEYS, type Condition, type ConditionKey } from '../../src/core/decision-types.js';
 import { parseInstant } from '../../src/core/duration.js';
 import type { Deployment } from '../../src/core/kube.js';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { Agent } from '../../src/agent/agent.js';
 import { performRollback } from '../../src/agent/rollback.js';
-import { ANNOTATIONS } from '../../src/annotations.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { Deployment, ReplicaSet } from '../../src/core/kube.js';
 import { KubeRest, paths } from '../../src/kube/rest.js';
 import { describeWithControlPlane } from '../support/control-plane.js';

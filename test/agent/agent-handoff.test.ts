@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Agent } from '../../src/agent/agent.js';
 import type { DecisionRecord } from '../../src/agent/decision-record.js';
 import { startAgentHttp } from '../../src/agent/http.js';
-import { ANNOTATIONS } from '../../src/annotations.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { Deployment } from '../../src/core/kube.js';
 import { paths } from '../../src/kube/rest.js';
 import { deploymentManifest, POLICY, rolledOut, startAgent } from '../support/agent-helpers.js';

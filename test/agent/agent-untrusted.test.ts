@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Agent } from '../../src/agent/agent.js';
-import { ANNOTATIONS } from '../../src/annotations.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { Deployment } from '../../src/core/kube.js';
 import { paths } from '../../src/kube/rest.js';
 import { deploymentManifest, POLICY, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';

@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { policyPaths } from '../../src/admission/policy-crds.js';
 import type { Agent } from '../../src/agent/agent.js';
 import { CrdPolicySource } from '../../src/agent/crd-policy-source.js';
-import { ANNOTATIONS } from '../../src/annotations.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import { CONDITION_KEYS } from '../../src/core/decision-types.js';
 import type { Deployment } from '../../src/core/kube.js';
 import type { PolicyStatus } from '../../src/core/policy-objects.js';

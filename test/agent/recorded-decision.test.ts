@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { recordedDecision } from '../../src/agent/recorded-decision.js';
-import { ANNOTATIONS } from '../../src/annotations.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import { formatInstant } from '../../src/core/duration.js';
 import { templateHash } from '../../src/core/template-hash.js';
 import { deployment, min } from '../support/builders.js';

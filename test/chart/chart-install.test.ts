@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ANNOTATIONS } from '../../src/annotations.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import { ensureCertificates } from '../../src/certs/store.js';
 import { isStatus, KubeApiError, KubeRest } from '../../src/kube/rest.js';
 import { controlPlane, describeWithControlPlane, type ControlPlane } from '../support/control-plane.js';

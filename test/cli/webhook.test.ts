@@ -5,7 +5,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ANNOTATIONS } from '../../src/annotations.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import { ensureCertificates } from '../../src/certs/store.js';
 import { agentUsers, parseDnsLabel, parseDnsSubdomain } from '../../src/cli/webhook-options.js';
 import { fixture, type Review } from '../admission/harness.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ANNOTATIONS } from '../../src/annotations.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import { judgeBlackout, type BlackoutInput } from '../../src/core/blackout.js';
 import { min } from '../support/builders.js';
 

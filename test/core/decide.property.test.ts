@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { decide } from '../../src/core/decide.js';
 import type { DecisionInput, RolloutState } from '../../src/core/decision-types.js';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
-import type { ChangeEvent } from '../../src/timeline/events.js';
+import type { ChangeEvent } from '../../src/core/change-events.js';
 import { configChange, jobRun, min, T0 } from '../support/builders.js';
 import { cleanInput, errorRegression } from '../support/scenario.js';
 

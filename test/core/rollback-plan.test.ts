@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ANNOTATIONS } from '../../src/annotations.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { Deployment, ReplicaSet } from '../../src/core/kube.js';
 import { ownedReplicaSets, planRollback, previousRevision, rolloutUndoAnnotations } from '../../src/core/rollback-plan.js';
 import { templateHash } from '../../src/core/template-hash.js';

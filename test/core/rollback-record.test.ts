@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ANNOTATIONS } from '../../src/annotations.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import { rollbackRecord, type RollbackRecordInput } from '../../src/core/rollback-record.js';
 import { min } from '../support/builders.js';
 

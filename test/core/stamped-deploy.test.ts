@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ANNOTATIONS } from '../../src/annotations.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import { formatInstant } from '../../src/core/duration.js';
 import type { Deployment, ReplicaSet } from '../../src/core/kube.js';
 import { stampedDeploy } from '../../src/core/stamped-deploy.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ALL_ANNOTATIONS, PREFIX } from '../../src/annotations.js';
+import { ALL_ANNOTATIONS, PREFIX } from '../../src/core/annotations.js';
 import { rbacTableRows } from '../../src/agent/rbac.js';
 
 const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');

@@ -1,5 +1,5 @@
 import type { Container, Deployment, Job, PodSpec } from '../../src/core/kube.js';
-import type { ConfigChange, JobRun } from '../../src/timeline/events.js';
+import type { ConfigChange, JobRun } from '../../src/core/change-events.js';
 
 // Builders for the objects tests reason about, shaped as the apiserver returns them.
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditLevel } from '../../src/timeline/audit-event.js';
-import type { ChangeEvent, ConfigChange } from '../../src/timeline/events.js';
+import type { ChangeEvent, ConfigChange } from '../../src/core/change-events.js';
 import { at, auditEvent, configMapObject, secretObject, timelineOf, type AuditSpec } from '../fixtures/audit/builders.js';
 
 type Verb = 'create' | 'update' | 'patch' | 'delete';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { eventsAsOf } from '../../src/timeline/deploys.js';
-import type { JobRun } from '../../src/timeline/events.js';
+import type { JobRun } from '../../src/core/change-events.js';
 import { at, auditEvent, JOB_CONTROLLER, jobObject, micro, timelineOf } from '../fixtures/audit/builders.js';
 
 const migrate = jobObject('db-migrate-42', { command: ['bin/rails', 'db:migrate'] });

@@ -1,4 +1,4 @@
-import type { JobRun } from '../../timeline/events.js';
+import type { JobRun } from '../change-events.js';
 import type { Condition, Deploy } from '../decision-types.js';
 import { formatDuration, formatInstant } from '../duration.js';
 import type { LabelSelector } from '../kube.js';

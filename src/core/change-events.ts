@@ -1,4 +1,4 @@
-import type { Deployment, Job } from '../core/kube.js';
+import type { Deployment, Job } from './kube.js';
 
 // The normalized change timeline the core reasons about. Two adapters produce it: the agent (from
 // admission stamps and watches) and replay (from a Kubernetes audit log). Times are epoch ms.
