@@ -1,3 +1,4 @@
+import { MAX_PERSISTENCE_EVALUATIONS } from '../core/persistence.js';
 import { SLACK_CHANNEL } from '../core/notifications-policy.js';
 
 // The structural OpenAPI v3 schema of one policy document (the `spec` of both policy CRDs): the
@@ -34,6 +35,13 @@ const duration = (description: string): Schema => ({
   description: `${description} A duration such as "15m", "90s", "1h30m", or whole seconds.`,
   pattern: DURATION_PATTERN,
   minimum: 0,
+});
+const persistence = (description: string): Schema => ({
+  'x-kubernetes-int-or-string': true,
+  description,
+  pattern: DURATION_PATTERN,
+  minimum: 1,
+  maximum: MAX_PERSISTENCE_EVALUATIONS,
 });
 const share = (description: string): Schema => num(description, { minimum: 0, exclusiveMinimum: true, maximum: 1, exclusiveMaximum: true });
 
@@ -110,7 +118,7 @@ export function policyDocumentSchema(description: string): Schema {
         {
           errorRate: share('R5: 5xx share of requests that must be exceeded (default 0.02).'),
           minRequests: int('R5: fewer requests than this in the evaluated window is too little traffic to tell (default 100).', { minimum: 0 }),
-          persistence: int('R5: consecutive evaluations a breach must last (default 3).', { minimum: 1, maximum: 100 }),
+          persistence: persistence(`R5: how long a breach must last: a duration (default 90s), or a count of consecutive evaluations (1–${String(MAX_PERSISTENCE_EVALUATIONS)}).`),
           significance: share('R5: significance level of the test against the pre-deploy baseline (default 0.001).'),
           latencyRatio: num('p99 over the baseline p99 that counts as a latency regression (default 1.5).', { minimum: 1, exclusiveMinimum: true }),
         },

@@ -1,3 +1,4 @@
+import { MAX_PERSISTENCE_EVALUATIONS, persistenceEvaluations } from './persistence.js';
 import type { Policy } from './policy.js';
 import { alignSeries } from './regression-series.js';
 import type { AlignedSeries, Grid, RawServiceSeries } from './regression-series.js';
@@ -13,7 +14,12 @@ import { share } from './stats-binomial.js';
 export const DEFAULT_STEP_MS = 30_000;
 export const DEFAULT_BASELINE_MS = 30 * 60_000;
 /** Evaluations looked back when counting how long a breach has persisted. */
-export const MAX_PERSISTENCE_LOOKBACK = 60;
+export const MAX_PERSISTENCE_LOOKBACK = MAX_PERSISTENCE_EVALUATIONS;
+
+/** R5: the consecutive breaching evaluations the policy's persistence asks for at its step. */
+export function requiredPersistence(policy: Policy): number {
+  return persistenceEvaluations(policy.thresholds.persistence, policy.metrics.stepMs ?? DEFAULT_STEP_MS);
+}
 
 export interface DetectionInput {
   series: RawServiceSeries;
@@ -74,8 +80,9 @@ export function detectRegression(input: DetectionInput): Regression {
   const latencyPersisted = latency?.breach ? persistence(latencyAt, intervals.length, first) : 0;
 
   const data: DataStatus = errors.current.n + errors.baseline.n === 0 || errors.current.n < t.minRequests ? 'low-traffic' : 'ok';
-  const errorRegressed = data === 'ok' && errorsPersisted >= t.persistence;
-  const latencyRegressed = data === 'ok' && latencyPersisted >= t.persistence;
+  const needed = requiredPersistence(policy);
+  const errorRegressed = data === 'ok' && errorsPersisted >= needed;
+  const latencyRegressed = data === 'ok' && latencyPersisted >= needed;
   const signal: Signal | undefined =
     errorRegressed && latencyRegressed ? 'both' : errorRegressed ? 'error-rate' : latencyRegressed ? 'latency' : undefined;
 

@@ -23,7 +23,11 @@ describe('R11 policies', () => {
     [{ mode: 'yolo' }, /^mode: /],
     [{ windows: { onset: '15 minutes' } }, /^windows.onset: windows.onset must be a duration such as "15m"/],
     [{ thresholds: { errorRate: 5 } }, /^thresholds.errorRate: thresholds.errorRate must be below 1 \(a share, not a percentage\)/],
-    [{ thresholds: { persistence: 0 } }, /^thresholds.persistence: /],
+    [{ thresholds: { persistence: 0 } }, /^thresholds.persistence: thresholds.persistence as a count must be a whole number of evaluations from 1 to 60/],
+    [{ thresholds: { persistence: 61 } }, /^thresholds.persistence: .*from 1 to 60/],
+    [{ thresholds: { persistence: 'a while' } }, /^thresholds.persistence: thresholds.persistence must be a duration of at least 1s such as "90s"/],
+    [{ thresholds: { persistence: '500ms' } }, /^thresholds.persistence: .*at least 1s/],
+    [{ thresholds: { persistence: '1h' } }, /^thresholds.persistence: 1h is 120 evaluations at metrics.step 30s; at most 60 \(30m\) can be told/],
     [{ migrationSelectors: [{ matchExpressions: [{ key: 'a', operator: 'Maybe' }] }] }, /^migrationSelectors\[0\].matchExpressions\[0\].operator: /],
     [{ blackuot: '5m' }, /blackuot/],
     [{ metrics: { preset: 'datadog' } }, /^metrics.preset: /],
@@ -31,6 +35,18 @@ describe('R11 policies', () => {
     const r = parsePolicy(input);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors.join('\n')).toMatch(message);
+  });
+
+  it('R5: persistence is a duration, the older count of evaluations still accepted', () => {
+    const duration = parsePolicy({ thresholds: { persistence: '2m' } });
+    const count = parsePolicy({ thresholds: { persistence: 4 } });
+    expect(duration.ok && duration.policy.thresholds.persistence).toEqual({ durationMs: 120_000 });
+    expect(count.ok && count.policy.thresholds.persistence).toEqual({ evaluations: 4 });
+    // Checked against the step the policy ends up with: 30m at a 1s step is 1800 evaluations.
+    const fine = parsePolicy({ metrics: { step: '1s' }, thresholds: { persistence: '30s' } });
+    expect(fine.ok).toBe(true);
+    const tooLong = parsePolicy({ metrics: { step: '1s' }, thresholds: { persistence: '2m' } });
+    expect(tooLong.ok ? [] : tooLong.errors).toEqual(['thresholds.persistence: 2m is 120 evaluations at metrics.step 1s; at most 60 (1m) can be told']);
   });
 
   it('prefixes errors with where the policy came from', () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
 import type { Policy } from '../../src/core/policy.js';
-import { detectRegression } from '../../src/core/regression.js';
+import { detectRegression, requiredPersistence } from '../../src/core/regression.js';
 import { generateSeries, step } from '../support/metric-scenarios.js';
 
 // Properties of detection over random scenarios: what it reports is internally consistent with R5,
@@ -58,7 +58,7 @@ describe('R5 what detection reports is consistent', () => {
           expect(r.onsetUncertaintyMs).toBeGreaterThanOrEqual(STEP / 2);
         }
         if (r.signal === 'error-rate' || r.signal === 'both') {
-          expect(e.persisted).toBeGreaterThanOrEqual(policy.thresholds.persistence);
+          expect(e.persisted).toBeGreaterThanOrEqual(requiredPersistence(policy));
           expect(e.current).toBeGreaterThan(policy.thresholds.errorRate);
           expect(e.pValue).toBeLessThan(policy.thresholds.significance);
           expect(e.currentRequests).toBeGreaterThanOrEqual(policy.thresholds.minRequests);
@@ -86,7 +86,7 @@ describe('R1 no hindsight', () => {
 
 describe('R5 stricter thresholds never add a regression', () => {
   it('raising the error-rate threshold, the minimum of requests or the persistence only removes error-rate signals', () => {
-    const stricter: Policy = { ...policy, thresholds: { ...policy.thresholds, errorRate: 0.05, minRequests: 400, persistence: 5 } };
+    const stricter: Policy = { ...policy, thresholds: { ...policy.thresholds, errorRate: 0.05, minRequests: 400, persistence: { evaluations: 5 } } };
     fc.assert(
       fc.property(scenario, (s) => {
         const now = DEPLOY + s.nowMin * MIN;

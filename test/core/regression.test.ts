@@ -3,7 +3,7 @@ import { judgeCleanSignal } from '../../src/core/conditions/clean-signal.js';
 import { judgeWindow } from '../../src/core/conditions/window.js';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
 import type { Policy } from '../../src/core/policy.js';
-import { detectRegression } from '../../src/core/regression.js';
+import { detectRegression, requiredPersistence } from '../../src/core/regression.js';
 import { checkNeighbours, neighbourNames } from '../../src/core/regression-neighbours.js';
 import { firstDetection } from '../../src/core/regression-scan.js';
 import type { RawServiceSeries } from '../../src/core/regression-series.js';
@@ -97,11 +97,44 @@ describe('R5 one noisy sample is not a regression: persistence', () => {
     }
   });
 
+  it('a duration means the same time at any metric step: 90s is 3 evaluations at 30s and 6 at 15s', () => {
+    const at = (stepMs: number, persistence: Policy['thresholds']['persistence']): Policy => ({ ...policy, thresholds: { ...policy.thresholds, persistence }, metrics: { ...policy.metrics, stepMs } });
+    expect(DEFAULT_POLICY.thresholds.persistence).toEqual({ durationMs: 90_000 });
+    expect(requiredPersistence(at(30_000, { durationMs: 90_000 }))).toBe(3);
+    expect(requiredPersistence(at(15_000, { durationMs: 90_000 }))).toBe(6);
+    expect(requiredPersistence(at(60_000, { durationMs: 90_000 }))).toBe(2);
+    expect(requiredPersistence(at(15_000, { evaluations: 3 }))).toBe(3);
+    // At a 15 s step, a one-minute burst spans 4 intervals: a count of 3 lets it through, 90 s does not.
+    const STEP15 = 15_000;
+    const from = DEPLOY + 40_000;
+    const burst = generateSeries({ stepMs: STEP15, start: DEPLOY - 40 * MIN, end: DEPLOY + 25 * MIN, rate: () => 200, errorShare: spike(from, from + 4 * STEP15, 0.005, 0.6), latencyMedian: () => 0.05, seed: 7 });
+    const scan = (p: Policy) => firstDetection({ series: burst, deployStart: DEPLOY, policy: p }, DEPLOY + 25 * MIN);
+    expect(scan(at(STEP15, { evaluations: 3 }))?.regression.signal).toBe('error-rate');
+    expect(scan(at(STEP15, { durationMs: 90_000 }))).toBeUndefined();
+  });
+
+  it('a breach not yet persistent is unmet, saying how long the policy asks for', () => {
+    const regression: Regression = {
+      service: 'checkout',
+      namespace: 'shop',
+      signal: 'error-rate',
+      data: 'ok',
+      onset: DEPLOY,
+      errorRate: { baseline: 0.005, current: 0.1, baselineRequests: 5000, currentRequests: 600, pValue: 1e-12, persisted: 2 },
+    };
+    expect(judgeCleanSignal(regression, policy)).toEqual({
+      status: 'unmet',
+      evidence: '5xx share 0.50% → 10.0% over 600 requests: seen in 2 of 3 consecutive evaluations (persistence 1m30s (3 evaluations at a 30s step)), not yet persistent',
+    });
+    const persisted: Regression = { ...regression, errorRate: { baseline: 0.005, current: 0.1, baselineRequests: 5000, currentRequests: 600, pValue: 1e-12, persisted: 3 } };
+    expect(judgeCleanSignal(persisted, policy).status).toBe('met');
+  });
+
   it('the first report comes after exactly `persistence` breaching evaluations, later for a stricter policy', () => {
     const s = series({ seed: 5, errorShare: step(onsetAt, 0.005, 0.1) });
     const first = firstSignal(s);
     expect(first?.r.errorRate?.persisted).toBe(3);
-    const strict: Policy = { ...policy, thresholds: { ...policy.thresholds, persistence: 6 } };
+    const strict: Policy = { ...policy, thresholds: { ...policy.thresholds, persistence: { evaluations: 6 } } };
     const later = firstSignal(s, strict);
     expect(later?.r.errorRate?.persisted).toBe(6);
     expect((later?.at ?? 0) - (first?.at ?? 0)).toBe(3 * STEP);

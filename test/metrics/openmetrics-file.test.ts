@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
 import type { MetricsPreset, Policy } from '../../src/core/policy.js';
-import { detectRegression } from '../../src/core/regression.js';
+import { detectRegression, requiredPersistence } from '../../src/core/regression.js';
 import { detectFromSource, firstDetectionFromSource } from '../../src/metrics/detect.js';
 import { OpenMetricsFileSource } from '../../src/metrics/openmetrics-file.js';
 import { formatOpenMetrics, parseOpenMetrics } from '../../src/metrics/openmetrics-format.js';
@@ -143,7 +143,7 @@ describe('R5 R2 the shipped fixture, end to end through the file source', () => 
     expect(first.at).toBeGreaterThan(DEPLOY + 3 * 60_000 + 7_000);
     expect(first.at).toBeLessThan(DEPLOY + 10 * 60_000);
     expect(first.regression.signal).toBe('error-rate');
-    expect(first.regression.errorRate?.persisted).toBe(policy.thresholds.persistence);
+    expect(first.regression.errorRate?.persisted).toBe(requiredPersistence(policy));
     expect(first.neighbours.map((n) => n.service)).toEqual(['cart']);
     const cart = await firstDetectionFromSource(source, { namespace: 'shop', service: 'cart', deployStart: DEPLOY, until: DEPLOY + 14 * 60_000, policy });
     expect(cart.at).toBeUndefined();

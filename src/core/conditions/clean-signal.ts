@@ -1,5 +1,7 @@
 import type { Condition } from '../decision-types.js';
 import type { Policy } from '../policy.js';
+import { describePersistence } from '../persistence.js';
+import { DEFAULT_STEP_MS, requiredPersistence } from '../regression.js';
 import type { Regression } from '../regression-types.js';
 
 // R5: only a clean error-rate regression can trigger automation. Latency alone asks a human; no
@@ -11,7 +13,7 @@ const pct = (x: number): string => `${(x * 100).toFixed(x < 0.01 ? 2 : 1)}%`;
 const pText = (p: number): string => (p === 0 ? 'p<1e-300' : `p=${p.toPrecision(2)}`);
 
 export function persistedEnough(regression: Regression, policy: Policy): boolean {
-  const needed = policy.thresholds.persistence;
+  const needed = requiredPersistence(policy);
   return (regression.errorRate?.persisted ?? 0) >= needed || (regression.latency?.persisted ?? 0) >= needed;
 }
 
@@ -37,8 +39,10 @@ export function judgeCleanSignal(regression: Regression | undefined, policy: Pol
   if (!(e.pValue < t.significance)) {
     return { status: 'unmet', evidence: `${shift}: not significantly above the pre-deploy baseline (${pText(e.pValue)}, needs < ${t.significance})` };
   }
-  if (e.persisted < t.persistence) {
-    return { status: 'unmet', evidence: `${shift}: seen in ${e.persisted} of ${t.persistence} consecutive evaluations, not yet persistent` };
+  const needed = requiredPersistence(policy);
+  if (e.persisted < needed) {
+    const asked = describePersistence(t.persistence, policy.metrics.stepMs ?? DEFAULT_STEP_MS);
+    return { status: 'unmet', evidence: `${shift}: seen in ${e.persisted} of ${needed} consecutive evaluations (persistence ${asked}), not yet persistent` };
   }
   return {
     status: 'met',
