@@ -42,6 +42,20 @@ export interface ConfigChange {
   content: 'changed' | 'unchanged' | 'unknown';
 }
 
+/**
+ * A `deletecollection` of ConfigMaps or Secrets whose matched objects the log cannot tell (no
+ * response body): any object of that kind in the namespace may be gone. One whose objects are
+ * known becomes a ConfigChange delete per object instead.
+ */
+export interface ConfigCollectionDelete {
+  type: 'config-collection-delete';
+  at: number;
+  namespace: string;
+  kind: 'ConfigMap' | 'Secret';
+  /** The request's labelSelector/fieldSelector, as written; undefined when it had none (everything). */
+  selector: string | undefined;
+}
+
 /** A Job's run. `finishedAt` is undefined while it runs (or when its end is unknown). */
 export interface JobRun {
   type: 'job-run';
@@ -63,4 +77,4 @@ export interface Rollback {
   toRevision?: number;
 }
 
-export type ChangeEvent = DeploymentTemplateChange | RolloutComplete | ConfigChange | JobRun | Rollback;
+export type ChangeEvent = DeploymentTemplateChange | RolloutComplete | ConfigChange | ConfigCollectionDelete | JobRun | Rollback;

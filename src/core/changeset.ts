@@ -1,4 +1,4 @@
-import type { ChangeEvent, ConfigChange } from './change-events.js';
+import type { ChangeEvent, ConfigChange, ConfigCollectionDelete } from './change-events.js';
 import { formatDuration, formatInstant } from './duration.js';
 import { diffDeployment, type DeploymentDiff } from './deployment-diff.js';
 import type { Deployment } from './kube.js';
@@ -58,6 +58,15 @@ function judgeConfigEvent(e: ConfigChange, oldRef: ConfigRef | undefined, newRef
   }
 }
 
+/** F1: a deletecollection that may have matched any object of its kind may have deleted one the templates read. */
+function judgeCollectionDelete(e: ConfigCollectionDelete, refs: readonly [ConfigRef, string][], out: Findings): void {
+  const selector = e.selector === undefined ? 'no selector' : `selector ${e.selector}`;
+  for (const [ref, which] of refs) {
+    if (ref.kind !== e.kind) continue;
+    out.unknown.push(`${describeRef(ref, which)} may have been deleted by a deletecollection of ${e.kind}s at ${formatInstant(e.at)} (${selector}); the log does not say which objects it matched`);
+  }
+}
+
 function judgeConfigEvents(input: ChangeSetInput, namespace: string, out: Findings): void {
   if (!input.coverage.config) {
     out.unknown.push('not every ConfigMap/Secret change is visible (webhook down or not stamping, or an audit policy that leaves them out), so config changes are not known');
@@ -69,7 +78,9 @@ function judgeConfigEvents(input: ChangeSetInput, namespace: string, out: Findin
   const from = input.deployStart - input.configWindowMs;
   const oldRefs = new Map(templateRefs(input.before?.spec?.template).all.map((r) => [refKey(r), r]));
   const newRefs = new Map(templateRefs(input.after?.spec?.template).all.map((r) => [refKey(r), r]));
+  const allRefs: [ConfigRef, string][] = [...[...oldRefs.values()].map((r): [ConfigRef, string] => [r, 'old']), ...[...newRefs.values()].filter((r) => !oldRefs.has(refKey(r))).map((r): [ConfigRef, string] => [r, 'new'])];
   for (const e of input.events) {
+    if (e.type === 'config-collection-delete' && e.namespace === namespace && e.at >= from && e.at <= input.now) judgeCollectionDelete(e, allRefs, out);
     if (e.type !== 'config-change' || e.namespace !== namespace || e.at < from || e.at > input.now) continue;
     const key = refKey(e);
     judgeConfigEvent(e, oldRefs.get(key), newRefs.get(key), out);

@@ -11,13 +11,14 @@ import { isRolloutUndoPatch, REVISION_ANNOTATION } from '../core/rollout.js';
 
 export type TimelineResource = 'deployments' | 'configmaps' | 'secrets' | 'jobs';
 const GROUP: Record<TimelineResource, string> = { deployments: 'apps', configmaps: '', secrets: '', jobs: 'batch' };
-const WRITES = new Set(['create', 'update', 'patch', 'delete']);
+const WRITES = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 
 interface Base {
   at: number;
   auditID: string;
-  verb: 'create' | 'update' | 'patch' | 'delete';
+  verb: 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
   namespace: string;
+  /** Empty for a deletecollection, which names no object. */
   name: string;
   subresource: string | undefined;
   user: string | undefined;
@@ -43,6 +44,8 @@ export interface ConfigRecord extends Base {
   digest: string | undefined;
   /** For a patch without a stored result: whether it can touch the content fields. */
   patchTouchesContent: boolean;
+  /** A deletecollection: the names it deleted (from the response list) when the record holds them, and its selector. */
+  collection?: { names: string[] | undefined; selector: string | undefined };
 }
 
 export interface JobRecord extends Base {
@@ -93,13 +96,51 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The names in a deletecollection's response (a v1 List of the deleted objects), and nothing else of them (F3). */
+function deletedNames(response: unknown): string[] | undefined {
+  if (!isRecord(response) || !Array.isArray(response.items)) return undefined;
+  const names: string[] = [];
+  for (const item of response.items as unknown[]) {
+    const name = isRecord(item) && isRecord(item.metadata) ? item.metadata.name : undefined;
+    if (typeof name !== 'string') return undefined;
+    names.push(name);
+  }
+  return names;
+}
+
+function selectorOf(requestURI: string): string | undefined {
+  const query = new URL(requestURI, 'http://apiserver').searchParams;
+  const parts = [['labelSelector', query.get('labelSelector')], ['fieldSelector', query.get('fieldSelector')]].filter(([, v]) => v !== null && v !== '');
+  return parts.length === 0 ? undefined : parts.map(([k, v]) => `${String(k)}=${String(v)}`).join('&');
+}
+
+function collectionDelete(item: TimedAuditEvent, resource: 'configmaps' | 'secrets', namespace: string): ConfigRecord {
+  const e = item.event;
+  return {
+    at: item.at,
+    auditID: e.auditID,
+    verb: 'deletecollection',
+    namespace,
+    name: '',
+    subresource: undefined,
+    user: requester(e),
+    hasBody: !hasNoBody(e),
+    resource,
+    digest: undefined,
+    patchTouchesContent: false,
+    collection: { names: deletedNames(e.responseObject), selector: selectorOf(e.requestURI) },
+  };
+}
+
 /** Reduces an accepted audit record to a TimelineRecord, or undefined when the timeline ignores it. */
 export function toTimelineRecord(item: TimedAuditEvent, fingerprints: ContentFingerprints): TimelineRecord | undefined {
   const e = item.event;
   const resource = resourceOf(e);
   const namespace = e.objectRef?.namespace;
   const name = e.objectRef?.name;
-  if (resource === undefined || namespace === undefined || name === undefined || !WRITES.has(e.verb)) return undefined;
+  if (resource === undefined || namespace === undefined || !WRITES.has(e.verb)) return undefined;
+  if (e.verb === 'deletecollection') return resource === 'configmaps' || resource === 'secrets' ? collectionDelete(item, resource, namespace) : undefined;
+  if (name === undefined) return undefined;
   const base: Base = {
     at: item.at,
     auditID: e.auditID,

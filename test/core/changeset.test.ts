@@ -136,3 +136,24 @@ describe('F1 unknown change sets are never pod-spec-only', () => {
     expect(cs.reasons).toHaveLength(2);
   });
 });
+
+describe('R3 a deletecollection the log cannot see into', () => {
+  const sweep = (kind: 'ConfigMap' | 'Secret', minutes = -2) => ({ type: 'config-collection-delete' as const, at: min(minutes), namespace: 'shop', kind, selector: 'labelSelector=team=shop' });
+
+  it('F1 makes every object of its kind the templates read a possible deletion: unknown, never pod-spec-only', () => {
+    const cs = classifyChangeSet(input({ events: [sweep('Secret')] }));
+    expect(cs.kind).toBe('unknown');
+    expect(cs.reasons).toEqual([expect.stringMatching(/^Secret db \(read by the old template .*\) may have been deleted by a deletecollection of Secrets at .* \(selector labelSelector=team=shop\); the log does not say which objects it matched$/)]);
+  });
+
+  it('leaves objects of the other kind, and sweeps outside the config window, alone', () => {
+    const other = deployment({ image: 'checkout:1.5.0', pod: withConfig('app-config') });
+    expect(classifyChangeSet(input({ after: other, before: deployment({ image: 'checkout:1.4.0', pod: withConfig('app-config') }), events: [sweep('Secret')] })).kind).toBe('pod-spec-only');
+    expect(classifyChangeSet(input({ events: [sweep('ConfigMap', -31)] })).kind).toBe('pod-spec-only');
+  });
+
+  it('a known deletion of a read object stays a blocker beside it', () => {
+    const cs = classifyChangeSet(input({ events: [sweep('Secret'), configChange({ name: 'app-config', action: 'delete' })] }));
+    expect(cs.kind).toBe('mixed');
+  });
+});

@@ -92,3 +92,38 @@ describe('F3 Secret writes are compared without keeping their values', () => {
     expect(configChanges(timelineOf(events).events).map((c) => `${c.action}:${c.content}`)).toEqual(['create:unknown', 'update:unknown', 'update:unknown', 'delete:changed']);
   });
 });
+
+describe('R3 deletecollection of ConfigMaps and Secrets', () => {
+  const collection = (minutes: number, level: AuditLevel, items: Record<string, unknown>[] | undefined, resource = 'configmaps', query = '?labelSelector=team%3Dshop') =>
+    auditEvent({
+      verb: 'deletecollection',
+      resource,
+      namespace: 'shop',
+      at: at(minutes),
+      level,
+      query,
+      ...(items === undefined ? {} : { responseObject: { kind: resource === 'secrets' ? 'SecretList' : 'ConfigMapList', apiVersion: 'v1', metadata: {}, items } }),
+    });
+
+  it('is a delete of every object the response lists', () => {
+    const events = [created, collection(1, 'RequestResponse', [cm({ a: '1' }), configMapObject('other', { b: '2' })])];
+    expect(configChanges(timelineOf(events).events).slice(1)).toEqual([
+      { kind: 'ConfigMap', name: 'app-config', action: 'delete', content: 'changed' },
+      { kind: 'ConfigMap', name: 'other', action: 'delete', content: 'changed' },
+    ]);
+  });
+
+  it('F1 without the response, any object of the kind in the namespace may be gone: an unknown change, selector kept', () => {
+    const { events } = timelineOf([created, collection(1, 'Metadata', undefined)]);
+    expect(events.at(-1)).toEqual({ type: 'config-collection-delete', at: at(1), namespace: 'shop', kind: 'ConfigMap', selector: 'labelSelector=team=shop' });
+    // What was known of the content is known no more: a later write compares with nothing.
+    const after = timelineOf([created, collection(1, 'Metadata', undefined), write(2, 'update', 'Request', { request: cm({ a: '1' }) })]).events;
+    expect(configChanges(after).at(-1)?.content).toBe('unknown');
+  });
+
+  it('F3 keeps only the names of the Secrets a deletecollection returned', () => {
+    const { events } = timelineOf([collection(1, 'RequestResponse', [secretObject('db', { password: 'pw-1' })], 'secrets', '')]);
+    expect(events).toEqual([{ type: 'config-change', at: at(1), namespace: 'shop', kind: 'Secret', name: 'db', action: 'delete', content: 'changed' }]);
+    expect(JSON.stringify(events)).not.toContain(Buffer.from('pw-1').toString('base64'));
+  });
+});
