@@ -6,11 +6,13 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
+import { policyPaths } from '../../src/admission/policy-crds.js';
 import { ensureCertificates } from '../../src/certs/store.js';
 import { isStatus, KubeApiError, KubeRest } from '../../src/kube/rest.js';
 import { controlPlane, describeWithControlPlane, type ControlPlane } from '../support/control-plane.js';
 import { REPO_ROOT } from '../support/control-plane-launch.js';
 import { startKubelet } from '../support/kubelet.js';
+import { installPolicyCrds } from '../support/policy-crds.js';
 import { createTestNamespace, TEST_NAMESPACE_LABEL, type TestNamespace } from '../support/namespaces.js';
 import { freePort, httpOk, startProcess, type ManagedProcess } from '../support/process.js';
 import { waitFor } from '../support/wait.js';
@@ -400,6 +402,50 @@ describeWithControlPlane('the Helm chart on a real apiserver: helm install, the 
     expect((await admin.get<WebhookConfig>(`${MUTATING}/${release}`)).webhooks[0]?.clientConfig.caBundle).toBe(before.data?.['ca.crt']);
     // The token controller's data survives the upgrade of the token Secret.
     expect(await webhookToken()).not.toBe('');
+  }, 180_000);
+
+  it("R11 F5 helm upgrade to policySource crd: the webhook, with the chart's arguments and only its ServiceAccount's rights, watches the policy objects and refuses an invalid one; the policy file is gone", async () => {
+    await installPolicyCrds(admin);
+    await helm.run(['upgrade', release, CHART_DIR, '--namespace', own.name, '--reuse-values', '--set', 'policySource=crd']);
+    const objects = await manifest();
+    expect(objects.some((o) => o.kind === 'ConfigMap' && o.metadata.name === `${release}-policy`)).toBe(false);
+    expect(await notFound(`/api/v1/namespaces/${own.name}/configmaps/${release}-policy`)).toBe(true);
+    const secret = await tlsSecret();
+    const certFile = join(dir, 'crd-tls.crt');
+    const keyFile = join(dir, 'crd-tls.key');
+    await writeFile(certFile, b64(secret.data?.['tls.crt']));
+    await writeFile(keyFile, b64(secret.data?.['tls.key']), { mode: 0o600 });
+    const webhookKubeconfig = join(dir, 'crd-webhook.kubeconfig');
+    await writeFile(webhookKubeconfig, kubeconfigYaml(cp.apiserverUrl, await readFile(cp.caFile, 'utf8'), await webhookToken()), { mode: 0o600 });
+    const [port, healthPort] = [await freePort(), await freePort()];
+    const args = localArgs(chartContainer(objects, 'webhook').args, { '--port': String(port), '--health-port': String(healthPort), '--tls-cert': certFile, '--tls-key': keyFile }, ['--host', '127.0.0.1', '--kubeconfig', webhookKubeconfig]);
+    expect(args).toEqual(expect.arrayContaining(['--policy-source', 'crd']));
+    expect(args).not.toContain('--policy');
+    // Ready only once it has listed the policy objects: the chart's webhook RBAC must allow it.
+    const webhook = await startProcess({ name: 'rollguard-webhook-crd', command: process.execPath, args: ['--import', 'tsx', CLI, ...args], cwd: REPO_ROOT, ready: () => httpOk(`http://127.0.0.1:${String(healthPort)}/readyz`), timeoutMs: 90_000 });
+    const path = `${VALIDATING}/${release}`;
+    const config = await admin.get<WebhookConfig>(path);
+    const index = config.webhooks.findIndex((w) => w.name === 'policy.rollguard.io');
+    expect(index).toBeGreaterThanOrEqual(0);
+    const original = config.webhooks[index]?.clientConfig;
+    try {
+      await admin.patch(path, 'json', [{ op: 'replace', path: `/webhooks/${String(index)}/clientConfig`, value: { url: `https://127.0.0.1:${String(port)}/validate`, caBundle: original?.caBundle } }]);
+      const create = (name: string, spec: unknown) => admin.create(policyPaths.namespaced(app.name), { apiVersion: 'rollguard.io/v1alpha1', kind: 'RollbackPolicy', metadata: { name }, spec });
+      const refusal = await waitFor('the apiserver to call the local webhook for policy objects', async () => {
+        try {
+          await create(`bad-${randomBytes(3).toString('hex')}`, { mode: 'auto', thresholds: { persistence: '1h' } });
+          return undefined;
+        } catch (err) {
+          if (err instanceof KubeApiError) return err.message;
+          throw err;
+        }
+      }, { timeoutMs: 30_000, intervalMs: 500, detail: () => webhook.logTail() });
+      expect(refusal).toMatch(/thresholds\.persistence: 1h is 120 evaluations at metrics\.step 30s/);
+      await create('good', { mode: 'suggest', thresholds: { persistence: '2m' } });
+    } finally {
+      await admin.patch(path, 'json', [{ op: 'replace', path: `/webhooks/${String(index)}/clientConfig`, value: original }]);
+      await webhook.stop();
+    }
   }, 180_000);
 
   it('F2 helm uninstall leaves the cluster working: no webhook configuration, role or binding of the release remains, and writes go through', async () => {

@@ -323,7 +323,25 @@ describeWithControlPlane(
       expect(parseYaml((findObject(defaults, 'ConfigMap', `${FULLNAME}-policy`).data as Record<string, string>)['policy.yaml'] ?? '')).toEqual({});
     });
 
+    it('R11 policySource crd: both containers watch the policy objects, the webhook may list and watch them, and no policy file is rendered', async () => {
+      const objects = await helm.template(merge(BASE, { policySource: 'crd', policy: { default: { mode: 'off' } } }), { release: RELEASE, namespace: NS });
+      for (const name of ['webhook', 'agent']) {
+        const c = container(objects, name);
+        expect(argValue(c.args, '--policy-source')).toBe('crd');
+        expect(c.args).not.toContain('--policy');
+        expect(c.volumeMounts.map((m) => m.name)).not.toContain('policy');
+      }
+      expect(objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.name === `${FULLNAME}-policy`)).toEqual([]);
+      expect(podSpec(objects).volumes.map((v) => v.name)).not.toContain('policy');
+      expect(rulesOf(findObject(objects, 'ClusterRole', `${FULLNAME}-webhook`))).toEqual([
+        { apiGroups: [''], resources: ['configmaps', 'secrets'], verbs: ['list', 'watch'] },
+        { apiGroups: ['rollguard.io'], resources: ['rollbackpolicies', 'clusterrollbackpolicies'], verbs: ['list', 'watch'] },
+      ]);
+      expect((findObject(objects, 'Deployment').spec as { template: { metadata: { annotations?: Record<string, string> } } }).template.metadata.annotations?.['checksum/policy']).toBeUndefined();
+    });
+
     it.each([
+      ['an unknown policy source', { policySource: 'configmap' }, /policySource: policySource must be one of the following: "file", "crd"/],
       ['a misspelt key', { webhook: { timeoutSecond: 3 } }, /webhook: Additional property timeoutSecond is not allowed/],
       ['an unknown top-level key', { replicas: 3 }, /Additional property replicas is not allowed/],
       ['a webhook timeout above 5 s (F2)', { webhook: { timeoutSeconds: 10 } }, /webhook\.timeoutSeconds: Must be less than or equal to 5/],

@@ -68,3 +68,14 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "rollguard.leaseName" -}}
 rollguard-agent
 {{- end }}
+
+{{/* Where both containers read the policy: the chart's policy file, or the policy objects (R11). */}}
+{{- define "rollguard.policyArgs" -}}
+{{- if eq .Values.policySource "crd" -}}
+- --policy-source
+- crd
+{{- else -}}
+- --policy
+- /etc/rollguard/policy/policy.yaml
+{{- end -}}
+{{- end }}
