@@ -73,12 +73,12 @@ export class Informer<T extends KubernetesObject> {
     }
     const trim = this.opts.trim ?? dropManagedFields;
     const list = async (): Promise<KubernetesListObject<T>> => {
-      const listed = await listObjects<T>(kc, path, metadataOnly);
+      const listed = await listObjects<T>(kc, path, metadataOnly, trim);
       this.isSynced = true;
       this.lastEventAt = this.opts.clock();
       const metadata = new V1ListMeta();
       metadata.resourceVersion = listed.resourceVersion;
-      return { apiVersion: 'v1', kind: 'List', metadata, items: listed.items.map(trim) };
+      return { apiVersion: 'v1', kind: 'List', metadata, items: listed.items };
     };
     const wrapped = new TrimmingWatch(watch, trim);
     const lw = new ListWatch<T>(path, wrapped, list, false);
