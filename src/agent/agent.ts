@@ -269,7 +269,7 @@ export class Agent {
     const outcome = await performRollback({
       rest: this.rest,
       deployment: current,
-      replicaSets: this.state.replicaSetsIn(record.namespace),
+      replicaSets: await this.state.replicaSetsForRollback(current, to, this.opts.logger),
       decisionId: record.id,
       toRevision: to,
       by: `${AGENT_BY} (${this.opts.identity})`,

@@ -105,7 +105,7 @@ export class DecisionActions {
     const outcome = await performRollback({
       rest: this.deps.rest,
       deployment: current,
-      replicaSets: this.deps.state.replicaSetsIn(record.namespace),
+      replicaSets: await this.deps.state.replicaSetsForRollback(current, to, this.deps.logger),
       decisionId: record.id,
       toRevision: to,
       by: who.user,

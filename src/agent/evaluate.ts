@@ -60,15 +60,27 @@ function explainedBy(state: ClusterState, namespace: string, self: string, polic
   };
 }
 
+/** The view again with the previous revision's template read in full: what the deploy changed (R3). */
+async function withPreviousTemplate(state: ClusterState, current: Deployment, glance: StampedDeploy, now: number): Promise<{ view: StampedDeploy; problem?: string }> {
+  const previous = glance.revision.previous;
+  if (typeof previous !== 'number') return { view: glance };
+  try {
+    return { view: stampedDeploy(current, await state.replicaSetsWithTemplates(current, [previous]), now) };
+  } catch (err) {
+    return { view: glance, problem: `the ReplicaSet of revision ${String(previous)} could not be read, so what the deploy changed is not known: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
 export async function evaluateDeployment(deps: EvaluateDeps, current: Deployment, now: number): Promise<Evaluation> {
   const namespace = current.metadata?.namespace ?? '';
   const name = current.metadata?.name ?? '';
   const policy = deps.policyFor(namespace);
-  const view = stampedDeploy(current, deps.state.replicaSetsIn(namespace), now);
-  const span = inSpan(view, policy, now);
-  if (!span.in) return { kind: 'skipped', why: span.why, view };
+  const glance = stampedDeploy(current, deps.state.replicaSetsIn(namespace), now);
+  const span = inSpan(glance, policy, now);
+  if (!span.in) return { kind: 'skipped', why: span.why, view: glance };
+  const { view, problem } = await withPreviousTemplate(deps.state, current, glance, now);
   const start = view.evaluationStart ?? now;
-  const doubts = [...view.doubts];
+  const doubts = [...view.doubts, ...(problem === undefined ? [] : [problem])];
   const unsynced = deps.state.unsynced();
   if (unsynced.length > 0) doubts.push(`the agent's view of ${unsynced.join(', ')} is not complete (watch not synced)`);
 

@@ -75,7 +75,7 @@ export type JsonPatchOp = { op: 'test' | 'replace' | 'add'; path: string; value:
 
 export type RollbackPlan =
   | { ok: true; ops: JsonPatchOp[]; fromRevision: number | undefined; toRevision: number; partial: boolean; template: PodTemplateSpec }
-  | { ok: false; reason: 'paused' | 'revision-not-found' | 'already-there' | 'no-resource-version'; message: string };
+  | { ok: false; reason: 'paused' | 'revision-not-found' | 'template-unknown' | 'already-there' | 'no-resource-version'; message: string };
 
 export interface RollbackPlanInput {
   deployment: Deployment;
@@ -100,7 +100,8 @@ export function planRollback(input: RollbackPlanInput): RollbackPlan {
   }
   const target = ownedReplicaSets(deployment, input.replicaSets).find((o) => o.revision === toRevision)?.replicaSet;
   if (target === undefined) return { ok: false, reason: 'revision-not-found', message: `deployment ${name} has no ReplicaSet for revision ${toRevision}` };
-  const template = withoutTemplateHash(target.spec?.template);
+  if (target.spec?.template === undefined) return { ok: false, reason: 'template-unknown', message: `the template of revision ${toRevision} of deployment ${name} was not read; nothing is written without it` };
+  const template = withoutTemplateHash(target.spec.template);
   if (templateHash(template) === templateHash(deployment.spec?.template)) {
     return { ok: false, reason: 'already-there', message: `deployment ${name} already runs the template of revision ${toRevision}` };
   }

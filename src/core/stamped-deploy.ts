@@ -97,8 +97,9 @@ export function stampedDeploy(current: Deployment, replicaSets: readonly Replica
   const previous = previousRevision(current, owned);
   const previousRs = owned.find((o) => o.revision === previous);
   const newest = owned.find((o) => o.revision === currentRevision);
-  const before: Deployment | undefined =
-    previousRs === undefined ? undefined : { ...current, spec: { ...current.spec, template: previousRs.replicaSet.spec?.template } };
+  // A ReplicaSet known by its metadata only says nothing of the template it ran: before is unknown then.
+  const previousTemplate = previousRs?.replicaSet.spec?.template;
+  const before: Deployment | undefined = previousTemplate === undefined ? undefined : { ...current, spec: { ...current.spec, template: previousTemplate } };
 
   const completed = parseRolloutCompleted(a[ANNOTATIONS.rolloutCompleted.key]);
   if (completed === 'invalid') doubts.push(`the ${ANNOTATIONS.rolloutCompleted.key} stamp is not in a format rollguard knows`);

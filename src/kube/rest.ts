@@ -122,6 +122,7 @@ export function isStatus(err: unknown, ...statuses: number[]): err is KubeApiErr
 export const paths = {
   deployment: (ns: string, name: string): string => `/apis/apps/v1/namespaces/${ns}/deployments/${name}`,
   replicaSets: (ns: string): string => `/apis/apps/v1/namespaces/${ns}/replicasets`,
+  replicaSet: (ns: string, name: string): string => `/apis/apps/v1/namespaces/${ns}/replicasets/${name}`,
   lease: (ns: string, name: string): string => `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${name}`,
   leases: (ns: string): string => `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases`,
   events: (ns: string): string => `/api/v1/namespaces/${ns}/events`,

@@ -128,9 +128,12 @@ describeWithControlPlane('R10 apply a decision as the person who presses Apply',
     expect(d.spec?.template?.spec?.containers?.[0]?.image).toBe('shop/pay:1');
     expect(d.metadata?.annotations?.[ANNOTATIONS.rolledBackBy.key]).toBe(alice.user);
     expect(d.metadata?.annotations?.[ANNOTATIONS.blackoutUntil.key]).toBeDefined();
-    const audit = await readFile(s.cp.auditLog, 'utf8');
-    const patch = audit.split('\n').filter((l) => l.includes('"verb":"patch"') && l.includes(`/namespaces/${s.ns}/deployments/pay`) && l.includes('"ResponseComplete"'));
-    expect(patch.some((l) => l.includes(`"impersonatedUser":{"username":"${alice.user}"`))).toBe(true);
+    // The apiserver writes the audit record of a request after answering it: wait for it.
+    await waitFor('the audit record of the patch made as alice', async () => {
+      const audit = await readFile(s.cp.auditLog, 'utf8');
+      const patch = audit.split('\n').filter((l) => l.includes('"verb":"patch"') && l.includes(`/namespaces/${s.ns}/deployments/pay`) && l.includes('"ResponseComplete"'));
+      return patch.some((l) => l.includes(`"impersonatedUser":{"username":"${alice.user}"`)) ? true : undefined;
+    }, { timeoutMs: 15_000, intervalMs: 250 });
 
     const again = await post(base, id, 'apply', alice.token);
     expect(again.status).toBe(409);

@@ -86,6 +86,12 @@ describe('R7 rollback plan equals kubectl rollout undo', () => {
     expect(plan.ok ? 'ok' : plan.reason).toBe(reason);
   });
 
+  it('refuses to write a rollback whose target template was not read (a ReplicaSet known as metadata only)', () => {
+    const metadataOnly = sets.map((r) => ({ metadata: r.metadata }));
+    const plan = planRollback({ deployment: live('shop/checkout:1.4'), replicaSets: metadataOnly, toRevision: 2, record: {} });
+    expect(plan).toMatchObject({ ok: false, reason: 'template-unknown' });
+  });
+
   it('notes a partial rollout', () => {
     const d = live('shop/checkout:1.4');
     const mid = { ...d, status: { observedGeneration: 4, replicas: 8, updatedReplicas: 3, availableReplicas: 5 } };

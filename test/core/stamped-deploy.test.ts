@@ -51,6 +51,14 @@ describe('F1 the agent’s view of a stamped deploy', () => {
     expect(v.admitted).toEqual({ kind: 'pod-spec-only', reasons: [] });
   });
 
+  it('a previous ReplicaSet known by its metadata only leaves the before-template unknown, never a guess', () => {
+    const metadataOnly = sets.map((r) => ({ metadata: r.metadata }));
+    const v = stampedDeploy(stamped('v2'), metadataOnly, min(3));
+    expect(v.deploy.before).toBeUndefined();
+    expect(v.revision).toEqual({ current: 2, previous: 1 });
+    expect(v.deploy.start).toBe(T0);
+  });
+
   it('an unstamped template change has no start and no before, and says why', () => {
     const d = stamped('v2');
     if (d.spec?.template?.spec?.containers?.[0]) d.spec.template.spec.containers[0].image = 'v3-unstamped';
