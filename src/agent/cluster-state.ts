@@ -94,7 +94,7 @@ export class ClusterState {
   async replicaSetsWithTemplates(deployment: Deployment, revisions: readonly (number | null | undefined)[]): Promise<ReplicaSet[]> {
     const metas = this.replicaSetsIn(deployment.metadata?.namespace ?? '');
     const wanted = new Set(ownedReplicaSets(deployment, metas).filter((o) => revisions.includes(o.revision)).map((o) => o.replicaSet));
-    return Promise.all(metas.map((rs) => (wanted.has(rs) ? this.withSpec(rs) : rs)));
+    return Promise.all(metas.map((rs) => (wanted.has(rs) ? this.withSpec(rs) : Promise.resolve(rs))));
   }
 
   /** For a rollback to `revision`: the ReplicaSets with its template, or as metadata (and the plan refuses) when it cannot be read. */
