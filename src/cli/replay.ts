@@ -7,7 +7,7 @@ import { PrometheusSource } from '../metrics/prometheus.js';
 import { MetricSourceError, type MetricSource } from '../metrics/source.js';
 import { replayDecisions } from '../replay/decisions.js';
 import { timelineFromAuditLogInWorker } from '../replay/extract-worker.js';
-import { jsonLine, summaryJson, summaryText, textTable } from '../replay/output.js';
+import { jsonLine, summaryJson, summaryText, textTable, unmatchedServices } from '../replay/output.js';
 import { buildReportInput } from '../replay/report-input.js';
 import { writeReport } from '../report/write.js';
 
@@ -77,7 +77,7 @@ async function run(opts: ReplayOptions): Promise<void> {
   }
   const verdicts: Record<Verdict, number> = { auto: 0, suggest: 0, none: 0 };
   for (const r of replayed) verdicts[r.decision.verdict]++;
-  const summary = { deploys: replayed.length, verdicts, stats: timeline.stats, reports };
+  const summary = { deploys: replayed.length, verdicts, stats: timeline.stats, reports, unmatched: unmatchedServices(replayed) };
   if (opts.output === 'json') {
     process.stdout.write(replayed.map((r) => `${jsonLine(r)}\n`).join('') + `${summaryJson(summary)}\n`);
   } else {

@@ -40,9 +40,12 @@ function holdsText(m: SeriesMatch): string | undefined {
   return `${m.source} has ${m.metric} with ${labels.length > 0 ? `labels ${labels.join(', ')}` : 'no labels'}`;
 }
 
+/** How every no-match evidence begins, so a one-line reason can tell it from "no regression". */
+export const NO_MATCH = 'no series matched';
+
 /** `no series matched SELECTOR; the file has METRIC with labels …; HINT`. */
 export function noMatchEvidence(m: SeriesMatch): string {
-  return [`no series matched ${m.selector}`, holdsText(m), m.hint].filter((s) => s !== undefined && s !== '').join('; ');
+  return [`${NO_MATCH} ${m.selector}`, holdsText(m), m.hint].filter((s) => s !== undefined && s !== '').join('; ');
 }
 
 /** Why the namespace label was left out of the selector. */

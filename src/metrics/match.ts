@@ -31,7 +31,8 @@ export function presetCounters(): string[] {
   return Object.values(PRESETS).map((p) => p.requests);
 }
 
-const SETTINGS = 'a metrics.preset, the metrics.serviceLabel / namespaceLabel / statusLabel settings, or metrics.queries';
+/** Labels that never name a service. */
+const NOT_A_SERVICE = new Set(['__name__', 'le', 'instance', 'job', 'method', 'path', 'handler', 'route']);
 
 /** How to fix a selector that matched nothing, from what the source holds. */
 function hintFor(c: MetricConvention, metrics: Policy['metrics'], holds: MetricHoldings, q: { namespace: string; service: string }): string {
@@ -39,12 +40,17 @@ function hintFor(c: MetricConvention, metrics: Policy['metrics'], holds: MetricH
   const labels = holds.labels;
   if (labels === undefined) {
     const preset = Object.entries(PRESETS).find(([, p]) => p.requests !== c.requests && holds.nearest?.includes(p.requests));
-    return preset !== undefined ? `set metrics.preset: ${preset[0]} (or ${SETTINGS})` : `point metrics.queries at the request counter, or pick ${SETTINGS}`;
+    return preset !== undefined ? `set metrics.preset: ${preset[0]}` : 'set the metrics.preset your metrics follow, or point metrics.queries at the request counter';
   }
-  const missing = [c.serviceLabel, ...Object.keys(c.extraMatchers)].filter((l) => !labels.includes(l));
-  if (missing.length > 0) return `set metrics.serviceLabel to the label that names the service (no ${missing.join(', ')} label), or pick ${SETTINGS}`;
-  const where = c.namespaceLabel !== '' && labels.includes(c.namespaceLabel) ? `${c.namespaceLabel}=${promString(q.namespace)} with ` : '';
-  return `no series has ${where}${c.serviceLabel}=${promString(q.service)}: check the service name (the Deployment's top-level serviceLabel gives it) or pick ${SETTINGS}`;
+  const extra = Object.keys(c.extraMatchers).filter((l) => !labels.includes(l));
+  if (extra.length > 0) return `the ${metrics.preset} preset needs a ${extra.join(', ')} label: set the metrics.preset your metrics follow`;
+  if (!labels.includes(c.serviceLabel)) {
+    const candidates = labels.filter((l) => l !== c.namespaceLabel && l !== c.statusLabel && !NOT_A_SERVICE.has(l));
+    const which = candidates.length === 1 ? `: ${candidates[0] ?? ''}` : candidates.length > 1 ? ` to the one of ${candidates.join(', ')} that names it` : '';
+    return `no ${c.serviceLabel} label: set metrics.serviceLabel${which} (the metric label naming the service), or use metrics.queries`;
+  }
+  const where = c.namespaceLabel !== '' && labels.includes(c.namespaceLabel) ? `${c.namespaceLabel}=${promString(q.namespace)},` : '';
+  return `no series has ${where}${c.serviceLabel}=${promString(q.service)}: check the service name (the Deployment label the top-level serviceLabel names), metrics.namespaceLabel, or use metrics.queries`;
 }
 
 /** The service's series and how they matched (see the file comment). */

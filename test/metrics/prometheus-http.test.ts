@@ -214,7 +214,7 @@ describe('R5 a selector that matches nothing is explained, never silent', () => 
     expect(labels?.searchParams.get('start')).toBe(String((query.start - query.stepMs) / 1000));
     expect(labels?.searchParams.get('end')).toBe(String(query.end / 1000));
     expect(raw.match).toMatchObject({ kind: 'none', source: 'Prometheus', metric: 'http_requests_total', holds: { labels: ['app', 'code', 'namespace'] } });
-    expect(raw.match?.hint).toMatch(/metrics\.serviceLabel.*no service label/);
+    expect(raw.match?.hint).toMatch(/^no service label: set metrics\.serviceLabel: app /);
   });
 
   it('R5: a metric Prometheus does not hold: the nearest metric names, and the preset that has them', async () => {
