@@ -1,3 +1,8 @@
+import type { Deployment } from './kube.js';
+import type { Policy } from './policy.js';
+import type { Regression } from './regression-types.js';
+import { serviceOf } from './service.js';
+
 // How a source's selector matched a service's series (R5 evidence): exactly, on the service label
 // alone, or not at all, and then what the source does hold for the metric. Sources fill it in; the
 // detector carries it into the `Regression`, so "no data" can say which selector matched nothing
@@ -61,4 +66,20 @@ export function isAmbiguous(m: SeriesMatch | undefined): boolean {
 
 export function ambiguityEvidence(m: SeriesMatch, service: string): string {
   return `${serviceOnlyNote(m)}, but a service ${service} is deployed in namespaces ${(m.deployedIn ?? []).join(', ')}: ${m.selector} cannot tell them apart; set metrics.namespaceLabel or metrics.queries to a selector that can`;
+}
+
+/**
+ * F1: series matched on the service label alone belong to every namespace deploying that service
+ * name. Records those namespaces (`deployments`, read only for such a match, with their namespaces, each named by its namespace's
+ * policy) on a service-only match; two or more make the clean signal unknown.
+ */
+export function withDeployedIn(regression: Regression, deployments: () => readonly Deployment[], policyFor: (namespace: string) => Pick<Policy, 'serviceLabel'>): Regression {
+  const m = regression.match;
+  if (m?.kind !== 'service-only') return regression;
+  const namespaces = new Set([regression.namespace]);
+  for (const d of deployments()) {
+    const namespace = d.metadata?.namespace;
+    if (namespace !== undefined && serviceOf(d, policyFor(namespace)) === regression.service) namespaces.add(namespace);
+  }
+  return { ...regression, match: { ...m, deployedIn: [...namespaces].sort() } };
 }

@@ -3,7 +3,7 @@ import { evaluationSpanEnd, windowEnd } from '../core/evaluation-span.js';
 import type { Decision, DecisionInput } from '../core/decision-types.js';
 import type { Deployment, WorkloadRef } from '../core/kube.js';
 import type { Policy } from '../core/policy.js';
-import type { SeriesMatch } from '../core/metric-match.js';
+import { withDeployedIn, type SeriesMatch } from '../core/metric-match.js';
 import type { Regression } from '../core/regression-types.js';
 import { serviceOf } from '../core/service.js';
 import { templateRefs } from '../core/template-refs.js';
@@ -132,32 +132,11 @@ function regressionElsewhere(
   return firstNeighbourDetection(source, { ...request, until: Math.min(request.until, windowEnd), onsetUntil: windowEnd, explained });
 }
 
-/** The namespaces where each service name is deployed in the replay (by each namespace's policy). */
-function namespacesByService(deploys: readonly DeployRecord[], policyFor: (namespace: string) => Policy): Map<string, Set<string>> {
-  const out = new Map<string, Set<string>>();
-  for (const d of deploys) {
-    const service = serviceOf(d.after ?? d.before ?? { metadata: { name: d.name } }, policyFor(d.namespace));
-    const set = out.get(service) ?? new Set<string>();
-    set.add(d.namespace);
-    out.set(service, set);
-  }
-  return out;
-}
-
-/**
- * F1: series matched on the service label alone belong to every namespace deploying that service
- * name; the regression records those namespaces, and two or more make the signal unknown.
- */
-function withDeployedIn(regression: Regression, namespaces: ReadonlySet<string> | undefined): Regression {
-  const m = regression.match;
-  if (m?.kind !== 'service-only') return regression;
-  return { ...regression, match: { ...m, deployedIn: [...(namespaces ?? [regression.namespace])].sort() } };
-}
-
 export async function replayDecisions(timeline: Pick<ReplayTimeline, 'events' | 'deploys' | 'observed'>, options: ReplayDecisionOptions): Promise<ReplayedDeploy[]> {
   const out: ReplayedDeploy[] = [];
   const deploys = timeline.deploys;
-  const deployedIn = namespacesByService(deploys, options.policyFor);
+  // Every Deployment of the replay, for telling namespaces apart on a service-only match (F1).
+  const deployments = deploys.map((d): Deployment => ({ ...(d.after ?? d.before), metadata: { ...(d.after ?? d.before)?.metadata, name: d.name, namespace: d.namespace } }));
   // The next template change of the same Deployment, for each deploy (deploys are in time order).
   const next = new Map<DeployRecord, DeployRecord>();
   const following = new Map<string, DeployRecord>();
@@ -176,7 +155,7 @@ export async function replayDecisions(timeline: Pick<ReplayTimeline, 'events' | 
     const service = serviceOf(record.after ?? record.before ?? { metadata: { name: record.name } }, policy);
     const request = { namespace: record.namespace, service, deployStart: record.start, policy, until };
     const detected = await firstDetectionFromSource(options.source, request);
-    const own = { ...detected, regression: withDeployedIn(detected.regression, deployedIn.get(service)) };
+    const own = { ...detected, regression: withDeployedIn(detected.regression, () => deployments, options.policyFor) };
     const found = own.at === undefined ? ((await regressionElsewhere(timeline.deploys, record, options.source, request)) ?? own) : own;
     const decidedAt = found.at ?? until;
     const decision = decide(decisionInput(timeline, record, decidedAt, policy, found.regression, found.neighbours));

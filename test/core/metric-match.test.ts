@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judgeCleanSignal } from '../../src/core/conditions/clean-signal.js';
-import type { SeriesMatch } from '../../src/core/metric-match.js';
+import { withDeployedIn, type SeriesMatch } from '../../src/core/metric-match.js';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
 import { detectRegression } from '../../src/core/regression.js';
 import type { Regression } from '../../src/core/regression-types.js';
@@ -62,5 +62,19 @@ describe('R5 F1 the clean signal names how the metrics matched', () => {
     const at = { deployStart: 3_600_000, now: 4_000_000, policy: DEFAULT_POLICY };
     expect(detectRegression({ series: { ...series, match: none }, ...at }).match).toEqual(none);
     expect(detectRegression({ series: { ...series, match: { ...none, kind: 'exact' } }, ...at })).not.toHaveProperty('match');
+  });
+
+  it('F1: withDeployedIn records every namespace deploying the service name (by each namespace\'s serviceLabel), only for a service-only match', () => {
+    const deployment = (namespace: string, name: string, labels: Record<string, string> = {}) => ({ metadata: { namespace, name, labels } });
+    const deployments = [deployment('shop', 'checkout'), deployment('pay', 'checkout-v2', { app: 'checkout' }), deployment('eu', 'checkout-eu', { 'app.kubernetes.io/name': 'checkout' }), deployment('misc', 'cart')];
+    const policyFor = (namespace: string) => ({ serviceLabel: namespace === 'pay' ? 'app' : 'app.kubernetes.io/name' });
+    const r = withDeployedIn({ ...regressed, match: serviceOnly }, () => deployments, policyFor);
+    expect(r.match?.deployedIn).toEqual(['eu', 'pay', 'shop']);
+    expect(judgeCleanSignal(r, DEFAULT_POLICY).status).toBe('unknown');
+    let read = false;
+    const exact = withDeployedIn({ ...regressed, match: none }, () => ((read = true), deployments), policyFor);
+    expect(exact.match?.deployedIn).toBeUndefined();
+    expect(read).toBe(false);
+    expect(withDeployedIn({ ...regressed, match: serviceOnly }, () => [deployment('misc', 'cart')], policyFor).match?.deployedIn).toEqual(['shop']);
   });
 });
