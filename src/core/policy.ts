@@ -134,7 +134,10 @@ export const policyInputSchema = z.strictObject({
     .strictObject({
       preset: z.enum(['default', 'istio', 'ingress-nginx']).optional(),
       serviceLabel: metricLabel('metrics.serviceLabel').optional(),
-      namespaceLabel: z.union([z.literal(''), metricLabel('metrics.namespaceLabel')]).optional(),
+      namespaceLabel: z
+        .string()
+        .refine((v) => v === '' || METRIC_LABEL_PATTERN.test(v), 'metrics.namespaceLabel must be a Prometheus label name, or "" for metrics without a namespace label')
+        .optional(),
       statusLabel: metricLabel('metrics.statusLabel').optional(),
       queries: z
         .strictObject({
