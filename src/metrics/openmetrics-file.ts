@@ -22,7 +22,8 @@ export class OpenMetricsFileSource implements MetricSource {
   private readonly convention: MetricConvention;
   private readonly metrics: Policy['metrics'];
 
-  constructor(text: string, metrics: Policy['metrics'], origin = 'OpenMetrics text') {
+  /** `text`: the file's content, or the samples of another source over the same file (`withMetrics`). */
+  constructor(text: string | ReadonlyMap<string, IndexedSeries[]>, metrics: Policy['metrics'], origin = 'OpenMetrics text') {
     const overridden = Object.keys(metrics.queries).filter((k) => metrics.queries[k as keyof typeof metrics.queries] !== undefined);
     if (overridden.length > 0) {
       throw new MetricSourceError(
@@ -31,7 +32,7 @@ export class OpenMetricsFileSource implements MetricSource {
       );
     }
     try {
-      this.index = indexSamples(parseOpenMetrics(text));
+      this.index = typeof text === 'string' ? indexSamples(parseOpenMetrics(text)) : new Map(text);
     } catch (err) {
       if (err instanceof OpenMetricsSyntaxError) throw new MetricSourceError('bad-file', `${origin}: ${err.message}`, { cause: err });
       throw err;
@@ -48,6 +49,11 @@ export class OpenMetricsFileSource implements MetricSource {
       throw new MetricSourceError('bad-file', `cannot read the OpenMetrics file ${path}: ${(err as Error).message}`, { cause: err });
     }
     return new OpenMetricsFileSource(text, metrics, path);
+  }
+
+  /** The same samples read under another policy's metric conventions (a namespace's own labels). */
+  withMetrics(metrics: Policy['metrics']): OpenMetricsFileSource {
+    return new OpenMetricsFileSource(this.index, metrics);
   }
 
   /** Series of a metric for a service (any service when undefined), with the namespace label when a namespace is given. */

@@ -38,6 +38,8 @@ export interface ReplayedDeploy {
 export interface ReplayDecisionOptions {
   policyFor: (namespace: string) => Policy;
   source: MetricSource;
+  /** The source under a namespace policy's `metrics` section (its labels); `source` for every one when unset. */
+  sourceFor?: (policy: Policy) => MetricSource;
   /** Only deploys that started in [from, to]. */
   from?: number | undefined;
   to?: number | undefined;
@@ -154,9 +156,10 @@ export async function replayDecisions(timeline: Pick<ReplayTimeline, 'events' | 
     const until = evaluationEnd(record, next.get(record), policy);
     const service = serviceOf(record.after ?? record.before ?? { metadata: { name: record.name } }, policy);
     const request = { namespace: record.namespace, service, deployStart: record.start, policy, until };
-    const detected = await firstDetectionFromSource(options.source, request);
+    const source = options.sourceFor?.(policy) ?? options.source;
+    const detected = await firstDetectionFromSource(source, request);
     const own = { ...detected, regression: withDeployedIn(detected.regression, () => deployments, options.policyFor) };
-    const found = own.at === undefined ? ((await regressionElsewhere(timeline.deploys, record, options.source, request)) ?? own) : own;
+    const found = own.at === undefined ? ((await regressionElsewhere(timeline.deploys, record, source, request)) ?? own) : own;
     const decidedAt = found.at ?? until;
     const decision = decide(decisionInput(timeline, record, decidedAt, policy, found.regression, found.neighbours));
     const match = own.regression.match;

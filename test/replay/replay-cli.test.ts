@@ -163,3 +163,15 @@ describe('R5 metric labels that match nothing are named, in text and JSON', () =
     expect(lines.at(-1)?.unmatchedMetrics?.map((u) => `${u.namespace}/${u.service}`).sort()).toEqual(['pay/api', 'pay/web', 'shop/checkout']);
   }, 60_000);
 });
+
+describe('R5 replay honours each namespace policy\'s metric labels', () => {
+  it('R5: a namespace policy\'s metrics.serviceLabel applies to that namespace only', async () => {
+    const policy = join(dir, 'pay-labels.yaml');
+    writeFileSync(policy, 'default: {}\nnamespaces:\n  pay:\n    metrics:\n      serviceLabel: app\n');
+    const r = await runCliAsync(['replay', '--audit', older, current, '--metrics', metrics, '--policy', policy, '--output', 'json']);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { deployment?: string; verdict?: string; unmatchedMetrics?: { namespace: string; service: string; selector: string }[] });
+    expect(lines.at(-1)?.unmatchedMetrics?.map((u) => u.selector)).toEqual(['http_requests_total{namespace="pay",app="api"}', 'http_requests_total{namespace="pay",app="web"}']);
+    expect(lines.find((l) => l.deployment === 'checkout')?.verdict).toBe('suggest');
+  }, 60_000);
+});
