@@ -1,5 +1,6 @@
 import { MAX_PERSISTENCE_EVALUATIONS } from '../core/persistence.js';
 import { SLACK_CHANNEL } from '../core/notifications-policy.js';
+import { METRIC_LABEL_PATTERN } from '../core/policy.js';
 
 // The structural OpenAPI v3 schema of one policy document (the `spec` of both policy CRDs): the
 // shape of policyInputSchema, so the apiserver refuses wrong types and enum values by itself.
@@ -100,6 +101,9 @@ const notifications = (): Schema => object(
 );
 
 /** The policy document: every field optional; an unset field inherits (cluster default, then built-in default). */
+/** A Prometheus label name, as metrics.*Label must be. */
+const METRIC_LABEL = METRIC_LABEL_PATTERN.source;
+
 export function policyDocumentSchema(description: string): Schema {
   return object(
     {
@@ -129,6 +133,9 @@ export function policyDocumentSchema(description: string): Schema {
       metrics: object(
         {
           preset: str('Metric conventions (default default).', { enum: ['default', 'istio', 'ingress-nginx'] }),
+          serviceLabel: str("The METRIC label naming the service, over the preset's (not the top-level serviceLabel, the Deployment label).", { pattern: METRIC_LABEL }),
+          namespaceLabel: str("The metric label naming the namespace, over the preset's; empty: the metrics have none, match on the service label alone.", { pattern: `^$|${METRIC_LABEL}` }),
+          statusLabel: str("The metric label holding the HTTP status code, over the preset's.", { pattern: METRIC_LABEL }),
           queries: object(
             {
               requests: str('PromQL for requests; $service and $namespace are substituted.', { minLength: 1 }),

@@ -4,6 +4,7 @@ import { decide } from '../core/decide.js';
 import type { Decision, DecisionInput } from '../core/decision-types.js';
 import { evaluationSpanEnd, regressionToJudge, windowEnd } from '../core/evaluation-span.js';
 import type { Deployment, WorkloadRef } from '../core/kube.js';
+import { withDeployedIn } from '../core/metric-match.js';
 import type { Policy } from '../core/policy.js';
 import type { Regression } from '../core/regression-types.js';
 import { serviceOf } from '../core/service.js';
@@ -89,7 +90,8 @@ export async function evaluateDeployment(deps: EvaluateDeps, current: Deployment
   let neighbours: Regression[] = [];
   try {
     const found = await detectFromSource(deps.sourceFor(policy), { namespace, service, deployStart: start, now, policy });
-    own = found.regression;
+    // Series without a namespace label: which namespaces deploy this service name (F1).
+    own = withDeployedIn(found.regression, () => deps.state.allDeployments(), deps.policyFor);
     neighbours = found.neighbours;
   } catch (err) {
     doubts.push(`the metrics could not be read: ${err instanceof Error ? err.message : String(err)}`);

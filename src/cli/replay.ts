@@ -2,12 +2,13 @@ import { access } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { DEFAULT_POLICY_SET, loadPolicySet, resolver, type PolicySet } from '../admission/policy-file.js';
 import type { Verdict } from '../core/decision-types.js';
+import type { Policy } from '../core/policy.js';
 import { OpenMetricsFileSource } from '../metrics/openmetrics-file.js';
 import { PrometheusSource } from '../metrics/prometheus.js';
 import { MetricSourceError, type MetricSource } from '../metrics/source.js';
 import { replayDecisions } from '../replay/decisions.js';
 import { timelineFromAuditLogInWorker } from '../replay/extract-worker.js';
-import { jsonLine, summaryJson, summaryText, textTable } from '../replay/output.js';
+import { jsonLine, summaryJson, summaryText, textTable, unmatchedServices } from '../replay/output.js';
 import { buildReportInput } from '../replay/report-input.js';
 import { writeReport } from '../report/write.js';
 
@@ -35,13 +36,27 @@ function parseTime(flag: string, value: string | undefined): number | undefined 
   return t;
 }
 
-async function metricSource(spec: string, policies: PolicySet): Promise<MetricSource> {
-  const metrics = policies.clusterDefault.metrics;
-  if (/^https?:\/\//.test(spec)) {
-    const token = process.env.PROMETHEUS_BEARER_TOKEN;
-    return new PrometheusSource({ url: spec, metrics, ...(token ? { bearerToken: token } : {}) });
-  }
-  return OpenMetricsFileSource.fromFile(spec, metrics);
+/**
+ * The metric source for each policy: the cluster default's, and one per distinct `metrics` section
+ * of a namespace policy (its own labels or queries), over the same file or Prometheus.
+ */
+async function metricSources(spec: string, policies: PolicySet): Promise<(policy: Policy) => MetricSource> {
+  const token = process.env.PROMETHEUS_BEARER_TOKEN;
+  const file = /^https?:\/\//.test(spec) ? undefined : await OpenMetricsFileSource.fromFile(spec, policies.clusterDefault.metrics);
+  const make = (metrics: Policy['metrics']): MetricSource =>
+    file !== undefined ? file.withMetrics(metrics) : new PrometheusSource({ url: spec, metrics, ...(token ? { bearerToken: token } : {}) });
+  const bySection = new Map<string, MetricSource>();
+  const sourceFor = (policy: Policy): MetricSource => {
+    const key = JSON.stringify(policy.metrics);
+    const known = bySection.get(key);
+    if (known !== undefined) return known;
+    const made = make(policy.metrics);
+    bySection.set(key, made);
+    return made;
+  };
+  // Every section is checked before the log is read: a bad one fails now, not halfway through.
+  for (const policy of [policies.clusterDefault, ...policies.perNamespace.values()]) sourceFor(policy);
+  return sourceFor;
 }
 
 async function run(opts: ReplayOptions): Promise<void> {
@@ -63,21 +78,23 @@ async function run(opts: ReplayOptions): Promise<void> {
     }
   }
   const policyFor = resolver(policies);
-  const source = await metricSource(opts.metrics, policies);
+  const sourceFor = await metricSources(opts.metrics, policies);
+  const source = sourceFor(policies.clusterDefault);
   const timeline = await timelineFromAuditLogInWorker(opts.audit, { progress: process.stderr });
-  const replayed = await replayDecisions(timeline, { policyFor, source, from, to });
+  const replayed = await replayDecisions(timeline, { policyFor, source, sourceFor, from, to });
   const reports: string[] = [];
   if (opts.report !== undefined) {
     const command = `rollguard replay --audit ${opts.audit.join(' ')} --metrics ${opts.metrics}`;
     for (const r of replayed) {
       if (r.regression.signal === undefined) continue;
-      const input = await buildReportInput(r, timeline.events, source, policyFor(r.record.namespace), command);
+      const policy = policyFor(r.record.namespace);
+      const input = await buildReportInput(r, timeline.events, sourceFor(policy), policy, command);
       reports.push(await writeReport(opts.report, input, r.record.start));
     }
   }
   const verdicts: Record<Verdict, number> = { auto: 0, suggest: 0, none: 0 };
   for (const r of replayed) verdicts[r.decision.verdict]++;
-  const summary = { deploys: replayed.length, verdicts, stats: timeline.stats, reports };
+  const summary = { deploys: replayed.length, verdicts, stats: timeline.stats, reports, unmatched: unmatchedServices(replayed) };
   if (opts.output === 'json') {
     process.stdout.write(replayed.map((r) => `${jsonLine(r)}\n`).join('') + `${summaryJson(summary)}\n`);
   } else {

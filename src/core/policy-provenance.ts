@@ -31,6 +31,9 @@ export const BUILT_IN = 'built-in default';
 
 const duration = (ms: number | undefined): string => (ms === undefined ? 'unset' : formatDuration(ms));
 
+/** A metric label setting: the preset's when unset; empty means the metrics have no such label. */
+const metricLabel = (label: string | undefined): string => (label === undefined ? "the preset's" : label === '' ? 'none (match on the service label alone)' : label);
+
 const FIELDS: readonly { field: string; show: (p: Policy) => string }[] = [
   { field: 'mode', show: (p) => p.mode },
   { field: 'windows.onset', show: (p) => duration(p.onsetWindowMs) },
@@ -46,6 +49,9 @@ const FIELDS: readonly { field: string; show: (p: Policy) => string }[] = [
   { field: 'gitops', show: (p) => p.gitops },
   { field: 'migrationSelectors', show: (p) => (p.migrationSelectors.length === 0 ? 'none' : JSON.stringify(p.migrationSelectors)) },
   { field: 'metrics.preset', show: (p) => p.metrics.preset },
+  { field: 'metrics.serviceLabel', show: (p) => metricLabel(p.metrics.serviceLabel) },
+  { field: 'metrics.namespaceLabel', show: (p) => metricLabel(p.metrics.namespaceLabel) },
+  { field: 'metrics.statusLabel', show: (p) => metricLabel(p.metrics.statusLabel) },
   { field: 'metrics.step', show: (p) => duration(p.metrics.stepMs) },
   { field: 'metrics.baseline', show: (p) => duration(p.metrics.baselineMs) },
 ];

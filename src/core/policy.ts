@@ -42,6 +42,14 @@ export interface Policy {
   migrationSelectors: LabelSelector[];
   metrics: {
     preset: MetricsPreset;
+    /**
+     * The METRIC labels naming the service, the namespace and the status code, over the preset's
+     * (not the top-level `serviceLabel`, which is the Deployment label). An empty `namespaceLabel`
+     * says the metrics have no namespace label: series are matched on the service label alone.
+     */
+    serviceLabel?: string;
+    namespaceLabel?: string;
+    statusLabel?: string;
     /** PromQL overrides; `$service` and `$namespace` are substituted. */
     queries: { requests?: string; errors?: string; latencyBucket?: string };
     /** Evaluation step of the detector: one interval of counts per step (match the scrape interval). */
@@ -92,6 +100,11 @@ const labelSelector = z.strictObject({
 const fraction = (field: string) =>
   z.number().gt(0, `${field} must be greater than 0`).lt(1, `${field} must be below 1 (a share, not a percentage)`);
 
+/** A Prometheus label name (the metric's, not a Kubernetes label). */
+export const METRIC_LABEL_PATTERN = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const metricLabel = (field: string) =>
+  z.string().regex(METRIC_LABEL_PATTERN, `${field} must be a Prometheus label name (letters, digits and _, not starting with a digit), e.g. service`);
+
 /** The policy as written by a person. Unknown fields are rejected, so a typo is never silently ignored. */
 export const policyInputSchema = z.strictObject({
   mode: z.enum(['auto', 'suggest', 'off']).optional(),
@@ -122,6 +135,12 @@ export const policyInputSchema = z.strictObject({
   metrics: z
     .strictObject({
       preset: z.enum(['default', 'istio', 'ingress-nginx']).optional(),
+      serviceLabel: metricLabel('metrics.serviceLabel').optional(),
+      namespaceLabel: z
+        .string()
+        .refine((v) => v === '' || METRIC_LABEL_PATTERN.test(v), 'metrics.namespaceLabel must be a Prometheus label name, or "" for metrics without a namespace label')
+        .optional(),
+      statusLabel: metricLabel('metrics.statusLabel').optional(),
       queries: z
         .strictObject({
           requests: z.string().min(1).optional(),
@@ -157,6 +176,9 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], prefix = '')
   });
 }
 
+const labelSetting = <K extends 'serviceLabel' | 'namespaceLabel' | 'statusLabel'>(key: K, value: string | undefined): Partial<Record<K, string>> =>
+  value === undefined ? {} : ({ [key]: value } as Partial<Record<K, string>>);
+
 function merge(base: Policy, input: ParsedPolicyInput): Policy {
   return {
     mode: input.mode ?? base.mode,
@@ -170,6 +192,9 @@ function merge(base: Policy, input: ParsedPolicyInput): Policy {
     migrationSelectors: input.migrationSelectors ?? base.migrationSelectors,
     metrics: {
       preset: input.metrics?.preset ?? base.metrics.preset,
+      ...labelSetting('serviceLabel', input.metrics?.serviceLabel ?? base.metrics.serviceLabel),
+      ...labelSetting('namespaceLabel', input.metrics?.namespaceLabel ?? base.metrics.namespaceLabel),
+      ...labelSetting('statusLabel', input.metrics?.statusLabel ?? base.metrics.statusLabel),
       queries: { ...base.metrics.queries, ...input.metrics?.queries },
       stepMs: input.metrics?.step ?? base.metrics.stepMs,
       baselineMs: input.metrics?.baseline ?? base.metrics.baselineMs,

@@ -1,3 +1,4 @@
+import type { SeriesMatch } from './metric-match.js';
 import type { Counts } from './stats-binomial.js';
 
 // Metric series as sources deliver them (raw cumulative counters, one series per label set) and as
@@ -26,6 +27,8 @@ export interface RawServiceSeries {
   errors: readonly CounterSeries[];
   /** Latency histogram bucket counters; may be empty when the service exports no histogram. */
   latency: readonly BucketSeries[];
+  /** How the source's selector matched; undefined when the source does not say (taken as exact). */
+  match?: SeriesMatch;
 }
 
 /** Counts of one grid interval (end − step, end]. */

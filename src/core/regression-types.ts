@@ -1,3 +1,5 @@
+import type { SeriesMatch } from './metric-match.js';
+
 // What regression detection hands to the decision: which service regressed, on which signal, since
 // when, and how sure the detector is. Produced from metric series by the detector; tests and
 // `rollguard decide` inputs build it by hand.
@@ -44,4 +46,6 @@ export interface Regression {
   onsetUncertaintyMs?: number;
   errorRate?: ErrorRateEvidence;
   latency?: LatencyEvidence;
+  /** How the metric selector matched, when not exactly: nothing matched, or the service label alone. */
+  match?: SeriesMatch;
 }

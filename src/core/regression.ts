@@ -62,7 +62,8 @@ function onsetOf(aligned: AlignedSeries, e: Evaluation): { onset: number; uncert
 /** Detects an error-rate and/or latency regression of one service as of `input.now`. */
 export function detectRegression(input: DetectionInput): Regression {
   const { series, deployStart, policy } = input;
-  const base = { service: series.service, namespace: series.namespace };
+  const match = series.match !== undefined && series.match.kind !== 'exact' ? { match: series.match } : {};
+  const base = { service: series.service, namespace: series.namespace, ...match };
   const aligned = alignSeries(series, detectionGrid(deployStart, input.now, policy));
   const intervals = aligned.intervals;
   if (intervals.length === 0 || series.requests.length === 0) {

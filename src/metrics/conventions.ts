@@ -2,8 +2,9 @@ import type { MetricsPreset, Policy } from '../core/policy.js';
 
 // Metric naming conventions: which counters hold requests and latency, and which labels name the
 // service, the namespace and the status code. The default follows the Prometheus client-library
-// convention; presets cover Istio and ingress-nginx. Policies may replace the three queries with
-// PromQL (Prometheus only); `$service` and `$namespace` are substituted, quoted for PromQL.
+// convention; presets cover Istio and ingress-nginx, and the policy may set each label
+// (`metrics.serviceLabel`, `.namespaceLabel`, `.statusLabel`). Policies may replace the three queries
+// with PromQL (Prometheus only); `$service` and `$namespace` are substituted, quoted for PromQL.
 
 export interface MetricConvention {
   /** Request counter sample name (one series per status code). */
@@ -68,10 +69,24 @@ function selector(name: string, matchers: readonly string[]): string {
   return `${name}{${matchers.join(',')}}`;
 }
 
-/** The PromQL selectors of a service under a convention. */
-export function presetQueries(c: MetricConvention, namespace: string, service: string): Queries {
+/** The policy's convention: its preset, with the policy's metric label settings over the preset's. */
+export function conventionFor(metrics: Policy['metrics']): MetricConvention {
+  const preset = PRESETS[metrics.preset];
+  return {
+    ...preset,
+    serviceLabel: metrics.serviceLabel ?? preset.serviceLabel,
+    namespaceLabel: metrics.namespaceLabel ?? preset.namespaceLabel,
+    statusLabel: metrics.statusLabel ?? preset.statusLabel,
+  };
+}
+
+/**
+ * The PromQL selectors of a service under a convention. Without a namespace (or with an empty
+ * namespace label: metrics that carry none) the service label alone selects the series.
+ */
+export function presetQueries(c: MetricConvention, namespace: string | undefined, service: string): Queries {
   const base = [
-    `${c.namespaceLabel}=${promString(namespace)}`,
+    ...(namespace !== undefined && c.namespaceLabel !== '' ? [`${c.namespaceLabel}=${promString(namespace)}`] : []),
     `${c.serviceLabel}=${promString(service)}`,
     ...Object.entries(c.extraMatchers).map(([k, v]) => `${k}=${promString(v)}`),
   ];
@@ -83,14 +98,16 @@ export function presetQueries(c: MetricConvention, namespace: string, service: s
 }
 
 /**
- * The queries a policy asks for: the preset's selectors, each replaced by the policy's PromQL when
- * given. Every query must return cumulative counters (not rates): rollguard computes the increases
- * itself, so counter resets and new pods are handled the same way for every source.
+ * The queries a policy asks for: the convention's selectors (`namespace` undefined: on the service
+ * label alone), each replaced by the policy's PromQL when given. Every query must return cumulative
+ * counters (not rates): rollguard computes the increases itself, so counter resets and new pods are
+ * handled the same way for every source.
  */
-export function queriesFor(metrics: Policy['metrics'], namespace: string, service: string): Queries {
-  const preset = presetQueries(PRESETS[metrics.preset], namespace, service);
+export function queriesFor(metrics: Policy['metrics'], namespace: string | undefined, service: string): Queries {
+  const preset = presetQueries(conventionFor(metrics), namespace, service);
+  const quoted = (v: string) => promString(v).slice(1, -1);
   const fill = (q: string | undefined, fallback: string) =>
-    q === undefined ? fallback : q.replaceAll('$namespace', promString(namespace).slice(1, -1)).replaceAll('$service', promString(service).slice(1, -1));
+    q === undefined ? fallback : q.replaceAll('$namespace', quoted(namespace ?? '')).replaceAll('$service', quoted(service));
   return {
     requests: fill(metrics.queries.requests, preset.requests),
     errors: fill(metrics.queries.errors, preset.errors),

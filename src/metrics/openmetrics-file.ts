@@ -1,9 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { Policy } from '../core/policy.js';
 import type { BucketSeries, CounterSeries, RawServiceSeries } from '../core/regression-series.js';
-import { parseLe, PRESETS, SERVER_ERROR } from './conventions.js';
+import type { MetricHoldings } from '../core/metric-match.js';
+import { conventionFor, parseLe, SERVER_ERROR } from './conventions.js';
 import type { MetricConvention } from './conventions.js';
 import { OpenMetricsSyntaxError, parseOpenMetrics } from './openmetrics-format.js';
+import { matchedSeries, matchedServices, presetCounters } from './match.js';
+import type { ServiceSeries } from './match.js';
+import { nearestNames } from './nearest-names.js';
 import { indexSamples } from './series-index.js';
 import type { IndexedSeries } from './series-index.js';
 import { MetricSourceError } from './source.js';
@@ -16,8 +20,10 @@ import type { MetricSource, RangeQuery } from './source.js';
 export class OpenMetricsFileSource implements MetricSource {
   private readonly index: Map<string, IndexedSeries[]>;
   private readonly convention: MetricConvention;
+  private readonly metrics: Policy['metrics'];
 
-  constructor(text: string, metrics: Policy['metrics'], origin = 'OpenMetrics text') {
+  /** `text`: the file's content, or the samples of another source over the same file (`withMetrics`). */
+  constructor(text: string | ReadonlyMap<string, IndexedSeries[]>, metrics: Policy['metrics'], origin = 'OpenMetrics text') {
     const overridden = Object.keys(metrics.queries).filter((k) => metrics.queries[k as keyof typeof metrics.queries] !== undefined);
     if (overridden.length > 0) {
       throw new MetricSourceError(
@@ -26,12 +32,13 @@ export class OpenMetricsFileSource implements MetricSource {
       );
     }
     try {
-      this.index = indexSamples(parseOpenMetrics(text));
+      this.index = typeof text === 'string' ? indexSamples(parseOpenMetrics(text)) : new Map(text);
     } catch (err) {
       if (err instanceof OpenMetricsSyntaxError) throw new MetricSourceError('bad-file', `${origin}: ${err.message}`, { cause: err });
       throw err;
     }
-    this.convention = PRESETS[metrics.preset];
+    this.convention = conventionFor(metrics);
+    this.metrics = metrics;
   }
 
   static async fromFile(path: string, metrics: Policy['metrics']): Promise<OpenMetricsFileSource> {
@@ -44,17 +51,23 @@ export class OpenMetricsFileSource implements MetricSource {
     return new OpenMetricsFileSource(text, metrics, path);
   }
 
-  private matching(name: string, namespace: string, service?: string): IndexedSeries[] {
+  /** The same samples read under another policy's metric conventions (a namespace's own labels). */
+  withMetrics(metrics: Policy['metrics']): OpenMetricsFileSource {
+    return new OpenMetricsFileSource(this.index, metrics);
+  }
+
+  /** Series of a metric for a service (any service when undefined), with the namespace label when a namespace is given. */
+  private matching(name: string, namespace: string | undefined, service?: string): IndexedSeries[] {
     const c = this.convention;
     return (this.index.get(name) ?? []).filter(
       (s) =>
-        s.labels[c.namespaceLabel] === namespace &&
+        (namespace === undefined || c.namespaceLabel === '' || s.labels[c.namespaceLabel] === namespace) &&
         (service === undefined || s.labels[c.serviceLabel] === service) &&
         Object.entries(c.extraMatchers).every(([k, v]) => s.labels[k] === v),
     );
   }
 
-  rangeQuery(q: RangeQuery): Promise<RawServiceSeries> {
+  private read(q: RangeQuery, namespace: string | undefined): ServiceSeries {
     const within = (s: IndexedSeries): CounterSeries => ({
       labels: s.labels,
       // What Prometheus' range query on the same grid returns: the first point covers (start − step, start].
@@ -62,24 +75,42 @@ export class OpenMetricsFileSource implements MetricSource {
     });
     const nonEmpty = (s: CounterSeries) => s.samples.length > 0;
     const c = this.convention;
-    const requests = this.matching(c.requests, q.namespace, q.service).map(within).filter(nonEmpty);
+    const requests = this.matching(c.requests, namespace, q.service).map(within).filter(nonEmpty);
     const errors = requests.filter((s) => SERVER_ERROR.test(s.labels[c.statusLabel] ?? ''));
     const latency: BucketSeries[] = [];
-    for (const s of this.matching(c.latencyBuckets, q.namespace, q.service)) {
+    for (const s of this.matching(c.latencyBuckets, namespace, q.service)) {
       const le = parseLe(s.labels.le, c.leUnitSeconds);
       const series = within(s);
       if (le !== undefined && nonEmpty(series)) latency.push({ ...series, le });
     }
-    return Promise.resolve({ namespace: q.namespace, service: q.service, requests, errors, latency });
+    return { namespace: q.namespace, service: q.service, requests, errors, latency };
+  }
+
+  /** Label names of a metric's series with samples in [start, end]; undefined when there are none. */
+  private holdings(metric: string, start: number, end: number): MetricHoldings {
+    const inSpan = (this.index.get(metric) ?? []).filter((s) => s.samples.some(([ts]) => ts >= start && ts <= end));
+    if (inSpan.length > 0) return { labels: [...new Set(inSpan.flatMap((s) => Object.keys(s.labels)))].sort() };
+    return { labels: undefined, nearest: nearestNames(metric, this.index.keys(), presetCounters()) };
+  }
+
+  rangeQuery(q: RangeQuery): Promise<RawServiceSeries> {
+    return matchedSeries(this.metrics, q, {
+      name: 'the file',
+      read: (namespace) => Promise.resolve(this.read(q, namespace)),
+      holdings: (metric) => Promise.resolve(this.holdings(metric, q.start - q.stepMs, q.end)),
+    });
   }
 
   listServices(namespace: string, start: number, end: number): Promise<string[]> {
     const c = this.convention;
-    const names = new Set<string>();
-    for (const s of this.matching(c.requests, namespace)) {
-      const service = s.labels[c.serviceLabel];
-      if (service !== undefined && s.samples.some(([ts]) => ts >= start && ts <= end)) names.add(service);
-    }
-    return Promise.resolve([...names].sort());
+    const list = (ns: string | undefined): Promise<string[]> => {
+      const names = new Set<string>();
+      for (const s of this.matching(c.requests, ns)) {
+        const service = s.labels[c.serviceLabel];
+        if (service !== undefined && s.samples.some(([ts]) => ts >= start && ts <= end)) names.add(service);
+      }
+      return Promise.resolve([...names].sort());
+    };
+    return matchedServices(this.metrics, namespace, list, (metric) => Promise.resolve(this.holdings(metric, start, end)));
   }
 }

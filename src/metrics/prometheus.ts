@@ -1,15 +1,20 @@
 import type { Policy } from '../core/policy.js';
 import type { BucketSeries, CounterSeries, RawServiceSeries } from '../core/regression-series.js';
-import { parseLe, PRESETS, promString, queriesFor } from './conventions.js';
+import type { MetricHoldings } from '../core/metric-match.js';
+import { conventionFor, parseLe, promString, queriesFor } from './conventions.js';
 import { httpGet, HttpUnreachable } from './http-get.js';
 import type { HttpOptions } from './http-get.js';
+import { matchedSeries, matchedServices, presetCounters } from './match.js';
+import type { ServiceSeries } from './match.js';
+import { nearestNames } from './nearest-names.js';
 import { MetricSourceError } from './source.js';
 import type { MetricSource, RangeQuery } from './source.js';
 
 // Prometheus over its HTTP API. Each query is a selector of cumulative counters evaluated with
 // /api/v1/query_range on the detector's grid, so the samples are the same ones the OpenMetrics file
 // source would read (see `counters`); failures say whether Prometheus was unreachable, refused the credentials,
-// rejected the query, or answered something unexpected. An empty result is "no data", not an error.
+// rejected the query, or answered something unexpected. An empty result is "no data", not an error,
+// and is explained: only then does the adapter ask which labels the metric has (see match.ts).
 
 export interface PrometheusOptions {
   /** Base URL, e.g. http://prometheus.monitoring:9090 (a path prefix is kept). */
@@ -117,9 +122,9 @@ export class PrometheusSource implements MetricSource {
     }));
   }
 
-  async rangeQuery(q: RangeQuery): Promise<RawServiceSeries> {
-    const queries = queriesFor(this.options.metrics, q.namespace, q.service);
-    const unit = PRESETS[this.options.metrics.preset].leUnitSeconds;
+  private async read(q: RangeQuery, namespace: string | undefined): Promise<ServiceSeries> {
+    const queries = queriesFor(this.options.metrics, namespace, q.service);
+    const unit = conventionFor(this.options.metrics).leUnitSeconds;
     const [requests, errors, buckets] = await Promise.all([
       this.counters(queries.requests, q),
       this.counters(queries.errors, q),
@@ -136,17 +141,47 @@ export class PrometheusSource implements MetricSource {
     return { namespace: q.namespace, service: q.service, requests, errors, latency };
   }
 
-  async listServices(namespace: string, start: number, end: number): Promise<string[]> {
-    const c = PRESETS[this.options.metrics.preset];
-    const matchers = [`__name__=${promString(c.requests)}`, `${c.namespaceLabel}=${promString(namespace)}`, ...Object.entries(c.extraMatchers).map(([k, v]) => `${k}=${promString(v)}`)];
-    const data = await this.api(
-      `api/v1/label/${encodeURIComponent(c.serviceLabel)}/values`,
-      { 'match[]': `{${matchers.join(',')}}`, start: String(start / 1000), end: String(end / 1000) },
-      `the service listing of namespace ${namespace}`,
-    );
+  private async names(path: string, params: Record<string, string>, what: string): Promise<string[]> {
+    const data = await this.api(path, params, what);
     if (!Array.isArray(data) || !data.every((v) => typeof v === 'string')) {
-      throw new MetricSourceError('bad-response', `Prometheus answered the label-values request with ${JSON.stringify(data).slice(0, 80)} instead of a list of names`);
+      throw new MetricSourceError('bad-response', `Prometheus answered ${what} with ${JSON.stringify(data).slice(0, 80)} instead of a list of names`);
     }
-    return [...data].sort();
+    return data;
+  }
+
+  /** What Prometheus holds for a metric over [start, end] (asked only after a selector matched nothing). */
+  private async holdings(metric: string, start: number, end: number): Promise<MetricHoldings> {
+    const span = { start: String(start / 1000), end: String(end / 1000) };
+    const labels = await this.names('api/v1/labels', { 'match[]': metric, ...span }, `the label names of ${metric}`);
+    const own = labels.filter((l) => l !== '__name__').sort();
+    if (labels.length > 0) return { labels: own };
+    const held = await this.names('api/v1/label/__name__/values', span, 'the metric names');
+    return { labels: undefined, nearest: nearestNames(metric, held, presetCounters()) };
+  }
+
+  rangeQuery(q: RangeQuery): Promise<RawServiceSeries> {
+    return matchedSeries(this.options.metrics, q, {
+      name: 'Prometheus',
+      read: (namespace) => this.read(q, namespace),
+      holdings: (metric) => this.holdings(metric, q.start - q.stepMs, q.end),
+    });
+  }
+
+  listServices(namespace: string, start: number, end: number): Promise<string[]> {
+    const c = conventionFor(this.options.metrics);
+    const list = async (ns: string | undefined): Promise<string[]> => {
+      const matchers = [
+        `__name__=${promString(c.requests)}`,
+        ...(ns !== undefined ? [`${c.namespaceLabel}=${promString(ns)}`] : []),
+        ...Object.entries(c.extraMatchers).map(([k, v]) => `${k}=${promString(v)}`),
+      ];
+      const found = await this.names(
+        `api/v1/label/${encodeURIComponent(c.serviceLabel)}/values`,
+        { 'match[]': `{${matchers.join(',')}}`, start: String(start / 1000), end: String(end / 1000) },
+        `the service listing of namespace ${namespace}`,
+      );
+      return [...found].sort();
+    };
+    return matchedServices(this.options.metrics, namespace, list, (metric) => this.holdings(metric, start, end));
   }
 }

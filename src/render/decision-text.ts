@@ -1,3 +1,4 @@
+import { NO_MATCH } from '../core/metric-match.js';
 import { CONDITION_KEYS, CONDITION_LABELS, type BlastRadius, type ConditionKey, type ConditionStatus, type Decision } from '../core/decision-types.js';
 
 // The human-readable form of a decision: one ✓ / ✗ / ? line per condition, then the command, the
@@ -67,6 +68,8 @@ export function shortReason(d: Decision): string {
   if (d.verdict === 'none') {
     if (d.conditions.mode.status !== 'met' && d.summary.includes('is off')) return 'rollguard is off';
     if (d.conditions.blackout.status !== 'met') return 'in blackout';
+    // R5: metrics that matched nothing are not "no regression"; the summary says which selector.
+    if (d.conditions.cleanSignal.evidence.startsWith(NO_MATCH)) return 'metrics matched nothing';
     return 'no regression to act on';
   }
   const first = CONDITION_KEYS.find((k) => d.conditions[k].status !== 'met');

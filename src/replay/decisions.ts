@@ -3,6 +3,7 @@ import { evaluationSpanEnd, windowEnd } from '../core/evaluation-span.js';
 import type { Decision, DecisionInput } from '../core/decision-types.js';
 import type { Deployment, WorkloadRef } from '../core/kube.js';
 import type { Policy } from '../core/policy.js';
+import { withDeployedIn, type SeriesMatch } from '../core/metric-match.js';
 import type { Regression } from '../core/regression-types.js';
 import { serviceOf } from '../core/service.js';
 import { templateRefs } from '../core/template-refs.js';
@@ -30,11 +31,15 @@ export interface ReplayedDeploy {
   until: number;
   regression: Regression;
   neighbours: Regression[];
+  /** How the deployed service's metric selector matched, when not exactly (R5 evidence, the summary). */
+  match: SeriesMatch | undefined;
 }
 
 export interface ReplayDecisionOptions {
   policyFor: (namespace: string) => Policy;
   source: MetricSource;
+  /** The source under a namespace policy's `metrics` section (its labels); `source` for every one when unset. */
+  sourceFor?: (policy: Policy) => MetricSource;
   /** Only deploys that started in [from, to]. */
   from?: number | undefined;
   to?: number | undefined;
@@ -132,6 +137,8 @@ function regressionElsewhere(
 export async function replayDecisions(timeline: Pick<ReplayTimeline, 'events' | 'deploys' | 'observed'>, options: ReplayDecisionOptions): Promise<ReplayedDeploy[]> {
   const out: ReplayedDeploy[] = [];
   const deploys = timeline.deploys;
+  // Every Deployment of the replay, for telling namespaces apart on a service-only match (F1).
+  const deployments = deploys.map((d): Deployment => ({ ...(d.after ?? d.before), metadata: { ...(d.after ?? d.before)?.metadata, name: d.name, namespace: d.namespace } }));
   // The next template change of the same Deployment, for each deploy (deploys are in time order).
   const next = new Map<DeployRecord, DeployRecord>();
   const following = new Map<string, DeployRecord>();
@@ -149,11 +156,14 @@ export async function replayDecisions(timeline: Pick<ReplayTimeline, 'events' | 
     const until = evaluationEnd(record, next.get(record), policy);
     const service = serviceOf(record.after ?? record.before ?? { metadata: { name: record.name } }, policy);
     const request = { namespace: record.namespace, service, deployStart: record.start, policy, until };
-    const own = await firstDetectionFromSource(options.source, request);
-    const found = own.at === undefined ? ((await regressionElsewhere(timeline.deploys, record, options.source, request)) ?? own) : own;
+    const source = options.sourceFor?.(policy) ?? options.source;
+    const detected = await firstDetectionFromSource(source, request);
+    const own = { ...detected, regression: withDeployedIn(detected.regression, () => deployments, options.policyFor) };
+    const found = own.at === undefined ? ((await regressionElsewhere(timeline.deploys, record, source, request)) ?? own) : own;
     const decidedAt = found.at ?? until;
     const decision = decide(decisionInput(timeline, record, decidedAt, policy, found.regression, found.neighbours));
-    out.push({ record, service, decision, decidedAt, detectedAt: found.at, until, regression: found.regression, neighbours: found.neighbours });
+    const match = own.regression.match;
+    out.push({ record, service, decision, decidedAt, detectedAt: found.at, until, regression: found.regression, neighbours: found.neighbours, match });
   }
   return out;
 }

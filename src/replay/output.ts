@@ -1,4 +1,5 @@
 import { formatInstant } from '../core/duration.js';
+import { noMatchEvidence } from '../core/metric-match.js';
 import { CONDITION_KEYS, type Verdict } from '../core/decision-types.js';
 import { CONDITION_DIGITS, CONDITION_LEGEND, conditionMarks, shortReason, WHY_WIDTH } from '../render/decision-text.js';
 import { SKIP_REASONS, type SkipReason } from '../timeline/audit-event.js';
@@ -13,6 +14,28 @@ export interface ReplaySummary {
   verdicts: Record<Verdict, number>;
   stats: AuditReadStats;
   reports: string[];
+  /** Each (namespace, service) whose metric selector matched nothing, once (R5: never silent). */
+  unmatched: UnmatchedService[];
+}
+
+export interface UnmatchedService {
+  namespace: string;
+  service: string;
+  selector: string;
+  /** What matched nothing, what the source holds instead, and how to fix the policy. */
+  evidence: string;
+}
+
+/** The services whose selector matched nothing, once each, in the order of their first deploy. */
+export function unmatchedServices(rows: readonly ReplayedDeploy[]): UnmatchedService[] {
+  const out = new Map<string, UnmatchedService>();
+  for (const r of rows) {
+    const m = r.match;
+    const key = `${r.record.namespace}/${r.service}`;
+    if (m?.kind !== 'none' || out.has(key)) continue;
+    out.set(key, { namespace: r.record.namespace, service: r.service, selector: m.selector, evidence: noMatchEvidence(m) });
+  }
+  return [...out.values()];
 }
 
 const iso = (t: number | undefined): string | null => (t === undefined ? null : formatInstant(t));
@@ -51,6 +74,7 @@ export function summaryJson(s: ReplaySummary): string {
     skipped: s.stats.skipped,
     truncatedFiles: s.stats.files.filter((f) => f.truncated !== undefined).map((f) => ({ path: f.path, reason: f.truncated })),
     reports: s.reports,
+    unmatchedMetrics: s.unmatched,
   });
 }
 
@@ -79,6 +103,10 @@ export function summaryText(s: ReplaySummary): string {
   ];
   if (skipped.length > 0) lines.push(`lines skipped: ${skipped.map(([reason, n]) => `${n.toLocaleString('en-US')} ${SKIP_REASONS[reason]}`).join('; ')}`);
   for (const f of s.stats.files) if (f.truncated !== undefined) lines.push(`  ${f.path}: read up to the damage (${f.truncated})`);
+  if (s.unmatched.length > 0) {
+    lines.push(`metrics: the selector matched nothing for ${s.unmatched.length} service(s); their deploys have no signal (not "no regression"):`);
+    for (const u of s.unmatched) lines.push(`  ${u.namespace}/${u.service}: ${u.evidence}`);
+  }
   if (s.reports.length > 0) lines.push(`reports: ${s.reports.length} written (${s.reports.join(', ')})`);
   return lines.join('\n');
 }

@@ -25,6 +25,16 @@ describe('R11 where each value of the governing policy comes from', () => {
     expect(e.notes).toEqual([]);
   });
 
+  it('R5: names the metric label settings apart from the Deployment serviceLabel, the preset\'s when unset', () => {
+    const labelled = object('RollbackPolicy', 'shop', 'labels', { serviceLabel: 'app', metrics: { serviceLabel: 'destination_app', namespaceLabel: '' } });
+    const e = explainResolution(resolvePolicyObjects([cluster], [labelled]), 'shop');
+    const from = 'namespace policy (RollbackPolicy shop/labels)';
+    expect(originOf(e, 'serviceLabel')).toEqual({ field: 'serviceLabel', value: 'app', from });
+    expect(originOf(e, 'metrics.serviceLabel')).toEqual({ field: 'metrics.serviceLabel', value: 'destination_app', from });
+    expect(originOf(e, 'metrics.namespaceLabel')).toEqual({ field: 'metrics.namespaceLabel', value: 'none (match on the service label alone)', from });
+    expect(originOf(e, 'metrics.statusLabel')).toEqual({ field: 'metrics.statusLabel', value: "the preset's", from: 'built-in default' });
+  });
+
   it('a namespace without a policy of its own is governed by the cluster default, or by the built-in defaults', () => {
     const e = explainResolution(resolvePolicyObjects([cluster], [shop]), 'other');
     expect(e.governedBy).toBe('ClusterRollbackPolicy default (generation 1)');

@@ -31,6 +31,9 @@ describe('R11 policies', () => {
     [{ migrationSelectors: [{ matchExpressions: [{ key: 'a', operator: 'Maybe' }] }] }, /^migrationSelectors\[0\].matchExpressions\[0\].operator: /],
     [{ blackuot: '5m' }, /blackuot/],
     [{ metrics: { preset: 'datadog' } }, /^metrics.preset: /],
+    [{ metrics: { serviceLabel: 'app.kubernetes.io/name' } }, /^metrics.serviceLabel: metrics.serviceLabel must be a Prometheus label name/],
+    [{ metrics: { statusLabel: '' } }, /^metrics.statusLabel: metrics.statusLabel must be a Prometheus label name/],
+    [{ metrics: { namespaceLabel: '1ns' } }, /^metrics.namespaceLabel: /],
   ])('rejects %j with a message naming the field', (input, message) => {
     const r = parsePolicy(input);
     expect(r.ok).toBe(false);
@@ -47,6 +50,18 @@ describe('R11 policies', () => {
     expect(fine.ok).toBe(true);
     const tooLong = parsePolicy({ metrics: { step: '1s' }, thresholds: { persistence: '2m' } });
     expect(tooLong.ok ? [] : tooLong.errors).toEqual(['thresholds.persistence: 2m is 120 evaluations at metrics.step 1s; at most 60 (1m) can be told']);
+  });
+
+  it('R5: metrics.serviceLabel/namespaceLabel/statusLabel are the metric labels, inherited field by field, apart from the Deployment serviceLabel', () => {
+    const cluster = parsePolicy({ serviceLabel: 'app', metrics: { serviceLabel: 'destination_app', namespaceLabel: '' } });
+    if (!cluster.ok) throw new Error(cluster.errors.join());
+    expect(cluster.policy.serviceLabel).toBe('app');
+    expect(cluster.policy.metrics).toMatchObject({ serviceLabel: 'destination_app', namespaceLabel: '' });
+    expect(cluster.policy.metrics.statusLabel).toBeUndefined();
+    const ns = parsePolicy({ metrics: { statusLabel: 'status' } }, cluster.policy);
+    if (!ns.ok) throw new Error(ns.errors.join());
+    expect(ns.policy.metrics).toMatchObject({ serviceLabel: 'destination_app', namespaceLabel: '', statusLabel: 'status' });
+    expect(DEFAULT_POLICY.metrics).not.toHaveProperty('serviceLabel');
   });
 
   it('prefixes errors with where the policy came from', () => {

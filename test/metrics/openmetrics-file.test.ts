@@ -153,3 +153,83 @@ describe('R5 R2 the shipped fixture, end to end through the file source', () => 
     expect(detectRegression({ series: raw, deployStart: DEPLOY, now: DEPLOY + 60_000, policy }).data).toBe('no-data');
   });
 });
+
+describe('R5 the file source says how the selector matched', () => {
+  const span = { start: T * 1000, end: T * 1000 + 60_000, stepMs: 30_000 };
+  const q = { namespace: 'shop', service: 'checkout', ...span };
+
+  it('R5: exact when every label matched; no extra diagnostic', async () => {
+    const text = line('http_requests_total', { namespace: 'shop', service: 'checkout', code: '200' }, 1, T);
+    const raw = await new OpenMetricsFileSource(text, metrics()).rangeQuery(q);
+    expect(raw.match).toEqual({ kind: 'exact', selector: 'http_requests_total{namespace="shop",service="checkout"}', source: 'the file', metric: 'http_requests_total', namespaceLabel: 'namespace' });
+  });
+
+  it('R5: a selector that matched nothing names the labels the file has for the metric (in the span)', async () => {
+    const text = [
+      line('http_requests_total', { kubernetes_namespace: 'shop', app: 'checkout', code: '200' }, 1, T),
+      line('http_requests_total', { instance: 'x', code: '200' }, 1, T - 86_400),
+    ].join('\n');
+    const raw = await new OpenMetricsFileSource(text, metrics()).rangeQuery(q);
+    expect(raw.requests).toEqual([]);
+    expect(raw.match).toMatchObject({ kind: 'none', holds: { labels: ['app', 'code', 'kubernetes_namespace'] } });
+    expect(raw.match?.hint).toMatch(/^no service label: set metrics\.serviceLabel to the one of app, kubernetes_namespace that names it/);
+  });
+
+  it('R5: the service label exists but has no series for this service: check the name', async () => {
+    const text = line('http_requests_total', { namespace: 'shop', service: 'cart', code: '200' }, 1, T);
+    const raw = await new OpenMetricsFileSource(text, metrics()).rangeQuery(q);
+    expect(raw.match?.hint).toMatch(/^no series has namespace="shop",service="checkout": check the service name/);
+  });
+
+  it('R5: an absent metric: the nearest metric names, the counters of other presets first', async () => {
+    const text = [
+      line('http_request_total', { namespace: 'shop', service: 'checkout', code: '200' }, 1, T),
+      line('nginx_ingress_controller_requests', { namespace: 'shop', service: 'checkout', status: '200' }, 1, T),
+      line('process_cpu_seconds_total', {}, 1, T),
+    ].join('\n');
+    const raw = await new OpenMetricsFileSource(text, metrics()).rangeQuery(q);
+    expect(raw.match?.holds).toEqual({ labels: undefined, nearest: ['nginx_ingress_controller_requests', 'http_request_total'] });
+    expect(raw.match?.hint).toBe('set metrics.preset: ingress-nginx');
+  });
+
+  it('R5: a metric with no namespace label at all matches on the service label alone', async () => {
+    const text = [
+      line('http_requests_total', { service: 'checkout', code: '200' }, 10, T),
+      line('http_requests_total', { service: 'checkout', code: '500' }, 2, T),
+      line('http_requests_total', { service: 'cart', code: '500' }, 2, T),
+      line('http_request_duration_seconds_bucket', { service: 'checkout', le: '0.5' }, 7, T),
+    ].join('\n');
+    const source = new OpenMetricsFileSource(text, metrics());
+    const raw = await source.rangeQuery(q);
+    expect(raw.requests.map((s) => s.labels.code)).toEqual(['200', '500']);
+    expect(raw.errors).toHaveLength(1);
+    expect(raw.latency).toHaveLength(1);
+    expect(raw.match).toMatchObject({ kind: 'service-only', selector: 'http_requests_total{service="checkout"}' });
+    expect(await source.listServices('shop', T * 1000, T * 1000)).toEqual(['cart', 'checkout']);
+  });
+
+  it('R5: a namespace label that exists keeps the selector exact: another namespace\'s series are not taken', async () => {
+    const text = [line('http_requests_total', { namespace: 'other', service: 'checkout', code: '500' }, 2, T)].join('\n');
+    const source = new OpenMetricsFileSource(text, metrics());
+    expect((await source.rangeQuery(q)).match?.kind).toBe('none');
+    expect(await source.listServices('shop', T * 1000, T * 1000)).toEqual([]);
+  });
+
+  it('R5: metrics.serviceLabel, .namespaceLabel and .statusLabel replace the preset\'s labels', async () => {
+    const text = [
+      line('http_requests_total', { kubernetes_namespace: 'shop', app: 'checkout', status: '200' }, 10, T),
+      line('http_requests_total', { kubernetes_namespace: 'shop', app: 'checkout', status: '503' }, 2, T),
+      line('http_requests_total', { kubernetes_namespace: 'other', app: 'checkout', status: '503' }, 2, T),
+    ].join('\n');
+    const labelled = { ...metrics(), serviceLabel: 'app', namespaceLabel: 'kubernetes_namespace', statusLabel: 'status' };
+    const source = new OpenMetricsFileSource(text, labelled);
+    const raw = await source.rangeQuery(q);
+    expect(raw.requests).toHaveLength(2);
+    expect(raw.errors.map((s) => s.labels.status)).toEqual(['503']);
+    expect(raw.match).toMatchObject({ kind: 'exact', selector: 'http_requests_total{kubernetes_namespace="shop",app="checkout"}' });
+    expect(await source.listServices('shop', T * 1000, T * 1000)).toEqual(['checkout']);
+    const everywhere = await new OpenMetricsFileSource(text, { ...labelled, namespaceLabel: '' }).rangeQuery(q);
+    expect(everywhere.requests).toHaveLength(3);
+    expect(everywhere.match).toMatchObject({ kind: 'service-only', namespaceLabel: '' });
+  });
+});

@@ -45,7 +45,14 @@ afterAll(async () => {
 const json = (status: number, body: unknown): Handler => (_req, res) => {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 };
-const matrix = (result: unknown[]) => json(200, { status: 'success', data: { resultType: 'matrix', result } });
+/** A Prometheus stand-in: `data` per API path (a value or a function of the URL); empty answers elsewhere. */
+const fake = (routes: Record<string, unknown> = {}): Handler => (req, res) => {
+  const url = new URL(req.url ?? '', base);
+  const route = routes[url.pathname.replace(/^\/prometheus/, '')];
+  const data = typeof route === 'function' ? (route as (u: URL) => unknown)(url) : (route ?? (url.pathname.endsWith('/query_range') ? { resultType: 'matrix', result: [] } : []));
+  json(200, { status: 'success', data })(req, res);
+};
+const matrix = (result: unknown[]) => fake({ '/api/v1/query_range': { resultType: 'matrix', result } });
 const source = (extra: Partial<PrometheusOptions> = {}) => new PrometheusSource({ url: base, metrics: DEFAULT_POLICY.metrics, ...extra });
 const query = { namespace: 'shop', service: 'checkout', start: 1_772_442_000_000, end: 1_772_445_600_000, stepMs: 30_000 };
 
@@ -63,8 +70,8 @@ describe('R5 what the adapter asks Prometheus', () => {
     seen.length = 0;
     handler = matrix([]);
     await source().rangeQuery(query);
-    const urls = seen.map((r) => new URL(r.url ?? '', base));
-    expect(urls.map((u) => u.pathname)).toEqual(['/api/v1/query_range', '/api/v1/query_range', '/api/v1/query_range']);
+    const urls = seen.map((r) => new URL(r.url ?? '', base)).filter((u) => u.pathname === '/api/v1/query_range');
+    expect(urls).toHaveLength(3);
     expect(urls.map((u) => u.searchParams.get('query'))).toEqual([
       'last_over_time(http_requests_total{namespace="shop",service="checkout"}[29999ms])',
       'last_over_time(http_requests_total{namespace="shop",service="checkout",code=~"5.."}[29999ms])',
@@ -113,7 +120,7 @@ describe('R5 failures are classified: unreachable, unauthorized, invalid query, 
   it('no data is an empty result, not an error', async () => {
     handler = matrix([]);
     const raw = await source().rangeQuery(query);
-    expect(raw).toEqual({ namespace: 'shop', service: 'checkout', requests: [], errors: [], latency: [] });
+    expect(raw).toMatchObject({ namespace: 'shop', service: 'checkout', requests: [], errors: [], latency: [], match: { kind: 'none' } });
   });
 
   it('a closed port is "unreachable"', async () => {
@@ -183,5 +190,87 @@ describe('R5 a Prometheus behind a private CA', () => {
     expect(await trusted.listServices('shop', 0, 1)).toEqual(['checkout']);
     const untrusted = new PrometheusSource({ url, metrics: DEFAULT_POLICY.metrics });
     expect((await failure(untrusted.listServices('shop', 0, 1))).kind).toBe('unreachable');
+  });
+});
+
+const oneSeries = (labels: Record<string, string>) => ({ resultType: 'matrix', result: [{ metric: labels, values: [[1772442000, '10']] }] });
+const paths = () => seen.map((r) => new URL(r.url ?? '', base));
+
+describe('R5 a selector that matches nothing is explained, never silent', () => {
+  it('R5: the normal path asks nothing more than the three range queries', async () => {
+    seen.length = 0;
+    handler = fake({ '/api/v1/query_range': oneSeries({ code: '200', le: '+Inf' }) });
+    const raw = await source().rangeQuery(query);
+    expect(paths().map((u) => u.pathname)).toEqual(['/api/v1/query_range', '/api/v1/query_range', '/api/v1/query_range']);
+    expect(raw.match).toMatchObject({ kind: 'exact', selector: 'http_requests_total{namespace="shop",service="checkout"}' });
+  });
+
+  it('R5: an empty result asks /api/v1/labels for the metric over the span and names its labels', async () => {
+    seen.length = 0;
+    handler = fake({ '/api/v1/labels': ['__name__', 'code', 'namespace', 'app'] });
+    const raw = await source().rangeQuery(query);
+    const labels = paths().find((u) => u.pathname === '/api/v1/labels');
+    expect(labels?.searchParams.get('match[]')).toBe('http_requests_total');
+    expect(labels?.searchParams.get('start')).toBe(String((query.start - query.stepMs) / 1000));
+    expect(labels?.searchParams.get('end')).toBe(String(query.end / 1000));
+    expect(raw.match).toMatchObject({ kind: 'none', source: 'Prometheus', metric: 'http_requests_total', holds: { labels: ['app', 'code', 'namespace'] } });
+    expect(raw.match?.hint).toMatch(/^no service label: set metrics\.serviceLabel: app /);
+  });
+
+  it('R5: a metric Prometheus does not hold: the nearest metric names, and the preset that has them', async () => {
+    seen.length = 0;
+    handler = fake({ '/api/v1/labels': [], '/api/v1/label/__name__/values': ['up', 'istio_requests_total', 'http_request_total', 'process_cpu_seconds_total'] });
+    const raw = await source().rangeQuery(query);
+    expect(paths().some((u) => u.pathname === '/api/v1/label/__name__/values')).toBe(true);
+    expect(raw.match?.holds).toEqual({ labels: undefined, nearest: ['istio_requests_total', 'http_request_total'] });
+    expect(raw.match?.hint).toMatch(/^set metrics\.preset: istio/);
+  });
+
+  it('R5: a metric without any namespace label is matched on the service label alone', async () => {
+    seen.length = 0;
+    handler = fake({
+      '/api/v1/labels': ['__name__', 'code', 'service'],
+      '/api/v1/query_range': (u: URL) => (u.searchParams.get('query')?.includes('namespace=') ? { resultType: 'matrix', result: [] } : oneSeries({ code: '200', service: 'checkout', le: '+Inf' })),
+    });
+    const raw = await source().rangeQuery(query);
+    expect(raw.requests).toHaveLength(1);
+    expect(raw.match).toMatchObject({ kind: 'service-only', selector: 'http_requests_total{service="checkout"}' });
+    const ranges = paths().filter((u) => u.pathname === '/api/v1/query_range').map((u) => u.searchParams.get('query'));
+    expect(ranges.slice(3)).toEqual([
+      'last_over_time(http_requests_total{service="checkout"}[29999ms])',
+      'last_over_time(http_requests_total{service="checkout",code=~"5.."}[29999ms])',
+      'last_over_time(http_request_duration_seconds_bucket{service="checkout"}[29999ms])',
+    ]);
+  });
+
+  it('R5: the policy metric labels go into the selectors and the service listing; an empty namespaceLabel leaves the namespace out', async () => {
+    seen.length = 0;
+    handler = fake({ '/api/v1/query_range': oneSeries({ status: '200', le: '+Inf' }), '/api/v1/label/app/values': ['checkout'] });
+    const labelled = source({ metrics: { ...DEFAULT_POLICY.metrics, serviceLabel: 'app', namespaceLabel: 'kubernetes_namespace', statusLabel: 'status' } });
+    await labelled.rangeQuery(query);
+    expect(await labelled.listServices('shop', query.start, query.end)).toEqual(['checkout']);
+    const urls = paths();
+    expect(urls.slice(0, 2).map((u) => u.searchParams.get('query'))).toEqual([
+      'last_over_time(http_requests_total{kubernetes_namespace="shop",app="checkout"}[29999ms])',
+      'last_over_time(http_requests_total{kubernetes_namespace="shop",app="checkout",status=~"5.."}[29999ms])',
+    ]);
+    expect(urls[3]?.searchParams.get('match[]')).toBe('{__name__="http_requests_total",kubernetes_namespace="shop"}');
+
+    seen.length = 0;
+    const namespaceless = source({ metrics: { ...DEFAULT_POLICY.metrics, namespaceLabel: '' } });
+    const raw = await namespaceless.rangeQuery(query);
+    await namespaceless.listServices('shop', query.start, query.end);
+    expect(paths()[0]?.searchParams.get('query')).toBe('last_over_time(http_requests_total{service="checkout"}[29999ms])');
+    expect(paths()[3]?.searchParams.get('match[]')).toBe('{__name__="http_requests_total"}');
+    expect(raw.match).toMatchObject({ kind: 'service-only', namespaceLabel: '' });
+  });
+
+  it('R2: an empty service listing of a metric without a namespace label lists on the service label alone', async () => {
+    seen.length = 0;
+    handler = fake({
+      '/api/v1/labels': ['__name__', 'code', 'service'],
+      '/api/v1/label/service/values': (u: URL) => (u.searchParams.get('match[]')?.includes('namespace=') ? [] : ['cart', 'checkout']),
+    });
+    expect(await source().listServices('shop', query.start, query.end)).toEqual(['cart', 'checkout']);
   });
 });

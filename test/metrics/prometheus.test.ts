@@ -12,6 +12,7 @@ import type { MetricSource } from '../../src/metrics/source.js';
 import { generateSeries, step } from '../support/metric-scenarios.js';
 import { startPrometheus, toOpenMetrics } from '../support/prometheus.js';
 import type { RunningPrometheus } from '../support/prometheus.js';
+import { relabel } from '../support/relabel.js';
 
 // Integration against a real Prometheus (Debian's package): the same generated scrapes are
 // backfilled into its TSDB and written to an OpenMetrics file; both sources must read the same
@@ -49,14 +50,19 @@ function scenario(): RawServiceSeries[] {
 const presets: MetricsPreset[] = ['default', 'istio', 'ingress-nginx'];
 const series = scenario();
 const running = new Map<MetricsPreset, RunningPrometheus>();
+/** The same scrapes without a namespace label, as many exporters write them. */
+const namespaceless = toOpenMetrics(series.map((s) => relabel(s, { namespace: undefined })));
+let withoutNamespace: RunningPrometheus | undefined;
 
 beforeAll(async () => {
   // One Prometheus per preset, each over the same scrapes under that preset's names.
   for (const preset of presets) running.set(preset, await startPrometheus(toOpenMetrics(series, preset)));
-}, 120_000);
+  withoutNamespace = await startPrometheus(namespaceless);
+}, 150_000);
 
 afterAll(async () => {
   for (const p of running.values()) await p.stop();
+  await withoutNamespace?.stop();
 });
 
 function prometheus(preset: MetricsPreset, policy = policyFor(preset)): PrometheusSource {
@@ -152,5 +158,56 @@ describe('R5 Prometheus errors are told apart', () => {
     const viaOverride = await aligned(prometheus('default', policy), 'checkout', policy);
     const viaPreset = await aligned(prometheus('default'), 'checkout', policyFor('default'));
     expect(viaOverride.aligned).toEqual(viaPreset.aligned);
+  });
+});
+
+describe('R5 a real Prometheus explains a selector that matched nothing', () => {
+  const withMetrics = (metrics: Partial<Policy['metrics']>): Policy => ({ ...policyFor('default'), metrics: { ...policyFor('default').metrics, ...metrics } });
+
+  it('R5: a service label the metric does not have: the labels Prometheus holds, the same as the file says', async () => {
+    const policy = withMetrics({ serviceLabel: 'app' });
+    const viaProm = (await aligned(prometheus('default', policy), 'checkout', policy)).raw;
+    const viaFile = (await aligned(new OpenMetricsFileSource(toOpenMetrics(series), policy.metrics), 'checkout', policy)).raw;
+    expect(viaProm.requests).toEqual([]);
+    expect(viaProm.match).toMatchObject({
+      kind: 'none',
+      source: 'Prometheus',
+      selector: 'http_requests_total{namespace="shop",app="checkout"}',
+      holds: { labels: ['code', 'namespace', 'service'] },
+      hint: 'no app label: set metrics.serviceLabel: service (the metric label naming the service), or use metrics.queries',
+    });
+    expect({ ...viaProm.match, source: 'the file' }).toEqual(viaFile.match);
+    const r = detectRegression({ series: viaProm, deployStart: DEPLOY, now: NOW, policy });
+    expect(r.data).toBe('no-data');
+    expect(r.match?.kind).toBe('none');
+  });
+
+  it('R5: a metric Prometheus does not hold: the nearest names it does, and the preset they belong to', async () => {
+    const policy = policyFor('ingress-nginx');
+    const { raw } = await aligned(prometheus('default', policy), 'checkout', policy);
+    expect(raw.match?.holds).toEqual({ labels: undefined, nearest: ['http_requests_total'] });
+    expect(raw.match?.hint).toBe('set metrics.preset: default');
+  });
+
+  it('R5: metrics without any namespace label match on the service label alone: the same counts as the file', async () => {
+    const policy = policyFor('default');
+    const source = new PrometheusSource({ url: withoutNamespace?.url ?? '', metrics: policy.metrics });
+    const fromProm = await aligned(source, 'checkout', policy);
+    const fromFile = await aligned(new OpenMetricsFileSource(namespaceless, policy.metrics), 'checkout', policy);
+    expect(fromProm.raw.match).toMatchObject({ kind: 'service-only', selector: 'http_requests_total{service="checkout"}' });
+    expect(fromProm.aligned.intervals.length).toBeGreaterThan(60);
+    expect(fromProm.aligned).toEqual(fromFile.aligned);
+    expect(await source.listServices('shop', START, END)).toEqual(['cart', 'checkout', 'payments']);
+    const r = detectRegression({ series: fromProm.raw, deployStart: DEPLOY, now: NOW, policy });
+    expect(r.signal).toBe('error-rate');
+    expect(r.match?.kind).toBe('service-only');
+  });
+
+  it('R5: an empty metrics.namespaceLabel leaves the namespace out of the query from the start', async () => {
+    const policy = withMetrics({ namespaceLabel: '' });
+    const source = new PrometheusSource({ url: withoutNamespace?.url ?? '', metrics: policy.metrics });
+    const { raw } = await aligned(source, 'checkout', policy);
+    expect(raw.requests.length).toBeGreaterThan(0);
+    expect(raw.match).toMatchObject({ kind: 'service-only', namespaceLabel: '' });
   });
 });

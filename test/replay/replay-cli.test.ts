@@ -143,3 +143,35 @@ describe('F5 bad replay input gets a clear answer', () => {
     expect(r.stderr).toMatch(message);
   });
 });
+
+describe('R5 metric labels that match nothing are named, in text and JSON', () => {
+  it('R5: a policy whose metrics.serviceLabel the metrics lack: each row says so and the summary names the selectors', async () => {
+    const policy = join(dir, 'mislabelled.yaml');
+    writeFileSync(policy, 'default:\n  metrics:\n    serviceLabel: app\n');
+    const [asText, asJson] = await Promise.all([
+      runCliAsync(['replay', '--audit', older, current, '--metrics', metrics, '--policy', policy]),
+      runCliAsync(['replay', '--audit', older, current, '--metrics', metrics, '--policy', policy, '--output', 'json']),
+    ]);
+    expect(asText.status, asText.stderr).toBe(0);
+    expect(asText.stdout).toMatch(/^pay\/api .* none .*metrics matched nothing/m);
+    expect(asText.stdout).toContain('metrics: the selector matched nothing for 3 service(s); their deploys have no signal (not "no regression"):');
+    expect(asText.stdout).toContain(
+      '  pay/api: no series matched http_requests_total{namespace="pay",app="api"}; the file has http_requests_total with labels code, namespace, service; no app label: set metrics.serviceLabel: service (the metric label naming the service), or use metrics.queries',
+    );
+    const lines = asJson.stdout.trim().split('\n').map((l) => JSON.parse(l) as { deployment?: string; conditions?: { cleanSignal: { evidence: string } }; unmatchedMetrics?: { namespace: string; service: string }[] });
+    expect(lines.find((l) => l.deployment === 'api')?.conditions?.cleanSignal.evidence).toMatch(/^no series matched http_requests_total\{namespace="pay",app="api"\}; the file has/);
+    expect(lines.at(-1)?.unmatchedMetrics?.map((u) => `${u.namespace}/${u.service}`).sort()).toEqual(['pay/api', 'pay/web', 'shop/checkout']);
+  }, 60_000);
+});
+
+describe('R5 replay honours each namespace policy\'s metric labels', () => {
+  it('R5: a namespace policy\'s metrics.serviceLabel applies to that namespace only', async () => {
+    const policy = join(dir, 'pay-labels.yaml');
+    writeFileSync(policy, 'default: {}\nnamespaces:\n  pay:\n    metrics:\n      serviceLabel: app\n');
+    const r = await runCliAsync(['replay', '--audit', older, current, '--metrics', metrics, '--policy', policy, '--output', 'json']);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { deployment?: string; verdict?: string; unmatchedMetrics?: { namespace: string; service: string; selector: string }[] });
+    expect(lines.at(-1)?.unmatchedMetrics?.map((u) => u.selector)).toEqual(['http_requests_total{namespace="pay",app="api"}', 'http_requests_total{namespace="pay",app="web"}']);
+    expect(lines.find((l) => l.deployment === 'checkout')?.verdict).toBe('suggest');
+  }, 60_000);
+});

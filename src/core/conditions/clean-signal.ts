@@ -1,5 +1,6 @@
 import type { Condition } from '../decision-types.js';
 import type { Policy } from '../policy.js';
+import { ambiguityEvidence, isAmbiguous, noMatchEvidence, serviceOnlyNote } from '../metric-match.js';
 import { describePersistence } from '../persistence.js';
 import { DEFAULT_STEP_MS, requiredPersistence } from '../regression.js';
 import type { Regression } from '../regression-types.js';
@@ -23,9 +24,21 @@ function latencyOnly(regression: Regression): Condition {
   return { status: 'unmet', evidence: `latency regressed without an error-rate rise${detail}: ambiguous, a human must confirm` };
 }
 
+/**
+ * R5 with the metric match in view: a selector that matched nothing says so (never a silent "no
+ * regression"), a service-only match says so, and an ambiguous one is unknown (F1).
+ */
 export function judgeCleanSignal(regression: Regression | undefined, policy: Policy): Condition {
-  const t = policy.thresholds;
   if (regression === undefined) return { status: 'unknown', evidence: 'no regression signal was evaluated' };
+  const m = regression.match;
+  if (m?.kind === 'none') return { status: 'unknown', evidence: `${noMatchEvidence(m)}: not a regression, and not a clean signal` };
+  if (m !== undefined && isAmbiguous(m)) return { status: 'unknown', evidence: ambiguityEvidence(m, regression.service) };
+  const judged = judgeSeries(regression, policy);
+  return m?.kind === 'service-only' ? { ...judged, evidence: `${judged.evidence} (${serviceOnlyNote(m)})` } : judged;
+}
+
+function judgeSeries(regression: Regression, policy: Policy): Condition {
+  const t = policy.thresholds;
   if (regression.data === 'no-data') return { status: 'unknown', evidence: 'no metric data for the service: not a regression, and not a clean signal' };
   if (regression.signal === undefined) return { status: 'unknown', evidence: 'no error-rate or latency regression was detected' };
   if (regression.signal === 'latency') return latencyOnly(regression);
