@@ -1,0 +1,64 @@
+import { policyCoverage, type CoverageArea, type CoverageObject, type PolicyCoverage } from '../core/audit-coverage.js';
+import type { AuditPolicy } from '../core/audit-policy.js';
+import type { DecisionInput } from '../core/decision-types.js';
+import { templateRefs } from '../core/template-refs.js';
+import type { TimelineResource } from '../timeline/audit-record.js';
+import type { DeployRecord } from '../timeline/deploys.js';
+
+// What the audit log can tell about a deploy's namespace (F1): from the cluster's audit policy
+// (`--audit-policy`), exactly, naming the rule; without it, guessed from what the log mentions at
+// all (a resource it never mentions is probably left out by the policy).
+
+export interface DeployCoverage {
+  coverage: DecisionInput['coverage'];
+  /** Facts that keep the decision from `auto` (F1), e.g. Deployment writes the policy drops. */
+  doubts: string[];
+}
+
+export type CoverageSource = (record: DeployRecord) => DeployCoverage;
+
+const ADVICE = '--audit-policy FILE (the file given to kube-apiserver --audit-policy-file) makes this exact';
+
+function referencedObjects(record: DeployRecord): CoverageObject[] {
+  const refs = [record.before, record.after].flatMap((d) => templateRefs(d?.spec?.template).all);
+  const seen = new Map<string, CoverageObject>();
+  for (const r of refs) {
+    const resource = r.kind === 'ConfigMap' ? 'configmaps' : 'secrets';
+    seen.set(`${resource}/${r.name}`, { resource, name: r.name });
+  }
+  return [...seen.values()];
+}
+
+/** Today's inference: config changes are known only if the log records every kind the templates read; Jobs only if it records Jobs at all. */
+export function guessedCoverage(observed: readonly TimelineResource[]): CoverageSource {
+  const missing = (kind: string) => `the log holds no record of ${kind} at all, so the audit policy probably leaves them out (${ADVICE})`;
+  return (record) => {
+    const absent = [...new Set(referencedObjects(record).map((o) => o.resource))].filter((r) => !observed.includes(r));
+    const config = absent.length === 0 ? true : { known: false, evidence: absent.map((r) => missing(r === 'configmaps' ? 'ConfigMaps' : 'Secrets')).join('; ') };
+    const jobs = observed.includes('jobs') ? true : { known: false, evidence: missing('Jobs') };
+    return { coverage: { config, jobs }, doubts: [] };
+  };
+}
+
+const pick = (c: PolicyCoverage) => ({ known: c.known, evidence: c.evidence });
+
+/** Exact coverage from the cluster's audit policy, for the objects each deploy depends on. */
+export function auditPolicyCoverage(policy: AuditPolicy): CoverageSource {
+  return (record) => {
+    const ns = record.namespace;
+    const objects = referencedObjects(record);
+    const config = objects.length === 0 ? true : policyCoverage(policy, 'config', ns, objects);
+    const jobs = policyCoverage(policy, 'jobs', ns);
+    const deployment = policyCoverage(policy, 'deployments', ns, [{ resource: 'deployments', name: record.name }]);
+    const doubts = deployment.known ? [] : [`${deployment.evidence}: another change of this Deployment (its next deploy, a rollback, its rollout) could be missing from the log`];
+    return { coverage: { config: config === true ? true : pick(config), jobs: pick(jobs) }, doubts };
+  };
+}
+
+/** For the summary: per namespace and area, what the policy logs, with every name (not only those a template reads). */
+export function namespaceCoverage(policy: AuditPolicy, namespaces: readonly string[]): PolicyCoverage[] {
+  const areas: CoverageArea[] = ['deployments', 'config', 'jobs'];
+  return [...new Set(namespaces)].sort().flatMap((ns) => areas.map((area) => policyCoverage(policy, area, ns)));
+}
+
+export const GUESSED_COVERAGE_NOTE = `coverage: guessed from what the log mentions (a resource it never mentions is taken as left out by the audit policy); ${ADVICE}`;
