@@ -59,7 +59,15 @@ export interface PolicyCoverage {
   /** One line naming the rules, for the decision's evidence. */
   evidence: string;
   /** How to change the policy so the area is covered; undefined when it is. */
-  fix: string | undefined;
+  fix: PolicyFix | undefined;
+}
+
+export interface PolicyFix {
+  /** In one line, e.g. "add a rule `- level: Metadata\n  resources: [...]` before rule 2". */
+  text: string;
+  /** The rule to add, as YAML, and where; undefined when the fix is not a new rule. */
+  rule: string | undefined;
+  where: string | undefined;
 }
 
 const levelRank = (l: AuditPolicyLevel): number => AUDIT_LEVELS.indexOf(l);
@@ -87,9 +95,9 @@ function kindsOf(objects: readonly CoverageObject[]): string {
   return unique.length <= 1 ? (unique[0] ?? '') : `${unique.slice(0, -1).join(', ')} and ${unique.at(-1) ?? ''}`;
 }
 
-function fixFor(policy: AuditPolicy, drops: readonly PolicyDrop[], dropped: readonly Target[]): string | undefined {
+function fixFor(policy: AuditPolicy, drops: readonly PolicyDrop[], dropped: readonly Target[]): PolicyFix | undefined {
   if (drops.length === 0) return undefined;
-  if (policy.omitStages.includes('ResponseComplete')) return 'remove ResponseComplete from the policy\'s omitStages';
+  if (policy.omitStages.includes('ResponseComplete')) return { text: "remove ResponseComplete from the policy's omitStages", rule: undefined, where: undefined };
   const byGroup = new Map<string, string[]>();
   for (const t of dropped) byGroup.set(t.group, [...(byGroup.get(t.group) ?? []), t.resource, ...t.subresources.map((s) => `${t.resource}/${s}`)]);
   // Secrets are never asked for above Metadata (F3): a rule with Secrets in it stays at Metadata.
@@ -97,7 +105,8 @@ function fixFor(policy: AuditPolicy, drops: readonly PolicyDrop[], dropped: read
   const resources = [...byGroup].map(([group, rs]) => `{group: ${JSON.stringify(group)}, resources: [${rs.join(', ')}]}`).join(', ');
   const numbered = drops.map((d) => d.rule).filter((r): r is number => r !== undefined);
   const where = numbered.length > 0 ? `before rule ${Math.min(...numbered)}` : 'at the end of the rules';
-  return `add a rule \`- level: ${level}\n  resources: [${resources}]\` ${where}`;
+  const rule = `- level: ${level}\n  resources: [${resources}]`;
+  return { text: `add a rule \`${rule}\` ${where}`, rule, where };
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { PolicyCoverage } from '../core/audit-coverage.js';
 import { formatInstant } from '../core/duration.js';
 import { CONDITION_KEYS, type Verdict } from '../core/decision-types.js';
 import { CONDITION_DIGITS, CONDITION_LEGEND, conditionMarks, shortReason, WHY_WIDTH } from '../render/decision-text.js';
@@ -8,11 +9,15 @@ import type { ReplayedDeploy } from './decisions.js';
 // How `rollguard replay` prints its result: a table row per deploy and a summary, or one JSON
 // object per line per deploy and a final summary object.
 
+/** Where the coverage of the decisions came from: the cluster's audit policy, or a guess. */
+export type CoverageSummary = { source: 'guessed'; note: string } | { source: 'audit-policy'; file: string; namespaces: PolicyCoverage[] };
+
 export interface ReplaySummary {
   deploys: number;
   verdicts: Record<Verdict, number>;
   stats: AuditReadStats;
   reports: string[];
+  coverage: CoverageSummary;
 }
 
 const iso = (t: number | undefined): string | null => (t === undefined ? null : formatInstant(t));
@@ -51,6 +56,14 @@ export function summaryJson(s: ReplaySummary): string {
     skipped: s.stats.skipped,
     truncatedFiles: s.stats.files.filter((f) => f.truncated !== undefined).map((f) => ({ path: f.path, reason: f.truncated })),
     reports: s.reports,
+    coverage:
+      s.coverage.source === 'guessed'
+        ? s.coverage
+        : {
+            source: s.coverage.source,
+            file: s.coverage.file,
+            namespaces: s.coverage.namespaces.map((c) => ({ namespace: c.namespace, area: c.area, known: c.known, level: c.level ?? null, rules: c.rules, evidence: c.evidence, fix: c.fix?.text ?? null })),
+          },
   });
 }
 
@@ -80,5 +93,25 @@ export function summaryText(s: ReplaySummary): string {
   if (skipped.length > 0) lines.push(`lines skipped: ${skipped.map(([reason, n]) => `${n.toLocaleString('en-US')} ${SKIP_REASONS[reason]}`).join('; ')}`);
   for (const f of s.stats.files) if (f.truncated !== undefined) lines.push(`  ${f.path}: read up to the damage (${f.truncated})`);
   if (s.reports.length > 0) lines.push(`reports: ${s.reports.length} written (${s.reports.join(', ')})`);
+  lines.push(...coverageText(s.coverage));
   return lines.join('\n');
+}
+
+const AREA_NAMES: Record<PolicyCoverage['area'], string> = { deployments: 'Deployment', config: 'ConfigMap and Secret', jobs: 'Job' };
+
+function coverageText(c: CoverageSummary): string[] {
+  if (c.source === 'guessed') return [c.note];
+  const namespaces = [...new Set(c.namespaces.map((n) => n.namespace))];
+  const gaps = c.namespaces.filter((n) => !n.known);
+  const full = namespaces.filter((ns) => !gaps.some((g) => g.namespace === ns));
+  const lines = [
+    `coverage: from the audit policy ${c.file}: every Deployment, ConfigMap, Secret and Job write is logged in ${full.length} of ${namespaces.length} namespace(s) with deploys${full.length > 0 ? ` (${full.join(', ')})` : ''}`,
+  ];
+  for (const g of gaps) {
+    lines.push(`  ${g.namespace}: ${AREA_NAMES[g.area]} writes: ${g.evidence}`);
+    if (g.area === 'config') lines.push('    (a deploy is affected only by the ConfigMaps and Secrets its templates read)');
+    if (g.fix?.rule !== undefined) lines.push(`    to cover them, add this rule ${g.fix.where ?? ''}:`, ...g.fix.rule.split('\n').map((l) => `      ${l}`));
+    else if (g.fix !== undefined) lines.push(`    to cover them: ${g.fix.text}`);
+  }
+  return lines;
 }

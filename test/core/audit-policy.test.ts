@@ -60,7 +60,7 @@ describe('audit policy evaluation as kube-apiserver does it', () => {
     const jobs = policyCoverage(docs, 'jobs', 'shop');
     expect(jobs.known).toBe(false);
     expect(jobs.evidence).toContain('create of Job: rule 9 logs it at Metadata, without the object');
-    expect(jobs.fix).toBe('add a rule `- level: RequestResponse\n  resources: [{group: "batch", resources: [jobs, jobs/status]}]` before rule 9');
+    expect(jobs.fix?.text).toBe('add a rule `- level: RequestResponse\n  resources: [{group: "batch", resources: [jobs, jobs/status]}]` before rule 9');
   });
 
   it('F1: a rule that drops writes of some users leaves the area uncovered, naming the rule and the users', () => {
@@ -74,7 +74,7 @@ describe('audit policy evaluation as kube-apiserver does it', () => {
     expect(c.known).toBe(false);
     expect(c.drops.every((d) => d.rule === 1 && d.what.includes('by user system:serviceaccount:ci:deployer'))).toBe(true);
     expect(c.drops.map((d) => d.what.split(' ')[0])).toEqual(['create', 'update', 'patch', 'delete', 'deletecollection']);
-    expect(c.fix).toBe('add a rule `- level: Request\n  resources: [{group: "", resources: [configmaps]}]` before rule 1');
+    expect(c.fix?.text).toBe('add a rule `- level: Request\n  resources: [{group: "", resources: [configmaps]}]` before rule 1');
   });
 
   it('F1: logging only some users or groups drops everyone else; both base groups together cover everyone', () => {
@@ -96,7 +96,7 @@ describe('audit policy evaluation as kube-apiserver does it', () => {
     const anonymous = policyCoverage(authenticated, 'config', 'shop');
     expect(anonymous.known).toBe(false);
     expect(anonymous.drops[0]).toMatchObject({ rule: undefined, why: 'no rule matches it (level None)' });
-    expect(anonymous.fix).toContain('at the end of the rules');
+    expect(anonymous.fix?.text).toContain('at the end of the rules');
     const everyone = auditPolicy(`
   - level: RequestResponse
     users: [alice]
@@ -129,11 +129,11 @@ describe('audit policy evaluation as kube-apiserver does it', () => {
     expect(c.known).toBe(false);
     expect(c.drops[0]).toMatchObject({ rule: 1, why: 'rule 1 omits stage ResponseComplete' });
     expect(c.drops.every((d) => d.what.includes('Secret'))).toBe(true);
-    expect(c.fix).toBe('add a rule `- level: Metadata\n  resources: [{group: "", resources: [secrets]}]` before rule 1');
+    expect(c.fix?.text).toBe('add a rule `- level: Metadata\n  resources: [{group: "", resources: [secrets]}]` before rule 1');
     const byPolicy = auditPolicy('  - level: Metadata\n', 'omitStages: [RequestReceived, ResponseComplete]\n');
     const p = policyCoverage(byPolicy, 'jobs', 'shop');
     expect(p.known).toBe(false);
-    expect(p.fix).toBe("remove ResponseComplete from the policy's omitStages");
+    expect(p.fix?.text).toBe("remove ResponseComplete from the policy's omitStages");
     expect(policyCoverage(auditPolicy('  - level: RequestResponse\n', 'omitStages: [RequestReceived]\n'), 'jobs', 'shop').known).toBe(true);
   });
 
@@ -181,7 +181,7 @@ describe('audit policy evaluation as kube-apiserver does it', () => {
 `);
     const c = policyCoverage(p, 'config', 'shop');
     expect(c.drops.map((d) => d.what)).toEqual(['deletecollection of ConfigMap', 'deletecollection of Secret']);
-    expect(c.fix).toBe('add a rule `- level: Metadata\n  resources: [{group: "", resources: [configmaps, secrets]}]` at the end of the rules');
+    expect(c.fix?.text).toBe('add a rule `- level: Metadata\n  resources: [{group: "", resources: [configmaps, secrets]}]` at the end of the rules');
   });
 
   it('F1: a rule about non-resource URLs only never decides a resource write', () => {
