@@ -1,4 +1,5 @@
 import { AUDIT_LEVELS, auditOutcomes, type AuditOutcome, type AuditPolicy, type AuditPolicyLevel } from './audit-policy.js';
+import type { DecisionInput } from './decision-types.js';
 
 // Which of the changes rollguard reasons about the cluster's audit policy lets into the log, per
 // namespace: every write to Deployments (and their status), ConfigMaps and Secrets, Jobs (and their
@@ -156,4 +157,22 @@ export function policyCoverage(policy: AuditPolicy, area: CoverageArea, namespac
     evidence = `the audit policy logs every ${kinds} write in ${namespace}${at} (${ruleNumbers.length > 0 ? ruleList(ruleNumbers) : 'no rule'})`;
   }
   return { area, namespace, known, level, rules: ruleNumbers, drops, evidence, fix: fixFor(policy, drops, [...dropped]) };
+}
+
+/**
+ * What a decision about one deploy may take as seen, from the policy: every write to the
+ * ConfigMaps and Secrets its templates read, every Job in the namespace, and (else a doubt, F1)
+ * every write to the Deployment itself.
+ */
+export function decisionCoverage(
+  policy: AuditPolicy,
+  deploy: { namespace: string; name: string },
+  reads: readonly CoverageObject[],
+): { coverage: DecisionInput['coverage']; doubts: string[] } {
+  const pick = (c: PolicyCoverage) => ({ known: c.known, evidence: c.evidence });
+  const config = reads.length === 0 ? true : pick(policyCoverage(policy, 'config', deploy.namespace, reads));
+  const jobs = pick(policyCoverage(policy, 'jobs', deploy.namespace));
+  const own = policyCoverage(policy, 'deployments', deploy.namespace, [{ resource: 'deployments', name: deploy.name }]);
+  const doubts = own.known ? [] : [`${own.evidence}: another change of this Deployment (its next deploy, a rollback, its rollout) could be missing from the log`];
+  return { coverage: { config, jobs }, doubts };
 }

@@ -1,4 +1,4 @@
-import { policyCoverage, type CoverageArea, type CoverageObject, type PolicyCoverage } from '../core/audit-coverage.js';
+import { decisionCoverage, policyCoverage, type CoverageArea, type CoverageObject, type PolicyCoverage } from '../core/audit-coverage.js';
 import type { AuditPolicy } from '../core/audit-policy.js';
 import type { DecisionInput } from '../core/decision-types.js';
 import { templateRefs } from '../core/template-refs.js';
@@ -40,19 +40,9 @@ export function guessedCoverage(observed: readonly TimelineResource[]): Coverage
   };
 }
 
-const pick = (c: PolicyCoverage) => ({ known: c.known, evidence: c.evidence });
-
 /** Exact coverage from the cluster's audit policy, for the objects each deploy depends on. */
 export function auditPolicyCoverage(policy: AuditPolicy): CoverageSource {
-  return (record) => {
-    const ns = record.namespace;
-    const objects = referencedObjects(record);
-    const config = objects.length === 0 ? true : policyCoverage(policy, 'config', ns, objects);
-    const jobs = policyCoverage(policy, 'jobs', ns);
-    const deployment = policyCoverage(policy, 'deployments', ns, [{ resource: 'deployments', name: record.name }]);
-    const doubts = deployment.known ? [] : [`${deployment.evidence}: another change of this Deployment (its next deploy, a rollback, its rollout) could be missing from the log`];
-    return { coverage: { config: config === true ? true : pick(config), jobs: pick(jobs) }, doubts };
-  };
+  return (record) => decisionCoverage(policy, record, referencedObjects(record));
 }
 
 /** For the summary: per namespace and area, what the policy logs, with every name (not only those a template reads). */
