@@ -105,7 +105,7 @@ function coverageText(c: CoverageSummary): string[] {
   const gaps = c.namespaces.filter((n) => !n.known);
   const full = namespaces.filter((ns) => !gaps.some((g) => g.namespace === ns));
   const lines = [
-    `coverage: from the audit policy ${c.file}: every Deployment, ConfigMap, Secret and Job write is logged in ${full.length} of ${namespaces.length} namespace(s) with deploys${full.length > 0 ? ` (${full.join(', ')})` : ''}`,
+    `coverage: from the audit policy ${c.file}: every Deployment, ConfigMap, Secret and Job write is logged in ${full.length === namespaces.length ? `all ${full.length}` : `${full.length} of ${namespaces.length}`} namespace(s) with deploys${full.length > 0 && full.length <= 6 ? ` (${full.join(', ')})` : ''}`,
   ];
   for (const g of gaps) {
     lines.push(`  ${g.namespace}: ${AREA_NAMES[g.area]} writes: ${g.evidence}`);
