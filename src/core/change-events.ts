@@ -42,6 +42,17 @@ export interface ConfigChange {
   content: 'changed' | 'unchanged' | 'unknown';
 }
 
+/**
+ * A deletecollection of ConfigMaps or Secrets (the audit log names no object for it): any of them,
+ * the ones a template reads included, may be gone.
+ */
+export interface ConfigCollectionDelete {
+  type: 'config-collection-delete';
+  at: number;
+  namespace: string;
+  kind: 'ConfigMap' | 'Secret';
+}
+
 /** A Job's run. `finishedAt` is undefined while it runs (or when its end is unknown). */
 export interface JobRun {
   type: 'job-run';
@@ -63,4 +74,4 @@ export interface Rollback {
   toRevision?: number;
 }
 
-export type ChangeEvent = DeploymentTemplateChange | RolloutComplete | ConfigChange | JobRun | Rollback;
+export type ChangeEvent = DeploymentTemplateChange | RolloutComplete | ConfigChange | ConfigCollectionDelete | JobRun | Rollback;

@@ -73,6 +73,11 @@ function judgeConfigEvents(input: ChangeSetInput, namespace: string, out: Findin
   const oldRefs = new Map(templateRefs(input.before?.spec?.template).all.map((r) => [refKey(r), r]));
   const newRefs = new Map(templateRefs(input.after?.spec?.template).all.map((r) => [refKey(r), r]));
   for (const e of input.events) {
+    if (e.type === 'config-collection-delete' && e.namespace === namespace && e.at >= from && e.at <= input.now) {
+      const read = [...oldRefs.values(), ...newRefs.values()].filter((r) => r.kind === e.kind).map((r) => r.name);
+      if (read.length > 0) out.unknown.push(`${e.kind}s in ${namespace} were deleted together (deletecollection) at ${formatInstant(e.at)}; whether ${[...new Set(read)].join(', ')} was among them is not known`);
+      continue;
+    }
     if (e.type !== 'config-change' || e.namespace !== namespace || e.at < from || e.at > input.now) continue;
     const key = refKey(e);
     judgeConfigEvent(e, oldRefs.get(key), newRefs.get(key), out);

@@ -17,6 +17,8 @@ function markOf(e: ChangeEvent): Omit<ReportMark, 'later'> | undefined {
   switch (e.type) {
     case 'config-change':
       return { at: e.at, kind: 'config', label: `${e.kind} ${e.name} ${e.action === 'update' ? (e.content === 'unchanged' ? 'rewritten (same content)' : e.content === 'unknown' ? 'written (content unknown)' : 'changed') : e.action === 'create' ? 'created' : 'deleted'}` };
+    case 'config-collection-delete':
+      return { at: e.at, kind: 'config', label: `${e.kind}s deleted together (deletecollection)` };
     case 'job-run':
       return { at: e.startedAt, kind: 'job', label: `Job ${e.name}` };
     case 'rollback':

@@ -1,6 +1,6 @@
 import { keyOf } from './audit-bodies.js';
-import type { ConfigRecord } from './audit-record.js';
-import type { ConfigChange } from '../core/change-events.js';
+import type { ConfigCollectionRecord, ConfigRecord } from './audit-record.js';
+import type { ConfigChange, ConfigCollectionDelete } from '../core/change-events.js';
 
 // ConfigMap and Secret writes and deletes in an audit log, each with whether its content changed.
 // Content is `unknown` whenever the log cannot tell: no body (Metadata level, F1), a patch of the
@@ -12,11 +12,17 @@ export class ConfigTracker {
   /** Last known content digest per object; undefined when unknown. */
   private readonly content = new Map<string, string | undefined>();
 
-  constructor(private readonly emit: (e: ConfigChange) => void) {}
+  constructor(private readonly emit: (e: ConfigChange | ConfigCollectionDelete) => void) {}
 
-  handle(r: ConfigRecord): void {
-    if (r.subresource !== undefined) return;
+  handle(r: ConfigRecord | ConfigCollectionRecord): void {
     const kind = r.resource === 'secrets' ? 'Secret' : 'ConfigMap';
+    if ('collection' in r) {
+      // Any object of the kind may be gone: what is known of their content is known no more.
+      for (const key of [...this.content.keys()]) if (key.startsWith(`${kind}:${keyOf(r.namespace, '')}`)) this.content.delete(key);
+      this.emit({ type: 'config-collection-delete', at: r.at, namespace: r.namespace, kind });
+      return;
+    }
+    if (r.subresource !== undefined) return;
     const key = `${kind}:${keyOf(r.namespace, r.name)}`;
     const base = { type: 'config-change', at: r.at, namespace: r.namespace, kind, name: r.name } as const;
     switch (r.verb) {

@@ -58,7 +58,16 @@ export interface JobStatusBody {
   conditions?: { type?: string; status?: string; lastTransitionTime?: string }[];
 }
 
-export type TimelineRecord = DeploymentRecord | ConfigRecord | JobRecord;
+/** A deletecollection of ConfigMaps or Secrets in a namespace: which objects went is not recorded. */
+export interface ConfigCollectionRecord {
+  resource: 'configmaps' | 'secrets';
+  collection: true;
+  at: number;
+  auditID: string;
+  namespace: string;
+}
+
+export type TimelineRecord = DeploymentRecord | ConfigRecord | ConfigCollectionRecord | JobRecord;
 
 /** Every record about these resources names one of them as a JSON string (objectRef.resource). */
 export const TIMELINE_MENTIONS: readonly string[] = Object.keys(GROUP).map((r) => `"${r}"`);
@@ -70,9 +79,10 @@ export function resourceOf(e: AuditEvent): TimelineResource | undefined {
   return (e.objectRef?.apiGroup ?? '') === GROUP[resource] ? resource : undefined;
 }
 
-/** Whether a record can change the timeline: a write to a Deployment, ConfigMap, Secret or Job. */
+/** Whether a record can change the timeline: a write to a Deployment, ConfigMap, Secret or Job, or a deletecollection of ConfigMaps or Secrets. */
 export function isTimelineEvent(e: AuditEvent): boolean {
-  return WRITES.has(e.verb) && resourceOf(e) !== undefined;
+  const resource = resourceOf(e);
+  return resource !== undefined && (WRITES.has(e.verb) || (e.verb === 'deletecollection' && (resource === 'configmaps' || resource === 'secrets')));
 }
 
 /**
@@ -99,7 +109,9 @@ export function toTimelineRecord(item: TimedAuditEvent, fingerprints: ContentFin
   const resource = resourceOf(e);
   const namespace = e.objectRef?.namespace;
   const name = e.objectRef?.name;
-  if (resource === undefined || namespace === undefined || name === undefined || !WRITES.has(e.verb)) return undefined;
+  if (resource === undefined || namespace === undefined) return undefined;
+  if (e.verb === 'deletecollection') return resource === 'configmaps' || resource === 'secrets' ? { resource, collection: true, at: item.at, auditID: e.auditID, namespace } : undefined;
+  if (name === undefined || !WRITES.has(e.verb)) return undefined;
   const base: Base = {
     at: item.at,
     auditID: e.auditID,

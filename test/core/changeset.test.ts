@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyChangeSet, diffDeployment, type ChangeSetInput } from '../../src/core/changeset.js';
 import type { TemplatePart } from '../../src/core/deployment-diff.js';
-import { MINUTE } from '../../src/core/duration.js';
+import { formatInstant, MINUTE } from '../../src/core/duration.js';
 import type { PodSpec } from '../../src/core/kube.js';
 import { configChange, container, deployment, min, T0, withConfig } from '../support/builders.js';
 
@@ -142,6 +142,17 @@ describe('F1 unknown change sets are never pod-spec-only', () => {
     const cs = classifyChangeSet(input({ coverage: { config: { known: true, evidence } } }));
     expect(cs.kind).toBe('pod-spec-only');
     expect(cs.notes).toEqual([`no ConfigMap or Secret the templates read changed from 30m before the deploy to now; ${evidence}`]);
+  });
+
+  it('R3 F1: a deletecollection of a kind the templates read in the window makes the change set unknown, naming the objects', () => {
+    const gone = { type: 'config-collection-delete', at: min(-5), namespace: 'shop', kind: 'Secret' } as const;
+    const cs = classifyChangeSet(input({ events: [gone] }));
+    expect(cs.kind).toBe('unknown');
+    expect(cs.reasons).toEqual([`Secrets in shop were deleted together (deletecollection) at ${formatInstant(min(-5))}; whether db was among them is not known`]);
+    const configMapOnly = deployment({ image: 'checkout:1.5.0', pod: withConfig('app-config') });
+    expect(classifyChangeSet(input({ before: deployment({ image: 'checkout:1.4.0', pod: withConfig('app-config') }), after: configMapOnly, events: [gone] })).kind).toBe('pod-spec-only');
+    expect(classifyChangeSet(input({ events: [{ ...gone, at: min(-31) }] })).kind).toBe('pod-spec-only');
+    expect(classifyChangeSet(input({ events: [{ ...gone, namespace: 'other' }] })).kind).toBe('pod-spec-only');
   });
 
   it('reports mixed over unknown when both apply, keeping both reasons', () => {

@@ -64,6 +64,14 @@ describe('replay coverage from --audit-policy', () => {
     expect((await replayWith(events, undefined)).conditions.podSpecOnly.status).toBe('unknown');
   });
 
+  it('F1 R3: a logged deletecollection of Secrets in the window keeps a Secret the templates read unknown', async () => {
+    const gone = auditEvent({ verb: 'deletecollection', resource: 'secrets', namespace: 'pay', at: at(-10), level: 'Metadata' });
+    const d = await replayWith([...cleanDeploy('pay', 'api', 1, { secret: 'db' }), gone], FULL);
+    expect(d.conditions.podSpecOnly.status).toBe('unknown');
+    expect(d.conditions.podSpecOnly.evidence).toContain('Secrets in pay were deleted together (deletecollection)');
+    expect(d.verdict).toBe('suggest');
+  });
+
   it('F1 R3: a Secret the policy drops for some user is unknown, naming the rule and the user', async () => {
     const dropping = auditPolicy(`
   - level: None

@@ -29,7 +29,7 @@ const stripStats = (r: Awaited<ReturnType<typeof timelineFromAuditLog>>) => JSON
 
 describe('R1 R3 R4 the incident timeline from a RequestResponse audit log', () => {
   it('has the deploy, its rollout, the config and Secret writes and the migration Job, in time order', () => {
-    expect(expected.events.map((e) => `${e.type}:${e.type === 'job-run' ? e.name : e.type === 'config-change' ? `${e.kind}/${e.name}/${e.action}/${e.content}` : e.name}`)).toEqual([
+    expect(expected.events.map((e) => `${e.type}:${e.type === 'job-run' ? e.name : e.type === 'config-change' ? `${e.kind}/${e.name}/${e.action}/${e.content}` : e.type === 'config-collection-delete' ? e.kind : e.name}`)).toEqual([
       'config-change:Secret/db/create/changed',
       'config-change:ConfigMap/checkout-config-v2/create/changed',
       'config-change:Secret/db/update/changed',

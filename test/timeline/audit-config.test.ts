@@ -92,3 +92,16 @@ describe('F3 Secret writes are compared without keeping their values', () => {
     expect(configChanges(timelineOf(events).events).map((c) => `${c.action}:${c.content}`)).toEqual(['create:unknown', 'update:unknown', 'update:unknown', 'delete:changed']);
   });
 });
+
+describe('F1 a deletecollection of ConfigMaps or Secrets', () => {
+  it('F1: becomes a collection delete of that kind in the namespace, and what was known of their content is forgotten', () => {
+    const gone = auditEvent({ verb: 'deletecollection', resource: 'configmaps', namespace: 'shop', at: at(1), level: 'Metadata' });
+    const recreated = write(2, 'create', 'RequestResponse', { request: cm({ a: '1' }), response: cm({ a: '1' }) });
+    const rewritten = write(3, 'update', 'Request', { request: cm({ a: '1' }) });
+    const events = timelineOf([created, gone, rewritten]).events;
+    expect(events.filter((e) => e.type === 'config-collection-delete')).toEqual([{ type: 'config-collection-delete', at: at(1), namespace: 'shop', kind: 'ConfigMap' }]);
+    // The content seen before the deletecollection is no baseline for a later write.
+    expect(configChanges(events).at(-1)).toMatchObject({ action: 'update', content: 'unknown' });
+    expect(configChanges(timelineOf([created, gone, recreated, rewritten]).events).at(-1)).toMatchObject({ content: 'unchanged' });
+  });
+});
