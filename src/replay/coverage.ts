@@ -1,6 +1,8 @@
 import { decisionCoverage, policyCoverage, type CoverageArea, type CoverageObject, type PolicyCoverage } from '../core/audit-coverage.js';
 import type { AuditPolicy } from '../core/audit-policy.js';
-import type { DecisionInput } from '../core/decision-types.js';
+import type { Coverage, DecisionInput } from '../core/decision-types.js';
+import { formatDuration, formatInstant } from '../core/duration.js';
+import type { Policy } from '../core/policy.js';
 import { templateRefs } from '../core/template-refs.js';
 import type { TimelineResource } from '../timeline/audit-record.js';
 import type { DeployRecord } from '../timeline/deploys.js';
@@ -52,3 +54,27 @@ export function namespaceCoverage(policy: AuditPolicy, namespaces: readonly stri
 }
 
 export const GUESSED_COVERAGE_NOTE = `coverage: guessed from what the log mentions (a resource it never mentions is taken as left out by the audit policy); ${ADVICE}`;
+
+/**
+ * F1: the log tells nothing before its first record. A deploy whose config or migration window
+ * begins before the log does cannot know the changes before it, whatever the audit policy logs.
+ * (A log that ends before the decision time is not caught here: the span only counts records that
+ * mention the tracked resources, so its end would be guessed short.)
+ */
+export function withinLogSpan(c: DeployCoverage, span: { first: number; last: number } | undefined, record: DeployRecord, policy: Policy): DeployCoverage {
+  const gap = (windowMs: number, what: string): string | undefined => {
+    if (span === undefined) return `the audit log holds no record, so ${what} are not known`;
+    const from = record.start - windowMs;
+    if (span.first > from) return `the audit log starts at ${formatInstant(span.first)}, after ${formatDuration(windowMs)} before the deploy (${formatInstant(from)}), so earlier ${what} are not known`;
+    return undefined;
+  };
+  const limit = (current: Coverage, windowMs: number, what: string): Coverage => {
+    const why = gap(windowMs, what);
+    return why === undefined || current === false || (typeof current === 'object' && !current.known) ? current : { known: false, evidence: why };
+  };
+  return {
+    // A template that reads no ConfigMap or Secret does not depend on config changes at all.
+    coverage: { config: referencedObjects(record).length === 0 ? c.coverage.config : limit(c.coverage.config, policy.configWindowMs, 'ConfigMap and Secret changes'), jobs: limit(c.coverage.jobs, policy.migrationWindowMs, 'Jobs') },
+    doubts: c.doubts,
+  };
+}

@@ -9,7 +9,7 @@ import { firstDetectionFromSource, firstNeighbourDetection } from '../metrics/de
 import type { MetricSource } from '../metrics/source.js';
 import { deployAsOf, eventsAsOf, type DeployRecord } from '../timeline/deploys.js';
 import type { ChangeEvent } from '../core/change-events.js';
-import { guessedCoverage, type CoverageSource } from './coverage.js';
+import { guessedCoverage, withinLogSpan, type CoverageSource } from './coverage.js';
 import type { ReplayTimeline } from './extract.js';
 
 // What rollguard would have decided for each deploy in an audit log. No hindsight: for every
@@ -66,7 +66,7 @@ function blackoutUntil(events: readonly ChangeEvent[], record: DeployRecord, at:
 }
 
 export function decisionInput(
-  timeline: Pick<ReplayTimeline, 'events' | 'deploys' | 'observed'>,
+  timeline: Pick<ReplayTimeline, 'events' | 'deploys' | 'observed' | 'span'>,
   record: DeployRecord,
   at: number,
   policy: Policy,
@@ -74,7 +74,7 @@ export function decisionInput(
   neighbours: readonly Regression[],
   coverageOf: CoverageSource = guessedCoverage(timeline.observed),
 ): DecisionInput {
-  const { coverage, doubts } = coverageOf(record);
+  const { coverage, doubts } = withinLogSpan(coverageOf(record), timeline.span, record, policy);
   const namespaceEvents = timeline.events.filter((e) => e.namespace === record.namespace);
   const current: Deployment = record.after ?? record.before ?? { metadata: { name: record.name, namespace: record.namespace } };
   return {
@@ -125,7 +125,7 @@ function regressionElsewhere(
   return firstNeighbourDetection(source, { ...request, until: Math.min(request.until, windowEnd), onsetUntil: windowEnd, explained });
 }
 
-export async function replayDecisions(timeline: Pick<ReplayTimeline, 'events' | 'deploys' | 'observed'>, options: ReplayDecisionOptions): Promise<ReplayedDeploy[]> {
+export async function replayDecisions(timeline: Pick<ReplayTimeline, 'events' | 'deploys' | 'observed' | 'span'>, options: ReplayDecisionOptions): Promise<ReplayedDeploy[]> {
   const out: ReplayedDeploy[] = [];
   const deploys = timeline.deploys;
   const coverage = options.coverage ?? guessedCoverage(timeline.observed);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditPolicy } from '../../src/core/audit-policy.js';
-import { DEFAULT_POLICY } from '../../src/core/policy.js';
+import { formatInstant } from '../../src/core/duration.js';
+import { DEFAULT_POLICY, type Policy } from '../../src/core/policy.js';
 import { OpenMetricsFileSource } from '../../src/metrics/openmetrics-file.js';
 import { auditPolicyCoverage } from '../../src/replay/coverage.js';
 import { replayDecisions } from '../../src/replay/decisions.js';
@@ -37,9 +38,9 @@ const FULL = auditPolicy(`
   - level: Metadata
 `, 'omitStages: [RequestReceived]\n');
 
-async function replayWith(events: AuditEvent[], policy: AuditPolicy | undefined) {
+async function replayWith(events: AuditEvent[], policy: AuditPolicy | undefined, rollguardPolicy: Policy = DEFAULT_POLICY) {
   const timeline = timelineOf([...events].sort((a, b) => Date.parse(a.stageTimestamp) - Date.parse(b.stageTimestamp)));
-  const [r] = await replayDecisions(timeline, { policyFor: () => DEFAULT_POLICY, source, coverage: policy === undefined ? undefined : auditPolicyCoverage(policy) });
+  const [r] = await replayDecisions(timeline, { policyFor: () => rollguardPolicy, source, coverage: policy === undefined ? undefined : auditPolicyCoverage(policy) });
   if (r === undefined) throw new Error('no deploy replayed');
   return r.decision;
 }
@@ -70,6 +71,18 @@ describe('replay coverage from --audit-policy', () => {
     expect(d.conditions.podSpecOnly.status).toBe('unknown');
     expect(d.conditions.podSpecOnly.evidence).toContain('Secrets in pay were deleted together (deletecollection)');
     expect(d.verdict).toBe('suggest');
+  });
+
+  it('F1 R3 R4: before the log\'s first record nothing is known, whatever the policy logs', async () => {
+    // The log begins 49 minutes before the deploy at minute 1; windows of an hour reach before it.
+    const wide = { ...DEFAULT_POLICY, configWindowMs: 60 * 60_000, migrationWindowMs: 60 * 60_000 };
+    const d = await replayWith(cleanDeploy('pay', 'api', 1, { secret: 'db' }), FULL, wide);
+    const starts = `the audit log starts at ${formatInstant(at(-49))}, after 1h before the deploy (${formatInstant(at(-59))}), so earlier`;
+    expect(d.conditions.migration).toMatchObject({ status: 'unknown' });
+    expect(d.conditions.migration.evidence).toBe(`${starts} Jobs are not known, so a migration cannot be ruled out`);
+    expect(d.conditions.podSpecOnly.evidence).toContain(`${starts} ConfigMap and Secret changes are not known`);
+    expect(d.verdict).toBe('suggest');
+    expect((await replayWith(cleanDeploy('pay', 'api', 1, { secret: 'db' }), FULL)).verdict).toBe('auto');
   });
 
   it('F1 R3: a Secret the policy drops for some user is unknown, naming the rule and the user', async () => {
