@@ -59,6 +59,8 @@ export interface PolicyCoverage {
   drops: PolicyDrop[];
   /** One line naming the rules, for the decision's evidence. */
   evidence: string;
+  /** The writes left out and why, without the namespace (the same in every namespace a rule spans); "" when covered. */
+  gap: string;
   /** How to change the policy so the area is covered; undefined when it is. */
   fix: PolicyFix | undefined;
 }
@@ -146,17 +148,17 @@ export function policyCoverage(policy: AuditPolicy, area: CoverageArea, namespac
   const known = drops.length === 0;
   const level = known ? lowest : undefined;
   let evidence: string;
+  const more = drops.length > 2 ? ` (and ${drops.length - 2} more)` : '';
+  const gap = known ? '' : `${drops.slice(0, 2).map((d) => `${d.what}: ${d.why}`).join('; ')}${more}`;
   if (!known) {
-    const shownDrops = drops.slice(0, 2).map((d) => `${d.what}: ${d.why}`).join('; ');
-    const more = drops.length > 2 ? ` (and ${drops.length - 2} more)` : '';
-    evidence = `the audit policy leaves some ${kinds} writes in ${namespace} out of the log (${shownDrops}${more}), so those changes are not known`;
+    evidence = `the audit policy leaves some ${kinds} writes in ${namespace} out of the log (${gap}), so those changes are not known`;
   } else if (wanted.length === 0) {
     evidence = 'the templates read no ConfigMap or Secret';
   } else {
     const at = level === undefined ? '' : ` at ${level}${ruleNumbers.some((r) => policy.rules[r - 1]?.level !== level) ? ' or above' : ''}`;
     evidence = `the audit policy logs every ${kinds} write in ${namespace}${at} (${ruleNumbers.length > 0 ? ruleList(ruleNumbers) : 'no rule'})`;
   }
-  return { area, namespace, known, level, rules: ruleNumbers, drops, evidence, fix: fixFor(policy, drops, [...dropped]) };
+  return { area, namespace, known, level, rules: ruleNumbers, drops, evidence, gap, fix: fixFor(policy, drops, [...dropped]) };
 }
 
 /**

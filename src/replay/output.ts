@@ -107,8 +107,17 @@ function coverageText(c: CoverageSummary): string[] {
   const lines = [
     `coverage: from the audit policy ${c.file}: every Deployment, ConfigMap, Secret and Job write is logged in ${full.length === namespaces.length ? `all ${full.length}` : `${full.length} of ${namespaces.length}`} namespace(s) with deploys${full.length > 0 && full.length <= 6 ? ` (${full.join(', ')})` : ''}`,
   ];
+  // The same gap in many namespaces (a rule without namespaces) is printed once.
+  const groups = new Map<string, { gap: PolicyCoverage; namespaces: string[] }>();
   for (const g of gaps) {
-    lines.push(`  ${g.namespace}: ${AREA_NAMES[g.area]} writes: ${g.evidence}`);
+    const key = `${g.area}\u0000${g.gap}\u0000${g.fix?.text ?? ''}`;
+    const group = groups.get(key) ?? { gap: g, namespaces: [] };
+    group.namespaces.push(g.namespace);
+    groups.set(key, group);
+  }
+  for (const { gap: g, namespaces: where } of groups.values()) {
+    const scope = where.length === 1 ? where[0] : where.length === namespaces.length ? `all ${where.length} namespaces` : `${where.length} namespaces (${where.join(', ')})`;
+    lines.push(`  ${scope}: ${AREA_NAMES[g.area]} writes not all logged: ${g.gap}`);
     if (g.area === 'config') lines.push('    (a deploy is affected only by the ConfigMaps and Secrets its templates read)');
     if (g.fix?.rule !== undefined) lines.push(`    to cover them, add this rule ${g.fix.where ?? ''}:`, ...g.fix.rule.split('\n').map((l) => `      ${l}`));
     else if (g.fix !== undefined) lines.push(`    to cover them: ${g.fix.text}`);
