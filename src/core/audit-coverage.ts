@@ -81,7 +81,7 @@ function whyDropped(o: AuditOutcome, policy: AuditPolicy, minimum: AuditPolicyLe
   if (o.omitStages.includes('ResponseComplete')) {
     return policy.omitStages.includes('ResponseComplete') ? `the policy's omitStages drop stage ResponseComplete` : `rule ${o.rule} omits stage ResponseComplete`;
   }
-  return `rule ${o.rule} logs it at ${o.level}, without the object (${minimum} or above is needed to see what it runs)`;
+  return `rule ${o.rule} logs it at ${o.level}, without the object; ${minimum} or above shows what it runs`;
 }
 
 function describeWrite(verb: string, target: Target, subresource: string | undefined, o: AuditOutcome): string {
@@ -148,10 +148,10 @@ export function policyCoverage(policy: AuditPolicy, area: CoverageArea, namespac
   const known = drops.length === 0;
   const level = known ? lowest : undefined;
   let evidence: string;
-  const more = drops.length > 2 ? ` (and ${drops.length - 2} more)` : '';
-  const gap = known ? '' : `${drops.slice(0, 2).map((d) => `${d.what}: ${d.why}`).join('; ')}${more}`;
+  const shown = drops.slice(0, 2).map((d) => `${d.what} (${d.why})`);
+  const gap = known ? '' : drops.length > 2 ? `${shown.join(', ')} and ${drops.length - 2} more` : shown.join(' and ');
   if (!known) {
-    evidence = `the audit policy leaves some ${kinds} writes in ${namespace} out of the log (${gap}), so those changes are not known`;
+    evidence = `the audit policy leaves some ${kinds} writes in ${namespace} out of the log: ${gap}`;
   } else if (wanted.length === 0) {
     evidence = 'the templates read no ConfigMap or Secret';
   } else {
@@ -175,6 +175,6 @@ export function decisionCoverage(
   const config = reads.length === 0 ? true : pick(policyCoverage(policy, 'config', deploy.namespace, reads));
   const jobs = pick(policyCoverage(policy, 'jobs', deploy.namespace));
   const own = policyCoverage(policy, 'deployments', deploy.namespace, [{ resource: 'deployments', name: deploy.name }]);
-  const doubts = own.known ? [] : [`${own.evidence}: another change of this Deployment (its next deploy, a rollback, its rollout) could be missing from the log`];
+  const doubts = own.known ? [] : [`${own.evidence}; another change of this Deployment (its next deploy, a rollback, its rollout) could be missing from the log`];
   return { coverage: { config, jobs }, doubts };
 }

@@ -33,7 +33,7 @@ function referencedObjects(record: DeployRecord): CoverageObject[] {
 
 /** Today's inference: config changes are known only if the log records every kind the templates read; Jobs only if it records Jobs at all. */
 export function guessedCoverage(observed: readonly TimelineResource[]): CoverageSource {
-  const missing = (kind: string) => `the log holds no record of ${kind} at all, so the audit policy probably leaves them out (${ADVICE})`;
+  const missing = (kind: string) => `the log holds no record of ${kind} at all: the audit policy probably leaves them out (${ADVICE})`;
   return (record) => {
     const absent = [...new Set(referencedObjects(record).map((o) => o.resource))].filter((r) => !observed.includes(r));
     const config = absent.length === 0 ? true : { known: false, evidence: absent.map((r) => missing(r === 'configmaps' ? 'ConfigMaps' : 'Secrets')).join('; ') };
@@ -63,9 +63,9 @@ export const GUESSED_COVERAGE_NOTE = `coverage: guessed from what the log mentio
  */
 export function withinLogSpan(c: DeployCoverage, span: { first: number; last: number } | undefined, record: DeployRecord, policy: Policy): DeployCoverage {
   const gap = (windowMs: number, what: string): string | undefined => {
-    if (span === undefined) return `the audit log holds no record, so ${what} are not known`;
+    if (span === undefined) return `the audit log holds no record: no ${what} are in it`;
     const from = record.start - windowMs;
-    if (span.first > from) return `the audit log starts at ${formatInstant(span.first)}, after ${formatDuration(windowMs)} before the deploy (${formatInstant(from)}), so earlier ${what} are not known`;
+    if (span.first > from) return `the audit log starts at ${formatInstant(span.first)}, later than ${formatDuration(windowMs)} before the deploy (${formatInstant(from)}): earlier ${what} are not in it`;
     return undefined;
   };
   const limit = (current: Coverage, windowMs: number, what: string): Coverage => {

@@ -77,10 +77,10 @@ describe('replay coverage from --audit-policy', () => {
     // The log begins 49 minutes before the deploy at minute 1; windows of an hour reach before it.
     const wide = { ...DEFAULT_POLICY, configWindowMs: 60 * 60_000, migrationWindowMs: 60 * 60_000 };
     const d = await replayWith(cleanDeploy('pay', 'api', 1, { secret: 'db' }), FULL, wide);
-    const starts = `the audit log starts at ${formatInstant(at(-49))}, after 1h before the deploy (${formatInstant(at(-59))}), so earlier`;
+    const starts = `the audit log starts at ${formatInstant(at(-49))}, later than 1h before the deploy (${formatInstant(at(-59))}): earlier`;
     expect(d.conditions.migration).toMatchObject({ status: 'unknown' });
-    expect(d.conditions.migration.evidence).toBe(`${starts} Jobs are not known, so a migration cannot be ruled out`);
-    expect(d.conditions.podSpecOnly.evidence).toContain(`${starts} ConfigMap and Secret changes are not known`);
+    expect(d.conditions.migration.evidence).toBe(`${starts} Jobs are not in it, so a migration cannot be ruled out`);
+    expect(d.conditions.podSpecOnly.evidence).toContain(`${starts} ConfigMap and Secret changes are not in it, so config changes are not known`);
     expect(d.verdict).toBe('suggest');
     expect((await replayWith(cleanDeploy('pay', 'api', 1, { secret: 'db' }), FULL)).verdict).toBe('auto');
   });
@@ -94,14 +94,16 @@ describe('replay coverage from --audit-policy', () => {
 `);
     const d = await replayWith(cleanDeploy('pay', 'api', 1, { secret: 'db' }), dropping);
     expect(d.conditions.podSpecOnly.status).toBe('unknown');
-    expect(d.conditions.podSpecOnly.evidence).toContain('the audit policy leaves some Secret db writes in pay out of the log (create of Secret by user vault-injector: rule 1 logs it at level None;');
+    expect(d.conditions.podSpecOnly.evidence).toContain('the audit policy leaves some Secret db writes in pay out of the log: create of Secret by user vault-injector (rule 1 logs it at level None), update of Secret db by user vault-injector (rule 1 logs it at level None) and 3 more, so config changes are not known');
     expect(d.verdict).toBe('suggest');
   });
 
   it('F1 R4: Jobs logged only at Metadata cannot rule out a migration', async () => {
     const d = await replayWith(cleanDeploy('pay', 'api', 1), auditPolicy('  - level: Metadata\n'));
     expect(d.conditions.migration.status).toBe('unknown');
-    expect(d.conditions.migration.evidence).toContain('create of Job: rule 1 logs it at Metadata, without the object');
+    expect(d.conditions.migration.evidence).toBe(
+      'the audit policy leaves some Job writes in pay out of the log: create of Job (rule 1 logs it at Metadata, without the object; Request or above shows what it runs), so a migration cannot be ruled out',
+    );
     expect(d.verdict).toBe('suggest');
   });
 
@@ -114,7 +116,7 @@ describe('replay coverage from --audit-policy', () => {
 `);
     const d = await replayWith(cleanDeploy('pay', 'api', 1), p);
     expect(d.verdict).toBe('suggest');
-    expect(d.notes[0]).toMatch(/^rollguard is unsure \(F1\): the audit policy leaves some Deployment api writes in pay out of the log \(create of Deployment by group system:nodes: rule 1/);
+    expect(d.notes[0]).toMatch(/^rollguard is unsure \(F1\): the audit policy leaves some Deployment api writes in pay out of the log: create of Deployment by group system:nodes \(rule 1 logs it at level None\)/);
   });
 
   it('F1: a config write that is logged is still judged: a referenced ConfigMap changed in place is mixed', async () => {

@@ -89,7 +89,7 @@ describe('F1 coverage: what the audit policy leaves out is unknown, not absent',
     expect(known(coverage(['deployments', 'jobs', 'secrets'], withSecret))).toEqual({ config: true, jobs: true });
     expect(coverage(['deployments', 'configmaps'], withSecret).config).toEqual({
       known: false,
-      evidence: 'the log holds no record of Secrets at all, so the audit policy probably leaves them out (--audit-policy FILE (the file given to kube-apiserver --audit-policy-file) makes this exact)',
+      evidence: 'the log holds no record of Secrets at all: the audit policy probably leaves them out (--audit-policy FILE (the file given to kube-apiserver --audit-policy-file) makes this exact)',
     });
   });
 });

@@ -78,7 +78,7 @@ describe('rollguard replay --audit-policy', () => {
   it('F1: the summary names the rule that drops the writes and the rule to add', () => {
     const summary = exact.stdout.slice(exact.stdout.indexOf('coverage: '));
     expect(summary).toContain(`coverage: from the audit policy ${policy}: every Deployment, ConfigMap, Secret and Job write is logged in 1 of 2 namespace(s) with deploys (pay)`);
-    expect(summary).toContain('  shop: ConfigMap and Secret writes not all logged: create of Secret: rule 1 logs it at level None; update of Secret: rule 1 logs it at level None (and 3 more)\n');
+    expect(summary).toContain('  shop: ConfigMap and Secret writes not all logged: create of Secret (rule 1 logs it at level None), update of Secret (rule 1 logs it at level None) and 3 more\n');
     expect(summary).toContain('    to cover them, add this rule before rule 1:\n      - level: Metadata\n        resources: [{group: "", resources: [secrets]}]');
   });
 
