@@ -152,7 +152,9 @@ export function auditOutcomes(policy: AuditPolicy, write: AuditWrite): AuditOutc
     for (const request of candidateRequests(write, rule)) {
       const decision = evaluateAuditPolicy(policy, request);
       if (decision.rule !== (rule === undefined ? undefined : i + 1)) continue;
-      const group = request.groups.length > 1 ? request.groups[0] : rule !== undefined && rule.userGroups.length > 0 ? request.groups[0] : undefined;
+      // The group that matters: the rule's, or being anonymous when only that escapes the rules before.
+      const first = request.groups[0];
+      const group = (rule !== undefined && rule.userGroups.length > 0) || first === 'system:unauthenticated' ? first : undefined;
       out.push({ ...decision, example: { user: shown(request.user), group, name: shown(request.name) || undefined } });
       return;
     }

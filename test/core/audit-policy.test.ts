@@ -97,7 +97,7 @@ describe('audit policy evaluation as kube-apiserver does it', () => {
 `);
     const anonymous = policyCoverage(authenticated, 'config', 'shop');
     expect(anonymous.known).toBe(false);
-    expect(anonymous.drops[0]).toMatchObject({ rule: undefined, why: 'no rule matches it (level None)' });
+    expect(anonymous.drops[0]).toMatchObject({ rule: undefined, what: 'create of ConfigMap by group system:unauthenticated', why: 'no rule matches it (level None)' });
     expect(anonymous.fix?.text).toContain('at the end of the rules');
     const everyone = auditPolicy(`
   - level: RequestResponse
