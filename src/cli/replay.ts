@@ -6,9 +6,12 @@ import type { Policy } from '../core/policy.js';
 import { OpenMetricsFileSource } from '../metrics/openmetrics-file.js';
 import { PrometheusSource } from '../metrics/prometheus.js';
 import { MetricSourceError, type MetricSource } from '../metrics/source.js';
+import type { AuditPolicy } from '../core/audit-policy.js';
+import { loadAuditPolicy } from '../replay/audit-policy-file.js';
+import { auditPolicyCoverage, GUESSED_COVERAGE_NOTE, namespaceCoverage } from '../replay/coverage.js';
 import { replayDecisions } from '../replay/decisions.js';
 import { timelineFromAuditLogInWorker } from '../replay/extract-worker.js';
-import { jsonLine, summaryJson, summaryText, textTable, unmatchedServices } from '../replay/output.js';
+import { jsonLine, summaryJson, summaryText, textTable, unmatchedServices, type CoverageSummary } from '../replay/output.js';
 import { buildReportInput } from '../replay/report-input.js';
 import { writeReport } from '../report/write.js';
 
@@ -21,6 +24,7 @@ interface ReplayOptions {
   audit: string[];
   metrics: string;
   policy?: string;
+  auditPolicy?: string;
   output: 'text' | 'json';
   report?: string;
   from?: string;
@@ -77,14 +81,27 @@ async function run(opts: ReplayOptions): Promise<void> {
       throw new UsageError(err instanceof Error ? err.message : String(err));
     }
   }
+  let auditPolicy: AuditPolicy | undefined;
+  if (opts.auditPolicy !== undefined) {
+    try {
+      auditPolicy = await loadAuditPolicy(opts.auditPolicy);
+    } catch (err) {
+      throw new UsageError(err instanceof Error ? err.message : String(err));
+    }
+  }
   const policyFor = resolver(policies);
   const sourceFor = await metricSources(opts.metrics, policies);
   const source = sourceFor(policies.clusterDefault);
   const timeline = await timelineFromAuditLogInWorker(opts.audit, { progress: process.stderr });
-  const replayed = await replayDecisions(timeline, { policyFor, source, sourceFor, from, to });
+  const coverage = auditPolicy === undefined ? undefined : auditPolicyCoverage(auditPolicy);
+  const replayed = await replayDecisions(timeline, { policyFor, source, sourceFor, from, to, coverage });
+  const coverageSummary: CoverageSummary =
+    auditPolicy === undefined || opts.auditPolicy === undefined
+      ? { source: 'guessed', note: GUESSED_COVERAGE_NOTE }
+      : { source: 'audit-policy', file: opts.auditPolicy, namespaces: namespaceCoverage(auditPolicy, replayed.map((r) => r.record.namespace)) };
   const reports: string[] = [];
   if (opts.report !== undefined) {
-    const command = `rollguard replay --audit ${opts.audit.join(' ')} --metrics ${opts.metrics}`;
+    const command = `rollguard replay --audit ${opts.audit.join(' ')} --metrics ${opts.metrics}${opts.auditPolicy === undefined ? '' : ` --audit-policy ${opts.auditPolicy}`}`;
     for (const r of replayed) {
       if (r.regression.signal === undefined) continue;
       const policy = policyFor(r.record.namespace);
@@ -94,7 +111,7 @@ async function run(opts: ReplayOptions): Promise<void> {
   }
   const verdicts: Record<Verdict, number> = { auto: 0, suggest: 0, none: 0 };
   for (const r of replayed) verdicts[r.decision.verdict]++;
-  const summary = { deploys: replayed.length, verdicts, stats: timeline.stats, reports, unmatched: unmatchedServices(replayed) };
+  const summary = { deploys: replayed.length, verdicts, stats: timeline.stats, reports, unmatched: unmatchedServices(replayed), coverage: coverageSummary };
   if (opts.output === 'json') {
     process.stdout.write(replayed.map((r) => `${jsonLine(r)}\n`).join('') + `${summaryJson(summary)}\n`);
   } else {
@@ -109,6 +126,7 @@ export function registerReplay(program: Command): void {
     .requiredOption('--audit <files...>', 'kube-apiserver audit log files (audit.k8s.io/v1, plain or .gz; rotated files in any order)')
     .requiredOption('--metrics <file|url>', 'an OpenMetrics file with timestamps, or a Prometheus URL (token in PROMETHEUS_BEARER_TOKEN)')
     .option('--policy <file>', 'policy YAML/JSON: "default" and per-"namespaces" overrides')
+    .option('--audit-policy <file>', "the cluster's audit policy (the audit.k8s.io/v1 Policy given to kube-apiserver --audit-policy-file): what the log leaves out is then known exactly, not guessed")
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--report <dir>', 'write one HTML page per deploy that had a regression')
     .option('--from <time>', 'only deploys that started at or after this time (RFC 3339)')

@@ -1,4 +1,6 @@
 import type { ChangeEvent, ConfigChange, ConfigCollectionDelete } from './change-events.js';
+import { coverageEvidence, isCovered } from './coverage.js';
+import type { Coverage } from './decision-types.js';
 import { formatDuration, formatInstant } from './duration.js';
 import { diffDeployment, type DeploymentDiff } from './deployment-diff.js';
 import type { Deployment } from './kube.js';
@@ -28,7 +30,7 @@ export interface ChangeSetInput {
   now: number;
   events: readonly ChangeEvent[];
   configWindowMs: number;
-  coverage: { config: boolean };
+  coverage: { config: Coverage };
 }
 
 interface Findings {
@@ -68,8 +70,9 @@ function judgeCollectionDelete(e: ConfigCollectionDelete, refs: readonly [Config
 }
 
 function judgeConfigEvents(input: ChangeSetInput, namespace: string, out: Findings): void {
-  if (!input.coverage.config) {
-    out.unknown.push('not every ConfigMap/Secret change is visible (webhook down or not stamping, or an audit policy that leaves them out), so config changes are not known');
+  const why = coverageEvidence(input.coverage.config);
+  if (!isCovered(input.coverage.config)) {
+    out.unknown.push(`${why ?? 'not every ConfigMap/Secret change is visible (webhook down or not stamping, or an audit policy that leaves them out)'}, so config changes are not known`);
   }
   if (input.deployStart === undefined) {
     out.unknown.push('the deploy start is not known, so the config-change window cannot be placed');
@@ -86,7 +89,7 @@ function judgeConfigEvents(input: ChangeSetInput, namespace: string, out: Findin
     judgeConfigEvent(e, oldRefs.get(key), newRefs.get(key), out);
   }
   if (out.mixed.length === 0 && out.unknown.length === 0) {
-    out.notes.push(`no ConfigMap or Secret the templates read changed from ${formatDuration(input.configWindowMs)} before the deploy to now`);
+    out.notes.push(`no ConfigMap or Secret the templates read changed from ${formatDuration(input.configWindowMs)} before the deploy to now${why === undefined ? '' : `; ${why}`}`);
   }
 }
 

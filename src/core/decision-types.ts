@@ -42,6 +42,9 @@ export const CONDITION_LABELS: Record<ConditionKey, string> = {
 
 export type Verdict = 'auto' | 'suggest' | 'none';
 
+/** Whether every change of one kind is visible; `evidence` says why in one line. A bare boolean gives no reason. */
+export type Coverage = boolean | { known: boolean; evidence: string };
+
 /** Where the rollout stands: finished at a known time, still going, or not known (F1). */
 export type RolloutState = { state: 'complete'; at: number } | { state: 'progressing' } | { state: 'unknown' };
 
@@ -67,8 +70,11 @@ export interface DecisionInput {
   current: Deployment;
   /** Config changes and Job runs in the namespace (other kinds are ignored here). */
   events: readonly ChangeEvent[];
-  /** False when rollguard cannot know every ConfigMap/Secret change or Job (e.g. webhook was down). */
-  coverage: { config: boolean; jobs: boolean };
+  /**
+   * Whether rollguard sees every ConfigMap/Secret change and every Job (false e.g. while the webhook
+   * was down), with the reason where the producer knows it (e.g. the audit policy rule).
+   */
+  coverage: { config: Coverage; jobs: Coverage };
   /** The regression being judged; undefined when none was detected. */
   regression: Regression | undefined;
   /** Regression checks of other services in the namespace (for R2 evidence and the causal view). */

@@ -6,11 +6,11 @@ import type { Policy } from '../core/policy.js';
 import { withDeployedIn, type SeriesMatch } from '../core/metric-match.js';
 import type { Regression } from '../core/regression-types.js';
 import { serviceOf } from '../core/service.js';
-import { templateRefs } from '../core/template-refs.js';
 import { firstDetectionFromSource, firstNeighbourDetection } from '../metrics/detect.js';
 import type { MetricSource } from '../metrics/source.js';
 import { deployAsOf, eventsAsOf, type DeployRecord } from '../timeline/deploys.js';
 import type { ChangeEvent } from '../core/change-events.js';
+import { guessedCoverage, withinLogSpan, type CoverageSource } from './coverage.js';
 import type { ReplayTimeline } from './extract.js';
 
 // What rollguard would have decided for each deploy in an audit log. No hindsight: for every
@@ -40,6 +40,8 @@ export interface ReplayDecisionOptions {
   source: MetricSource;
   /** The source under a namespace policy's `metrics` section (its labels); `source` for every one when unset. */
   sourceFor?: (policy: Policy) => MetricSource;
+  /** What the log can tell per deploy; default: guessed from what the log mentions. */
+  coverage?: CoverageSource | undefined;
   /** Only deploys that started in [from, to]. */
   from?: number | undefined;
   to?: number | undefined;
@@ -68,23 +70,16 @@ function blackoutUntil(events: readonly ChangeEvent[], record: DeployRecord, at:
   return until !== undefined && until > at ? until : undefined;
 }
 
-/**
- * What the log can tell (F1): config changes are known only if the log records every kind of
- * object the templates read; Jobs only if it records Jobs at all.
- */
-function coverageOf(observed: readonly string[], record: DeployRecord): DecisionInput['coverage'] {
-  const kinds = [record.before, record.after].flatMap((d) => templateRefs(d?.spec?.template).all.map((r) => (r.kind === 'ConfigMap' ? 'configmaps' : 'secrets')));
-  return { config: kinds.every((k) => observed.includes(k)), jobs: observed.includes('jobs') };
-}
-
 export function decisionInput(
-  timeline: Pick<ReplayTimeline, 'events' | 'deploys' | 'observed'>,
+  timeline: Pick<ReplayTimeline, 'events' | 'deploys' | 'observed' | 'span'>,
   record: DeployRecord,
   at: number,
   policy: Policy,
   regression: Regression | undefined,
   neighbours: readonly Regression[],
+  coverageOf: CoverageSource = guessedCoverage(timeline.observed),
 ): DecisionInput {
+  const { coverage, doubts } = withinLogSpan(coverageOf(record), timeline.span, record, policy);
   const namespaceEvents = timeline.events.filter((e) => e.namespace === record.namespace);
   const current: Deployment = record.after ?? record.before ?? { metadata: { name: record.name, namespace: record.namespace } };
   return {
@@ -93,8 +88,9 @@ export function decisionInput(
     deploy: deployAsOf(record, at),
     current,
     events: eventsAsOf(namespaceEvents, at),
-    // Within a recorded resource every write is seen (what a write changed may still be unknown).
-    coverage: coverageOf(timeline.observed, record),
+    // What a write changed may still be unknown (a Metadata-level record): the timeline says so.
+    coverage,
+    doubts,
     regression,
     neighbours,
     revision: record.revision,
@@ -134,11 +130,12 @@ function regressionElsewhere(
   return firstNeighbourDetection(source, { ...request, until: Math.min(request.until, windowEnd), onsetUntil: windowEnd, explained });
 }
 
-export async function replayDecisions(timeline: Pick<ReplayTimeline, 'events' | 'deploys' | 'observed'>, options: ReplayDecisionOptions): Promise<ReplayedDeploy[]> {
+export async function replayDecisions(timeline: Pick<ReplayTimeline, 'events' | 'deploys' | 'observed' | 'span'>, options: ReplayDecisionOptions): Promise<ReplayedDeploy[]> {
   const out: ReplayedDeploy[] = [];
   const deploys = timeline.deploys;
   // Every Deployment of the replay, for telling namespaces apart on a service-only match (F1).
   const deployments = deploys.map((d): Deployment => ({ ...(d.after ?? d.before), metadata: { ...(d.after ?? d.before)?.metadata, name: d.name, namespace: d.namespace } }));
+  const coverage = options.coverage ?? guessedCoverage(timeline.observed);
   // The next template change of the same Deployment, for each deploy (deploys are in time order).
   const next = new Map<DeployRecord, DeployRecord>();
   const following = new Map<string, DeployRecord>();
@@ -161,7 +158,7 @@ export async function replayDecisions(timeline: Pick<ReplayTimeline, 'events' | 
     const own = { ...detected, regression: withDeployedIn(detected.regression, () => deployments, options.policyFor) };
     const found = own.at === undefined ? ((await regressionElsewhere(timeline.deploys, record, source, request)) ?? own) : own;
     const decidedAt = found.at ?? until;
-    const decision = decide(decisionInput(timeline, record, decidedAt, policy, found.regression, found.neighbours));
+    const decision = decide(decisionInput(timeline, record, decidedAt, policy, found.regression, found.neighbours, coverage));
     const match = own.regression.match;
     out.push({ record, service, decision, decidedAt, detectedAt: found.at, until, regression: found.regression, neighbours: found.neighbours, match });
   }

@@ -1,3 +1,4 @@
+import type { PolicyCoverage } from '../core/audit-coverage.js';
 import { formatInstant } from '../core/duration.js';
 import { noMatchEvidence } from '../core/metric-match.js';
 import { CONDITION_KEYS, type Verdict } from '../core/decision-types.js';
@@ -9,11 +10,15 @@ import type { ReplayedDeploy } from './decisions.js';
 // How `rollguard replay` prints its result: a table row per deploy and a summary, or one JSON
 // object per line per deploy and a final summary object.
 
+/** Where the coverage of the decisions came from: the cluster's audit policy, or a guess. */
+export type CoverageSummary = { source: 'guessed'; note: string } | { source: 'audit-policy'; file: string; namespaces: PolicyCoverage[] };
+
 export interface ReplaySummary {
   deploys: number;
   verdicts: Record<Verdict, number>;
   stats: AuditReadStats;
   reports: string[];
+  coverage: CoverageSummary;
   /** Each (namespace, service) whose metric selector matched nothing, once (R5: never silent). */
   unmatched: UnmatchedService[];
 }
@@ -75,6 +80,14 @@ export function summaryJson(s: ReplaySummary): string {
     truncatedFiles: s.stats.files.filter((f) => f.truncated !== undefined).map((f) => ({ path: f.path, reason: f.truncated })),
     reports: s.reports,
     unmatchedMetrics: s.unmatched,
+    coverage:
+      s.coverage.source === 'guessed'
+        ? s.coverage
+        : {
+            source: s.coverage.source,
+            file: s.coverage.file,
+            namespaces: s.coverage.namespaces.map((c) => ({ namespace: c.namespace, area: c.area, known: c.known, level: c.level ?? null, rules: c.rules, evidence: c.evidence, fix: c.fix?.text ?? null })),
+          },
   });
 }
 
@@ -108,5 +121,34 @@ export function summaryText(s: ReplaySummary): string {
     for (const u of s.unmatched) lines.push(`  ${u.namespace}/${u.service}: ${u.evidence}`);
   }
   if (s.reports.length > 0) lines.push(`reports: ${s.reports.length} written (${s.reports.join(', ')})`);
+  lines.push(...coverageText(s.coverage));
   return lines.join('\n');
+}
+
+const AREA_NAMES: Record<PolicyCoverage['area'], string> = { deployments: 'Deployment', config: 'ConfigMap and Secret', jobs: 'Job' };
+
+function coverageText(c: CoverageSummary): string[] {
+  if (c.source === 'guessed') return [c.note];
+  const namespaces = [...new Set(c.namespaces.map((n) => n.namespace))];
+  const gaps = c.namespaces.filter((n) => !n.known);
+  const full = namespaces.filter((ns) => !gaps.some((g) => g.namespace === ns));
+  const lines = [
+    `coverage: from the audit policy ${c.file}: every Deployment, ConfigMap, Secret and Job write is logged in ${full.length === namespaces.length ? `all ${full.length}` : `${full.length} of ${namespaces.length}`} namespace(s) with deploys${full.length > 0 && full.length <= 6 ? ` (${full.join(', ')})` : ''}`,
+  ];
+  // The same gap in many namespaces (a rule without namespaces) is printed once.
+  const groups = new Map<string, { gap: PolicyCoverage; namespaces: string[] }>();
+  for (const g of gaps) {
+    const key = `${g.area}\u0000${g.gap}\u0000${g.fix?.text ?? ''}`;
+    const group = groups.get(key) ?? { gap: g, namespaces: [] };
+    group.namespaces.push(g.namespace);
+    groups.set(key, group);
+  }
+  for (const { gap: g, namespaces: where } of groups.values()) {
+    const scope = where.length === 1 ? where[0] : where.length === namespaces.length ? `all ${where.length} namespaces` : `${where.length} namespaces (${where.join(', ')})`;
+    lines.push(`  ${scope}: ${AREA_NAMES[g.area]} writes not all logged: ${g.gap}`);
+    if (g.area === 'config') lines.push('    (a deploy is affected only by the ConfigMaps and Secrets its templates read)');
+    if (g.fix?.rule !== undefined) lines.push(`    to cover them, add this rule ${g.fix.where ?? ''}:`, ...g.fix.rule.split('\n').map((l) => `      ${l}`));
+    else if (g.fix !== undefined) lines.push(`    to cover them: ${g.fix.text}`);
+  }
+  return lines;
 }

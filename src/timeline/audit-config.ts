@@ -15,8 +15,8 @@ export class ConfigTracker {
   constructor(private readonly emit: (e: ConfigChange | ConfigCollectionDelete) => void) {}
 
   handle(r: ConfigRecord): void {
-    if (r.subresource !== undefined) return;
     const kind = r.resource === 'secrets' ? 'Secret' : 'ConfigMap';
+    if (r.subresource !== undefined) return;
     const key = `${kind}:${keyOf(r.namespace, r.name)}`;
     const base = { type: 'config-change', at: r.at, namespace: r.namespace, kind, name: r.name } as const;
     switch (r.verb) {

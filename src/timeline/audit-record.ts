@@ -73,9 +73,10 @@ export function resourceOf(e: AuditEvent): TimelineResource | undefined {
   return (e.objectRef?.apiGroup ?? '') === GROUP[resource] ? resource : undefined;
 }
 
-/** Whether a record can change the timeline: a write to a Deployment, ConfigMap, Secret or Job. */
+/** Whether a record can change the timeline: a write to a Deployment, ConfigMap, Secret or Job (a deletecollection of ConfigMaps or Secrets included). */
 export function isTimelineEvent(e: AuditEvent): boolean {
-  return WRITES.has(e.verb) && resourceOf(e) !== undefined;
+  const resource = resourceOf(e);
+  return resource !== undefined && WRITES.has(e.verb) && (e.verb !== 'deletecollection' || resource === 'configmaps' || resource === 'secrets');
 }
 
 /**

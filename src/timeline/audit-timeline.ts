@@ -22,11 +22,18 @@ export interface AuditTimelineResult {
    * left out by the audit policy, so its changes are unknown, not absent (F1).
    */
   observed: TimelineResource[];
+  /**
+   * The first and last record the timeline was given (reads included); undefined for an empty log.
+   * Before and after it the log tells nothing (F1). Lines that mention none of the tracked
+   * resources are not parsed, so the span can be a little shorter than the file's: never longer.
+   */
+  span: { first: number; last: number } | undefined;
 }
 
 export class AuditTimeline {
   private readonly events: ChangeEvent[] = [];
   private readonly observed = new Set<TimelineResource>();
+  private span: { first: number; last: number } | undefined;
   private readonly deploys: DeployRecord[] = [];
   private readonly fingerprints = new ContentFingerprints();
   private readonly deployments: DeploymentTracker;
@@ -46,6 +53,7 @@ export class AuditTimeline {
   prepare(item: TimedAuditEvent): TimelineRecord | undefined {
     const resource = resourceOf(item.event);
     if (resource !== undefined) this.observed.add(resource);
+    this.span = this.span === undefined ? { first: item.at, last: item.at } : { first: Math.min(this.span.first, item.at), last: Math.max(this.span.last, item.at) };
     return toTimelineRecord(item, this.fingerprints);
   }
 
@@ -65,6 +73,6 @@ export class AuditTimeline {
   }
 
   result(): AuditTimelineResult {
-    return { events: sortEvents([...this.events]), deploys: [...this.deploys], observed: [...this.observed].sort() };
+    return { events: sortEvents([...this.events]), deploys: [...this.deploys], observed: [...this.observed].sort(), span: this.span };
   }
 }

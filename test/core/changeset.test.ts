@@ -130,6 +130,20 @@ describe('F1 unknown change sets are never pod-spec-only', () => {
     expect(cs.reasons.length).toBeGreaterThan(0);
   });
 
+  it('R3: the reason names why config changes are not all visible, when the producer says', () => {
+    const evidence = 'the audit policy leaves some Secret db writes in shop out of the log (rule 1 logs it at level None)';
+    const cs = classifyChangeSet(input({ coverage: { config: { known: false, evidence } } }));
+    expect(cs.kind).toBe('unknown');
+    expect(cs.reasons).toEqual([`${evidence}, so config changes are not known`]);
+  });
+
+  it('R3: a quiet namespace whose config writes are all logged is pod-spec-only, and the note says how it is known', () => {
+    const evidence = 'the audit policy logs every ConfigMap app-config and Secret db write in shop at Metadata (rule 4)';
+    const cs = classifyChangeSet(input({ coverage: { config: { known: true, evidence } } }));
+    expect(cs.kind).toBe('pod-spec-only');
+    expect(cs.notes).toEqual([`no ConfigMap or Secret the templates read changed from 30m before the deploy to now; ${evidence}`]);
+  });
+
   it('reports mixed over unknown when both apply, keeping both reasons', () => {
     const cs = classifyChangeSet(input({ events: [configChange({ name: 'app-config' }), configChange({ name: 'db', kind: 'Secret', content: 'unknown' })] }));
     expect(cs.kind).toBe('mixed');

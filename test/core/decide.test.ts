@@ -139,6 +139,17 @@ describe('R4 migration guard', () => {
   it('is unknown when rollguard cannot see all Jobs', () => {
     expect(decide(cleanInput({ coverage: { config: true, jobs: false } })).conditions.migration.status).toBe('unknown');
   });
+
+  it('R4: the evidence names why the Jobs are (not) all seen, when the producer says', () => {
+    const dropped = { known: false, evidence: 'the audit policy leaves some Job writes in shop out of the log (rule 2)' };
+    const unknown = decide(cleanInput({ coverage: { config: true, jobs: dropped } })).conditions.migration;
+    expect(unknown).toEqual({ status: 'unknown', evidence: `${dropped.evidence}, so a migration cannot be ruled out` });
+    const logged = { known: true, evidence: 'the audit policy logs every Job write in shop at RequestResponse (rule 3)' };
+    const met = decide(cleanInput({ coverage: { config: true, jobs: logged } }));
+    expect(met.conditions.migration.status).toBe('met');
+    expect(met.conditions.migration.evidence).toMatch(/^no migration Job ran in the window .*; the audit policy logs every Job write in shop at RequestResponse \(rule 3\)$/);
+    expect(met.verdict).toBe('auto');
+  });
 });
 
 describe('R5 clean signal', () => {

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildReplayExample } from '../../examples/replay/build.js';
 import { FILES, writeReplayExample } from '../../examples/replay/generate.js';
+import { evaluateAuditPolicy } from '../../src/core/audit-policy.js';
+import { loadAuditPolicy } from '../../src/replay/audit-policy-file.js';
+import type { AuditEvent } from '../../src/timeline/audit-event.js';
 import { startPrometheus, type RunningPrometheus } from '../support/prometheus.js';
 import { runCliAsync, type CliResult } from '../support/run-cli.js';
 
@@ -14,6 +17,7 @@ import { runCliAsync, type CliResult } from '../support/run-cli.js';
 const ROOT = join(import.meta.dirname, '..', '..');
 const DIR = join(ROOT, 'examples', 'replay');
 const read = (file: string) => readFileSync(join(DIR, file), 'utf8');
+const AUDIT_POLICY = 'audit-policy.yaml';
 
 interface Expected {
   situation: string;
@@ -116,6 +120,38 @@ describe('R6 npm start prints one table row per deploy with its verdict', () => 
     }
     const count = (v: string) => expected.filter((e) => e.verdict === v).length;
     expect(text.stdout).toContain(`${expected.length} deploys: ${count('auto')} auto, ${count('suggest')} suggest, ${count('none')} none`);
+  });
+});
+
+describe('F1 the example audit log is written as its audit policy says (npm start replays with --audit-policy)', () => {
+  it('the record of every successful request has the level the policy gives it, and npm start reports the coverage from it', async () => {
+    const args = startArgs();
+    const file = args[args.indexOf('--audit-policy') + 1] ?? '';
+    expect(file).toBe(`examples/replay/${AUDIT_POLICY}`);
+    const policy = await loadAuditPolicy(join(ROOT, file));
+    let checked = 0;
+    for (const line of read(FILES.audit).split('\n')) {
+      if (line.trim() === '') continue;
+      const e = JSON.parse(line) as AuditEvent;
+      // Failed requests are written at Metadata by the generator; replay never uses them.
+      const code = e.responseStatus?.code ?? 0;
+      if (e.objectRef?.resource === undefined || code < 200 || code > 299) continue;
+      const r = e.objectRef;
+      const d = evaluateAuditPolicy(policy, {
+        namespace: r.namespace ?? '',
+        group: r.apiGroup ?? '',
+        resource: r.resource ?? '',
+        subresource: r.subresource,
+        verb: e.verb,
+        name: r.name ?? '',
+        user: e.user?.username ?? '',
+        groups: e.user?.groups ?? ['system:authenticated'],
+      });
+      expect(d.level, `${e.verb} ${r.resource ?? ''}${r.subresource ? `/${r.subresource}` : ''} ${r.namespace ?? ''}/${r.name ?? ''}`).toBe(e.level);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(2000);
+    expect(text.stdout).toContain(`coverage: from the audit policy ${file}: every Deployment, ConfigMap, Secret and Job write is logged in all 12 namespace(s) with deploys`);
   });
 });
 

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { isCovered } from '../../src/core/coverage.js';
+import type { DecisionInput } from '../../src/core/decision-types.js';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
 import { OpenMetricsFileSource } from '../../src/metrics/openmetrics-file.js';
 import { decisionInput, evaluationEnd, replayDecisions } from '../../src/replay/decisions.js';
@@ -80,10 +82,15 @@ describe('F1 coverage: what the audit policy leaves out is unknown, not absent',
     if (!record) throw new Error('no deploy');
     const withSecret = { ...record, after: { ...record.after, spec: { template: { spec: { containers: [{ name: 'app', envFrom: [{ secretRef: { name: 'db' } }] }] } } } } };
     const coverage = (observed: typeof timeline.observed, r: DeployRecord) => decisionInput({ ...timeline, observed }, r, at(5), DEFAULT_POLICY, undefined, []).coverage;
+    const known = (c: DecisionInput['coverage']) => ({ config: isCovered(c.config), jobs: isCovered(c.jobs) });
     expect(timeline.observed).toEqual(['deployments']);
-    expect(coverage([], record)).toEqual({ config: true, jobs: false });
-    expect(coverage(['deployments', 'configmaps'], withSecret)).toEqual({ config: false, jobs: false });
-    expect(coverage(['deployments', 'jobs', 'secrets'], withSecret)).toEqual({ config: true, jobs: true });
+    expect(known(coverage([], record))).toEqual({ config: true, jobs: false });
+    expect(known(coverage(['deployments', 'configmaps'], withSecret))).toEqual({ config: false, jobs: false });
+    expect(known(coverage(['deployments', 'jobs', 'secrets'], withSecret))).toEqual({ config: true, jobs: true });
+    expect(coverage(['deployments', 'configmaps'], withSecret).config).toEqual({
+      known: false,
+      evidence: 'the log holds no record of Secrets at all: the audit policy probably leaves them out (--audit-policy FILE (the file given to kube-apiserver --audit-policy-file) makes this exact)',
+    });
   });
 });
 

@@ -4,6 +4,7 @@ import type { Policy } from '../../src/core/policy.js';
 import { OpenMetricsFileSource } from '../../src/metrics/openmetrics-file.js';
 import { replayDecisions } from '../../src/replay/decisions.js';
 import { summaryJson, summaryText, unmatchedServices } from '../../src/replay/output.js';
+import { GUESSED_COVERAGE_NOTE } from '../../src/replay/coverage.js';
 import type { ReplayedDeploy, ReplayDecisionOptions } from '../../src/replay/decisions.js';
 import type { AuditReadStats } from '../../src/replay/audit-reader.js';
 import type { AuditEvent } from '../../src/timeline/audit-event.js';
@@ -31,7 +32,7 @@ async function replay(events: AuditEvent[], om: string, policy: Policy = DEFAULT
 }
 
 const stats: AuditReadStats = { lines: 10, used: 8, irrelevant: 2, skipped: {}, files: [] };
-const summaryOf = (rows: ReplayedDeploy[]) => ({ deploys: rows.length, verdicts: { auto: 0, suggest: 0, none: rows.length }, stats, reports: [], unmatched: unmatchedServices(rows) });
+const summaryOf = (rows: ReplayedDeploy[]) => ({ deploys: rows.length, verdicts: { auto: 0, suggest: 0, none: rows.length }, stats, reports: [], unmatched: unmatchedServices(rows), coverage: { source: 'guessed' as const, note: GUESSED_COVERAGE_NOTE } });
 
 describe('R5 a metric label that does not match is never silent', () => {
   const om = toOpenMetrics([relabel(regressing(), { service: 'app' })]);

@@ -1,5 +1,6 @@
 import type { JobRun } from '../change-events.js';
-import type { Condition, Deploy } from '../decision-types.js';
+import { coverageEvidence, isCovered } from '../coverage.js';
+import type { Condition, Coverage, Deploy } from '../decision-types.js';
 import { formatDuration, formatInstant } from '../duration.js';
 import type { LabelSelector } from '../kube.js';
 import { detectMigration } from '../migrations.js';
@@ -14,7 +15,8 @@ export interface MigrationInput {
   windowMs: number;
   selectors: readonly LabelSelector[];
   jobs: readonly JobRun[];
-  jobsKnown: boolean;
+  /** Whether every Job in the namespace is seen, and why. */
+  jobsKnown: Coverage;
 }
 
 export function judgeMigration(input: MigrationInput): Condition {
@@ -36,6 +38,7 @@ export function judgeMigration(input: MigrationInput): Condition {
   if (found.length > 0) {
     return { status: 'unmet', evidence: `${found.join('; ')}: within ${window}; automated rollback is disabled for this deploy` };
   }
-  if (!input.jobsKnown) return { status: 'unknown', evidence: 'rollguard cannot see every Job in this namespace, so a migration cannot be ruled out' };
-  return { status: 'met', evidence: `no migration Job ran in ${window}` };
+  const why = coverageEvidence(input.jobsKnown);
+  if (!isCovered(input.jobsKnown)) return { status: 'unknown', evidence: `${why ?? 'rollguard cannot see every Job in this namespace'}, so a migration cannot be ruled out` };
+  return { status: 'met', evidence: `no migration Job ran in ${window}${why === undefined ? '' : `; ${why}`}` };
 }
