@@ -6,6 +6,7 @@ import type { Policy } from '../core/policy.js';
 import type { Regression } from '../core/regression-types.js';
 import { serviceOf } from '../core/service.js';
 import { templateRefs } from '../core/template-refs.js';
+import { patchedDiff } from '../core/before-state.js';
 import { firstDetectionFromSource, firstNeighbourDetection } from '../metrics/detect.js';
 import type { MetricSource } from '../metrics/source.js';
 import { deployAsOf, eventsAsOf, type DeployRecord } from '../timeline/deploys.js';
@@ -69,7 +70,14 @@ function blackoutUntil(events: readonly ChangeEvent[], record: DeployRecord, at:
  */
 function coverageOf(observed: readonly string[], record: DeployRecord): DecisionInput['coverage'] {
   const kinds = [record.before, record.after].flatMap((d) => templateRefs(d?.spec?.template).all.map((r) => (r.kind === 'ConfigMap' ? 'configmaps' : 'secrets')));
+  // When a patch wrote what decides the old template's refs, it may have read either kind.
+  if (oldRefsHidden(record)) kinds.push('configmaps', 'secrets');
   return { config: kinds.every((k) => observed.includes(k)), jobs: observed.includes('jobs') };
+}
+
+function oldRefsHidden(record: DeployRecord): boolean {
+  const known = record.beforeKnown;
+  return record.before === undefined && record.after !== undefined && known.how === 'patch' && patchedDiff(record.after, known.touched).refsHidden.length > 0;
 }
 
 export function decisionInput(

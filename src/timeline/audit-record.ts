@@ -2,7 +2,8 @@ import type { Deployment, Job, KubeObject } from '../core/kube.js';
 import { hasNoBody, patchBody, patchTouches, requester, resultObject, stripManagedFields } from './audit-bodies.js';
 import { CONTENT_PATHS, type ContentBody, type ContentFingerprints } from './audit-content.js';
 import type { AuditEvent, TimedAuditEvent } from './audit-event.js';
-import { isRolloutUndoPatch, REVISION_ANNOTATION } from '../core/rollout.js';
+import { isRolloutUndoPatch } from '../core/rollout.js';
+import { patchShape, type PatchShape } from './patch-paths.js';
 
 // The part of an audit record the timeline needs, extracted the moment the line is parsed. Records
 // wait in the reorder window in this form, so what is held is small (a status update keeps a few
@@ -33,6 +34,8 @@ export interface DeploymentRecord extends Base {
   stored: boolean;
   /** For a patch without a stored result: whether it can touch spec.template. */
   patchTouchesTemplate: boolean;
+  /** For a patch with a stored result: its inferred type and the fields it wrote. */
+  patch: PatchShape | undefined;
   /** The JSON patch `kubectl rollout undo` sends. */
   rolloutUndo: boolean;
 }
@@ -75,16 +78,24 @@ export function isTimelineEvent(e: AuditEvent): boolean {
   return WRITES.has(e.verb) && resourceOf(e) !== undefined;
 }
 
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
 /**
- * What a deployments/status write needs to keep: generation, revision, replicas and the status
- * counts, copied into a few numbers so the rest of the parsed object can go at once.
+ * What a deployments/status write keeps: the whole spec and metadata, since the object it carries
+ * is the last known state of the Deployment (the before-state of its next deploy), but not the
+ * managed field sets, kubectl's last-applied copy of the manifest or the status conditions: the
+ * status is copied into a few numbers so the rest of the parsed object can go at once.
  */
 function slimStatus(obj: Deployment): Deployment {
   const s = obj.status;
-  const revision = obj.metadata?.annotations?.[REVISION_ANNOTATION];
+  const metadata = { ...obj.metadata };
+  delete metadata.managedFields;
+  if (metadata.annotations?.[LAST_APPLIED] !== undefined) {
+    metadata.annotations = Object.fromEntries(Object.entries(metadata.annotations).filter(([k]) => k !== LAST_APPLIED));
+  }
   return {
-    metadata: { generation: obj.metadata?.generation, annotations: revision === undefined ? {} : { [REVISION_ANNOTATION]: revision } },
-    spec: { replicas: obj.spec?.replicas },
+    metadata,
+    ...(obj.spec !== undefined ? { spec: obj.spec } : {}),
     status: { observedGeneration: s?.observedGeneration, replicas: s?.replicas, updatedReplicas: s?.updatedReplicas, availableReplicas: s?.availableReplicas },
   };
 }
@@ -117,7 +128,16 @@ export function toTimelineRecord(item: TimedAuditEvent, fingerprints: ContentFin
       const d = obj as Deployment | undefined;
       const object = d === undefined ? undefined : base.subresource === 'status' ? slimStatus(d) : stripManagedFields(d);
       const stored = isRecord(e.responseObject) && e.responseObject.kind !== 'Status';
-      return { ...base, resource, object, stored, patchTouchesTemplate: patch !== undefined && patchTouches(patch, ['spec', 'template']), rolloutUndo: isRolloutUndoPatch(patchBody(e)) };
+      const shape = e.verb === 'patch' && stored && base.subresource === undefined ? patchShape(e.requestObject, e.requestURI, d) : undefined;
+      return {
+        ...base,
+        resource,
+        object,
+        stored,
+        patchTouchesTemplate: patch !== undefined && patchTouches(patch, ['spec', 'template']),
+        patch: shape,
+        rolloutUndo: isRolloutUndoPatch(patchBody(e)),
+      };
     }
     case 'configmaps':
     case 'secrets':

@@ -39,9 +39,10 @@ function revisionStamp(minutes: number, image: string, revision: number, generat
   return auditEvent({ verb: 'update', resource: 'deployments', namespace: 'shop', name: 'checkout', at: at(minutes), user: DEPLOYMENT_CONTROLLER, userAgent: CONTROLLER_AGENT, level: 'RequestResponse', requestObject: obj, responseObject: obj });
 }
 
-/** A deployments/status update from the controller. */
-function status(minutes: number, s: { updated: number; available: number; replicas?: number; observed: number; generation: number; revision?: number }, level: AuditLevel = 'RequestResponse') {
+/** A deployments/status update from the controller: it carries the whole stored object, the current template (`image`) included. */
+function status(minutes: number, s: { updated: number; available: number; replicas?: number; observed: number; generation: number; revision?: number; image?: string }, level: AuditLevel = 'RequestResponse') {
   const obj = deploymentObject({
+    ...(s.image !== undefined ? { image: s.image } : {}),
     generation: s.generation,
     ...(s.revision !== undefined ? { revision: s.revision } : {}),
     status: { observedGeneration: s.observed, replicas: s.replicas ?? 3, updatedReplicas: s.updated, availableReplicas: s.available },
@@ -130,11 +131,11 @@ describe('R1 deploy start: template changes', () => {
 
 describe('R1 deploy complete: deployments/status', () => {
   const deploy = [...baseline, setImage(0, V2, { generation: 2, revision: 1 }), revisionStamp(0.01, V2, 2, 2)];
-  const progressing = status(1, { updated: 1, available: 3, replicas: 4, observed: 2, generation: 2, revision: 2 });
-  const done = status(4, { updated: 3, available: 3, observed: 2, generation: 2, revision: 2 });
+  const progressing = status(1, { updated: 1, available: 3, replicas: 4, observed: 2, generation: 2, revision: 2, image: V2 });
+  const done = status(4, { updated: 3, available: 3, observed: 2, generation: 2, revision: 2, image: V2 });
 
   it('completes when every replica is updated and available at the observed generation, once', () => {
-    const { deploys, events } = timelineOf([...deploy, progressing, done, status(6, { updated: 3, available: 3, observed: 2, generation: 2 })]);
+    const { deploys, events } = timelineOf([...deploy, progressing, done, status(6, { updated: 3, available: 3, observed: 2, generation: 2, image: V2 })]);
     expect(deploys[1]).toMatchObject({ statusSeenAt: at(1), completeAt: at(4) });
     expect(events.filter((e) => e.type === 'rollout-complete').map((e) => e.at)).toEqual([at(-59), at(4)]);
   });
@@ -158,7 +159,7 @@ describe('R1 deploy complete: deployments/status', () => {
   });
 
   it('F1 Metadata-level status writes leave the rollout unknown', () => {
-    const { deploys, events } = timelineOf([...deploy, status(1, { updated: 3, available: 3, observed: 2, generation: 2 }, 'Metadata')]);
+    const { deploys, events } = timelineOf([...deploy, status(1, { updated: 3, available: 3, observed: 2, generation: 2, image: V2 }, 'Metadata')]);
     const record = deploys[1];
     if (record === undefined) throw new Error('no deploy');
     expect(record.completeAt).toBeUndefined();
@@ -167,7 +168,7 @@ describe('R1 deploy complete: deployments/status', () => {
   });
 
   it('a deploy replaced before it completed is marked superseded, and only the new one completes', () => {
-    const { deploys } = timelineOf([...deploy, progressing, setImage(2, V3, { generation: 3, revision: 2 }), status(5, { updated: 3, available: 3, observed: 3, generation: 3 })]);
+    const { deploys } = timelineOf([...deploy, progressing, setImage(2, V3, { generation: 3, revision: 2 }), status(5, { updated: 3, available: 3, observed: 3, generation: 3, image: V3 })]);
     expect(deploys[1]).toMatchObject({ supersededAt: at(2), completeAt: undefined });
     expect(deploys[2]).toMatchObject({ completeAt: at(5), revision: { previous: 2 } });
   });
@@ -186,7 +187,7 @@ describe('R8 rollbacks', () => {
     ...baseline,
     setImage(0, V2, { generation: 2, revision: 1 }),
     revisionStamp(0.01, V2, 2, 2),
-    status(3, { updated: 3, available: 3, observed: 2, generation: 2, revision: 2 }),
+    status(3, { updated: 3, available: 3, observed: 2, generation: 2, revision: 2, image: V2 }),
   ];
 
   it('a template change back to an earlier template is a rollback to that revision', () => {
