@@ -55,8 +55,8 @@ export function describeBeforeState(state: BeforeState): string {
 interface PathMeaning {
   /** A spec field outside the template (or an ancestor of it) whose old value is not known. */
   outside: string | undefined;
-  /** Part of the pod template it writes, when it writes inside it. */
-  part: TemplatePart | undefined;
+  /** Part of the pod template it writes, when it writes inside it (`order`: only the order of a container list). */
+  part: TemplatePart | 'order' | undefined;
   /** It decides which ConfigMaps/Secrets the template reads (env, envFrom, volumes, a whole container or list). */
   decidesRefs: boolean;
   image: { list: string; element: string } | undefined;
@@ -71,7 +71,7 @@ function templateMeaning(rest: readonly string[]): PathMeaning {
   if (field === 'volumes') return { ...none, part: 'volumes', decidesRefs: true };
   if (!CONTAINER_LISTS.has(field)) return { ...none, part: 'other', decidesRefs: false };
   const element = rest[2];
-  if (element === '[order]') return { ...none, part: 'other', decidesRefs: false };
+  if (element === '[order]') return { ...none, part: 'order', decidesRefs: false };
   const containerField = rest[3];
   if (element === undefined || containerField === undefined) return { ...none, part: 'other', decidesRefs: true };
   const part = containerFieldPart(containerField);
@@ -106,7 +106,7 @@ export interface PatchedDiff {
 
 /** The diff a patch implies: `after` equals the state before everywhere except at `touched`. */
 export function patchedDiff(after: Deployment, touched: readonly PatchedPath[]): PatchedDiff {
-  const parts = new Set<TemplatePart>();
+  const parts = new Set<TemplatePart | 'order'>();
   const outside = new Set<string>();
   const refsHidden: string[] = [];
   const images: DeploymentDiff['images'] = [];
@@ -122,10 +122,12 @@ export function patchedDiff(after: Deployment, touched: readonly PatchedPath[]):
     }
   }
   const templateChanged = parts.size > 0;
+  // Setting the order of the containers it names (kubectl does with every list it patches) is a part only on its own.
+  const named = TEMPLATE_PART_ORDER.filter((p) => parts.has(p));
   return {
     diff: {
       templateChanged,
-      parts: TEMPLATE_PART_ORDER.filter((p) => parts.has(p)),
+      parts: named.length === 0 && templateChanged ? ['other'] : named,
       outsideTemplate: [],
       replicasChanged: false,
       refsAdded: [],
