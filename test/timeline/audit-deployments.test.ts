@@ -242,3 +242,44 @@ describe('R6 revisions', () => {
     expect(deploys[1]?.revision.previous).toBeNull();
   });
 });
+
+describe('R3 before-state: the last known object', () => {
+  it('R3: a status write is the last known state: the next deploy compares with its template and names it as the before-state', () => {
+    const only = [status(-30, { updated: 3, available: 3, observed: 1, generation: 1, revision: 1, image: V1 }), setImage(0, V2, { generation: 2, revision: 1 })];
+    const { deploys } = timelineOf(only);
+    expect(deploys).toHaveLength(1);
+    expect(deploys[0]).toMatchObject({ templateChange: 'changed', beforeKnown: { how: 'object', at: at(-30), source: 'deployments/status update' } });
+    expect(deploys[0]?.before?.spec?.template?.spec?.containers?.[0]?.image).toBe(V1);
+    const same = timelineOf([status(-30, { updated: 3, available: 3, observed: 1, generation: 1, image: V2 }), setImage(0, V2, { generation: 2, revision: 1 })]);
+    expect(same.deploys).toEqual([]);
+  });
+
+  it('R3: a status write keeps the spec and labels but not managedFields, the last-applied copy or the status conditions', () => {
+    const obj = deploymentObject({ generation: 1, status: { observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: 3 } });
+    (obj.metadata as { annotations: Record<string, string> }).annotations['kubectl.kubernetes.io/last-applied-configuration'] = '{"big":"copy"}';
+    (obj.status as Record<string, unknown>).conditions = [{ type: 'Available', status: 'True', message: 'long text' }];
+    const write = auditEvent({ verb: 'update', resource: 'deployments', subresource: 'status', namespace: 'shop', name: 'checkout', at: at(-30), user: DEPLOYMENT_CONTROLLER, requestObject: obj, responseObject: obj });
+    const before = timelineOf([write, setImage(0, V2, { generation: 2 })]).deploys[0]?.before;
+    expect(before?.metadata?.managedFields).toBeUndefined();
+    expect(before?.metadata?.annotations).toEqual({});
+    expect(before?.metadata?.labels).toEqual({ 'app.kubernetes.io/name': 'checkout' });
+    expect(before?.status).toEqual({ observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: 3 });
+    expect(before?.spec?.strategy).toBeDefined();
+  });
+
+  it('F1: a status write with an older generation than the known object does not replace it (records slightly out of order)', () => {
+    const events = [...baseline, setImage(0, V2, { generation: 2, revision: 1 }), status(0.5, { updated: 3, available: 3, observed: 1, generation: 1, image: V1 }), setImage(5, V1, { generation: 3 })];
+    const { deploys } = timelineOf(events);
+    expect(deploys[2]?.before?.spec?.template?.spec?.containers?.[0]?.image).toBe(V2);
+    expect(deploys[2]?.beforeKnown).toMatchObject({ how: 'object', at: at(0), source: 'deployments patch' });
+  });
+
+  it('F1: a Metadata-level template write makes the object unknown until a later write shows it whole again', () => {
+    const metadata = auditEvent({ verb: 'patch', resource: 'deployments', namespace: 'shop', name: 'checkout', at: at(0), level: 'Metadata' });
+    const { deploys } = timelineOf([...baseline, metadata, setImage(5, V2, { generation: 3 })]);
+    expect(deploys[1]?.beforeKnown).toEqual({ how: 'object', at: at(-59), source: 'deployments/status update' });
+    expect(deploys[2]).toMatchObject({ before: undefined, beforeKnown: { how: 'patch', patchType: 'merge' } });
+    const refreshed = timelineOf([...baseline, metadata, status(2, { updated: 3, available: 3, observed: 2, generation: 2, image: V2 }), setImage(5, V3, { generation: 3 })]);
+    expect(refreshed.deploys[2]?.beforeKnown).toEqual({ how: 'object', at: at(2), source: 'deployments/status update' });
+  });
+});
