@@ -31,6 +31,8 @@ interface State {
   object: Deployment | undefined;
   /** Which record showed `object`. */
   knownFrom: { at: number; source: string } | undefined;
+  /** The last object a stored result or a status write showed whole (kept when a body-less write makes `object` unknown). */
+  lastWhole: Deployment | undefined;
   /** Canonical JSON of `object`'s pod template, computed when first compared. */
   template: string | undefined;
   revision: number | undefined;
@@ -68,7 +70,7 @@ export class DeploymentTracker {
   private state(key: string): State {
     let s = this.states.get(key);
     if (s === undefined) {
-      s = { object: undefined, knownFrom: undefined, template: undefined, revision: undefined, history: [], latest: undefined, open: false };
+      s = { object: undefined, knownFrom: undefined, lastWhole: undefined, template: undefined, revision: undefined, history: [], latest: undefined, open: false };
       this.states.set(key, s);
     }
     return s;
@@ -142,6 +144,7 @@ export class DeploymentTracker {
   /** The last known object, from this record; `template` when already computed. */
   private know(state: State, obj: Deployment | undefined, r: DeploymentRecord, template?: string): void {
     state.object = obj;
+    if (obj !== undefined && r.wholeSpec && (r.stored || r.subresource === 'status')) state.lastWhole = obj;
     state.knownFrom = obj === undefined ? undefined : { at: r.at, source: sourceOf(r) };
     state.template = template;
   }
@@ -160,11 +163,13 @@ export class DeploymentTracker {
   private status(r: DeploymentRecord, state: State): void {
     const { at, object: obj } = r;
     if (obj === undefined) return; // Metadata level: the rollout state stays unknown (F1)
-    // The whole object a status write holds is the last known state, unless it is older than the
-    // one known (a spec write bumps the generation; records may be ordered a little off).
-    const knownGeneration = state.object?.metadata?.generation;
+    // The object a status write holds is the last known state, unless it is older than the one
+    // known (a spec write bumps the generation; records may be ordered a little off). Without its
+    // spec, it is at a generation seen whole before: that spec, with this write's metadata.
     const generation = obj.metadata?.generation;
-    if (obj.spec !== undefined && (knownGeneration === undefined || (generation !== undefined && generation >= knownGeneration))) this.know(state, obj, r);
+    const whole = r.wholeSpec ? obj : sameGeneration(state.lastWhole, obj);
+    const knownGeneration = state.object?.metadata?.generation;
+    if (whole !== undefined && (knownGeneration === undefined || (generation !== undefined && generation >= knownGeneration))) this.know(state, whole, { ...r, wholeSpec: true });
     const rev = revisionOf(obj);
     if (rev !== undefined) state.revision = rev;
     const record = state.latest;
@@ -236,4 +241,11 @@ function beforeStateOf(r: DeploymentRecord, knownFrom: State['knownFrom'], befor
   if (!r.hasBody) return { how: 'unknown', why: `${NO_EARLIER}, and the write was logged without a body (Metadata level)` };
   if (r.verb === 'patch' && r.object === undefined) return { how: 'unknown', why: `${NO_EARLIER}, and the patch's result was not logged (Request level)` };
   return { how: 'unknown', why: `${NO_EARLIER}; this ${r.verb} shows only the object after it` };
+}
+
+/** A status write's object without its spec, completed with the spec of the last whole object, when that is at the same generation. */
+function sameGeneration(last: Deployment | undefined, obj: Deployment): Deployment | undefined {
+  const generation = obj.metadata?.generation;
+  if (last === undefined || generation === undefined || last.metadata?.generation !== generation) return undefined;
+  return { ...obj, spec: { ...last.spec, replicas: obj.spec?.replicas } };
 }

@@ -3,7 +3,7 @@ import { ConfigTracker } from './audit-config.js';
 import { ContentFingerprints } from './audit-content.js';
 import { DeploymentTracker } from './audit-deployments.js';
 import { JobTracker } from './audit-jobs.js';
-import { resourceOf, toTimelineRecord, type TimelineRecord, type TimelineResource } from './audit-record.js';
+import { resourceOf, SeenGenerations, toTimelineRecord, type TimelineRecord, type TimelineResource } from './audit-record.js';
 import { sortEvents, type DeployRecord } from './deploys.js';
 import type { ChangeEvent } from '../core/change-events.js';
 
@@ -29,6 +29,7 @@ export class AuditTimeline {
   private readonly observed = new Set<TimelineResource>();
   private readonly deploys: DeployRecord[] = [];
   private readonly fingerprints = new ContentFingerprints();
+  private readonly generations = new SeenGenerations();
   private readonly deployments: DeploymentTracker;
   private readonly configs: ConfigTracker;
   private readonly jobs: JobTracker;
@@ -46,7 +47,7 @@ export class AuditTimeline {
   prepare(item: TimedAuditEvent): TimelineRecord | undefined {
     const resource = resourceOf(item.event);
     if (resource !== undefined) this.observed.add(resource);
-    return toTimelineRecord(item, this.fingerprints);
+    return toTimelineRecord(item, this.fingerprints, this.generations);
   }
 
   add(record: TimelineRecord): void {

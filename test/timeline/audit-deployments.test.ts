@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { isRolloutUndoPatch, rolloutComplete } from '../../src/core/rollout.js';
 import type { AuditLevel } from '../../src/timeline/audit-event.js';
 import { deployAsOf } from '../../src/timeline/deploys.js';
+import { AuditTimeline } from '../../src/timeline/audit-timeline.js';
+import { checkAuditEvent } from '../../src/timeline/audit-event.js';
 import type { Deployment } from '../../src/core/kube.js';
 import {
   at,
@@ -281,5 +283,33 @@ describe('R3 before-state: the last known object', () => {
     expect(deploys[2]).toMatchObject({ before: undefined, beforeKnown: { how: 'patch', patchType: 'merge' } });
     const refreshed = timelineOf([...baseline, metadata, status(2, { updated: 3, available: 3, observed: 2, generation: 2, image: V2 }), setImage(5, V3, { generation: 3 })]);
     expect(refreshed.deploys[2]?.beforeKnown).toEqual({ how: 'object', at: at(2), source: 'deployments/status update' });
+  });
+});
+
+describe('R3 before-state: status writes at a generation already seen', () => {
+  it('R3: a status write at a generation already seen whole keeps no spec while it waits, yet is the known state (same generation, same spec)', () => {
+    const timeline = new AuditTimeline();
+    const prepared = (e: ReturnType<typeof auditEvent>) => {
+      const checked = checkAuditEvent(e);
+      if (typeof checked === 'string') throw new Error(checked);
+      return timeline.prepare(checked);
+    };
+    const first = prepared(status(-30, { updated: 3, available: 3, observed: 1, generation: 1, image: V1 }));
+    const second = prepared(status(-20, { updated: 3, available: 3, observed: 1, generation: 1, image: V1 }));
+    expect(first).toMatchObject({ wholeSpec: true });
+    expect(second).toMatchObject({ wholeSpec: false, object: { spec: { replicas: 3 } } });
+    expect(second?.resource === 'deployments' ? second.object?.spec?.template : 'not a deployment record').toBeUndefined();
+    const metadata = auditEvent({ verb: 'patch', resource: 'deployments', namespace: 'shop', name: 'checkout', at: at(-25), level: 'Metadata' });
+    const { deploys } = timelineOf([status(-30, { updated: 3, available: 3, observed: 1, generation: 1, image: V1 }), metadata, status(-20, { updated: 3, available: 3, observed: 1, generation: 1, image: V1 }), setImage(0, V2, { generation: 2 })]);
+    const deploy = deploys.find((d) => d.start === at(0));
+    expect(deploy?.beforeKnown).toEqual({ how: 'object', at: at(-20), source: 'deployments/status update' });
+    expect(deploy?.before?.spec?.template?.spec?.containers?.[0]?.image).toBe(V1);
+  });
+
+  it('F1: after a body-less write, a Metadata-level status write does not make the state known again', () => {
+    const metadata = auditEvent({ verb: 'patch', resource: 'deployments', namespace: 'shop', name: 'checkout', at: at(-25), level: 'Metadata' });
+    const slim = status(-20, { updated: 3, available: 3, observed: 1, generation: 1, image: V1 }, 'Metadata');
+    const { deploys } = timelineOf([metadata, slim, setImage(0, V2, { generation: 2 })]);
+    expect(deploys.find((d) => d.start === at(0))?.before).toBeUndefined();
   });
 });
