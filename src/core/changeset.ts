@@ -5,6 +5,7 @@ import { formatDuration, formatInstant } from './duration.js';
 import { diffDeployment, type DeploymentDiff } from './deployment-diff.js';
 import type { Deployment } from './kube.js';
 import { refKey, templateRefs, type ConfigRef } from './template-refs.js';
+import { describeBeforeState, patchedDiff, type BeforeState } from './before-state.js';
 
 export { diffDeployment, type DeploymentDiff } from './deployment-diff.js';
 
@@ -21,6 +22,8 @@ export interface ChangeSet {
   /** Facts that keep it reversible, e.g. a hash-suffixed ConfigMap the new template switched to. */
   notes: string[];
   diff: DeploymentDiff | undefined;
+  /** How the Deployment before the deploy was known, one sentence, when the producer said. */
+  beforeState?: string | undefined;
 }
 
 export interface ChangeSetInput {
@@ -31,6 +34,10 @@ export interface ChangeSetInput {
   events: readonly ChangeEvent[];
   configWindowMs: number;
   coverage: { config: Coverage };
+  /** How `before` is known; undefined when `before` speaks for itself (the agent's stamps). */
+  beforeKnown?: BeforeState | undefined;
+  /** The deploy's namespace; without it, the objects' own. */
+  namespace?: string | undefined;
 }
 
 interface Findings {
@@ -39,19 +46,40 @@ interface Findings {
   notes: string[];
 }
 
+/** The refs of each template; undefined where that template's refs are not known. */
+interface KnownRefs {
+  old: Map<string, ConfigRef> | undefined;
+  new: Map<string, ConfigRef> | undefined;
+  /** Why the old template's refs are not known, when they are not. */
+  oldUnknownWhy: string;
+}
+
+const BEFORE_UNKNOWN = 'the Deployment before the deploy is not known (no stamp or no request body), so what changed cannot be known exactly';
+
 function describeRef(ref: ConfigRef, which: string): string {
   return `${ref.kind} ${ref.name} (read by the ${which} template via ${ref.via.join(', ')})`;
 }
 
-function judgeConfigEvent(e: ConfigChange, oldRef: ConfigRef | undefined, newRef: ConfigRef | undefined, out: Findings): void {
+function judgeConfigEvent(e: ConfigChange, refs: KnownRefs, out: Findings): void {
+  const key = refKey(e);
+  const oldRef = refs.old?.get(key);
+  const newRef = refs.new?.get(key);
   const ref = oldRef ?? newRef;
-  if (ref === undefined) return;
-  const what = describeRef(ref, oldRef ? 'old' : 'new');
   const when = formatInstant(e.at);
+  if (ref === undefined) {
+    // Not read by any known template; a template whose refs are not known may read it (F1).
+    if (refs.old !== undefined && refs.new !== undefined) return;
+    if (e.action === 'update' && e.content === 'unchanged') return;
+    const which = refs.old === undefined ? `the old template's refs are not known (${refs.oldUnknownWhy})` : 'the new template is not known';
+    out.unknown.push(`${e.kind} ${e.name} was ${e.action === 'delete' ? 'deleted' : e.action === 'create' ? 'created' : 'written'} at ${when} and may be read by a template: ${which}`);
+    return;
+  }
+  const what = describeRef(ref, oldRef ? 'old' : 'new');
   if (e.action === 'delete') {
     out.mixed.push(`${what} was deleted at ${when}; a rollback would not bring it back`);
   } else if (e.action === 'create') {
     if (oldRef !== undefined) out.mixed.push(`${what} was re-created at ${when}; the old template would read the new content`);
+    else if (refs.old === undefined) out.unknown.push(`${what} was created at ${when}, and whether the old template read it too is not known (${refs.oldUnknownWhy})`);
     else out.notes.push(`${e.kind} ${e.name} was newly created at ${when} and only the new template reads it: reversible`);
   } else if (e.content === 'changed') {
     out.mixed.push(`${what} was changed in place at ${when}; a rollback would run the old pods on the new ${e.kind === 'Secret' ? 'Secret' : 'config'}`);
@@ -60,16 +88,26 @@ function judgeConfigEvent(e: ConfigChange, oldRef: ConfigRef | undefined, newRef
   }
 }
 
-/** F1: a deletecollection that may have matched any object of its kind may have deleted one the templates read. */
-function judgeCollectionDelete(e: ConfigCollectionDelete, refs: readonly [ConfigRef, string][], out: Findings): void {
+/** F1: a deletecollection that may have matched any object of its kind may have deleted one a template reads. */
+function judgeCollectionDelete(e: ConfigCollectionDelete, refs: KnownRefs, out: Findings): void {
   const selector = e.selector === undefined ? 'no selector' : `selector ${e.selector}`;
-  for (const [ref, which] of refs) {
-    if (ref.kind !== e.kind) continue;
-    out.unknown.push(`${describeRef(ref, which)} may have been deleted by a deletecollection of ${e.kind}s at ${formatInstant(e.at)} (${selector}); the log does not say which objects it matched`);
+  const sweep = `a deletecollection of ${e.kind}s at ${formatInstant(e.at)} (${selector}); the log does not say which objects it matched`;
+  if (refs.old === undefined || refs.new === undefined) {
+    const which = refs.old === undefined ? `the old template's refs are not known (${refs.oldUnknownWhy})` : 'the new template is not known';
+    out.unknown.push(`a ${e.kind} a template reads may have been deleted by ${sweep}: ${which}`);
+    return;
+  }
+  const seen = new Set<string>();
+  for (const [map, which] of [[refs.old, 'old'], [refs.new, 'new']] as const) {
+    for (const ref of map.values()) {
+      if (ref.kind !== e.kind || seen.has(refKey(ref))) continue;
+      seen.add(refKey(ref));
+      out.unknown.push(`${describeRef(ref, which)} may have been deleted by ${sweep}`);
+    }
   }
 }
 
-function judgeConfigEvents(input: ChangeSetInput, namespace: string, out: Findings): void {
+function judgeConfigEvents(input: ChangeSetInput, namespace: string, refs: KnownRefs, out: Findings): void {
   const why = coverageEvidence(input.coverage.config);
   if (!isCovered(input.coverage.config)) {
     out.unknown.push(`${why ?? 'not every ConfigMap/Secret change is visible (webhook down or not stamping, or an audit policy that leaves them out)'}, so config changes are not known`);
@@ -79,17 +117,14 @@ function judgeConfigEvents(input: ChangeSetInput, namespace: string, out: Findin
     return;
   }
   const from = input.deployStart - input.configWindowMs;
-  const oldRefs = new Map(templateRefs(input.before?.spec?.template).all.map((r) => [refKey(r), r]));
-  const newRefs = new Map(templateRefs(input.after?.spec?.template).all.map((r) => [refKey(r), r]));
-  const allRefs: [ConfigRef, string][] = [...[...oldRefs.values()].map((r): [ConfigRef, string] => [r, 'old']), ...[...newRefs.values()].filter((r) => !oldRefs.has(refKey(r))).map((r): [ConfigRef, string] => [r, 'new'])];
   for (const e of input.events) {
-    if (e.type === 'config-collection-delete' && e.namespace === namespace && e.at >= from && e.at <= input.now) judgeCollectionDelete(e, allRefs, out);
+    if (e.type === 'config-collection-delete' && e.namespace === namespace && e.at >= from && e.at <= input.now) judgeCollectionDelete(e, refs, out);
     if (e.type !== 'config-change' || e.namespace !== namespace || e.at < from || e.at > input.now) continue;
-    const key = refKey(e);
-    judgeConfigEvent(e, oldRefs.get(key), newRefs.get(key), out);
+    judgeConfigEvent(e, refs, out);
   }
   if (out.mixed.length === 0 && out.unknown.length === 0) {
-    out.notes.push(`no ConfigMap or Secret the templates read changed from ${formatDuration(input.configWindowMs)} before the deploy to now${why === undefined ? '' : `; ${why}`}`);
+    const which = refs.old === undefined ? 'in the namespace (the old template\'s refs are not known, so every one counts)' : 'the templates read';
+    out.notes.push(`no ConfigMap or Secret ${which} changed from ${formatDuration(input.configWindowMs)} before the deploy to now${why === undefined ? '' : `; ${why}`}`);
   }
 }
 
@@ -98,17 +133,43 @@ function judgeDiff(diff: DeploymentDiff, out: Findings): void {
   for (const field of diff.outsideTemplate) out.mixed.push(`${field} changed outside the pod template; a rollback does not revert it`);
 }
 
+function refMap(d: Deployment): Map<string, ConfigRef> {
+  return new Map(templateRefs(d.spec?.template).all.map((r) => [refKey(r), r]));
+}
+
+/** What changed against the known before-state, and the refs each template is known to read. */
+function judgeChange(input: ChangeSetInput, out: Findings): { diff: DeploymentDiff | undefined; refs: KnownRefs } {
+  const { before, after } = input;
+  const derived = before === undefined && input.beforeKnown?.how === 'patch' ? input.beforeKnown : undefined;
+  const newRefs = after === undefined ? undefined : refMap(after);
+  if (after === undefined) out.unknown.push('the Deployment as the deploy left it is not known');
+  if (before !== undefined) {
+    const diff = after === undefined ? undefined : diffDeployment(before, after);
+    if (diff !== undefined) judgeDiff(diff, out);
+    return { diff, refs: { old: refMap(before), new: newRefs, oldUnknownWhy: '' } };
+  }
+  if (derived === undefined || after === undefined) {
+    if (after !== undefined) out.unknown.push(BEFORE_UNKNOWN);
+    return { diff: undefined, refs: { old: undefined, new: newRefs, oldUnknownWhy: 'the Deployment before the deploy is not known' } };
+  }
+  const patched = patchedDiff(after, derived.touched);
+  judgeDiff(patched.diff, out);
+  out.unknown.push(...patched.unknown);
+  // Untouched ref-deciding fields are unchanged, so the old template read what the new one reads.
+  const hidden = patched.refsHidden;
+  const oldRefs = hidden.length === 0 ? newRefs : undefined;
+  return { diff: patched.diff, refs: { old: oldRefs, new: newRefs, oldUnknownWhy: `the patch wrote ${hidden.slice(0, 3).join(', ')}${hidden.length > 3 ? ', ...' : ''}` } };
+}
+
 export function classifyChangeSet(input: ChangeSetInput): ChangeSet {
   const out: Findings = { mixed: [], unknown: [], notes: [] };
-  const { before, after } = input;
-  if (after === undefined) {
-    out.unknown.push('the Deployment as the deploy left it is not known');
-    return { kind: 'unknown', reasons: out.unknown, notes: [], diff: undefined };
+  const { diff, refs } = judgeChange(input, out);
+  const beforeState = input.beforeKnown === undefined ? undefined : describeBeforeState(input.beforeKnown);
+  // A known blocker (a config the known template reads changed in place or deleted) is stated even
+  // when the rest is unknown; with no template's refs known there is nothing to judge.
+  if (refs.old !== undefined || refs.new !== undefined) {
+    judgeConfigEvents(input, input.namespace ?? input.after?.metadata?.namespace ?? input.before?.metadata?.namespace ?? '', refs, out);
   }
-  const diff = before === undefined ? undefined : diffDeployment(before, after);
-  if (diff === undefined) out.unknown.push('the Deployment before the deploy is not known (no stamp or no request body), so what changed cannot be known exactly');
-  else judgeDiff(diff, out);
-  judgeConfigEvents(input, after.metadata?.namespace ?? before?.metadata?.namespace ?? '', out);
   const kind: ChangeSetKind = out.mixed.length > 0 ? 'mixed' : out.unknown.length > 0 ? 'unknown' : 'pod-spec-only';
-  return { kind, reasons: [...out.mixed, ...out.unknown], notes: out.notes, diff };
+  return { kind, reasons: [...out.mixed, ...out.unknown], notes: out.notes, diff, ...(beforeState !== undefined ? { beforeState } : {}) };
 }

@@ -32,16 +32,23 @@ export function isActionable(regression: Regression | undefined, policy: Policy)
   return regression !== undefined && regressed(regression) && persistedEnough(regression, policy);
 }
 
+/** R3: a known blocker (mixed) is unmet even when other parts are unknown; the evidence ends with how the before-state was known. */
+function judgePodSpecOnly(changeSet: ChangeSet): Condition {
+  const how = changeSet.beforeState === undefined ? [] : [changeSet.beforeState];
+  if (changeSet.kind === 'pod-spec-only') {
+    const parts = changeSet.diff ? ` (${changeSet.diff.parts.join(', ')})` : '';
+    return { status: 'met', evidence: [`only the pod template changed${parts}`, ...changeSet.notes, ...how].join('; ') };
+  }
+  return { status: changeSet.kind === 'mixed' ? 'unmet' : 'unknown', evidence: [...changeSet.reasons, ...how].join('; ') };
+}
+
 function conditionsFor(input: DecisionInput, service: string, owner: OwnerInfo, changeSet: ChangeSet): Record<ConditionKey, Condition> {
   const { policy, deploy, regression } = input;
   const jobs = input.events.filter((e): e is JobRun => e.type === 'job-run');
   return {
     window: judgeWindow(deploy, regression, policy.onsetWindowMs),
     sameService: judgeSameService(service, deploy.namespace, regression, input.neighbours),
-    podSpecOnly:
-      changeSet.kind === 'pod-spec-only'
-        ? { status: 'met', evidence: `only the pod template changed${changeSet.diff ? ` (${changeSet.diff.parts.join(', ')})` : ''}; ${changeSet.notes.join('; ')}` }
-        : { status: changeSet.kind === 'mixed' ? 'unmet' : 'unknown', evidence: changeSet.reasons.join('; ') },
+    podSpecOnly: judgePodSpecOnly(changeSet),
     migration: judgeMigration({
       deploy,
       now: input.now,
@@ -116,6 +123,8 @@ export function decide(input: DecisionInput): Decision {
   const live = classifyChangeSet({
     before: deploy.before,
     after: deploy.after,
+    beforeKnown: deploy.beforeKnown,
+    namespace: deploy.namespace,
     deployStart: deploy.start,
     now: input.now,
     events: input.events,

@@ -1,3 +1,4 @@
+import type { BeforeState } from './before-state.js';
 import type { ChangeSet } from './changeset.js';
 import type { Deployment, WorkloadRef } from './kube.js';
 import type { Policy } from './policy.js';
@@ -59,6 +60,11 @@ export interface Deploy {
   before: Deployment | undefined;
   /** The Deployment as the change left it; undefined when unknown. */
   after: Deployment | undefined;
+  /**
+   * How `before` is known (replay: a full object from the log, a patch's untouched fields, or not
+   * at all); undefined when `before` speaks for itself (the agent's stamps).
+   */
+  beforeKnown?: BeforeState | undefined;
 }
 
 export interface DecisionInput {

@@ -31,6 +31,13 @@ const CONTAINER_PARTS: readonly [TemplatePart, readonly string[]][] = [
 ];
 const CLASSIFIED_CONTAINER_FIELDS = new Set(['name', ...CONTAINER_PARTS.flatMap(([, fields]) => fields)]);
 
+/** The part of the template a container field belongs to (`other` for the rest). */
+export function containerFieldPart(field: string): TemplatePart {
+  return CONTAINER_PARTS.find(([, fields]) => fields.includes(field))?.[0] ?? 'other';
+}
+
+export const TEMPLATE_PART_ORDER: readonly TemplatePart[] = ['images', 'env', 'resources', 'probes', 'command', 'volumes', 'metadata', 'other'];
+
 function allContainers(spec: PodSpec | undefined): Map<string, Container> {
   const out = new Map<string, Container>();
   for (const [role, list] of [
@@ -74,8 +81,7 @@ function changedParts(before: Deployment | undefined, after: Deployment): Templa
   if (!sameJson(a?.spec?.volumes, b?.spec?.volumes)) parts.add('volumes');
   const podSkip = new Set(['containers', 'initContainers', 'ephemeralContainers', 'volumes']);
   if (otherFields(a?.spec, b?.spec, podSkip).length > 0) parts.add('other');
-  const order: TemplatePart[] = ['images', 'env', 'resources', 'probes', 'command', 'volumes', 'metadata', 'other'];
-  return order.filter((p) => parts.has(p));
+  return TEMPLATE_PART_ORDER.filter((p) => parts.has(p));
 }
 
 function imageChanges(before: Deployment | undefined, after: Deployment): DeploymentDiff['images'] {

@@ -3,6 +3,7 @@ import type { AuditPolicy } from '../core/audit-policy.js';
 import type { Coverage, DecisionInput } from '../core/decision-types.js';
 import { formatDuration, formatInstant } from '../core/duration.js';
 import type { Policy } from '../core/policy.js';
+import { patchedDiff } from '../core/before-state.js';
 import { templateRefs } from '../core/template-refs.js';
 import type { TimelineResource } from '../timeline/audit-record.js';
 import type { DeployRecord } from '../timeline/deploys.js';
@@ -21,7 +22,14 @@ export type CoverageSource = (record: DeployRecord) => DeployCoverage;
 
 const ADVICE = '--audit-policy FILE (the file given to kube-apiserver --audit-policy-file) makes this exact';
 
+/** A patch wrote what decides which ConfigMaps/Secrets the old template read: it may have read any. */
+function oldRefsHidden(record: DeployRecord): boolean {
+  const known = record.beforeKnown;
+  return record.before === undefined && record.after !== undefined && known.how === 'patch' && patchedDiff(record.after, known.touched).refsHidden.length > 0;
+}
+
 function referencedObjects(record: DeployRecord): CoverageObject[] {
+  if (oldRefsHidden(record)) return [{ resource: 'configmaps', name: undefined }, { resource: 'secrets', name: undefined }];
   const refs = [record.before, record.after].flatMap((d) => templateRefs(d?.spec?.template).all);
   const seen = new Map<string, CoverageObject>();
   for (const r of refs) {

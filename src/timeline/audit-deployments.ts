@@ -6,6 +6,8 @@ import type { DeploymentRecord } from './audit-record.js';
 import type { DeployRecord } from './deploys.js';
 import type { ChangeEvent } from '../core/change-events.js';
 import { revisionOf, rolloutComplete } from '../core/rollout.js';
+import type { BeforeState } from '../core/before-state.js';
+import { touchesTemplate, type PatchShape } from './patch-paths.js';
 
 // Deployments in an audit log: which writes changed the pod template (a deploy, or a rollback when
 // the template goes back to an earlier one), when each rollout completed, and the revision numbers
@@ -25,9 +27,14 @@ interface TemplateSeen {
 }
 
 interface State {
-  /** Canonical JSON of the last known pod template; undefined when a body-less write made it unknown. */
-  template: string | undefined;
+  /** The last known object (any write that held it whole, status writes included); undefined when a body-less write made it unknown. */
   object: Deployment | undefined;
+  /** Which record showed `object`. */
+  knownFrom: { at: number; source: string } | undefined;
+  /** The last object a stored result or a status write showed whole (kept when a body-less write makes `object` unknown). */
+  lastWhole: Deployment | undefined;
+  /** Canonical JSON of `object`'s pod template, computed when first compared. */
+  template: string | undefined;
   revision: number | undefined;
   history: TemplateSeen[];
   latest: DeployRecord | undefined;
@@ -63,7 +70,7 @@ export class DeploymentTracker {
   private state(key: string): State {
     let s = this.states.get(key);
     if (s === undefined) {
-      s = { template: undefined, object: undefined, revision: undefined, history: [], latest: undefined, open: false };
+      s = { object: undefined, knownFrom: undefined, lastWhole: undefined, template: undefined, revision: undefined, history: [], latest: undefined, open: false };
       this.states.set(key, s);
     }
     return s;
@@ -73,21 +80,23 @@ export class DeploymentTracker {
     const { at, user, object: obj } = r;
     // The controller only writes the revision annotation; its copy of the template is the truth.
     if (isDeploymentController(user)) {
-      if (obj !== undefined) this.observe(state, obj);
+      if (obj !== undefined) this.observe(state, obj, r);
       return;
     }
     const created = r.verb === 'create';
     const template = obj === undefined ? undefined : canonicalJson(obj.spec?.template);
+    const known = knownTemplate(state);
     let change: DeployRecord['templateChange'] | 'none';
     if (created) change = 'changed';
-    else if (template !== undefined && state.template !== undefined) change = template === state.template ? 'none' : 'changed';
-    else if (obj !== undefined) change = r.stored && specUnchanged(obj) ? 'none' : 'possible';
+    else if (template !== undefined && known !== undefined) change = template === known ? 'none' : 'changed';
+    else if (obj !== undefined) change = r.stored && (specUnchanged(obj) || leavesTemplate(r.patch)) ? 'none' : 'possible';
     else change = r.verb === 'patch' && r.hasBody && !r.patchTouchesTemplate ? 'none' : 'possible';
     if (change === 'none') {
-      if (obj !== undefined) this.observe(state, obj);
+      if (obj !== undefined) this.observe(state, obj, r);
       return;
     }
     const before = created ? undefined : state.object;
+    const beforeKnown = beforeStateOf(r, created ? undefined : state.knownFrom, before);
     const hash = template === undefined ? undefined : hashOf(template);
     // Only a compared change can be told to restore an earlier template.
     const restored = change === 'changed' && hash !== undefined ? state.history.find((h) => h.hash === hash) : undefined;
@@ -104,6 +113,7 @@ export class DeploymentTracker {
       templateChange: change,
       created,
       before,
+      beforeKnown,
       after: obj,
       revision: { current: undefined, previous: created || keepsNoHistory(obj) ? null : (revisionOf(before) ?? revisionOf(obj) ?? state.revision) },
       completeAt: undefined,
@@ -113,8 +123,7 @@ export class DeploymentTracker {
     };
     state.latest = record;
     state.open = true;
-    state.template = template;
-    state.object = obj;
+    this.know(state, obj, r, template);
     if (hash !== undefined) this.remember(state, hash, undefined);
     this.sink.deploy(record);
     this.sink.event({ type: 'deployment-template-change', at, namespace: r.namespace, name: r.name, before, after: obj, created, ...(user !== undefined ? { user } : {}) });
@@ -132,11 +141,18 @@ export class DeploymentTracker {
     }
   }
 
-  /** A write that did not change the template: refresh what is known (template, object, revision). */
-  private observe(state: State, obj: Deployment): void {
-    const template = canonicalJson(obj.spec?.template);
-    state.template = template;
+  /** The last known object, from this record; `template` when already computed. */
+  private know(state: State, obj: Deployment | undefined, r: DeploymentRecord, template?: string): void {
     state.object = obj;
+    if (obj !== undefined && r.wholeSpec && (r.stored || r.subresource === 'status')) state.lastWhole = obj;
+    state.knownFrom = obj === undefined ? undefined : { at: r.at, source: sourceOf(r) };
+    state.template = template;
+  }
+
+  /** A write that did not change the template: refresh what is known (template, object, revision). */
+  private observe(state: State, obj: Deployment, r: DeploymentRecord): void {
+    const template = canonicalJson(obj.spec?.template);
+    this.know(state, obj, r, template);
     const rev = revisionOf(obj);
     if (rev === undefined) return;
     state.revision = rev;
@@ -144,8 +160,16 @@ export class DeploymentTracker {
     this.remember(state, hashOf(template), rev);
   }
 
-  private status({ at, object: obj }: DeploymentRecord, state: State): void {
+  private status(r: DeploymentRecord, state: State): void {
+    const { at, object: obj } = r;
     if (obj === undefined) return; // Metadata level: the rollout state stays unknown (F1)
+    // The object a status write holds is the last known state, unless it is older than the one
+    // known (a spec write bumps the generation; records may be ordered a little off). Without its
+    // spec, it is at a generation seen whole before: that spec, with this write's metadata.
+    const generation = obj.metadata?.generation;
+    const whole = r.wholeSpec ? obj : sameGeneration(state.lastWhole, obj);
+    const knownGeneration = state.object?.metadata?.generation;
+    if (whole !== undefined && (knownGeneration === undefined || (generation !== undefined && generation >= knownGeneration))) this.know(state, whole, { ...r, wholeSpec: true });
     const rev = revisionOf(obj);
     if (rev !== undefined) state.revision = rev;
     const record = state.latest;
@@ -184,4 +208,44 @@ function specUnchanged(obj: Deployment): boolean {
   const generation = obj.metadata?.generation;
   const observed = obj.status?.observedGeneration;
   return generation !== undefined && observed !== undefined && observed >= generation;
+}
+
+/** The canonical template of the last known object, computed once per object (status writes are many). */
+function knownTemplate(state: State): string | undefined {
+  if (state.object === undefined) return undefined;
+  state.template ??= canonicalJson(state.object.spec?.template);
+  return state.template;
+}
+
+/** A patch whose type is known and which wrote nothing in or above spec.template left the template as it was. */
+function leavesTemplate(patch: PatchShape | undefined): boolean {
+  return patch !== undefined && 'touched' in patch && !patch.touched.some(touchesTemplate);
+}
+
+function sourceOf(r: DeploymentRecord): string {
+  return `deployments${r.subresource === undefined ? '' : `/${r.subresource}`} ${r.verb}`;
+}
+
+const NO_EARLIER = 'no earlier object of this Deployment is in the log';
+
+/** How the state before this write is known (R3), for the record. */
+function beforeStateOf(r: DeploymentRecord, knownFrom: State['knownFrom'], before: Deployment | undefined): BeforeState {
+  if (r.verb === 'create') return { how: 'unknown', why: 'the Deployment was created by this write' };
+  if (before !== undefined && knownFrom !== undefined) return { how: 'object', ...knownFrom };
+  const patch = r.patch;
+  if (patch !== undefined && r.object !== undefined && 'touched' in patch) return { how: 'patch', patchType: patch.type, touched: patch.touched };
+  if (patch?.type === 'apply') {
+    return { how: 'unknown', why: `${NO_EARLIER}, and the write was a server-side apply, whose body is its field manager's whole intent: a field it stopped naming may have been removed` };
+  }
+  if (patch?.type === 'unreadable') return { how: 'unknown', why: `${NO_EARLIER}, and the patch body could not be read` };
+  if (!r.hasBody) return { how: 'unknown', why: `${NO_EARLIER}, and the write was logged without a body (Metadata level)` };
+  if (r.verb === 'patch' && r.object === undefined) return { how: 'unknown', why: `${NO_EARLIER}, and the patch's result was not logged (Request level)` };
+  return { how: 'unknown', why: `${NO_EARLIER}; this ${r.verb} shows only the object after it` };
+}
+
+/** A status write's object without its spec, completed with the spec of the last whole object, when that is at the same generation. */
+function sameGeneration(last: Deployment | undefined, obj: Deployment): Deployment | undefined {
+  const generation = obj.metadata?.generation;
+  if (last === undefined || generation === undefined || last.metadata?.generation !== generation) return undefined;
+  return { ...obj, spec: { ...last.spec, replicas: obj.spec?.replicas } };
 }

@@ -1,8 +1,9 @@
 import type { Deployment, Job, KubeObject } from '../core/kube.js';
-import { hasNoBody, patchBody, patchTouches, requester, resultObject, stripManagedFields } from './audit-bodies.js';
+import { hasNoBody, keyOf, patchBody, patchTouches, requester, resultObject, stripManagedFields } from './audit-bodies.js';
 import { CONTENT_PATHS, type ContentBody, type ContentFingerprints } from './audit-content.js';
 import type { AuditEvent, TimedAuditEvent } from './audit-event.js';
-import { isRolloutUndoPatch, REVISION_ANNOTATION } from '../core/rollout.js';
+import { isRolloutUndoPatch } from '../core/rollout.js';
+import { patchShape, type PatchShape } from './patch-paths.js';
 
 // The part of an audit record the timeline needs, extracted the moment the line is parsed. Records
 // wait in the reorder window in this form, so what is held is small (a status update keeps a few
@@ -30,10 +31,17 @@ export interface DeploymentRecord extends Base {
   resource: 'deployments';
   /** The Deployment as the write left it, when the record holds it whole. Slimmed for status writes. */
   object: Deployment | undefined;
+  /**
+   * `object` carries the whole spec. False for a status write at a generation already seen whole:
+   * its spec is the one known then, so only spec.replicas is kept.
+   */
+  wholeSpec: boolean;
   /** `object` is the stored result (responseObject), not the client's request body. */
   stored: boolean;
   /** For a patch without a stored result: whether it can touch spec.template. */
   patchTouchesTemplate: boolean;
+  /** For a patch with a stored result: its inferred type and the fields it wrote. */
+  patch: PatchShape | undefined;
   /** The JSON patch `kubectl rollout undo` sends. */
   rolloutUndo: boolean;
 }
@@ -79,16 +87,41 @@ export function isTimelineEvent(e: AuditEvent): boolean {
   return resource !== undefined && WRITES.has(e.verb) && (e.verb !== 'deletecollection' || resource === 'configmaps' || resource === 'secrets');
 }
 
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
 /**
- * What a deployments/status write needs to keep: generation, revision, replicas and the status
- * counts, copied into a few numbers so the rest of the parsed object can go at once.
+ * The generation each Deployment was last seen whole at, as records are read. Every spec change
+ * bumps metadata.generation, so a status write at a generation already seen carries a spec that is
+ * already known: most status writes then keep no spec at all while they wait in the reorder window.
  */
-function slimStatus(obj: Deployment): Deployment {
+export class SeenGenerations {
+  private readonly byKey = new Map<string, number>();
+
+  /** True when the key was last seen whole at this generation; records the generation otherwise. */
+  seen(key: string, generation: number | undefined): boolean {
+    if (generation === undefined) return false;
+    if (this.byKey.get(key) === generation) return true;
+    this.byKey.set(key, generation);
+    return false;
+  }
+}
+
+/**
+ * What a deployments/status write keeps: metadata and, at a generation not seen before, the whole
+ * spec, since the object it carries is the last known state of the Deployment (the before-state of
+ * its next deploy); never the managed field sets, kubectl's last-applied copy of the manifest or the
+ * status conditions: the status is copied into a few numbers so the rest can go at once.
+ */
+function slimStatus(obj: Deployment, wholeSpec: boolean): Deployment {
   const s = obj.status;
-  const revision = obj.metadata?.annotations?.[REVISION_ANNOTATION];
+  const metadata = { ...obj.metadata };
+  delete metadata.managedFields;
+  if (metadata.annotations?.[LAST_APPLIED] !== undefined) {
+    metadata.annotations = Object.fromEntries(Object.entries(metadata.annotations).filter(([k]) => k !== LAST_APPLIED));
+  }
   return {
-    metadata: { generation: obj.metadata?.generation, annotations: revision === undefined ? {} : { [REVISION_ANNOTATION]: revision } },
-    spec: { replicas: obj.spec?.replicas },
+    metadata,
+    spec: wholeSpec && obj.spec !== undefined ? obj.spec : { replicas: obj.spec?.replicas },
     status: { observedGeneration: s?.observedGeneration, replicas: s?.replicas, updatedReplicas: s?.updatedReplicas, availableReplicas: s?.availableReplicas },
   };
 }
@@ -134,7 +167,7 @@ function collectionDelete(item: TimedAuditEvent, resource: 'configmaps' | 'secre
 }
 
 /** Reduces an accepted audit record to a TimelineRecord, or undefined when the timeline ignores it. */
-export function toTimelineRecord(item: TimedAuditEvent, fingerprints: ContentFingerprints): TimelineRecord | undefined {
+export function toTimelineRecord(item: TimedAuditEvent, fingerprints: ContentFingerprints, generations: SeenGenerations): TimelineRecord | undefined {
   const e = item.event;
   const resource = resourceOf(e);
   const namespace = e.objectRef?.namespace;
@@ -157,9 +190,22 @@ export function toTimelineRecord(item: TimedAuditEvent, fingerprints: ContentFin
   switch (resource) {
     case 'deployments': {
       const d = obj as Deployment | undefined;
-      const object = d === undefined ? undefined : base.subresource === 'status' ? slimStatus(d) : stripManagedFields(d);
       const stored = isRecord(e.responseObject) && e.responseObject.kind !== 'Status';
-      return { ...base, resource, object, stored, patchTouchesTemplate: patch !== undefined && patchTouches(patch, ['spec', 'template']), rolloutUndo: isRolloutUndoPatch(patchBody(e)) };
+      const status = base.subresource === 'status';
+      const seen = d !== undefined && d.spec !== undefined && (stored || status) && generations.seen(keyOf(namespace, name), d.metadata?.generation);
+      const wholeSpec = d?.spec !== undefined && !(status && seen);
+      const object = d === undefined ? undefined : status ? slimStatus(d, wholeSpec) : stripManagedFields(d);
+      const shape = e.verb === 'patch' && stored && base.subresource === undefined ? patchShape(e.requestObject, e.requestURI, d) : undefined;
+      return {
+        ...base,
+        resource,
+        object,
+        wholeSpec,
+        stored,
+        patchTouchesTemplate: patch !== undefined && patchTouches(patch, ['spec', 'template']),
+        patch: shape,
+        rolloutUndo: isRolloutUndoPatch(patchBody(e)),
+      };
     }
     case 'configmaps':
     case 'secrets':

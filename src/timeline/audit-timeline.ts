@@ -3,7 +3,7 @@ import { ConfigTracker } from './audit-config.js';
 import { ContentFingerprints } from './audit-content.js';
 import { DeploymentTracker } from './audit-deployments.js';
 import { JobTracker } from './audit-jobs.js';
-import { resourceOf, toTimelineRecord, type TimelineRecord, type TimelineResource } from './audit-record.js';
+import { resourceOf, SeenGenerations, toTimelineRecord, type TimelineRecord, type TimelineResource } from './audit-record.js';
 import { sortEvents, type DeployRecord } from './deploys.js';
 import type { ChangeEvent } from '../core/change-events.js';
 
@@ -36,6 +36,7 @@ export class AuditTimeline {
   private span: { first: number; last: number } | undefined;
   private readonly deploys: DeployRecord[] = [];
   private readonly fingerprints = new ContentFingerprints();
+  private readonly generations = new SeenGenerations();
   private readonly deployments: DeploymentTracker;
   private readonly configs: ConfigTracker;
   private readonly jobs: JobTracker;
@@ -54,7 +55,7 @@ export class AuditTimeline {
     const resource = resourceOf(item.event);
     if (resource !== undefined) this.observed.add(resource);
     this.span = this.span === undefined ? { first: item.at, last: item.at } : { first: Math.min(this.span.first, item.at), last: Math.max(this.span.last, item.at) };
-    return toTimelineRecord(item, this.fingerprints);
+    return toTimelineRecord(item, this.fingerprints, this.generations);
   }
 
   add(record: TimelineRecord): void {

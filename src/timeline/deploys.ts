@@ -1,3 +1,4 @@
+import type { BeforeState } from '../core/before-state.js';
 import type { Deploy } from '../core/decision-types.js';
 import type { Deployment } from '../core/kube.js';
 import type { ChangeEvent } from '../core/change-events.js';
@@ -20,6 +21,8 @@ export interface DeployRecord {
   templateChange: 'changed' | 'possible';
   created: boolean;
   before: Deployment | undefined;
+  /** How `before` is known: a whole object the log held, the patch's untouched fields, or not at all. */
+  beforeKnown: BeforeState;
   after: Deployment | undefined;
   /**
    * `deployment.kubernetes.io/revision`: before the change, and the one the controller gave it.
@@ -45,7 +48,7 @@ export function deployAsOf(record: DeployRecord, t: number): Deploy {
       : record.statusSeenAt !== undefined && record.statusSeenAt <= t
         ? { state: 'progressing' }
         : { state: 'unknown' };
-  return { namespace: record.namespace, name: record.name, start: record.start, rollout, before: record.before, after: record.after };
+  return { namespace: record.namespace, name: record.name, start: record.start, rollout, before: record.before, beforeKnown: record.beforeKnown, after: record.after };
 }
 
 function eventTime(e: ChangeEvent): number {

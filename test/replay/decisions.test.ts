@@ -117,7 +117,7 @@ describe('R8 a rollback earlier in the log puts the Deployment in a blackout', (
 
 describe('R1 evaluation span and filters', () => {
   const record = (start: number, completeAt: number | undefined): DeployRecord => ({
-    namespace: 'pay', name: 'api', start, auditID: 'x', user: undefined, templateChange: 'changed', created: false, before: undefined, after: undefined,
+    namespace: 'pay', name: 'api', start, auditID: 'x', user: undefined, templateChange: 'changed', created: false, before: undefined, beforeKnown: { how: 'unknown', why: 'not in this test' }, after: undefined,
     revision: { current: undefined, previous: undefined }, completeAt, statusSeenAt: undefined, supersededAt: undefined, rollback: undefined,
   });
 

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { isRolloutUndoPatch, rolloutComplete } from '../../src/core/rollout.js';
 import type { AuditLevel } from '../../src/timeline/audit-event.js';
 import { deployAsOf } from '../../src/timeline/deploys.js';
+import { AuditTimeline } from '../../src/timeline/audit-timeline.js';
+import { checkAuditEvent } from '../../src/timeline/audit-event.js';
 import type { Deployment } from '../../src/core/kube.js';
 import {
   at,
@@ -39,9 +41,10 @@ function revisionStamp(minutes: number, image: string, revision: number, generat
   return auditEvent({ verb: 'update', resource: 'deployments', namespace: 'shop', name: 'checkout', at: at(minutes), user: DEPLOYMENT_CONTROLLER, userAgent: CONTROLLER_AGENT, level: 'RequestResponse', requestObject: obj, responseObject: obj });
 }
 
-/** A deployments/status update from the controller. */
-function status(minutes: number, s: { updated: number; available: number; replicas?: number; observed: number; generation: number; revision?: number }, level: AuditLevel = 'RequestResponse') {
+/** A deployments/status update from the controller: it carries the whole stored object, the current template (`image`) included. */
+function status(minutes: number, s: { updated: number; available: number; replicas?: number; observed: number; generation: number; revision?: number; image?: string }, level: AuditLevel = 'RequestResponse') {
   const obj = deploymentObject({
+    ...(s.image !== undefined ? { image: s.image } : {}),
     generation: s.generation,
     ...(s.revision !== undefined ? { revision: s.revision } : {}),
     status: { observedGeneration: s.observed, replicas: s.replicas ?? 3, updatedReplicas: s.updated, availableReplicas: s.available },
@@ -130,11 +133,11 @@ describe('R1 deploy start: template changes', () => {
 
 describe('R1 deploy complete: deployments/status', () => {
   const deploy = [...baseline, setImage(0, V2, { generation: 2, revision: 1 }), revisionStamp(0.01, V2, 2, 2)];
-  const progressing = status(1, { updated: 1, available: 3, replicas: 4, observed: 2, generation: 2, revision: 2 });
-  const done = status(4, { updated: 3, available: 3, observed: 2, generation: 2, revision: 2 });
+  const progressing = status(1, { updated: 1, available: 3, replicas: 4, observed: 2, generation: 2, revision: 2, image: V2 });
+  const done = status(4, { updated: 3, available: 3, observed: 2, generation: 2, revision: 2, image: V2 });
 
   it('completes when every replica is updated and available at the observed generation, once', () => {
-    const { deploys, events } = timelineOf([...deploy, progressing, done, status(6, { updated: 3, available: 3, observed: 2, generation: 2 })]);
+    const { deploys, events } = timelineOf([...deploy, progressing, done, status(6, { updated: 3, available: 3, observed: 2, generation: 2, image: V2 })]);
     expect(deploys[1]).toMatchObject({ statusSeenAt: at(1), completeAt: at(4) });
     expect(events.filter((e) => e.type === 'rollout-complete').map((e) => e.at)).toEqual([at(-59), at(4)]);
   });
@@ -158,7 +161,7 @@ describe('R1 deploy complete: deployments/status', () => {
   });
 
   it('F1 Metadata-level status writes leave the rollout unknown', () => {
-    const { deploys, events } = timelineOf([...deploy, status(1, { updated: 3, available: 3, observed: 2, generation: 2 }, 'Metadata')]);
+    const { deploys, events } = timelineOf([...deploy, status(1, { updated: 3, available: 3, observed: 2, generation: 2, image: V2 }, 'Metadata')]);
     const record = deploys[1];
     if (record === undefined) throw new Error('no deploy');
     expect(record.completeAt).toBeUndefined();
@@ -167,7 +170,7 @@ describe('R1 deploy complete: deployments/status', () => {
   });
 
   it('a deploy replaced before it completed is marked superseded, and only the new one completes', () => {
-    const { deploys } = timelineOf([...deploy, progressing, setImage(2, V3, { generation: 3, revision: 2 }), status(5, { updated: 3, available: 3, observed: 3, generation: 3 })]);
+    const { deploys } = timelineOf([...deploy, progressing, setImage(2, V3, { generation: 3, revision: 2 }), status(5, { updated: 3, available: 3, observed: 3, generation: 3, image: V3 })]);
     expect(deploys[1]).toMatchObject({ supersededAt: at(2), completeAt: undefined });
     expect(deploys[2]).toMatchObject({ completeAt: at(5), revision: { previous: 2 } });
   });
@@ -186,7 +189,7 @@ describe('R8 rollbacks', () => {
     ...baseline,
     setImage(0, V2, { generation: 2, revision: 1 }),
     revisionStamp(0.01, V2, 2, 2),
-    status(3, { updated: 3, available: 3, observed: 2, generation: 2, revision: 2 }),
+    status(3, { updated: 3, available: 3, observed: 2, generation: 2, revision: 2, image: V2 }),
   ];
 
   it('a template change back to an earlier template is a rollback to that revision', () => {
@@ -239,5 +242,74 @@ describe('R6 revisions', () => {
     const { deploys } = timelineOf([...baseline, del, again]);
     expect(deploys.map((d) => d.created)).toEqual([true, true]);
     expect(deploys[1]?.revision.previous).toBeNull();
+  });
+});
+
+describe('R3 before-state: the last known object', () => {
+  it('R3: a status write is the last known state: the next deploy compares with its template and names it as the before-state', () => {
+    const only = [status(-30, { updated: 3, available: 3, observed: 1, generation: 1, revision: 1, image: V1 }), setImage(0, V2, { generation: 2, revision: 1 })];
+    const { deploys } = timelineOf(only);
+    expect(deploys).toHaveLength(1);
+    expect(deploys[0]).toMatchObject({ templateChange: 'changed', beforeKnown: { how: 'object', at: at(-30), source: 'deployments/status update' } });
+    expect(deploys[0]?.before?.spec?.template?.spec?.containers?.[0]?.image).toBe(V1);
+    const same = timelineOf([status(-30, { updated: 3, available: 3, observed: 1, generation: 1, image: V2 }), setImage(0, V2, { generation: 2, revision: 1 })]);
+    expect(same.deploys).toEqual([]);
+  });
+
+  it('R3: a status write keeps the spec and labels but not managedFields, the last-applied copy or the status conditions', () => {
+    const obj = deploymentObject({ generation: 1, status: { observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: 3 } });
+    (obj.metadata as { annotations: Record<string, string> }).annotations['kubectl.kubernetes.io/last-applied-configuration'] = '{"big":"copy"}';
+    (obj.status as Record<string, unknown>).conditions = [{ type: 'Available', status: 'True', message: 'long text' }];
+    const write = auditEvent({ verb: 'update', resource: 'deployments', subresource: 'status', namespace: 'shop', name: 'checkout', at: at(-30), user: DEPLOYMENT_CONTROLLER, requestObject: obj, responseObject: obj });
+    const before = timelineOf([write, setImage(0, V2, { generation: 2 })]).deploys[0]?.before;
+    expect(before?.metadata?.managedFields).toBeUndefined();
+    expect(before?.metadata?.annotations).toEqual({});
+    expect(before?.metadata?.labels).toEqual({ 'app.kubernetes.io/name': 'checkout' });
+    expect(before?.status).toEqual({ observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: 3 });
+    expect(before?.spec?.strategy).toBeDefined();
+  });
+
+  it('F1: a status write with an older generation than the known object does not replace it (records slightly out of order)', () => {
+    const events = [...baseline, setImage(0, V2, { generation: 2, revision: 1 }), status(0.5, { updated: 3, available: 3, observed: 1, generation: 1, image: V1 }), setImage(5, V1, { generation: 3 })];
+    const { deploys } = timelineOf(events);
+    expect(deploys[2]?.before?.spec?.template?.spec?.containers?.[0]?.image).toBe(V2);
+    expect(deploys[2]?.beforeKnown).toMatchObject({ how: 'object', at: at(0), source: 'deployments patch' });
+  });
+
+  it('F1: a Metadata-level template write makes the object unknown until a later write shows it whole again', () => {
+    const metadata = auditEvent({ verb: 'patch', resource: 'deployments', namespace: 'shop', name: 'checkout', at: at(0), level: 'Metadata' });
+    const { deploys } = timelineOf([...baseline, metadata, setImage(5, V2, { generation: 3 })]);
+    expect(deploys[1]?.beforeKnown).toEqual({ how: 'object', at: at(-59), source: 'deployments/status update' });
+    expect(deploys[2]).toMatchObject({ before: undefined, beforeKnown: { how: 'patch', patchType: 'merge' } });
+    const refreshed = timelineOf([...baseline, metadata, status(2, { updated: 3, available: 3, observed: 2, generation: 2, image: V2 }), setImage(5, V3, { generation: 3 })]);
+    expect(refreshed.deploys[2]?.beforeKnown).toEqual({ how: 'object', at: at(2), source: 'deployments/status update' });
+  });
+});
+
+describe('R3 before-state: status writes at a generation already seen', () => {
+  it('R3: a status write at a generation already seen whole keeps no spec while it waits, yet is the known state (same generation, same spec)', () => {
+    const timeline = new AuditTimeline();
+    const prepared = (e: ReturnType<typeof auditEvent>) => {
+      const checked = checkAuditEvent(e);
+      if (typeof checked === 'string') throw new Error(checked);
+      return timeline.prepare(checked);
+    };
+    const first = prepared(status(-30, { updated: 3, available: 3, observed: 1, generation: 1, image: V1 }));
+    const second = prepared(status(-20, { updated: 3, available: 3, observed: 1, generation: 1, image: V1 }));
+    expect(first).toMatchObject({ wholeSpec: true });
+    expect(second).toMatchObject({ wholeSpec: false, object: { spec: { replicas: 3 } } });
+    expect(second?.resource === 'deployments' ? second.object?.spec?.template : 'not a deployment record').toBeUndefined();
+    const metadata = auditEvent({ verb: 'patch', resource: 'deployments', namespace: 'shop', name: 'checkout', at: at(-25), level: 'Metadata' });
+    const { deploys } = timelineOf([status(-30, { updated: 3, available: 3, observed: 1, generation: 1, image: V1 }), metadata, status(-20, { updated: 3, available: 3, observed: 1, generation: 1, image: V1 }), setImage(0, V2, { generation: 2 })]);
+    const deploy = deploys.find((d) => d.start === at(0));
+    expect(deploy?.beforeKnown).toEqual({ how: 'object', at: at(-20), source: 'deployments/status update' });
+    expect(deploy?.before?.spec?.template?.spec?.containers?.[0]?.image).toBe(V1);
+  });
+
+  it('F1: after a body-less write, a Metadata-level status write does not make the state known again', () => {
+    const metadata = auditEvent({ verb: 'patch', resource: 'deployments', namespace: 'shop', name: 'checkout', at: at(-25), level: 'Metadata' });
+    const slim = status(-20, { updated: 3, available: 3, observed: 1, generation: 1, image: V1 }, 'Metadata');
+    const { deploys } = timelineOf([metadata, slim, setImage(0, V2, { generation: 2 })]);
+    expect(deploys.find((d) => d.start === at(0))?.before).toBeUndefined();
   });
 });
