@@ -21,7 +21,7 @@ const V3 = 'registry.example/shop/checkout:1.6.0';
 
 /** A user's patch of the image, as `kubectl set image` / `kubectl apply` sends it. */
 function setImage(minutes: number, image: string, o: DeploymentOpts & { level?: AuditLevel; user?: string } = {}) {
-  const patch = { spec: { template: { spec: { $setElementOrder_containers: [{ name: 'app' }], containers: [{ name: 'app', image }] } } } };
+  const patch = { spec: { template: { spec: { '$setElementOrder/containers': [{ name: 'app' }], containers: [{ name: 'app', image }] } } } };
   return auditEvent({
     verb: 'patch',
     resource: 'deployments',
@@ -280,7 +280,7 @@ describe('R3 before-state: the last known object', () => {
     const metadata = auditEvent({ verb: 'patch', resource: 'deployments', namespace: 'shop', name: 'checkout', at: at(0), level: 'Metadata' });
     const { deploys } = timelineOf([...baseline, metadata, setImage(5, V2, { generation: 3 })]);
     expect(deploys[1]?.beforeKnown).toEqual({ how: 'object', at: at(-59), source: 'deployments/status update' });
-    expect(deploys[2]).toMatchObject({ before: undefined, beforeKnown: { how: 'patch', patchType: 'merge' } });
+    expect(deploys[2]).toMatchObject({ before: undefined, beforeKnown: { how: 'patch', patchType: 'strategic' } });
     const refreshed = timelineOf([...baseline, metadata, status(2, { updated: 3, available: 3, observed: 2, generation: 2, image: V2 }), setImage(5, V3, { generation: 3 })]);
     expect(refreshed.deploys[2]?.beforeKnown).toEqual({ how: 'object', at: at(2), source: 'deployments/status update' });
   });
