@@ -9,14 +9,14 @@ import { describeWithControlPlane } from '../support/control-plane.js';
 import { freePort, httpOk, type ManagedProcess } from '../support/process.js';
 import { startStack, type Stack } from '../support/rollguard-stack.js';
 import { waitFor } from '../support/wait.js';
-import { deploymentManifest, POLICY, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
+import { afterDeployStep, deploymentManifest, POLICY, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
 
 // F4 exactly one rollback, proven by faults on the real control plane: two agents at once, an
 // agent killed between deciding and patching and between patching and its Event, a leader paused
 // (SIGSTOP) between deciding and patching while another takes the Lease over, and a human edit
 // between the decision and the patch.
 
-const SERVICES = ['two', 'k1', 'k2', 'st', 'he', 'payments', 'search', 'cart', 'k1-r1', 'k2-r1', 'st-r1'];
+const SERVICES = ['two', 'k1', 'k2', 'st', 'he', 'payments', 'search', 'cart', 'two-r1', 'k1-r1', 'k2-r1', 'st-r1'];
 
 /**
  * The process-level fault tests are retried once (see their `retry`): each attempt needs a
@@ -82,8 +82,9 @@ describeWithControlPlane('F4 exactly one rollback, whatever fails', () => {
     const s = need();
     await s.admin.create(`/apis/apps/v1/namespaces/${s.ns}/deployments`, deploymentManifest(name, `shop/${name}:1`));
     await rolledOut(s, s.ns, name, `shop/${name}:1`);
-    await setImage(s, s.ns, name, `shop/${name}:2`);
+    const deployedAt = await setImage(s, s.ns, name, `shop/${name}:2`);
     await rolledOut(s, s.ns, name, `shop/${name}:2`);
+    await afterDeployStep(deployedAt);
     if (regress) s.exporter.set(s.ns, name, { errorShare: 0.2 });
   }
 
@@ -101,12 +102,19 @@ describeWithControlPlane('F4 exactly one rollback, whatever fails', () => {
   const imageOf = (d: Deployment) => d.spec?.template?.spec?.containers?.[0]?.image;
   const revision = (d: Deployment) => d.metadata?.annotations?.['deployment.kubernetes.io/revision'];
 
-  async function waitRolledBack(name: string): Promise<Deployment> {
+  async function waitRolledBack(name: string, detail?: () => string): Promise<Deployment> {
     return waitFor(`deployment ${name} to be rolled back`, async () => {
       const d = await current(name);
       return imageOf(d) === `shop/${name}:1` ? d : undefined;
-    }, { timeoutMs: 60_000 });
+    }, { timeoutMs: 60_000, ...(detail === undefined ? {} : { detail }) });
   }
+
+  /** What each in-process agent last decided about a Deployment, for a timeout's message. */
+  const inProcessDecisions = (name: string, ...agents: Agent[]) => () =>
+    agents.map((agent, i) => {
+      const r = agent.latestDecision(need().ns, name);
+      return `agent ${String(i)} (leader: ${String(agent.lease.isLeader())}): ${r === undefined ? 'no decision' : `${r.state}: ${r.decision.summary} | ${r.decision.notes.join(' | ')}`}`;
+    }).join('\n');
 
   /** Several more evaluation cycles with the errors still high: nothing else may happen. */
   async function staysRolledBackOnce(name: string, by: RegExp): Promise<void> {
@@ -118,20 +126,21 @@ describeWithControlPlane('F4 exactly one rollback, whatever fails', () => {
     expect(await waitFor(`one RolledBack Event for ${name}`, async () => ((await rolledBackEvents(name)) >= 1 ? rolledBackEvents(name) : undefined), { timeoutMs: 20_000 })).toBe(1);
   }
 
-  it('F4 two agents at once: one acts, one rollback', async () => {
+  it('F4 two agents at once: one acts, one rollback', { timeout: 180_000, retry: 1 }, async () => {
     const s = need();
+    const name = attemptName('two');
     const a = startAgent(s, 'agent-a');
     const b = startAgent(s, 'agent-b');
     agents.push(a, b);
     await Promise.all([a.start(), b.start()]);
     await waitFor('one of two agents to lead', () => a.lease.isLeader() || b.lease.isLeader(), { timeoutMs: 20_000 });
     expect(a.lease.isLeader() && b.lease.isLeader()).toBe(false);
-    await deployAndRegress('two');
-    await waitRolledBack('two');
-    await staysRolledBackOnce('two', /^rollguard-agent \(agent-[ab]\)$/);
+    await deployAndRegress(name);
+    await waitRolledBack(name, inProcessDecisions(name, a, b));
+    await staysRolledBackOnce(name, /^rollguard-agent \(agent-[ab]\)$/);
     const total = async (agent: Agent) => (await agent.metrics.rollbacks.get()).values.filter((v) => v.labels.result === 'rolled-back').reduce((n, v) => n + v.value, 0);
     expect((await total(a)) + (await total(b))).toBe(1);
-  }, 180_000);
+  });
 
   it('F4 killed after deciding, before the patch: the restarted agent rolls back once', { timeout: 180_000, retry: 1 }, async () => {
     const name = attemptName('k1');

@@ -10,7 +10,7 @@ import { CONDITION_KEYS } from '../../src/core/decision-types.js';
 import type { Deployment } from '../../src/core/kube.js';
 import type { PolicyStatus } from '../../src/core/policy-objects.js';
 import { isStatus, KubeRest, paths } from '../../src/kube/rest.js';
-import { deploymentManifest, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
+import { afterDeployStep, deploymentManifest, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
 import { controlPlane, describeWithControlPlane } from '../support/control-plane.js';
 import { installPolicyCrds } from '../support/policy-crds.js';
 import { startStack, type Stack } from '../support/rollguard-stack.js';
@@ -117,10 +117,11 @@ describeWithControlPlane('R11 policies as Kubernetes objects, on a real apiserve
       return reasons.includes('the policy mode for this namespace is "suggest", not "auto"');
     });
 
-    await setImage(s, s.ns, 'checkout', 'shop/checkout:2');
+    const deployedAt = await setImage(s, s.ns, 'checkout', 'shop/checkout:2');
     const deployed = await rolledOut(s, s.ns, 'checkout', 'shop/checkout:2');
     expect(deployed.metadata?.annotations?.[ANNOTATIONS.eligibility.key]).toBe('human-required');
     expect(deployed.metadata?.annotations?.[ANNOTATIONS.changeSet.key]).toBe('pod-spec-only');
+    await afterDeployStep(deployedAt);
     s.exporter.set(s.ns, 'checkout', { errorShare: 0.2 });
     const record = await waitFor('a suggest decision blocked by the policy mode alone', () => {
       const r = a.latestDecision(s.ns, 'checkout');

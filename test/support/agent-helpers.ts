@@ -51,8 +51,22 @@ export async function rolledOut(stack: Stack, ns: string, name: string, image: s
   }, { timeoutMs: 60_000 });
 }
 
-export async function setImage(stack: Stack, ns: string, name: string, image: string): Promise<void> {
+/**
+ * Waits into the metric step after the one holding `deployedAt` (POLICY's step is 1 s). A rollout
+ * that completes within the deploy's own step would put a regression's onset in that step: too close
+ * to the deploy start to tell (R1 unknown, rightly). Tests whose regression follows the deploy call
+ * this before raising the errors.
+ */
+export async function afterDeployStep(deployedAt: number, stepMs = 1000): Promise<void> {
+  const next = (Math.floor(deployedAt / stepMs) + 1) * stepMs + stepMs / 2;
+  if (Date.now() < next) await new Promise((r) => setTimeout(r, next - Date.now()));
+}
+
+/** Changes the image; resolves to the time just before the request (the deploy start is at or after it). */
+export async function setImage(stack: Stack, ns: string, name: string, image: string): Promise<number> {
+  const at = Date.now();
   await stack.admin.patch(paths.deployment(ns, name), 'strategic', { spec: { template: { spec: { containers: [{ name: 'app', image }] } } } });
+  return at;
 }
 
 /** `overrides` replace the test defaults (e.g. a long intervalMs so that only alerts trigger evaluations). */
