@@ -7,7 +7,7 @@ import { StaticPolicySource } from '../../src/agent/policy-source.js';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { Deployment } from '../../src/core/kube.js';
 import { paths } from '../../src/kube/rest.js';
-import { deploymentManifest, POLICY, policySet, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
+import { afterDeployStep, deploymentManifest, POLICY, policySet, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
 import { startAlertmanager, type RunningAlertmanager } from '../support/alertmanager.js';
 import { describeWithControlPlane } from '../support/control-plane.js';
 import { freePort } from '../support/process.js';
@@ -87,10 +87,11 @@ describeWithControlPlane('R10 an Alertmanager notification makes the agent evalu
 
     await admin.create(`/apis/apps/v1/namespaces/${ns}/deployments`, deploymentManifest('checkout', 'shop/checkout:1'));
     await rolledOut(stack, ns, 'checkout', 'shop/checkout:1');
-    await setImage(stack, ns, 'checkout', 'shop/checkout:2');
+    const deployedAt = await setImage(stack, ns, 'checkout', 'shop/checkout:2');
     await rolledOut(stack, ns, 'checkout', 'shop/checkout:2');
     expect(total(await metricsOf(port), 'rollguard_agent_evaluations_total')).toBe(0);
 
+    await afterDeployStep(deployedAt);
     // orphan is a service with no Deployment: its alert matches nothing.
     stack.exporter.set(ns, 'checkout', { errorShare: 0.2 });
     stack.exporter.set(ns, 'orphan', { errorShare: 0.2 });

@@ -10,7 +10,7 @@ import { agentApplyRbac } from '../../src/agent/rbac.js';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { Deployment } from '../../src/core/kube.js';
 import { paths } from '../../src/kube/rest.js';
-import { deploymentManifest, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
+import { afterDeployStep, deploymentManifest, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
 import { describeWithControlPlane } from '../support/control-plane.js';
 import { serviceAccountToken, startStack, type Stack } from '../support/rollguard-stack.js';
 import { runCliAsync } from '../support/run-cli.js';
@@ -93,8 +93,9 @@ describeWithControlPlane('R10 apply a decision as the person who presses Apply',
     const { s, a } = need();
     await s.admin.create(`/apis/apps/v1/namespaces/${s.ns}/deployments`, deploymentManifest(name, `shop/${name}:1`));
     await rolledOut(s, s.ns, name, `shop/${name}:1`);
-    await setImage(s, s.ns, name, `shop/${name}:2`);
+    const deployedAt = await setImage(s, s.ns, name, `shop/${name}:2`);
     await rolledOut(s, s.ns, name, `shop/${name}:2`);
+    await afterDeployStep(deployedAt);
     s.exporter.set(s.ns, name, { errorShare: 0.2 });
     const record = await waitFor(`an open decision for ${name}`, () => {
       const r = a.latestDecision(s.ns, name);

@@ -3,7 +3,7 @@ import type { Agent } from '../../src/agent/agent.js';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { Deployment } from '../../src/core/kube.js';
 import { paths } from '../../src/kube/rest.js';
-import { deploymentManifest, POLICY, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
+import { afterDeployStep, deploymentManifest, POLICY, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
 import { describeWithControlPlane } from '../support/control-plane.js';
 import { startKubelet } from '../support/kubelet.js';
 import { createTestNamespace } from '../support/namespaces.js';
@@ -40,7 +40,7 @@ describeWithControlPlane('R7 the agent rolls a clean regression back, exactly on
     await running.start();
     await waitFor('the agent to lead', () => running.lease.isLeader(), { timeoutMs: 20_000 });
 
-    await setImage(stack, ns, 'checkout', 'shop/checkout:2');
+    const deployedAt = await setImage(stack, ns, 'checkout', 'shop/checkout:2');
     const deployed = await rolledOut(stack, ns, 'checkout', 'shop/checkout:2');
     expect(deployed.metadata?.annotations?.[ANNOTATIONS.changeSet.key]).toBe('pod-spec-only');
     // The same state, twice: a twin in a namespace rollguard does not watch, for kubectl to undo.
@@ -52,6 +52,7 @@ describeWithControlPlane('R7 the agent rolls a clean regression back, exactly on
       await setImage(stack, twinNs.name, 'checkout', 'shop/checkout:2');
       await rolledOut(stack, twinNs.name, 'checkout', 'shop/checkout:2');
 
+      await afterDeployStep(deployedAt);
       stack.exporter.set(ns, 'checkout', { errorShare: 0.2 });
       const rolledBack: Deployment = await waitFor('the agent to roll checkout back', async () => {
         const d = await admin.get<Deployment>(paths.deployment(ns, 'checkout'));

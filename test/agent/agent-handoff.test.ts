@@ -6,7 +6,7 @@ import { startAgentHttp } from '../../src/agent/http.js';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { Deployment } from '../../src/core/kube.js';
 import { paths } from '../../src/kube/rest.js';
-import { deploymentManifest, POLICY, rolledOut, startAgent } from '../support/agent-helpers.js';
+import { afterDeployStep, deploymentManifest, POLICY, rolledOut, startAgent } from '../support/agent-helpers.js';
 import { describeWithControlPlane } from '../support/control-plane.js';
 import { startStack, type Stack } from '../support/rollguard-stack.js';
 import { waitFor } from '../support/wait.js';
@@ -69,10 +69,13 @@ describeWithControlPlane('R9 the handoff after an automatic rollback', () => {
     await running.start();
     http = await startAgentHttp(running, pino({ level: 'silent' }), 0, '127.0.0.1');
     await waitFor('the agent to lead', () => running.lease.isLeader(), { timeoutMs: 30_000 });
+    const deployedAt = Date.now();
     for (const name of ['checkout', 'payments']) {
       await deploy(s, name, `shop/${name}:2`, { 'kubernetes.io/change-cause': 'release 2', [ANNOTATIONS.commit.key]: `${name}-3f2a9c1`, [ANNOTATIONS.pullRequest.key]: `https://git.example/shop/${name}/pull/42` });
     }
     await Promise.all(['checkout', 'payments'].map((name) => rolledOut(s, s.ns, name, `shop/${name}:2`)));
+    // payments' deploy is a moment later than deployedAt: a second step of margin covers it.
+    await afterDeployStep(deployedAt + 1000);
     for (const name of ['checkout', 'payments']) s.exporter.set(s.ns, name, { errorShare: 0.2 });
   }, 180_000);
 

@@ -5,7 +5,7 @@ import { startAgentHttp } from '../../src/agent/http.js';
 import { NotificationSinks } from '../../src/agent/notification-sinks.js';
 import { SecretValues } from '../../src/agent/secret-values.js';
 import { KubeRest } from '../../src/kube/rest.js';
-import { deploymentManifest, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
+import { afterDeployStep, deploymentManifest, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
 import { startAlertmanager, type RunningAlertmanager } from '../support/alertmanager.js';
 import { describeWithControlPlane } from '../support/control-plane.js';
 import { FakeSlack } from '../support/fake-slack.js';
@@ -77,8 +77,9 @@ describeWithControlPlane('R10 an alert becomes one Slack message with everything
     await s.admin.create(`/apis/apps/v1/namespaces/${ns}/deployments`, deploymentManifest('checkout', 'shop/checkout:1', { env: [{ configMapRef: { name: 'checkout-env' } }] }));
     await rolledOut(s, ns, 'checkout', 'shop/checkout:1');
     await s.admin.patch(`/api/v1/namespaces/${ns}/configmaps/checkout-env`, 'merge', { data: { MODE: 'b' } });
-    await setImage(s, ns, 'checkout', 'shop/checkout:2');
+    const deployedAt = await setImage(s, ns, 'checkout', 'shop/checkout:2');
     await rolledOut(s, ns, 'checkout', 'shop/checkout:2');
+    await afterDeployStep(deployedAt);
     s.exporter.set(ns, 'checkout', { errorShare: 0.2 });
 
     const posted = await waitFor('the Slack message', () => fake.calls('chat.postMessage')[0], { timeoutMs: 120_000, detail: () => `latest decision: ${agent?.latestDecision(ns, 'checkout')?.decision.summary ?? 'none'}` });

@@ -3,7 +3,7 @@ import type { Agent } from '../../src/agent/agent.js';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { Deployment } from '../../src/core/kube.js';
 import { paths } from '../../src/kube/rest.js';
-import { deploymentManifest, POLICY, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
+import { afterDeployStep, deploymentManifest, POLICY, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
 import { describeWithControlPlane } from '../support/control-plane.js';
 import { startStack, type Stack } from '../support/rollguard-stack.js';
 import { waitFor } from '../support/wait.js';
@@ -33,8 +33,9 @@ describeWithControlPlane('F1 the agent notices when the webhook strips its recor
     await a.start();
     await admin.create(`/apis/apps/v1/namespaces/${ns}/deployments`, deploymentManifest('cart', 'shop/cart:1'));
     await rolledOut(stack, ns, 'cart', 'shop/cart:1');
-    await setImage(stack, ns, 'cart', 'shop/cart:2');
+    const deployedAt = await setImage(stack, ns, 'cart', 'shop/cart:2');
     await rolledOut(stack, ns, 'cart', 'shop/cart:2');
+    await afterDeployStep(deployedAt);
     stack.exporter.set(ns, 'cart', { errorShare: 0.2 });
     const rolledBack = await waitFor('the rollback', async () => {
       const d = await admin.get<Deployment>(paths.deployment(ns, 'cart'));
