@@ -148,22 +148,8 @@ function selectorOf(requestURI: string): string | undefined {
   return parts.length === 0 ? undefined : parts.map(([k, v]) => `${String(k)}=${String(v)}`).join('&');
 }
 
-function collectionDelete(item: TimedAuditEvent, resource: 'configmaps' | 'secrets', namespace: string): ConfigRecord {
-  const e = item.event;
-  return {
-    at: item.at,
-    auditID: e.auditID,
-    verb: 'deletecollection',
-    namespace,
-    name: '',
-    subresource: undefined,
-    user: requester(e),
-    hasBody: !hasNoBody(e),
-    resource,
-    digest: undefined,
-    patchTouchesContent: false,
-    collection: { names: deletedNames(e.responseObject), selector: selectorOf(e.requestURI) },
-  };
+function collectionDelete(base: Base, e: AuditEvent, resource: 'configmaps' | 'secrets'): ConfigRecord {
+  return { ...base, resource, digest: undefined, patchTouchesContent: false, collection: { names: deletedNames(e.responseObject), selector: selectorOf(e.requestURI) } };
 }
 
 /** Reduces an accepted audit record to a TimelineRecord, or undefined when the timeline ignores it. */
@@ -173,18 +159,19 @@ export function toTimelineRecord(item: TimedAuditEvent, fingerprints: ContentFin
   const namespace = e.objectRef?.namespace;
   const name = e.objectRef?.name;
   if (resource === undefined || namespace === undefined || !WRITES.has(e.verb)) return undefined;
-  if (e.verb === 'deletecollection') return resource === 'configmaps' || resource === 'secrets' ? collectionDelete(item, resource, namespace) : undefined;
-  if (name === undefined) return undefined;
+  const collection = e.verb === 'deletecollection';
+  if (name === undefined && !collection) return undefined;
   const base: Base = {
     at: item.at,
     auditID: e.auditID,
     verb: e.verb as Base['verb'],
     namespace,
-    name,
+    name: name ?? '',
     subresource: e.objectRef?.subresource,
     user: requester(e),
     hasBody: !hasNoBody(e),
   };
+  if (collection) return resource === 'configmaps' || resource === 'secrets' ? collectionDelete(base, e, resource) : undefined;
   const obj = resultObject(e);
   const patch = obj === undefined ? patchBody(e) : undefined;
   switch (resource) {
@@ -192,7 +179,7 @@ export function toTimelineRecord(item: TimedAuditEvent, fingerprints: ContentFin
       const d = obj as Deployment | undefined;
       const stored = isRecord(e.responseObject) && e.responseObject.kind !== 'Status';
       const status = base.subresource === 'status';
-      const seen = d !== undefined && d.spec !== undefined && (stored || status) && generations.seen(keyOf(namespace, name), d.metadata?.generation);
+      const seen = d !== undefined && d.spec !== undefined && (stored || status) && generations.seen(keyOf(namespace, base.name), d.metadata?.generation);
       const wholeSpec = d?.spec !== undefined && !(status && seen);
       const object = d === undefined ? undefined : status ? slimStatus(d, wholeSpec) : stripManagedFields(d);
       const shape = e.verb === 'patch' && stored && base.subresource === undefined ? patchShape(e.requestObject, e.requestURI, d) : undefined;
