@@ -1,6 +1,5 @@
 import { formatDuration } from './duration.js';
-import { describePersistence } from './persistence.js';
-import { DEFAULT_STEP_MS } from './regression.js';
+import { describeRequiredPersistence } from './regression.js';
 import type { Policy } from './policy.js';
 import { refText } from './policy-objects.js';
 import type { Effective, Resolution } from './policy-resolution.js';
@@ -43,7 +42,7 @@ const FIELDS: readonly { field: string; show: (p: Policy) => string }[] = [
   { field: 'serviceLabel', show: (p) => p.serviceLabel },
   { field: 'thresholds.errorRate', show: (p) => String(p.thresholds.errorRate) },
   { field: 'thresholds.minRequests', show: (p) => String(p.thresholds.minRequests) },
-  { field: 'thresholds.persistence', show: (p) => describePersistence(p.thresholds.persistence, p.metrics.stepMs ?? DEFAULT_STEP_MS) },
+  { field: 'thresholds.persistence', show: describeRequiredPersistence },
   { field: 'thresholds.significance', show: (p) => String(p.thresholds.significance) },
   { field: 'thresholds.latencyRatio', show: (p) => String(p.thresholds.latencyRatio) },
   { field: 'gitops', show: (p) => p.gitops },

@@ -1,4 +1,4 @@
-import { MAX_PERSISTENCE_EVALUATIONS, persistenceEvaluations } from './persistence.js';
+import { describePersistence, MAX_PERSISTENCE_EVALUATIONS, persistenceEvaluations } from './persistence.js';
 import type { Policy } from './policy.js';
 import { alignSeries } from './regression-series.js';
 import type { AlignedSeries, Grid, RawServiceSeries } from './regression-series.js';
@@ -19,6 +19,11 @@ export const MAX_PERSISTENCE_LOOKBACK = MAX_PERSISTENCE_EVALUATIONS;
 /** R5: the consecutive breaching evaluations the policy's persistence asks for at its step. */
 export function requiredPersistence(policy: Policy): number {
   return persistenceEvaluations(policy.thresholds.persistence, policy.metrics.stepMs ?? DEFAULT_STEP_MS);
+}
+
+/** The policy's persistence as a person reads it, at its step: "1m30s (3 evaluations at a 30s step)". */
+export function describeRequiredPersistence(policy: Policy): string {
+  return describePersistence(policy.thresholds.persistence, policy.metrics.stepMs ?? DEFAULT_STEP_MS);
 }
 
 export interface DetectionInput {

@@ -1,8 +1,7 @@
 import type { Condition } from '../decision-types.js';
 import type { Policy } from '../policy.js';
 import { ambiguityEvidence, isAmbiguous, noMatchEvidence, serviceOnlyNote } from '../metric-match.js';
-import { describePersistence } from '../persistence.js';
-import { DEFAULT_STEP_MS, requiredPersistence } from '../regression.js';
+import { describeRequiredPersistence, requiredPersistence } from '../regression.js';
 import type { Regression } from '../regression-types.js';
 
 // R5: only a clean error-rate regression can trigger automation. Latency alone asks a human; no
@@ -54,7 +53,7 @@ function judgeSeries(regression: Regression, policy: Policy): Condition {
   }
   const needed = requiredPersistence(policy);
   if (e.persisted < needed) {
-    const asked = describePersistence(t.persistence, policy.metrics.stepMs ?? DEFAULT_STEP_MS);
+    const asked = describeRequiredPersistence(policy);
     return { status: 'unmet', evidence: `${shift}: seen in ${e.persisted} of ${needed} consecutive evaluations (persistence ${asked}), not yet persistent` };
   }
   return {
