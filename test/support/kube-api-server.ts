@@ -55,6 +55,8 @@ export class KubeApiServer {
   /** Misbehave: ignore the metadata-only Accept on every request or on watches only (F3 defence tests). */
   ignorePartialAccept: false | 'all' | 'watch' = false;
   gone: 'event' | 'http' = 'event';
+  /** While true the server is "down": open watches are cut and every request's connection is reset. */
+  private down = false;
   port = 0;
 
   constructor() {
@@ -146,6 +148,14 @@ export class KubeApiServer {
     this.watchers.clear();
   }
 
+  /** Takes the server down (watches cut, connections reset, as a killed apiserver) or brings it back. */
+  setDown(down: boolean): void {
+    this.down = down;
+    if (!down) return;
+    for (const w of this.watchers) w.res.destroy();
+    this.watchers.clear();
+  }
+
   openWatches(): number {
     return this.watchers.size;
   }
@@ -156,6 +166,10 @@ export class KubeApiServer {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    if (this.down) {
+      req.socket.destroy();
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const accept = req.headers.accept ?? '';
     this.requests.push({ method: req.method ?? '', url: `${url.pathname}${url.search}`, accept });

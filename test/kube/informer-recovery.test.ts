@@ -1,0 +1,105 @@
+import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { Writable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Informer, restartDelay } from '../../src/kube/informer.js';
+import { KubeApiServer } from '../support/kube-api-server.js';
+
+// An informer through an apiserver outage (the server killed, then back), against the
+// protocol-faithful test API server and the real client-node ListWatch. A real apiserver cannot be
+// stopped here without stopping every other test's control plane with it.
+
+function kubeConfig(server: KubeApiServer): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'test', server: server.url, skipTLSVerify: true }],
+    users: [{ name: 'test', token: 'test-token' }],
+    contexts: [{ name: 'test', cluster: 'test', user: 'test' }],
+    currentContext: 'test',
+  });
+  return kc;
+}
+
+async function until(what: string, cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
+
+let server: KubeApiServer;
+let informer: Informer<KubernetesObject>;
+let logs: string[];
+
+function lists(): number {
+  return server.requests.filter((r) => !/[?&]watch=(true|1)/.test(r.url)).length;
+}
+
+beforeEach(async () => {
+  server = await new KubeApiServer().start();
+  server.create('configmaps', { metadata: { name: 'a', namespace: 'shop' }, data: { A: '1' } });
+  logs = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _e, cb) {
+      logs.push(chunk.toString('utf8'));
+      cb();
+    },
+  });
+  informer = new Informer<KubernetesObject>({ kubeConfig: kubeConfig(server), path: '/api/v1/configmaps', metadataOnly: true, logger: pino({ level: 'debug' }, sink), clock: Date.now, restartDelayMs: 20, maxRestartDelayMs: 80 });
+  await informer.start();
+  await until('synced', () => informer.synced());
+});
+
+afterEach(async () => {
+  await informer.stop();
+  await server.stop();
+});
+
+describe('F1 informer freshness through an apiserver outage', () => {
+  it('reads as not synced while the apiserver is away, and synced again once its watch is back, resuming without a relist', async () => {
+    const listsBefore = lists();
+    server.setDown(true);
+    await until('not synced while the apiserver is down', () => !informer.synced());
+    // Several failed attempts while it is down: the informer keeps trying.
+    const attemptsAtDown = server.requests.length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(informer.synced()).toBe(false);
+    server.setDown(false);
+    await until('synced again after the apiserver is back', () => informer.synced());
+    expect(server.requests.length).toBeGreaterThan(attemptsAtDown);
+    // The watch resumed from the resourceVersion it had: no second copy of the cluster was listed.
+    expect(lists()).toBe(listsBefore);
+    expect(server.requests.at(-1)?.url).toMatch(/resourceVersion=\d+/);
+    server.create('configmaps', { metadata: { name: 'b', namespace: 'shop' }, data: { B: '2' } });
+    await until('a change after the outage arrives', () => informer.get('shop', 'b') !== undefined);
+    expect(logs.some((l) => l.includes('watch resumed'))).toBe(true);
+  });
+
+  it('relists when the history it would resume from was compacted during the outage (410), and forgets what was deleted', async () => {
+    server.setDown(true);
+    await until('not synced', () => !informer.synced());
+    server.delete('configmaps', 'shop', 'a');
+    server.compact();
+    const listsBefore = lists();
+    server.setDown(false);
+    await until('synced after the relist', () => informer.synced() && informer.get('shop', 'a') === undefined);
+    expect(lists()).toBe(listsBefore + 1);
+  });
+
+  it('a watch cut by the server at its timeout (no error) is resumed without ever reading as stale', async () => {
+    server.closeWatches();
+    await until('watching again', () => server.openWatches() === 1);
+    expect(informer.synced()).toBe(true);
+  });
+});
+
+describe('restartDelay', () => {
+  it('doubles from the base per consecutive failure, capped, with jitter of at most ±20%', () => {
+    const mid = () => 0.5;
+    expect([0, 1, 2, 3, 4, 5, 6].map((n) => restartDelay(n, 1000, 30_000, mid))).toEqual([1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]);
+    expect(restartDelay(0, 1000, 30_000, () => 0)).toBe(800);
+    expect(restartDelay(10, 1000, 30_000, () => 0.999999)).toBeLessThanOrEqual(30_000);
+    expect(restartDelay(60, 1000, 30_000, mid)).toBe(30_000);
+  });
+});
