@@ -1,5 +1,8 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
+import { packageRoot } from './package-root.js';
 import { registerDecide } from './decide.js';
 import { registerExamples } from './examples.js';
 import { registerInspect } from './inspect.js';
@@ -15,6 +18,7 @@ import { registerDecisions } from './decisions.js';
 const program = new Command()
   .name('rollguard')
   .description('Decides when a Kubernetes rollback may happen without a human.')
+  .version((JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version, '-V, --version', 'print the version and exit')
   .showHelpAfterError()
   .exitOverride((err) => {
     process.exit(err.exitCode === 0 ? 0 : 2);
