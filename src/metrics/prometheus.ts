@@ -93,7 +93,7 @@ export class PrometheusSource implements MetricSource {
       throw new MetricSourceError('bad-response', `Prometheus at ${this.base.origin} answered HTTP ${res.status} with a body that is not JSON: ${JSON.stringify(res.body.slice(0, 120))}; is the URL the Prometheus server?`);
     }
     if (body.status === 'success') return body.data;
-    const reason = typeof body.error === 'string' ? body.error : `HTTP ${res.status}`;
+    const reason = typeof body.error === 'string' ? body.error : res.status === 404 ? `HTTP 404 at ${url.pathname}; is the URL the Prometheus server (with its path prefix)?` : `HTTP ${res.status}`;
     if (body.errorType === 'bad_data' || body.errorType === 'execution' || res.status === 400 || res.status === 422) {
       throw new MetricSourceError('invalid-query', `Prometheus rejected ${what}: ${reason}`);
     }
@@ -183,5 +183,17 @@ export class PrometheusSource implements MetricSource {
       return [...found].sort();
     };
     return matchedServices(this.options.metrics, namespace, list, (metric) => this.holdings(metric, start, end));
+  }
+
+  /**
+   * Whether Prometheus answers its query API at this URL with these credentials (the dependency
+   * probe): an instant query of `1`. Throws a MetricSourceError that says what to fix.
+   */
+  async probe(): Promise<void> {
+    const data = await this.api('api/v1/query', { query: '1' }, 'the probe query "1"');
+    const d = data as { resultType?: unknown } | null;
+    if (d?.resultType !== 'scalar') {
+      throw new MetricSourceError('bad-response', `the server at ${this.base.href} answered the probe query "1" with ${JSON.stringify(data).slice(0, 80)}, not a scalar; is the URL the Prometheus server (with its path prefix)?`);
+    }
   }
 }
