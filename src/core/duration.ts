@@ -22,21 +22,35 @@ export function parseDuration(text: string): number | undefined {
   return total;
 }
 
-/** Formats milliseconds as the shortest readable duration: 900000 → "15m", 5400000 → "1h30m". */
+/**
+ * Formats milliseconds exactly, in the form policies are written: 900000 → "15m", 5400000 → "1h30m",
+ * 61500 → "1m1.5s", 500 → "500ms". parseDuration reads every output back to the same number.
+ */
 export function formatDuration(ms: number): string {
   if (ms === 0) return '0s';
   const sign = ms < 0 ? '-' : '';
   let rest = Math.abs(Math.round(ms));
   let out = '';
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000]] as const) {
     const n = Math.floor(rest / size);
     if (n > 0) {
       out += `${n}${unit}`;
       rest -= n * size;
     }
   }
-  if (rest > 0 || out === '') out += `${rest}ms`;
+  if (rest >= 1000 || (rest > 0 && out !== '')) out += `${String(rest / 1000)}s`;
+  else if (rest > 0 || out === '') out += `${rest}ms`;
   return sign + out;
+}
+
+/**
+ * Formats a measured duration for people, rounded to what matters: whole seconds from 10 s on
+ * ("9m58s"), tenths below ("2.5s"), milliseconds under a second ("450ms").
+ */
+export function formatElapsed(ms: number): string {
+  const abs = Math.abs(ms);
+  const rounded = abs >= 10_000 ? Math.round(ms / 1000) * 1000 : abs >= 1000 ? Math.round(ms / 100) * 100 : Math.round(ms);
+  return formatDuration(rounded);
 }
 
 /** Parses an RFC 3339 time (as stamped in annotations and status); undefined when absent or unreadable. */

@@ -1,5 +1,5 @@
 import type { RolloutState } from './decision-types.js';
-import { formatDuration, formatInstant } from './duration.js';
+import { formatDuration, formatElapsed, formatInstant } from './duration.js';
 import type { CausalAssessment, NeighbourRecovery, RecoveryStatus } from './handoff-types.js';
 
 // R9: did the rollback fix it? A rollback can only take effect as its rollout replaces the bad
@@ -70,7 +70,7 @@ function withRecovery(c: CauseInput, lowSince: number): CauseResult {
   if (done === undefined) {
     return { kind: 'unknown', evidence: [`${back}; waiting for the rollback's rollout to complete to tell whether the rollback did it`], settled: false };
   }
-  const after = formatDuration(lowSince - done);
+  const after = formatElapsed(lowSince - done);
   if (lowSince <= done + responseMs(c.stepMs)) {
     const evidence = [`${back}, ${lowSince <= done ? 'as' : `${after} after`} the rollback's rollout completed at ${formatInstant(done)}: the rolled-back code was most likely the cause`];
     if (same.length > 0) evidence.push(`${names(same)} recovered at the same moment: ${same.length === 1 ? 'it likely depends' : 'they likely depend'} on ${c.service}; if not, look for a shared cause`);
@@ -94,7 +94,7 @@ function withoutRecovery(c: CauseInput): CauseResult {
   return {
     kind: 'cause-elsewhere',
     evidence: [
-      `errors stayed up for ${formatDuration(c.lastEnd - done)} after the rollback's rollout completed at ${formatInstant(done)}: the rolled-back code is not (or not the only) cause`,
+      `errors stayed up for ${formatElapsed(c.lastEnd - done)} after the rollback's rollout completed at ${formatInstant(done)}: the rolled-back code is not (or not the only) cause`,
       ...c.statusEvidence,
       ...stillHigh(c),
     ],

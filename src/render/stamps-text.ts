@@ -1,5 +1,5 @@
 import { ALL_ANNOTATIONS, ANNOTATIONS, PREFIX, type AnnotationKey } from '../core/annotations.js';
-import { formatDuration, parseInstant } from '../core/duration.js';
+import { formatElapsed, parseInstant } from '../core/duration.js';
 import type { KubeObject } from '../core/kube.js';
 
 // What `rollguard inspect` shows for one object: every rollguard.io/ key it carries with its
@@ -62,7 +62,7 @@ export function stampReport(obj: KubeObject, now: number): StampReport {
   const blackout =
     untilText === undefined || until === undefined
       ? undefined
-      : { until: untilText, active: until > now, remaining: until > now ? formatDuration(until - now) : undefined };
+      : { until: untilText, active: until > now, remaining: until > now ? formatElapsed(until - now) : undefined };
   const eligibility = annotations[ANNOTATIONS.eligibility.key];
   const reasons = parseReasons(annotations[ANNOTATIONS.eligibilityReasons.key]);
   let verdictHint: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../../src/core/duration.js';
+import { formatDuration, formatElapsed, parseDuration } from '../../src/core/duration.js';
 import { DEFAULT_POLICY, parsePolicy } from '../../src/core/policy.js';
 
 describe('R11 policies', () => {
@@ -94,7 +94,25 @@ describe('durations', () => {
   it('formats back', () => {
     expect(formatDuration(900_000)).toBe('15m');
     expect(formatDuration(5_400_000)).toBe('1h30m');
-    expect(formatDuration(61_500)).toBe('1m1s500ms');
+    expect(formatDuration(61_500)).toBe('1m1.5s');
+    expect(formatDuration(2_500)).toBe('2.5s');
+    expect(formatDuration(500)).toBe('500ms');
+    expect(formatDuration(3_600_001)).toBe('1h0.001s');
+    expect(formatDuration(-90_000)).toBe('-1m30s');
     expect(formatDuration(0)).toBe('0s');
+  });
+
+  it.each([900_000, 5_400_000, 61_500, 2_500, 500, 1, 3_600_001, 597_785, 86_399_999])('formats %d ms in a form that parses back to it', (ms) => {
+    expect(parseDuration(formatDuration(ms))).toBe(ms);
+  });
+
+  it('rounds measured durations to what a person reads', () => {
+    expect(formatElapsed(597_785)).toBe('9m58s');
+    expect(formatElapsed(2_500)).toBe('2.5s');
+    expect(formatElapsed(2_449)).toBe('2.4s');
+    expect(formatElapsed(450)).toBe('450ms');
+    expect(formatElapsed(15_000)).toBe('15s');
+    expect(formatElapsed(-12_600)).toBe('-13s');
+    expect(formatElapsed(0)).toBe('0s');
   });
 });

@@ -1,5 +1,5 @@
 import type { Condition, Deploy } from '../decision-types.js';
-import { formatDuration, formatInstant } from '../duration.js';
+import { formatDuration, formatElapsed, formatInstant } from '../duration.js';
 import type { Regression } from '../regression-types.js';
 
 // R1: the onset lies in [deployStart, deployComplete + window]. The onset's uncertainty widens the
@@ -12,15 +12,15 @@ export function judgeWindow(deploy: Deploy, regression: Regression | undefined, 
   }
   if (deploy.start === undefined) return { status: 'unknown', evidence: 'when the deploy started is not known' };
   const slack = regression.onsetUncertaintyMs ?? 0;
-  const at = `began at ${formatInstant(onset)}${slack > 0 ? ` (±${formatDuration(slack)})` : ''}`;
+  const at = `began at ${formatInstant(onset)}${slack > 0 ? ` (±${formatElapsed(slack)})` : ''}`;
   const start = deploy.start;
   if (onset < start) {
     if (onset + slack >= start) {
       return { status: 'unknown', evidence: `the regression ${at}, too close to the deploy start (${formatInstant(start)}) to tell whether it predates it` };
     }
-    return { status: 'unmet', evidence: `the regression ${at}, ${formatDuration(start - onset)} before the deploy started (${formatInstant(start)}): it predates the deploy` };
+    return { status: 'unmet', evidence: `the regression ${at}, ${formatElapsed(start - onset)} before the deploy started (${formatInstant(start)}): it predates the deploy` };
   }
-  const sinceStart = `${formatDuration(onset - start)} after the deploy started`;
+  const sinceStart = `${formatElapsed(onset - start)} after the deploy started`;
   if (deploy.rollout.state === 'progressing') {
     return { status: 'met', evidence: `the regression ${at}, ${sinceStart}, while the rollout is still in progress` };
   }
@@ -32,7 +32,7 @@ export function judgeWindow(deploy: Deploy, regression: Regression | undefined, 
   }
   const end = deploy.rollout.at + windowMs;
   const afterComplete = onset - deploy.rollout.at;
-  const relation = afterComplete <= 0 ? 'during the rollout' : `${formatDuration(afterComplete)} after the rollout completed`;
+  const relation = afterComplete <= 0 ? 'during the rollout' : `${formatElapsed(afterComplete)} after the rollout completed`;
   if (onset - slack > end) {
     return { status: 'unmet', evidence: `the regression ${at}, ${relation}: more than ${formatDuration(windowMs)} after completion, the causal link is weak` };
   }
