@@ -1,10 +1,10 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { parsePolicySet, readPolicyDocument, resolver } from '../admission/policy-file.js';
 import { policyPaths } from '../admission/policy-crds.js';
-import { DEFAULT_POLICY } from '../core/policy.js';
+import { DEFAULT_POLICY, type Policy } from '../core/policy.js';
 import { toPolicyObject } from '../core/policy-objects.js';
 import { explainResolution, fieldOrigins, type PolicyExplanation, type PolicyLayer } from '../core/policy-provenance.js';
-import { resolvePolicyObjects } from '../core/policy-resolution.js';
+import { effectiveFor, resolvePolicyObjects, type Resolution } from '../core/policy-resolution.js';
 import { isStatus, KubeRest } from '../kube/rest.js';
 import { InputError } from './read-json.js';
 
@@ -29,6 +29,34 @@ export async function explainFromFile(path: string, namespace: string): Promise<
   return { governedBy, fields: fieldOrigins(resolver(parsed.set)(namespace), layers), notes: [] };
 }
 
+async function clusterResolution(rest: KubeRest, namespace: string): Promise<Resolution> {
+  const [cluster, own] = await Promise.all([
+    rest.get<{ items?: unknown[] }>(policyPaths.collection('ClusterRollbackPolicy')),
+    rest.get<{ items?: unknown[] }>(policyPaths.namespaced(namespace)),
+  ]);
+  return resolvePolicyObjects(
+    (cluster.items ?? []).map((o) => toPolicyObject('ClusterRollbackPolicy', o)),
+    (own.items ?? []).map((o) => toPolicyObject('RollbackPolicy', o)),
+  );
+}
+
+/** The policy that applies in a namespace: from `file`, else the cluster's policy CRDs, else the built-in default. */
+export async function policyInEffect(kc: KubeConfig, namespace: string, file: string | undefined): Promise<{ policy: Policy; from: string }> {
+  if (file !== undefined) {
+    const parsed = parsePolicySet(await readPolicyDocument(file));
+    if (!parsed.ok) throw new InputError(file, parsed.errors);
+    return { policy: resolver(parsed.set)(namespace), from: `policy file ${file}` };
+  }
+  const rest = new KubeRest(kc);
+  try {
+    await rest.get(policyPaths.discovery);
+  } catch (err) {
+    if (isStatus(err, 404)) return { policy: DEFAULT_POLICY, from: 'the built-in defaults (no policy CRDs in the cluster; pass --policy FILE if the agent runs with one)' };
+    throw err;
+  }
+  return { policy: effectiveFor(await clusterResolution(rest, namespace), namespace).policy, from: 'the policy CRDs' };
+}
+
 const AS_APPLIED = 'as the agent and the webhook apply them with --policy-source crd; if they run with --policy FILE, pass the same --policy to inspect';
 
 export async function explainFromCluster(kc: KubeConfig, namespace: string): Promise<PolicyExplanation> {
@@ -40,15 +68,7 @@ export async function explainFromCluster(kc: KubeConfig, namespace: string): Pro
     return { governedBy: 'built-in defaults', fields: fieldOrigins(DEFAULT_POLICY, []), notes: ['this cluster has no policy CRDs; if the agent runs with --policy FILE, pass the same --policy to inspect'] };
   }
   try {
-    const [cluster, own] = await Promise.all([
-      rest.get<{ items?: unknown[] }>(policyPaths.collection('ClusterRollbackPolicy')),
-      rest.get<{ items?: unknown[] }>(policyPaths.namespaced(namespace)),
-    ]);
-    const resolution = resolvePolicyObjects(
-      (cluster.items ?? []).map((o) => toPolicyObject('ClusterRollbackPolicy', o)),
-      (own.items ?? []).map((o) => toPolicyObject('RollbackPolicy', o)),
-    );
-    const explained = explainResolution(resolution, namespace);
+    const explained = explainResolution(await clusterResolution(rest, namespace), namespace);
     return { ...explained, notes: [...explained.notes, AS_APPLIED] };
   } catch (err) {
     return { governedBy: 'unknown', fields: [], notes: [`cannot read the policy CRDs: ${err instanceof Error ? err.message : String(err)}`] };

@@ -13,6 +13,7 @@ import { registerReplay } from './replay.js';
 import { registerAgent } from './agent.js';
 import { registerApply } from './apply.js';
 import { registerDecisions } from './decisions.js';
+import { registerCheck } from './check.js';
 
 // Each verb lives in its own file and registers itself here.
 const program = new Command()
@@ -24,6 +25,6 @@ const program = new Command()
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 
-for (const register of [registerDecide, registerExamples, registerInspect, registerWebhook, registerCerts, registerManifests, registerReplay, registerAgent, registerDecisions, registerApply]) register(program);
+for (const register of [registerDecide, registerExamples, registerInspect, registerWebhook, registerCerts, registerManifests, registerReplay, registerAgent, registerDecisions, registerApply, registerCheck]) register(program);
 
 await program.parseAsync(process.argv);

@@ -28,6 +28,7 @@ export interface AccessQuestion {
   verb: string;
   group: string;
   resource: string;
+  subresource?: string;
   name?: string;
 }
 
@@ -39,11 +40,11 @@ export async function reviewAccess(rest: KubeRest, who: Identity, q: AccessQuest
     {
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SubjectAccessReview',
-      spec: { user: who.user, groups: who.groups, resourceAttributes: { namespace: q.namespace, verb: q.verb, group: q.group, resource: q.resource, ...(q.name === undefined ? {} : { name: q.name }) } },
+      spec: { user: who.user, groups: who.groups, resourceAttributes: { namespace: q.namespace, verb: q.verb, group: q.group, resource: q.resource, ...(q.subresource === undefined ? {} : { subresource: q.subresource }), ...(q.name === undefined ? {} : { name: q.name }) } },
     },
   );
   if (review.status?.allowed === true) return { allowed: true };
-  const what = `${q.verb} ${q.group === '' ? '' : `${q.group}/`}${q.resource}${q.name === undefined ? '' : ` ${q.name}`} in namespace ${q.namespace}`;
+  const what = `${q.verb} ${q.group === '' ? '' : `${q.group}/`}${q.resource}${q.subresource === undefined ? '' : `/${q.subresource}`}${q.name === undefined ? '' : ` ${q.name}`} ${q.namespace === '' ? 'in every namespace' : `in namespace ${q.namespace}`}`;
   const why = review.status?.reason ?? review.status?.evaluationError;
   return { allowed: false, reason: `${who.user} may not ${what}${why !== undefined && why !== '' ? ` (${why})` : ''}` };
 }
