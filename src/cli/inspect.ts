@@ -92,12 +92,13 @@ export function registerInspect(program: Command): void {
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--keys', 'print every rollguard.io/ key and what it means')
     .option('--policy <file>', 'for a Deployment: explain its policy from this policy file instead of the policy CRDs in the cluster')
-    .action(async (target: string | undefined, opts: InspectOptions) => {
+    .action(async (target: string | undefined, opts: InspectOptions, command: Command) => {
       if (opts.keys) {
         process.stdout.write(`${renderKeyReference()}\n`);
         return;
       }
-      if (target === undefined) program.error('rollguard inspect: give KIND/NAME, a file, or - (or --keys)', { exitCode: 2 });
+      // The command's own error, so the help that follows is inspect's, not the top-level one.
+      if (target === undefined) command.error('rollguard inspect: give KIND/NAME, a file, or - (or --keys)', { exitCode: 2 });
       try {
         const now = Date.now();
         const loaded = await load(target, opts);

@@ -18,6 +18,7 @@ interface ManifestsOptions {
   applyButton?: boolean;
   crds?: boolean;
   outDir?: string;
+  name: string;
 }
 
 /** Accepts the PEM CA file (certs/ca.crt) or the base64 line `rollguard certs` prints. */
@@ -37,6 +38,7 @@ export function registerManifests(program: Command): void {
     .option('--service <name>', 'the Service in front of `rollguard webhook` (needs --namespace)')
     .option('--url <https-url>', 'base URL of a webhook outside the cluster, e.g. https://127.0.0.1:8443 (tests, local development)')
     .option('--ca-bundle <file>', 'the CA that signed the serving certificate (certs/ca.crt); required for the webhook configurations')
+    .option('--name <name>', 'name of the two webhook configurations: a local webhook next to a Helm release needs its own (the chart uses the release name)', 'rollguard')
     .option('--agent-rbac', "print the agent's ServiceAccount, ClusterRole, Role (its Lease) and bindings in --namespace instead")
     .option('--agent-service-account <name>', "the agent's ServiceAccount name (with --agent-rbac)", DEFAULT_AGENT_SERVICE_ACCOUNT)
     .option('--apply-button', 'with --agent-rbac: also the TokenReview, SubjectAccessReview and impersonation the apply button needs')
@@ -66,7 +68,7 @@ export function registerManifests(program: Command): void {
       if (opts.service !== undefined && opts.url === undefined && opts.namespace === undefined) throw new Error('--service needs --namespace: the namespace of the Service in front of the webhook');
       const caBundleFile = opts.caBundle;
       const caBundle = caBundleFrom(await readFile(caBundleFile, 'utf8'), caBundleFile);
-      const docs = webhookConfigurations({ namespace: opts.namespace ?? DEFAULT_NAMESPACE, service: opts.service, url: opts.url, caBundle });
+      const docs = webhookConfigurations({ namespace: opts.namespace ?? DEFAULT_NAMESPACE, service: opts.service, url: opts.url, caBundle, name: opts.name });
       process.stdout.write(docs.map((d) => stringify(d)).join('---\n'));
     }));
 }

@@ -80,7 +80,16 @@ const jobEvent = z.strictObject({
   job: kubeObject.optional(),
 });
 
-const rollout = z.union([z.literal('progressing'), z.literal('unknown'), instant]);
+/** One field with one precise error (a union would answer only "Invalid input" for 12 or "done"). */
+const rollout = z.unknown().transform((value, ctx): 'progressing' | 'unknown' | number => {
+  if (value === 'progressing' || value === 'unknown') return value;
+  const ms = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    ctx.addIssue({ code: 'custom', message: `expected "progressing", "unknown" or the RFC 3339 time the rollout completed, such as "2026-03-02T10:05:00Z", got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 export const incidentSchema = z.strictObject({
   description: z.string().optional(),

@@ -65,6 +65,17 @@ describe('F5 rollguard decide on the command line', () => {
     expect(r.stdout).toBe('');
   });
 
+  it.each([12, 'done'])('F5 names deploy.complete and what it accepts when it is %j', (complete) => {
+    const incident = JSON.parse(readFileSync(join(EXAMPLES_DIR, '01-clean-pod-spec-only.json'), 'utf8')) as { deploy: { complete: unknown } };
+    incident.deploy.complete = complete;
+    const file = join(dir, 'bad-complete.json');
+    writeFileSync(file, JSON.stringify(incident));
+    const r = runCli(['decide', file]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`deploy\\.complete: expected "progressing", "unknown" or the RFC 3339 time the rollout completed, .*got ${JSON.stringify(JSON.stringify(complete)).slice(1, -1)}`));
+    expect(r.stderr).not.toMatch(/Invalid input/);
+  });
+
   it('names the policy field when only the policy is wrong', () => {
     const incident = JSON.parse(readFileSync(join(EXAMPLES_DIR, '01-clean-pod-spec-only.json'), 'utf8')) as Record<string, unknown>;
     const file = join(dir, 'bad-policy.json');

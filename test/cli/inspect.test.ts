@@ -136,4 +136,11 @@ current-context: test
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/standard input:\n {2}- not valid YAML or JSON/);
   });
+
+  it("without a target: says what to give, then inspect's own usage (not the top-level help), exit 2", () => {
+    const r = runCli(['inspect']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^rollguard inspect: give KIND\/NAME, a file, or - \(or --keys\)\n\nUsage: rollguard inspect \[options\] \[target\]/);
+    expect(r.stderr).not.toMatch(/Commands:/);
+  });
 });

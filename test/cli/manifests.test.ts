@@ -22,6 +22,13 @@ describe('F2 rollguard manifests --url', () => {
       ['ValidatingWebhookConfiguration', 'https://127.0.0.1:9443/validate', undefined],
     ]);
     expect(docs[0]?.webhooks[0]?.namespaceSelector.matchExpressions[0]?.values).toEqual(['kube-system', 'rollguard']);
+    expect(parseAllDocuments(r.stdout).map((d) => (d.toJS() as { metadata: { name: string } }).metadata.name)).toEqual(['rollguard', 'rollguard']);
+  });
+
+  it('--name names both configurations, so a local webhook can sit next to a Helm release', async () => {
+    const r = await runCliAsync(['manifests', '--url', 'https://127.0.0.1:9443', '--ca-bundle', ca, '--name', 'rollguard-dev']);
+    expect(r.status).toBe(0);
+    expect(parseAllDocuments(r.stdout).map((d) => (d.toJS() as { metadata: { name: string } }).metadata.name)).toEqual(['rollguard-dev', 'rollguard-dev']);
   });
 });
 

@@ -94,6 +94,14 @@ describe('R2 same service', () => {
     expect(d.conditions.sameService.status).toBe('met');
     expect(d.conditions.sameService.evidence).toMatch(/also regressing: cart/);
   });
+
+  it.each([
+    [1, '1 other service checked is healthy'],
+    [3, '3 other services checked are healthy'],
+  ])('counts %d healthy neighbour(s) in words', (n, words) => {
+    const healthy = ['a', 'b', 'c'].slice(0, n).map((service) => errorRegression({ service, signal: undefined }));
+    expect(decide(cleanInput({ neighbours: healthy })).conditions.sameService.evidence).toMatch(new RegExp(`; ${words}$`));
+  });
 });
 
 describe('R3 pod-spec-only in the verdict', () => {

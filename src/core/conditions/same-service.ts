@@ -36,6 +36,6 @@ export function judgeSameService(
       evidence: `${service} regressed, but so did ${alsoRegressed.length} of ${judged.length} other services (${names(alsoRegressed)}): everything regressed at once, likely not this deploy`,
     };
   }
-  const tail = alsoRegressed.length > 0 ? `; also regressing: ${names(alsoRegressed)}` : others.length > 0 ? `; ${others.length} other services checked are healthy` : '';
+  const tail = alsoRegressed.length > 0 ? `; also regressing: ${names(alsoRegressed)}` : others.length > 0 ? `; ${others.length} other ${others.length === 1 ? 'service checked is' : 'services checked are'} healthy` : '';
   return { status: 'met', evidence: `the regression is in ${service}, the deployed service${tail}` };
 }
