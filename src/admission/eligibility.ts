@@ -56,6 +56,8 @@ export function judgeEligibility(input: {
   deployStart: number;
   policy: Policy;
   cache: StampCache;
+  /** When the old template began running (from the old object's stamps); undefined when not known. */
+  oldTemplateSince?: number | undefined;
 }): EligibilityResult {
   const namespace = input.after.metadata?.namespace ?? input.before?.metadata?.namespace ?? '';
   const changeSet = classifyChangeSet({
@@ -66,6 +68,7 @@ export function judgeEligibility(input: {
     events: configEvents(input.cache, namespace, input.before, input.after, input.deployStart, input.deployStart - input.policy.configWindowMs),
     configWindowMs: input.policy.configWindowMs,
     coverage: { config: input.cache.synced() },
+    oldTemplateSince: input.oldTemplateSince,
   });
   const reasons: string[] = [];
   if (input.before === undefined) reasons.push('the Deployment was just created: there is no earlier revision to roll back to');

@@ -1,6 +1,6 @@
 import { MAX_PERSISTENCE_EVALUATIONS } from '../core/persistence.js';
 import { SLACK_CHANNEL } from '../core/notifications-policy.js';
-import { METRIC_LABEL_PATTERN } from '../core/policy.js';
+import { METRIC_LABEL_PATTERN, METRICS_PRESETS } from '../core/policy.js';
 
 // The structural OpenAPI v3 schema of one policy document (the `spec` of both policy CRDs): the
 // shape of policyInputSchema, so the apiserver refuses wrong types and enum values by itself.
@@ -132,14 +132,14 @@ export function policyDocumentSchema(description: string): Schema {
       migrationSelectors: list(labelSelector(), 'R4: label selectors that mark a Job as a migration.'),
       metrics: object(
         {
-          preset: str('Metric conventions (default default).', { enum: ['default', 'istio', 'ingress-nginx'] }),
+          preset: str('Metric conventions (default default).', { enum: [...METRICS_PRESETS] }),
           serviceLabel: str("The METRIC label naming the service, over the preset's (not the top-level serviceLabel, the Deployment label).", { pattern: METRIC_LABEL }),
           namespaceLabel: str("The metric label naming the namespace, over the preset's; empty: the metrics have none, match on the service label alone.", { pattern: `^$|${METRIC_LABEL}` }),
-          statusLabel: str("The metric label holding the HTTP status code, over the preset's.", { pattern: METRIC_LABEL }),
+          statusLabel: str("The metric label holding the status (the HTTP status code; the gRPC code for the grpc preset), over the preset's.", { pattern: METRIC_LABEL }),
           queries: object(
             {
               requests: str('PromQL for requests; $service and $namespace are substituted.', { minLength: 1 }),
-              errors: str('PromQL for 5xx responses.', { minLength: 1 }),
+              errors: str("PromQL for server errors (5xx; the preset's error codes for grpc).", { minLength: 1 }),
               latencyBucket: str('PromQL for the latency histogram buckets.', { minLength: 1 }),
             },
             'PromQL overrides.',

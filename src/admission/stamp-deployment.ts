@@ -1,7 +1,8 @@
 import { ANNOTATIONS } from '../core/annotations.js';
 import { formatInstant, parseInstant } from '../core/duration.js';
-import type { Deployment } from '../core/kube.js';
+import { annotationsOf, type Deployment } from '../core/kube.js';
 import { rollbackRecord } from '../core/rollback-record.js';
+import { templateSince } from '../core/template-since.js';
 import { earlierRevision, formatTemplateHistory, parseTemplateHistory, pushTemplateHistory, templateHash } from '../core/template-hash.js';
 import { judgeEligibility } from './eligibility.js';
 import type { StampContext, Stamps } from './stamp-types.js';
@@ -29,7 +30,8 @@ export function stampDeployment(object: Deployment, old: Deployment | undefined,
   const previous = oldHash === undefined ? undefined : { hash: oldHash, at: parseInstant(ctx.old.get(CHANGED_AT)) };
   const history = pushTemplateHistory(oldHistory, previous, { hash: newHash, at });
   const policy = ctx.policyFor(object.metadata?.namespace ?? ctx.namespace);
-  const result = judgeEligibility({ before: old, after: object, deployStart: at, policy, cache: ctx.cache });
+  const oldTemplateSince = old === undefined || oldHash === undefined ? undefined : templateSince(annotationsOf(old), oldHash);
+  const result = judgeEligibility({ before: old, after: object, deployStart: at, policy, cache: ctx.cache, oldTemplateSince });
   const stamps = new Map<string, string>([
     [CHANGED_AT, formatInstant(at)],
     [ANNOTATIONS.templateHash.key, newHash],

@@ -6,6 +6,7 @@ import { toPolicyObject } from '../core/policy-objects.js';
 import { explainResolution, fieldOrigins, type PolicyExplanation, type PolicyLayer } from '../core/policy-provenance.js';
 import { effectiveFor, resolvePolicyObjects, type Resolution } from '../core/policy-resolution.js';
 import { isStatus, KubeRest } from '../kube/rest.js';
+import { conventionFor } from '../metrics/conventions.js';
 import { InputError } from './read-json.js';
 
 // `rollguard inspect deployment/NAME`: which policy governs the Deployment's namespace and where
@@ -26,7 +27,7 @@ export async function explainFromFile(path: string, namespace: string): Promise<
   if (own !== undefined) layers.push({ label: `namespace policy (policy file ${path}, namespaces.${namespace})`, input: own });
   if (d.default !== undefined) layers.push({ label: `cluster default (policy file ${path}, default)`, input: d.default });
   const governedBy = own !== undefined ? `policy file ${path}: namespaces.${namespace} over default` : `policy file ${path}: default`;
-  return { governedBy, fields: fieldOrigins(resolver(parsed.set)(namespace), layers), notes: [] };
+  return { governedBy, fields: fieldOrigins(resolver(parsed.set)(namespace), layers, conventionFor), notes: [] };
 }
 
 async function clusterResolution(rest: KubeRest, namespace: string): Promise<Resolution> {
@@ -65,10 +66,10 @@ export async function explainFromCluster(kc: KubeConfig, namespace: string): Pro
     await rest.get(policyPaths.discovery);
   } catch (err) {
     if (!isStatus(err, 404)) return { governedBy: 'unknown', fields: [], notes: [`cannot read the policy CRDs: ${err instanceof Error ? err.message : String(err)}`] };
-    return { governedBy: 'built-in defaults', fields: fieldOrigins(DEFAULT_POLICY, []), notes: ['this cluster has no policy CRDs; if the agent runs with --policy FILE, pass the same --policy to inspect'] };
+    return { governedBy: 'built-in defaults', fields: fieldOrigins(DEFAULT_POLICY, [], conventionFor), notes: ['this cluster has no policy CRDs; if the agent runs with --policy FILE, pass the same --policy to inspect'] };
   }
   try {
-    const explained = explainResolution(await clusterResolution(rest, namespace), namespace);
+    const explained = explainResolution(await clusterResolution(rest, namespace), namespace, conventionFor);
     return { ...explained, notes: [...explained.notes, AS_APPLIED] };
   } catch (err) {
     return { governedBy: 'unknown', fields: [], notes: [`cannot read the policy CRDs: ${err instanceof Error ? err.message : String(err)}`] };

@@ -38,6 +38,11 @@ export interface ChangeSetInput {
   beforeKnown?: BeforeState | undefined;
   /** The deploy's namespace; without it, the objects' own. */
   namespace?: string | undefined;
+  /**
+   * When the old template began running (its admission, or the Deployment's creation): none of its
+   * pods is older. Undefined when not known, or when it came back by a rollback (its pods may predate it).
+   */
+  oldTemplateSince?: number | undefined;
 }
 
 interface Findings {
@@ -52,12 +57,31 @@ interface KnownRefs {
   new: Map<string, ConfigRef> | undefined;
   /** Why the old template's refs are not known, when they are not. */
   oldUnknownWhy: string;
+  /** ChangeSetInput.oldTemplateSince. */
+  oldSince: number | undefined;
 }
 
 const BEFORE_UNKNOWN = 'the Deployment before the deploy is not known (no stamp or no request body), so what changed cannot be known exactly';
 
 function describeRef(ref: ConfigRef, which: string): string {
   return `${ref.kind} ${ref.name} (read by the ${which} template via ${ref.via.join(', ')})`;
+}
+
+/**
+ * A create of an object the old template reads. Created before the old template began running, it
+ * is all its pods ever read, whatever came before it: a rollback runs them on the config they ran
+ * with. Created later, the old pods ran on an earlier object of that name or without one: a
+ * re-creation. When the old template began is not known, neither is which (F1).
+ */
+function judgeOldRefCreate(e: ConfigChange, what: string, since: number | undefined, out: Findings): void {
+  const when = formatInstant(e.at);
+  if (since === undefined) {
+    out.unknown.push(`${what} was created at ${when}, and whether the old template's pods read an earlier one is not known (when the old template began running is not known)`);
+  } else if (e.at <= since) {
+    out.notes.push(`${e.kind} ${e.name} was created at ${when}, before the old template began running (${formatInstant(since)}): its pods have only read this content`);
+  } else {
+    out.mixed.push(`${what} was re-created at ${when}, after the old template began running (${formatInstant(since)}): its pods ran on an earlier one or without it, and a rollback would run them on the new content`);
+  }
 }
 
 function judgeConfigEvent(e: ConfigChange, refs: KnownRefs, out: Findings): void {
@@ -78,7 +102,7 @@ function judgeConfigEvent(e: ConfigChange, refs: KnownRefs, out: Findings): void
   if (e.action === 'delete') {
     out.mixed.push(`${what} was deleted at ${when}; a rollback would not bring it back`);
   } else if (e.action === 'create') {
-    if (oldRef !== undefined) out.mixed.push(`${what} was re-created at ${when}; the old template would read the new content`);
+    if (oldRef !== undefined) judgeOldRefCreate(e, what, refs.oldSince, out);
     else if (refs.old === undefined) out.unknown.push(`${what} was created at ${when}, and whether the old template read it too is not known (${refs.oldUnknownWhy})`);
     else out.notes.push(`${e.kind} ${e.name} was newly created at ${when} and only the new template reads it: reversible`);
   } else if (e.content === 'changed') {
@@ -86,6 +110,22 @@ function judgeConfigEvent(e: ConfigChange, refs: KnownRefs, out: Findings): void
   } else if (e.content === 'unknown') {
     out.unknown.push(`${what} was written at ${when} and whether its content changed is not known (no rollguard stamp)`);
   }
+}
+
+/**
+ * Deletes of an object the old template reads that a create of the same name followed before the
+ * old template began running: its pods never saw the deleted object (the create's note says so).
+ */
+function replacedBeforeOldTemplate(events: readonly ChangeEvent[], refs: KnownRefs): Set<ChangeEvent> {
+  const since = refs.oldSince;
+  const out = new Set<ChangeEvent>();
+  if (since === undefined) return out;
+  const creates = events.filter((e): e is ConfigChange => e.type === 'config-change' && e.action === 'create' && e.at <= since);
+  for (const e of events) {
+    if (e.type !== 'config-change' || e.action !== 'delete' || refs.old?.has(refKey(e)) !== true) continue;
+    if (creates.some((c) => refKey(c) === refKey(e) && c.at >= e.at)) out.add(e);
+  }
+  return out;
 }
 
 /** F1: a deletecollection that may have matched any object of its kind may have deleted one a template reads. */
@@ -117,10 +157,11 @@ function judgeConfigEvents(input: ChangeSetInput, namespace: string, refs: Known
     return;
   }
   const from = input.deployStart - input.configWindowMs;
-  for (const e of input.events) {
-    if (e.type === 'config-collection-delete' && e.namespace === namespace && e.at >= from && e.at <= input.now) judgeCollectionDelete(e, refs, out);
-    if (e.type !== 'config-change' || e.namespace !== namespace || e.at < from || e.at > input.now) continue;
-    judgeConfigEvent(e, refs, out);
+  const inWindow = input.events.filter((e) => e.type !== 'job-run' && e.namespace === namespace && e.at >= from && e.at <= input.now);
+  const unseen = replacedBeforeOldTemplate(inWindow, refs);
+  for (const e of inWindow) {
+    if (e.type === 'config-collection-delete') judgeCollectionDelete(e, refs, out);
+    if (e.type === 'config-change' && !unseen.has(e)) judgeConfigEvent(e, refs, out);
   }
   if (out.mixed.length === 0 && out.unknown.length === 0) {
     const which = refs.old === undefined ? 'in the namespace (the old template\'s refs are not known, so every one counts)' : 'the templates read';
@@ -138,7 +179,7 @@ function refMap(d: Deployment): Map<string, ConfigRef> {
 }
 
 /** What changed against the known before-state, and the refs each template is known to read. */
-function judgeChange(input: ChangeSetInput, out: Findings): { diff: DeploymentDiff | undefined; refs: KnownRefs } {
+function judgeChange(input: ChangeSetInput, out: Findings): { diff: DeploymentDiff | undefined; refs: Omit<KnownRefs, 'oldSince'> } {
   const { before, after } = input;
   const derived = before === undefined && input.beforeKnown?.how === 'patch' ? input.beforeKnown : undefined;
   const newRefs = after === undefined ? undefined : refMap(after);
@@ -163,7 +204,9 @@ function judgeChange(input: ChangeSetInput, out: Findings): { diff: DeploymentDi
 
 export function classifyChangeSet(input: ChangeSetInput): ChangeSet {
   const out: Findings = { mixed: [], unknown: [], notes: [] };
-  const { diff, refs } = judgeChange(input, out);
+  const judged = judgeChange(input, out);
+  const { diff } = judged;
+  const refs: KnownRefs = { ...judged.refs, oldSince: input.oldTemplateSince };
   const beforeState = input.beforeKnown === undefined ? undefined : describeBeforeState(input.beforeKnown);
   // A known blocker (a config the known template reads changed in place or deleted) is stated even
   // when the rest is unknown; with no template's refs known there is nothing to judge.

@@ -124,6 +124,7 @@ export function decide(input: DecisionInput): Decision {
     before: deploy.before,
     after: deploy.after,
     beforeKnown: deploy.beforeKnown,
+    oldTemplateSince: deploy.oldTemplateSince,
     namespace: deploy.namespace,
     deployStart: deploy.start,
     now: input.now,

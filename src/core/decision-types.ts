@@ -65,6 +65,11 @@ export interface Deploy {
    * at all); undefined when `before` speaks for itself (the agent's stamps).
    */
   beforeKnown?: BeforeState | undefined;
+  /**
+   * When the template this deploy replaced began running (R3: a config object created before then
+   * is all its pods read); undefined when not known or when that template came back by a rollback.
+   */
+  oldTemplateSince?: number | undefined;
 }
 
 export interface DecisionInput {

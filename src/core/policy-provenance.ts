@@ -30,10 +30,21 @@ export const BUILT_IN = 'built-in default';
 
 const duration = (ms: number | undefined): string => (ms === undefined ? 'unset' : formatDuration(ms));
 
-/** A metric label setting: the preset's when unset; empty means the metrics have no such label. */
-const metricLabel = (label: string | undefined): string => (label === undefined ? "the preset's" : label === '' ? 'none (match on the service label alone)' : label);
+type MetricLabelKey = 'serviceLabel' | 'namespaceLabel' | 'statusLabel';
 
-const FIELDS: readonly { field: string; show: (p: Policy) => string }[] = [
+/** The metric labels a policy's preset names (the metrics' conventionFor), to show what "the preset's" is. */
+export type PresetLabels = (metrics: Policy['metrics']) => Readonly<Record<MetricLabelKey, string>>;
+
+/** A metric label setting: the preset's when unset (named when known); empty means the metrics have no such label. */
+function metricLabel(p: Policy, key: MetricLabelKey, preset: PresetLabels | undefined): string {
+  const label = p.metrics[key];
+  if (label === '') return 'none (match on the service label alone)';
+  if (label !== undefined) return label;
+  const named = preset?.(p.metrics)[key];
+  return named === undefined ? "the preset's" : `the preset's: ${named}`;
+}
+
+const FIELDS: readonly { field: string; show: (p: Policy, preset: PresetLabels | undefined) => string }[] = [
   { field: 'mode', show: (p) => p.mode },
   { field: 'windows.onset', show: (p) => duration(p.onsetWindowMs) },
   { field: 'windows.configChange', show: (p) => duration(p.configWindowMs) },
@@ -48,9 +59,9 @@ const FIELDS: readonly { field: string; show: (p: Policy) => string }[] = [
   { field: 'gitops', show: (p) => p.gitops },
   { field: 'migrationSelectors', show: (p) => (p.migrationSelectors.length === 0 ? 'none' : JSON.stringify(p.migrationSelectors)) },
   { field: 'metrics.preset', show: (p) => p.metrics.preset },
-  { field: 'metrics.serviceLabel', show: (p) => metricLabel(p.metrics.serviceLabel) },
-  { field: 'metrics.namespaceLabel', show: (p) => metricLabel(p.metrics.namespaceLabel) },
-  { field: 'metrics.statusLabel', show: (p) => metricLabel(p.metrics.statusLabel) },
+  { field: 'metrics.serviceLabel', show: (p, preset) => metricLabel(p, 'serviceLabel', preset) },
+  { field: 'metrics.namespaceLabel', show: (p, preset) => metricLabel(p, 'namespaceLabel', preset) },
+  { field: 'metrics.statusLabel', show: (p, preset) => metricLabel(p, 'statusLabel', preset) },
   { field: 'metrics.step', show: (p) => duration(p.metrics.stepMs) },
   { field: 'metrics.baseline', show: (p) => duration(p.metrics.baselineMs) },
 ];
@@ -65,8 +76,8 @@ function sets(input: unknown, field: string): boolean {
 }
 
 /** Each main field's value in `policy` and the layer it came from. */
-export function fieldOrigins(policy: Policy, layers: readonly PolicyLayer[]): FieldOrigin[] {
-  return FIELDS.map(({ field, show }) => ({ field, value: show(policy), from: layers.find((l) => sets(l.input, field))?.label ?? BUILT_IN }));
+export function fieldOrigins(policy: Policy, layers: readonly PolicyLayer[], preset?: PresetLabels): FieldOrigin[] {
+  return FIELDS.map(({ field, show }) => ({ field, value: show(policy, preset), from: layers.find((l) => sets(l.input, field))?.label ?? BUILT_IN }));
 }
 
 function describeLevel(e: Effective): string {
@@ -76,7 +87,7 @@ function describeLevel(e: Effective): string {
 }
 
 /** The explanation for a namespace from the policy CRDs. */
-export function explainResolution(resolution: Resolution, namespace: string): PolicyExplanation {
+export function explainResolution(resolution: Resolution, namespace: string, preset?: PresetLabels): PolicyExplanation {
   const ns = resolution.namespaces.get(namespace);
   const cluster = resolution.cluster;
   const effective = ns ?? cluster;
@@ -84,7 +95,7 @@ export function explainResolution(resolution: Resolution, namespace: string): Po
   if (ns?.governedBy !== undefined && ns.input !== undefined) layers.push({ label: `namespace policy (${refText(ns.governedBy)})`, input: ns.input });
   if (cluster.governedBy !== undefined && cluster.input !== undefined) layers.push({ label: `cluster default (${refText(cluster.governedBy)})`, input: cluster.input });
   const governedBy = ns === undefined ? describeLevel(cluster) : `${describeLevel(ns)} over ${describeLevel(cluster)}`;
-  if (effective.doubt === undefined) return { governedBy, fields: fieldOrigins(effective.policy, layers), notes: [] };
-  const fields = fieldOrigins(effective.policy, layers).map((f) => (f.field === 'mode' ? { ...f, from: `${f.from}, at most suggest (F1)` } : f));
+  if (effective.doubt === undefined) return { governedBy, fields: fieldOrigins(effective.policy, layers, preset), notes: [] };
+  const fields = fieldOrigins(effective.policy, layers, preset).map((f) => (f.field === 'mode' ? { ...f, from: `${f.from}, at most suggest (F1)` } : f));
   return { governedBy, fields, notes: [`mode is at most suggest (F1): ${effective.doubt}`] };
 }

@@ -10,7 +10,9 @@ import { DEFAULT_NOTIFICATIONS, mergeNotifications, notificationProblems, notifi
 // fills in the defaults from the source post; the core only ever sees the resolved `Policy`.
 
 export type Mode = 'auto' | 'suggest' | 'off';
-export type MetricsPreset = 'default' | 'istio' | 'ingress-nginx';
+/** The metric conventions rollguard knows (src/metrics/conventions.ts holds each one's names and labels). */
+export const METRICS_PRESETS = ['default', 'istio', 'ingress-nginx', 'opentelemetry', 'linkerd', 'grpc'] as const;
+export type MetricsPreset = (typeof METRICS_PRESETS)[number];
 
 export interface Policy {
   mode: Mode;
@@ -134,7 +136,9 @@ export const policyInputSchema = z.strictObject({
   migrationSelectors: z.array(labelSelector).optional(),
   metrics: z
     .strictObject({
-      preset: z.enum(['default', 'istio', 'ingress-nginx']).optional(),
+      preset: z
+        .enum(METRICS_PRESETS, { error: (issue) => `metrics.preset ${JSON.stringify(issue.input)} is not a preset rollguard knows: use one of ${METRICS_PRESETS.join(', ')}, or metrics.queries` })
+        .optional(),
       serviceLabel: metricLabel('metrics.serviceLabel').optional(),
       namespaceLabel: z
         .string()

@@ -6,6 +6,7 @@ import { annotationsOf, type Deployment, type ReplicaSet } from './kube.js';
 import { ownedReplicaSets, previousRevision, type OwnedReplicaSet } from './rollback-plan.js';
 import { revisionOf, rolloutComplete } from './rollout.js';
 import { templateHash } from './template-hash.js';
+import { templateSince } from './template-since.js';
 
 // The agent's view of a deploy, from what the webhook stamped on the Deployment and what the
 // Deployment and its ReplicaSets show now: the same `Deploy` the replay builds from an audit log.
@@ -120,6 +121,7 @@ export function stampedDeploy(current: Deployment, replicaSets: readonly Replica
       rollout,
       before: stamped ? before : undefined,
       after: current,
+      oldTemplateSince: stamped && previousTemplate !== undefined ? templateSince(a, templateHash(previousTemplate)) : undefined,
     },
     templateHash: hash,
     stamped,

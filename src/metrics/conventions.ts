@@ -1,10 +1,12 @@
 import type { MetricsPreset, Policy } from '../core/policy.js';
 
-// Metric naming conventions: which counters hold requests and latency, and which labels name the
-// service, the namespace and the status code. The default follows the Prometheus client-library
-// convention; presets cover Istio and ingress-nginx, and the policy may set each label
-// (`metrics.serviceLabel`, `.namespaceLabel`, `.statusLabel`). Policies may replace the three queries
-// with PromQL (Prometheus only); `$service` and `$namespace` are substituted, quoted for PromQL.
+// Metric naming conventions: which counters hold requests and latency, which labels name the
+// service, the namespace and the status, and which statuses are server errors. The default follows
+// the Prometheus client-library convention; presets cover Istio, ingress-nginx, OpenTelemetry's HTTP
+// semantic conventions through the Collector, Linkerd's proxy and gRPC servers, and the policy may
+// set each label (`metrics.serviceLabel`, `.namespaceLabel`, `.statusLabel`). Policies may replace
+// the three queries with PromQL (Prometheus only); `$service` and `$namespace` are substituted,
+// quoted for PromQL. README "Metric conventions" shows each preset's exposition.
 
 export interface MetricConvention {
   /** Request counter sample name (one series per status code). */
@@ -18,7 +20,16 @@ export interface MetricConvention {
   extraMatchers: Readonly<Record<string, string>>;
   /** Seconds per unit of `le`: 1 for *_seconds histograms, 0.001 for *_milliseconds. */
   leUnitSeconds: number;
+  /**
+   * The `statusLabel` values that are server errors, as a PromQL regular expression (matched whole,
+   * RE2 syntax in the subset JavaScript shares), so Prometheus and the file source count the same.
+   */
+  serverErrors: string;
+  /** The same in words, for the evidence and the README. */
+  serverErrorsText: string;
 }
+
+const HTTP_5XX = { serverErrors: '5..', serverErrorsText: '5xx' } as const;
 
 export const PRESETS: Readonly<Record<MetricsPreset, MetricConvention>> = {
   default: {
@@ -29,6 +40,7 @@ export const PRESETS: Readonly<Record<MetricsPreset, MetricConvention>> = {
     statusLabel: 'code',
     extraMatchers: {},
     leUnitSeconds: 1,
+    ...HTTP_5XX,
   },
   istio: {
     requests: 'istio_requests_total',
@@ -39,6 +51,7 @@ export const PRESETS: Readonly<Record<MetricsPreset, MetricConvention>> = {
     // Each request is reported by both sidecars; the server side sees what the service answered.
     extraMatchers: { reporter: 'destination' },
     leUnitSeconds: 0.001,
+    ...HTTP_5XX,
   },
   'ingress-nginx': {
     requests: 'nginx_ingress_controller_requests',
@@ -48,11 +61,53 @@ export const PRESETS: Readonly<Record<MetricsPreset, MetricConvention>> = {
     statusLabel: 'status',
     extraMatchers: {},
     leUnitSeconds: 1,
+    ...HTTP_5XX,
+  },
+  // http.server.request.duration (unit s) through the Collector's Prometheus exporter: the unit
+  // suffix, dots to underscores, and the resource attributes as labels (resource_to_telemetry_conversion).
+  opentelemetry: {
+    requests: 'http_server_request_duration_seconds_count',
+    latencyBuckets: 'http_server_request_duration_seconds_bucket',
+    serviceLabel: 'service_name',
+    namespaceLabel: 'k8s_namespace_name',
+    statusLabel: 'http_response_status_code',
+    extraMatchers: {},
+    leUnitSeconds: 1,
+    ...HTTP_5XX,
+  },
+  // The proxy counts both directions; inbound is what the meshed workload answered. The scrape
+  // (linkerd-viz) adds namespace, deployment and pod.
+  linkerd: {
+    requests: 'response_total',
+    latencyBuckets: 'response_latency_ms_bucket',
+    serviceLabel: 'deployment',
+    namespaceLabel: 'namespace',
+    statusLabel: 'status_code',
+    extraMatchers: { direction: 'inbound' },
+    leUnitSeconds: 0.001,
+    ...HTTP_5XX,
+  },
+  // go-grpc-prometheus / go-grpc-middleware: grpc_service is the protobuf service, not the
+  // workload; the scrape's target labels (a ServiceMonitor's service, namespace, pod) name that.
+  grpc: {
+    requests: 'grpc_server_handled_total',
+    latencyBuckets: 'grpc_server_handling_seconds_bucket',
+    serviceLabel: 'service',
+    namespaceLabel: 'namespace',
+    statusLabel: 'grpc_code',
+    extraMatchers: {},
+    leUnitSeconds: 1,
+    // The codes that say the server failed; the others (NotFound, InvalidArgument, Canceled, ...)
+    // are the client's doing or an answer, as a 4xx is.
+    serverErrors: 'Unknown|Internal|Unavailable|DataLoss|DeadlineExceeded',
+    serverErrorsText: 'gRPC code Unknown, Internal, Unavailable, DataLoss or DeadlineExceeded',
   },
 };
 
-/** A 5xx status code, as the `statusLabel` value. */
-export const SERVER_ERROR = /^5\d\d$/;
+/** The file source's reading of `serverErrors`: the whole value must match, as PromQL's =~ does. */
+export function serverErrorMatcher(c: MetricConvention): RegExp {
+  return new RegExp(`^(?:${c.serverErrors})$`);
+}
 
 /** Quotes a string as a PromQL string literal. */
 export function promString(value: string): string {
@@ -92,7 +147,7 @@ export function presetQueries(c: MetricConvention, namespace: string | undefined
   ];
   return {
     requests: selector(c.requests, base),
-    errors: selector(c.requests, [...base, `${c.statusLabel}=~"5.."`]),
+    errors: selector(c.requests, [...base, `${c.statusLabel}=~${promString(c.serverErrors)}`]),
     latencyBucket: selector(c.latencyBuckets, base),
   };
 }

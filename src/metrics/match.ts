@@ -31,8 +31,12 @@ export function presetCounters(): string[] {
   return Object.values(PRESETS).map((p) => p.requests);
 }
 
-/** Labels that never name a service. */
-const NOT_A_SERVICE = new Set(['__name__', 'le', 'instance', 'job', 'method', 'path', 'handler', 'route']);
+/** Labels that never name a service (the presets' request attributes among them). */
+const NOT_A_SERVICE = new Set([
+  '__name__', 'le', 'instance', 'job', 'method', 'path', 'handler', 'route', 'pod', 'container', 'endpoint',
+  'http_request_method', 'http_route', 'url_scheme', 'network_protocol_version', 'server_address', 'server_port',
+  'direction', 'classification', 'tls', 'authority', 'target_addr', 'grpc_service', 'grpc_method', 'grpc_type',
+]);
 
 /** How to fix a selector that matched nothing, from what the source holds. */
 function hintFor(c: MetricConvention, metrics: Policy['metrics'], holds: MetricHoldings, q: { namespace: string; service: string }): string {
@@ -45,7 +49,7 @@ function hintFor(c: MetricConvention, metrics: Policy['metrics'], holds: MetricH
   const extra = Object.keys(c.extraMatchers).filter((l) => !labels.includes(l));
   if (extra.length > 0) return `the ${metrics.preset} preset needs a ${extra.join(', ')} label: set the metrics.preset your metrics follow`;
   if (!labels.includes(c.serviceLabel)) {
-    const candidates = labels.filter((l) => l !== c.namespaceLabel && l !== c.statusLabel && !NOT_A_SERVICE.has(l));
+    const candidates = labels.filter((l) => l !== c.namespaceLabel && l !== c.statusLabel && !(l in c.extraMatchers) && !NOT_A_SERVICE.has(l));
     const which = candidates.length === 1 ? `: ${candidates[0] ?? ''}` : candidates.length > 1 ? ` to the one of ${candidates.join(', ')} that names it` : '';
     return `no ${c.serviceLabel} label: set metrics.serviceLabel${which} (the metric label naming the service), or use metrics.queries`;
   }

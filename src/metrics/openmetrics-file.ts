@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Policy } from '../core/policy.js';
 import type { BucketSeries, CounterSeries, RawServiceSeries } from '../core/regression-series.js';
 import type { MetricHoldings } from '../core/metric-match.js';
-import { conventionFor, parseLe, SERVER_ERROR } from './conventions.js';
+import { conventionFor, parseLe, serverErrorMatcher } from './conventions.js';
 import type { MetricConvention } from './conventions.js';
 import { OpenMetricsSyntaxError, parseOpenMetrics } from './openmetrics-format.js';
 import { matchedSeries, matchedServices, presetCounters } from './match.js';
@@ -76,7 +76,8 @@ export class OpenMetricsFileSource implements MetricSource {
     const nonEmpty = (s: CounterSeries) => s.samples.length > 0;
     const c = this.convention;
     const requests = this.matching(c.requests, namespace, q.service).map(within).filter(nonEmpty);
-    const errors = requests.filter((s) => SERVER_ERROR.test(s.labels[c.statusLabel] ?? ''));
+    const serverError = serverErrorMatcher(c);
+    const errors = requests.filter((s) => serverError.test(s.labels[c.statusLabel] ?? ''));
     const latency: BucketSeries[] = [];
     for (const s of this.matching(c.latencyBuckets, namespace, q.service)) {
       const le = parseLe(s.labels.le, c.leUnitSeconds);

@@ -104,6 +104,7 @@ export class DeploymentTracker {
     const rollback: DeployRecord['rollback'] =
       restored !== undefined || undo ? { how: undo ? 'rollout-undo' : 'template-restored', toRevision: restored?.revision } : undefined;
     if (state.latest !== undefined && state.open) state.latest.supersededAt = at;
+    const previous = created ? undefined : state.latest;
     const record: DeployRecord = {
       namespace: r.namespace,
       name: r.name,
@@ -120,6 +121,7 @@ export class DeploymentTracker {
       statusSeenAt: undefined,
       supersededAt: undefined,
       rollback,
+      oldTemplateSince: previous?.templateChange === 'changed' && previous.rollback === undefined ? previous.start : undefined,
     };
     state.latest = record;
     state.open = true;

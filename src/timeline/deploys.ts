@@ -38,6 +38,12 @@ export interface DeployRecord {
   supersededAt: number | undefined;
   /** Set when this template change put back an earlier template. */
   rollback: { how: 'rollout-undo' | 'template-restored'; toRevision: number | undefined } | undefined;
+  /**
+   * When the template this change replaced began running: the log's previous template change of
+   * this Deployment (or its creation). Undefined when the log does not hold it, when that write may
+   * not have changed the template, or when it was a rollback (the restored ReplicaSet's pods may be older).
+   */
+  oldTemplateSince?: number | undefined;
 }
 
 /** The deploy as rollguard would have known it at `t`. */
@@ -48,7 +54,16 @@ export function deployAsOf(record: DeployRecord, t: number): Deploy {
       : record.statusSeenAt !== undefined && record.statusSeenAt <= t
         ? { state: 'progressing' }
         : { state: 'unknown' };
-  return { namespace: record.namespace, name: record.name, start: record.start, rollout, before: record.before, beforeKnown: record.beforeKnown, after: record.after };
+  return {
+    namespace: record.namespace,
+    name: record.name,
+    start: record.start,
+    rollout,
+    before: record.before,
+    beforeKnown: record.beforeKnown,
+    after: record.after,
+    oldTemplateSince: record.oldTemplateSince,
+  };
 }
 
 function eventTime(e: ChangeEvent): number {

@@ -92,6 +92,52 @@ describe('R3 R12 Deployment stamps at admission', () => {
   });
 });
 
+describe('R3 a config object created before the old template began running', () => {
+  // The first smoke test of a new user: a ConfigMap at 10:04:44.433, the Deployment reading it
+  // admitted at 10:04:44.755, a new image at 10:05.
+  const DEPLOYMENT_CREATED = '2026-03-02T10:04:44.755Z';
+
+  async function newImageAfter(oldTemplateAt: string, extra: Record<string, string> = {}): Promise<Review> {
+    const review = await fixture('deployment-update-image');
+    const old = review.request.oldObject as Deployment;
+    const history = JSON.stringify([{ hash: templateHash(old.spec?.template), at: oldTemplateAt }]);
+    old.metadata = { ...old.metadata, annotations: { ...old.metadata?.annotations, [K('templateChangedAt')]: oldTemplateAt, [K('templateHistory')]: history, ...extra } };
+    return review;
+  }
+
+  function configCreatedAt(at: string): void {
+    hook.cache.upsert('ConfigMap', { namespace: 'shop', name: 'checkout-config-7f9c', annotations: { [K('createdAt')]: at, [K('contentChangedAt')]: at } });
+  }
+
+  it('a ConfigMap created just before the Deployment that reads it is no change for the old template: pod-spec-only, eligible', async () => {
+    configCreatedAt('2026-03-02T10:04:44.433Z');
+    const review = await newImageAfter(DEPLOYMENT_CREATED);
+    const a = annotationsAfter(review, await hook.review('/mutate', review));
+    expect(a[K('changeSet')]).toBe('pod-spec-only');
+    expect(JSON.parse(a[K('changeSetReasons')] ?? 'null')).toEqual([]);
+    expect(a[K('eligibility')]).toBe('eligible');
+  });
+
+  it('one created after the old template began running is a re-creation: mixed', async () => {
+    configCreatedAt('2026-03-02T10:04:46Z');
+    const review = await newImageAfter(DEPLOYMENT_CREATED);
+    const a = annotationsAfter(review, await hook.review('/mutate', review));
+    expect(a[K('changeSet')]).toBe('mixed');
+    expect(a[K('changeSetReasons')]).toContain('ConfigMap checkout-config-7f9c (read by the old template via envFrom of container app) was re-created at 2026-03-02T10:04:46Z, after the old template began running (2026-03-02T10:04:44.755Z)');
+  });
+
+  it.each([
+    ['the old template has no admission time (admitted before rollguard stamped it)', { [K('templateHistory')]: '[]' }],
+    ['the old template came back by a rollback (its ReplicaSet\'s pods may be older)', { [K('rolledBackAt')]: DEPLOYMENT_CREATED }],
+  ] as const)('F1 the create is unknown when %s', async (_label, extra) => {
+    configCreatedAt('2026-03-02T10:04:44.433Z');
+    const review = await newImageAfter(DEPLOYMENT_CREATED, extra);
+    const a = annotationsAfter(review, await hook.review('/mutate', review));
+    expect(a[K('changeSet')]).toBe('unknown');
+    expect(a[K('changeSetReasons')]).toContain('whether the old template\'s pods read an earlier one is not known');
+  });
+});
+
 describe('R12 annotations survive kubectl rollout undo and cannot be forged', () => {
   it('carries dropped keys forward and re-stamps the rollback from the history', async () => {
     const review = await fixture('deployment-rollout-undo');

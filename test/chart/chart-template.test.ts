@@ -426,6 +426,38 @@ describeWithControlPlane(
         ],
         { destination_service_namespace: 'shop', destination_service_name: 'checkout' },
       ],
+      [
+        'opentelemetry',
+        [
+          ['http_server_request_duration_seconds_count{k8s_namespace_name="shop",service_name="checkout",http_response_status_code="200"}', '0+600x30'],
+          ['http_server_request_duration_seconds_count{k8s_namespace_name="shop",service_name="checkout",http_response_status_code="503"}', '0+60x30'],
+          ['http_server_request_duration_seconds_count{k8s_namespace_name="shop",service_name="cart",http_response_status_code="200"}', '0+600x30'],
+          ['http_server_request_duration_seconds_count{k8s_namespace_name="shop",service_name="cart",http_response_status_code="404"}', '0+600x30'],
+        ],
+        { k8s_namespace_name: 'shop', service_name: 'checkout' },
+      ],
+      [
+        'linkerd',
+        [
+          ['response_total{direction="inbound",namespace="shop",deployment="checkout",status_code="200"}', '0+600x30'],
+          ['response_total{direction="inbound",namespace="shop",deployment="checkout",status_code="503"}', '0+60x30'],
+          // cart's calls out, failing: what cart was answered, not what it answered.
+          ['response_total{direction="outbound",namespace="shop",deployment="cart",status_code="503"}', '0+600x30'],
+          ['response_total{direction="inbound",namespace="shop",deployment="cart",status_code="200"}', '0+600x30'],
+        ],
+        { deployment: 'checkout' },
+      ],
+      [
+        'grpc',
+        [
+          ['grpc_server_handled_total{namespace="shop",service="checkout",grpc_code="OK"}', '0+600x30'],
+          ['grpc_server_handled_total{namespace="shop",service="checkout",grpc_code="Unavailable"}', '0+60x30'],
+          // NotFound is an answer, not a server error.
+          ['grpc_server_handled_total{namespace="shop",service="cart",grpc_code="OK"}', '0+600x30'],
+          ['grpc_server_handled_total{namespace="shop",service="cart",grpc_code="NotFound"}', '0+600x30'],
+        ],
+        {},
+      ],
     ] as const)('R5 the error-share alert (preset %s) fires for the regressing service only, labelled namespace and service as /alertmanager expects (promtool test rules)', async (preset, series, extraLabels) => {
       const all = await helm.template(merge(BASE, { prometheusRule: { enabled: true, errorShare: { preset }, health: { enabled: false } } }), { release: RELEASE, namespace: NS });
       const [group] = ruleGroups(all);

@@ -31,6 +31,17 @@ describe('R11 rollguard inspect shows the policy governing a Deployment', () => 
     expect(runCli(['inspect', file]).stdout).not.toContain('policy:');
   });
 
+  it("R5: a namespace on a preset: the preset, its level, and the metric labels it names where the policy sets none", () => {
+    const presets = join(dir, 'presets.yaml');
+    writeFileSync(presets, 'default: { metrics: { preset: grpc } }\nnamespaces:\n  shop: { metrics: { preset: opentelemetry, statusLabel: status } }\n');
+    const r = runCli(['inspect', file, '--policy', presets]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/\n {4}metrics\.preset +opentelemetry +from namespace policy/);
+    expect(r.stdout).toMatch(/\n {4}metrics\.serviceLabel +the preset's: service_name +from built-in default\n/);
+    expect(r.stdout).toMatch(/\n {4}metrics\.namespaceLabel +the preset's: k8s_namespace_name +from built-in default\n/);
+    expect(r.stdout).toMatch(/\n {4}metrics\.statusLabel +status +from namespace policy/);
+  });
+
   it('F5 an invalid policy file is named with its field', () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'namespaces:\n  shop: { blackout: soon }\n');

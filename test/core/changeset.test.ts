@@ -59,7 +59,7 @@ describe('R3 pod-spec-only change set', () => {
     ['referenced ConfigMap deleted', configChange({ name: 'app-config', action: 'delete' }), /deleted/],
     ['referenced ConfigMap re-created', configChange({ name: 'app-config', action: 'create' }), /re-created/],
   ])('is mixed when a %s', (_label, event, reason) => {
-    const cs = classifyChangeSet(input({ events: [event] }));
+    const cs = classifyChangeSet(input({ events: [event], oldTemplateSince: min(-20) }));
     expect(cs.kind).toBe('mixed');
     expect(cs.reasons.join('\n')).toMatch(reason);
   });
@@ -82,12 +82,14 @@ describe('R3 pod-spec-only change set', () => {
     expect(classifyChangeSet(input({ events: [configChange({ name: 'app-config', at })] })).kind).toBe(kind);
   });
 
-  it('counts a switch to a newly created hash-suffixed ConfigMap as reversible while the old one is unchanged', () => {
+  // Whether or not the old template's start is known (and it is long before this create): only the new template reads it.
+  it.each([undefined, min(-10)])('counts a switch to a newly created hash-suffixed ConfigMap as reversible while the old one is unchanged (old template since %s)', (oldTemplateSince) => {
     const cs = classifyChangeSet(
       input({
         before: deployment({ pod: withConfig('app-config-5c2a') }),
         after: deployment({ pod: withConfig('app-config-7f8d') }),
         events: [configChange({ name: 'app-config-7f8d', action: 'create', at: min(-2) })],
+        oldTemplateSince,
       }),
     );
     expect(cs.kind).toBe('pod-spec-only');
@@ -169,5 +171,37 @@ describe('R3 a deletecollection the log cannot see into', () => {
   it('a known deletion of a read object stays a blocker beside it', () => {
     const cs = classifyChangeSet(input({ events: [sweep('Secret'), configChange({ name: 'app-config', action: 'delete' })] }));
     expect(cs.kind).toBe('mixed');
+  });
+});
+
+describe('R3 a config object older than the old template is no change for it', () => {
+  const created = (at: number) => configChange({ name: 'app-config', action: 'create', at });
+  const deleted = (at: number) => configChange({ name: 'app-config', action: 'delete', at });
+  const changed = (at: number) => configChange({ name: 'app-config', at });
+  // The old template began running 10 minutes before the deploy.
+  const since = min(-10);
+
+  it.each([
+    ['created before the old template began running, never deleted', [created(min(-10.5))], 'pod-spec-only', /app-config was created at .*09:49:30Z, before the old template began running \(2026-03-02T09:50:00Z\): its pods have only read this content/],
+    ['created at the instant the old template was admitted', [created(since)], 'pod-spec-only', /before the old template began running/],
+    ['deleted and re-created, both before the old template began running', [deleted(min(-12)), created(min(-11))], 'pod-spec-only', /its pods have only read this content/],
+    ['deleted before the old template began running and re-created after', [deleted(min(-12)), created(min(-8))], 'mixed', /re-created at .*09:52:00Z, after the old template began running .*: its pods ran on an earlier one or without it/],
+    ['deleted and re-created after the old template began running', [deleted(min(-8)), created(min(-7))], 'mixed', /deleted at .*09:52:00Z/],
+    ['created after the old template began running, no delete seen', [created(min(-9))], 'mixed', /re-created at .*09:51:00Z, after the old template began running/],
+    ['created before the old template began running, then changed in place', [created(min(-11)), changed(min(-2))], 'mixed', /changed in place at .*09:58:00Z/],
+    ['created before the old template began running, then deleted', [created(min(-11)), deleted(min(-2))], 'mixed', /deleted at .*09:58:00Z; a rollback would not bring it back/],
+    ['deleted before the old template began running with nothing re-created', [deleted(min(-12))], 'mixed', /deleted at .*09:48:00Z/],
+  ] as const)('%s', (_label, events, kind, text) => {
+    const cs = classifyChangeSet(input({ events: [...events], oldTemplateSince: since }));
+    expect(cs.kind).toBe(kind);
+    expect([...cs.reasons, ...cs.notes].join('\n')).toMatch(text);
+  });
+
+  it('F1: a create of an object the old template reads, when the old template\'s start is not known, is unknown as before', () => {
+    const cs = classifyChangeSet(input({ events: [created(min(-11))] }));
+    expect(cs.kind).toBe('unknown');
+    expect(cs.reasons).toEqual([
+      'ConfigMap app-config (read by the old template via envFrom of container app) was created at 2026-03-02T09:49:00Z, and whether the old template\'s pods read an earlier one is not known (when the old template began running is not known)',
+    ]);
   });
 });

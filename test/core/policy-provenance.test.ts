@@ -33,6 +33,10 @@ describe('R11 where each value of the governing policy comes from', () => {
     expect(originOf(e, 'metrics.serviceLabel')).toEqual({ field: 'metrics.serviceLabel', value: 'destination_app', from });
     expect(originOf(e, 'metrics.namespaceLabel')).toEqual({ field: 'metrics.namespaceLabel', value: 'none (match on the service label alone)', from });
     expect(originOf(e, 'metrics.statusLabel')).toEqual({ field: 'metrics.statusLabel', value: "the preset's", from: 'built-in default' });
+    // Told what the preset names, it says so; a policy's own setting stays its own.
+    const named = explainResolution(resolvePolicyObjects([cluster], [labelled]), 'shop', () => ({ serviceLabel: 'x', namespaceLabel: 'y', statusLabel: 'grpc_code' }));
+    expect(originOf(named, 'metrics.statusLabel')?.value).toBe("the preset's: grpc_code");
+    expect(originOf(named, 'metrics.serviceLabel')?.value).toBe('destination_app');
   });
 
   it('a namespace without a policy of its own is governed by the cluster default, or by the built-in defaults', () => {

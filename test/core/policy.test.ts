@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, formatElapsed, parseDuration } from '../../src/core/duration.js';
-import { DEFAULT_POLICY, parsePolicy } from '../../src/core/policy.js';
+import { DEFAULT_POLICY, METRICS_PRESETS, parsePolicy } from '../../src/core/policy.js';
 
 describe('R11 policies', () => {
   it('defaults come from the source post: 15m onset, 30m config and migration windows, 10m blackout, mode auto', () => {
@@ -38,6 +38,18 @@ describe('R11 policies', () => {
     const r = parsePolicy(input);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors.join('\n')).toMatch(message);
+  });
+
+  it.each(METRICS_PRESETS)('R11 accepts metrics.preset %s', (preset) => {
+    const r = parsePolicy({ metrics: { preset } });
+    expect(r.ok && r.policy.metrics.preset).toBe(preset);
+  });
+
+  it('R11 refuses an unknown preset, naming it and every preset it knows', () => {
+    const r = parsePolicy({ metrics: { preset: 'otel' } });
+    expect(r.ok ? [] : r.errors).toEqual([
+      'metrics.preset: metrics.preset "otel" is not a preset rollguard knows: use one of default, istio, ingress-nginx, opentelemetry, linkerd, grpc, or metrics.queries',
+    ]);
   });
 
   it('R5: persistence is a duration, the older count of evaluations still accepted', () => {

@@ -51,6 +51,16 @@ describe('F1 the agent’s view of a stamped deploy', () => {
     expect(v.admitted).toEqual({ kind: 'pod-spec-only', reasons: [] });
   });
 
+  it('R3: the old template began running when the template history says it was admitted', () => {
+    const hashOf = (image: string) => templateHash({ ...deployment({ image }).spec?.template, metadata: { labels: { app: 'checkout', 'pod-template-hash': '7f9c' } } });
+    const history = JSON.stringify([{ hash: hashOf('v2'), at: formatInstant(T0) }, { hash: hashOf('v1'), at: formatInstant(min(-60)) }]);
+    const withHash = sets.map((r) => ({ ...r, spec: { template: { ...r.spec?.template, metadata: { labels: { app: 'checkout', 'pod-template-hash': '7f9c' } } } } }));
+    expect(stampedDeploy(stamped('v2', { [ANNOTATIONS.templateHistory.key]: history }), withHash, min(3)).deploy.oldTemplateSince).toBe(min(-60));
+    // Unstamped: nothing about the templates is known.
+    const unstamped = stamped('v2', { [ANNOTATIONS.templateHistory.key]: history, [ANNOTATIONS.templateHash.key]: 'sha256:other' });
+    expect(stampedDeploy(unstamped, withHash, min(3)).deploy.oldTemplateSince).toBeUndefined();
+  });
+
   it('a previous ReplicaSet known by its metadata only leaves the before-template unknown, never a guess', () => {
     const metadataOnly = sets.map((r) => ({ metadata: r.metadata }));
     const v = stampedDeploy(stamped('v2'), metadataOnly, min(3));

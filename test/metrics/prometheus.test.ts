@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY } from '../../src/core/policy.js';
+import { DEFAULT_POLICY, METRICS_PRESETS } from '../../src/core/policy.js';
 import type { MetricsPreset, Policy } from '../../src/core/policy.js';
 import { detectionGrid, detectRegression } from '../../src/core/regression.js';
 import { alignSeries, querySpan } from '../../src/core/regression-series.js';
 import type { RawServiceSeries } from '../../src/core/regression-series.js';
+import { PRESETS } from '../../src/metrics/conventions.js';
 import { detectFromSource } from '../../src/metrics/detect.js';
 import { OpenMetricsFileSource } from '../../src/metrics/openmetrics-file.js';
 import { PrometheusSource } from '../../src/metrics/prometheus.js';
@@ -43,11 +44,21 @@ function scenario(): RawServiceSeries[] {
       gaps: [[DEPLOY - 10 * MIN, DEPLOY - 9 * MIN]],
     }),
     generateSeries({ ...common, seed: 12, service: 'cart', rate: () => 10, errorShare: () => 0.004 }),
-    generateSeries({ ...common, seed: 13, service: 'payments', rate: () => 5, errorShare: () => 0.01 }),
+    withClientErrors(generateSeries({ ...common, seed: 13, service: 'payments', rate: () => 5, errorShare: () => 0.01 })),
   ];
 }
 
-const presets: MetricsPreset[] = ['default', 'istio', 'ingress-nginx'];
+/**
+ * payments also answers 404 (NotFound in gRPC) to 15% of a further 5 req/s from the onset on: a
+ * client-side failure, which no preset counts as a server error.
+ */
+function withClientErrors(s: RawServiceSeries): RawServiceSeries {
+  const more = generateSeries({ stepMs: STEP, start: START, end: END, seed: 14, service: 'payments', rate: () => 5, errorShare: step(ONSET, 0.005, 0.15) });
+  const notFound = more.errors.map((e) => ({ ...e, labels: { ...e.labels, code: '404' } }));
+  return { ...s, requests: [...s.requests, ...notFound] };
+}
+
+const presets: readonly MetricsPreset[] = METRICS_PRESETS;
 const series = scenario();
 const running = new Map<MetricsPreset, RunningPrometheus>();
 /** The same scrapes without a namespace label, as many exporters write them. */
@@ -101,6 +112,46 @@ describe.each(presets)('R5 both sources read the same counts (%s preset)', (pres
     expect(viaProm.signal).toBe('error-rate');
     expect(viaProm.data).toBe('ok');
     expect(Math.abs((viaProm.onset ?? 0) - ONSET)).toBeLessThanOrEqual(STEP);
+  });
+});
+
+describe.each(presets)("R5 the %s preset's notion of a server error, the same through both sources", (preset) => {
+  it('a rise of client errors (404, gRPC NotFound) is no server error and no regression; the server errors are counted the same', async () => {
+    const policy = policyFor(preset);
+    const fromProm = await aligned(prometheus(preset), 'payments', policy);
+    const fromFile = await aligned(file(preset), 'payments', policy);
+    expect(fromProm.aligned).toEqual(fromFile.aligned);
+    // Three status series: the success, the server error and the client error.
+    expect(fromProm.raw.requests).toHaveLength(3);
+    expect(fromProm.raw.errors.map((e) => e.labels[PRESETS[preset].statusLabel])).toEqual([preset === 'grpc' ? 'Unavailable' : '500']);
+    const errors = fromProm.aligned.intervals.reduce((n, iv) => n + iv.errors, 0);
+    const requests = fromProm.aligned.intervals.reduce((n, iv) => n + iv.requests, 0);
+    expect(errors / requests).toBeLessThan(0.02);
+    const r = detectRegression({ series: fromProm.raw, deployStart: DEPLOY, now: NOW, policy });
+    expect(r.data).toBe('ok');
+    expect(r.signal).toBeUndefined();
+  });
+
+  it("a selector that matches nothing: the no-match evidence names the preset's labels, the same from both sources", async () => {
+    const policy = policyFor(preset);
+    const c = PRESETS[preset];
+    const viaProm = (await aligned(prometheus(preset), 'no-such-service', policy)).raw.match;
+    const viaFile = (await aligned(file(preset), 'no-such-service', policy)).raw.match;
+    const extra = Object.entries(c.extraMatchers).map(([k, v]) => `,${k}="${v}"`).join('');
+    expect(viaProm).toMatchObject({ kind: 'none', selector: `${c.requests}{${c.namespaceLabel}="shop",${c.serviceLabel}="no-such-service"${extra}}` });
+    expect(viaProm?.holds?.labels).toEqual(expect.arrayContaining([c.namespaceLabel, c.serviceLabel, c.statusLabel]));
+    expect(viaProm?.hint).toBe(`no series has ${c.namespaceLabel}="shop",${c.serviceLabel}="no-such-service": check the service name (the Deployment label the top-level serviceLabel names), metrics.namespaceLabel, or use metrics.queries`);
+    expect({ ...viaProm, source: 'the file' }).toEqual(viaFile);
+  });
+});
+
+describe.each(presets.filter((p) => p !== 'default'))('R5 %s metrics read under the default preset', (preset) => {
+  it('the hint names the preset the source holds the request counter of', async () => {
+    const policy = policyFor('default');
+    const { raw } = await aligned(prometheus(preset, policy), 'checkout', policy);
+    expect(raw.match).toMatchObject({ kind: 'none', holds: { labels: undefined } });
+    expect(raw.match?.holds?.nearest).toContain(PRESETS[preset].requests);
+    expect(raw.match?.hint).toBe(`set metrics.preset: ${preset}`);
   });
 });
 

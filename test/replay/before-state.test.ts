@@ -210,3 +210,44 @@ describe('R3 known blockers under an unknown diff', () => {
     expect(r3(r).evidence).toContain('before-state: not known (no earlier object of this Deployment is in the log, and the write was logged without a body (Metadata level))');
   });
 });
+
+describe('R3 a ConfigMap created before the old template began running', () => {
+  const CM = 'api-config';
+  const cmCreated = (minutes: number): AuditEvent =>
+    auditEvent({ verb: 'create', resource: 'configmaps', namespace: 'pay', name: CM, at: at(minutes), auditID: `cm-${minutes}`, requestObject: configMapObject(CM, { MODE: 'a' }, 'pay'), responseObject: configMapObject(CM, { MODE: 'a' }, 'pay') });
+  const cmDeleted = (minutes: number): AuditEvent => auditEvent({ verb: 'delete', resource: 'configmaps', namespace: 'pay', name: CM, at: at(minutes), auditID: `cm-delete-${minutes}` });
+  /** The Deployment created reading the ConfigMap, and its first rollout finished. */
+  const created = (minutes: number): AuditEvent[] => {
+    const obj = stored(V1, 1, 1, { configMap: CM });
+    const done = stored(V1, 1, 1, { configMap: CM, status: { observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: 3 } });
+    return [
+      auditEvent({ verb: 'create', resource: 'deployments', ...ref, at: at(minutes), auditID: 'create', user: 'alice', requestObject: obj, responseObject: obj }),
+      auditEvent({ verb: 'update', resource: 'deployments', subresource: 'status', ...ref, at: at(minutes + 0.1), auditID: 'first-rollout', ...controller, requestObject: done, responseObject: done }),
+    ];
+  };
+
+  it('R3: a ConfigMap created, then the Deployment reading it, then a new image: pod-spec-only, auto', async () => {
+    // 10:21:44.433, 10:21:44.755, 10:21:50 in the report this case comes from.
+    const r = await replayOne([cmCreated(0.8), ...created(0.805), ...deployAndRollout(setImage, { configMap: CM })]);
+    expect(r3(r).status).toBe('met');
+    expect(r3(r).evidence).toMatch(/ConfigMap api-config was created at .*, before the old template began running .*: its pods have only read this content/);
+    expect(r.decision.verdict).toBe('auto');
+  });
+
+  it.each([
+    ['created after the Deployment (its pods ran without it)', [...created(0.5), cmCreated(0.8)], 'unmet', /api-config .* was re-created at .*, after the old template began running/],
+    ['deleted after the Deployment was created and re-created', [cmCreated(-20), ...created(-10), cmDeleted(-5), cmCreated(-4)], 'unmet', /api-config .* was deleted at/],
+    ['deleted and re-created before the Deployment was created', [cmCreated(-20), cmDeleted(-12), cmCreated(-11), ...created(-10)], 'met', /its pods have only read this content/],
+  ] as const)('R3: a ConfigMap the old template reads %s: %s', async (_label, events, status, evidence) => {
+    const r = await replayOne([...events, ...deployAndRollout(setImage, { configMap: CM })]);
+    expect(r3(r).status).toBe(status);
+    expect(r3(r).evidence).toMatch(evidence);
+  });
+
+  it('F1 R3: when the log does not hold the old template\'s admission, the create is unknown as before', async () => {
+    const r = await replayOne([cmCreated(-20), statusBefore({ configMap: CM }), ...deployAndRollout(setImage, { configMap: CM })]);
+    expect(r3(r).status).toBe('unknown');
+    expect(r3(r).evidence).toMatch(/api-config .* was created at .*, and whether the old template's pods read an earlier one is not known/);
+    expect(r.decision.verdict).toBe('suggest');
+  });
+});

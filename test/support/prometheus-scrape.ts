@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { MetricsPreset } from '../../src/core/policy.js';
-import { PRESETS } from '../../src/metrics/conventions.js';
+import { PRESETS, promString } from '../../src/metrics/conventions.js';
 import { assertLoopback, httpOk, startProcess, withFreePorts } from './process.js';
 
 const run = promisify(execFile);
@@ -126,7 +126,7 @@ export function errorShareAlertRule(opts: ErrorShareAlertOptions): string {
   const by = `${c.namespaceLabel}, ${c.serviceLabel}`;
   const extra = Object.entries(c.extraMatchers).map(([k, v]) => `,${k}=${JSON.stringify(v)}`).join('');
   const window = `${String(opts.windowSeconds ?? 5)}s`;
-  const errors = `sum by (${by}) (rate(${c.requests}{${c.statusLabel}=~"5.."${extra}}[${window}]))`;
+  const errors = `sum by (${by}) (rate(${c.requests}{${c.statusLabel}=~${promString(c.serverErrors)}${extra}}[${window}]))`;
   const all = `sum by (${by}) (rate(${c.requests}{${c.statusLabel}=~".+"${extra}}[${window}]))`;
   const alert = opts.alert ?? 'HighErrorShare';
   return stringify({

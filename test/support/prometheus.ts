@@ -17,27 +17,38 @@ import { freePort } from './process.js';
 
 const run = promisify(execFile);
 
+/** The gRPC code a server answers where an HTTP server answers the generator's status code. */
+const GRPC_CODES: Readonly<Record<string, string>> = { '200': 'OK', '404': 'NotFound', '500': 'Unavailable', '504': 'DeadlineExceeded' };
+
 /**
  * Generated series (labels namespace/service/code, `le` in seconds) as OpenMetrics under a preset's
- * naming: label names, extra matchers and the `le` unit of that preset.
+ * naming: label names, extra matchers, status values (gRPC codes for grpc) and the `le` unit of that
+ * preset. A request counter that is the latency histogram's `_count` (opentelemetry) is written in
+ * that histogram's family.
  */
 export function toOpenMetrics(all: readonly RawServiceSeries[], preset: MetricsPreset = 'default'): string {
   const c = PRESETS[preset];
+  const status = (code: string): string => (preset === 'grpc' ? (GRPC_CODES[code] ?? code) : code);
   const rename = (labels: Readonly<Record<string, string>>): Record<string, string> => {
     const out: Record<string, string> = { ...c.extraMatchers };
     for (const [k, v] of Object.entries(labels)) {
       const name = k === 'namespace' ? c.namespaceLabel : k === 'service' ? c.serviceLabel : k === 'code' ? c.statusLabel : k;
-      out[name] = k === 'le' && v !== '+Inf' ? String(Number(v) / c.leUnitSeconds) : v;
+      out[name] = k === 'le' && v !== '+Inf' ? String(Number(v) / c.leUnitSeconds) : k === 'code' ? status(v) : v;
     }
     return out;
   };
   const samples = (name: string, series: readonly CounterSeries[]): Sample[] =>
     series.flatMap((s) => s.samples.map(([timestamp, value]) => ({ name, labels: rename(s.labels), value, timestamp })));
-  const counterFamily = c.requests.endsWith('_total') ? c.requests.slice(0, -'_total'.length) : c.requests;
-  const families: Family[] = [
-    { name: counterFamily, type: c.requests.endsWith('_total') ? 'counter' : 'unknown', help: 'Requests by status code.', samples: samples(c.requests, all.flatMap((s) => s.requests)) },
-    { name: c.latencyBuckets.replace(/_bucket$/, ''), type: 'histogram', help: 'Request latency.', samples: samples(c.latencyBuckets, all.flatMap((s) => s.latency)) },
-  ];
+  const requests = samples(c.requests, all.flatMap((s) => s.requests));
+  const latency = samples(c.latencyBuckets, all.flatMap((s) => s.latency));
+  const histogram = c.latencyBuckets.replace(/_bucket$/, '');
+  const families: Family[] =
+    c.requests === `${histogram}_count`
+      ? [{ name: histogram, type: 'histogram', help: 'Request duration.', samples: [...latency, ...requests] }]
+      : [
+          { name: c.requests.replace(/_total$/, ''), type: c.requests.endsWith('_total') ? 'counter' : 'unknown', help: 'Requests by status code.', samples: requests },
+          { name: histogram, type: 'histogram', help: 'Request latency.', samples: latency },
+        ];
   return formatOpenMetrics(families);
 }
 
