@@ -61,9 +61,11 @@ const rate = (p: Pooled): number => (p.n > 0 ? p.k / p.n : 0);
 
 /**
  * Extra-binomial noise of a set of spans around their pooled share, as a squared coefficient of
- * variation of the share from scrape to scrape (method of moments; 0 when there is none to see).
+ * variation of the share from scrape to scrape (method of moments, not truncated at 0), and the
+ * estimate's weight: its variance is about 2 / weight under binomial noise, so scrapes with few
+ * errors each say little about it.
  */
-function relativeNoise(p: Pooled): number {
+function relativeNoise(p: Pooled): { value: number; weight: number } {
   const share = rate(p);
   let excess = 0;
   let scale = 0;
@@ -73,7 +75,13 @@ function relativeNoise(p: Pooled): number {
     scale += mean * mean;
   }
   const m = p.spans.length;
-  return m > 1 && scale > 0 ? Math.max(0, (excess * m) / (m - 1) / scale) : 0;
+  return m > 1 && scale > 0 ? { value: (excess * m) / (m - 1) / scale, weight: scale } : { value: 0, weight: 0 };
+}
+
+/** The noise estimates of several sets pooled by their weights. */
+function pooledNoise(...estimates: { value: number; weight: number }[]): number {
+  const weight = estimates.reduce((a, e) => a + e.weight, 0);
+  return weight > 0 ? Math.max(0, estimates.reduce((a, e) => a + e.value * e.weight, 0) / weight) : 0;
 }
 
 /** Fraction of a span's requests after time `s` (uniform arrival). */
@@ -160,14 +168,15 @@ export function locateOnsetInStep(input: InStepInput): OnsetInStep {
   const firstLate = pool(late.filter((s) => s.from < d + 2 * gap));
   const rest = pool(late.filter((s) => s.from >= d + 2 * gap));
   if (rest.n === 0) return undetermined(`${around}, and too few scrapes after it show whether the 5xx share has stopped rising`);
-  // Baseline scrapes tell the scrape-to-scrape noise when they hold enough errors each; the late
-  // ones tell it at the elevated share, and would also count a ramp's rise as noise.
-  const baseNoise = p0 * (base.n / base.spans.length) >= MIN_ERRORS_FOR_NOISE ? relativeNoise(base) : 0;
+  // Whether the share still rises is judged against the noise the baseline shows (when its scrapes
+  // hold enough errors each): the late scrapes would count a ramp's rise as noise.
+  const baseEstimate = relativeNoise(base);
+  const baseNoise = p0 * (base.n / base.spans.length) >= MIN_ERRORS_FOR_NOISE ? Math.max(0, baseEstimate.value) : 0;
   const rising = (rate(rest) - rate(firstLate)) / Math.sqrt(shareVariance(rest, baseNoise) + shareVariance(firstLate, baseNoise));
   if (normalUpperTail(rising) < RAMP_SIGNIFICANCE) {
     return undetermined(`${around}, and the 5xx share was still rising after it (${pct(rate(firstLate))}, then ${pct(rate(rest))}): a gradual rise that began before it cannot be told from a later step`);
   }
-  const noise = Math.max(relativeNoise(elevated), baseNoise);
+  const noise = pooledNoise(baseEstimate, relativeNoise(elevated));
 
   // The interval holding the deploy start alone, and with the scrape after it (an onset just after
   // an interval's end shows there); Bonferroni over the two.
