@@ -56,7 +56,7 @@ describe('R1 the scrapes around the deploy start, read from a real Prometheus', 
     const timestamps = fromPrometheus.requests.flatMap((s) => s.samples.map(([ts]) => ts));
     expect(timestamps.length).toBe(2 * 16);
     expect(new Set(timestamps.map((ts) => ts % (15 * S)))).toEqual(new Set([7 * S]));
-    const byCode = (r: typeof fromFile) => Object.fromEntries(r.requests.map((s) => [s.labels.code, s.samples]));
+    const byCode = (r: typeof fromFile): Record<string, unknown> => Object.fromEntries(r.requests.map((s) => [s.labels.code ?? '', s.samples] as const));
     expect(byCode(fromPrometheus)).toEqual(byCode(fromFile));
   });
 
