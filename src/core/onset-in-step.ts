@@ -140,7 +140,9 @@ function placeOnset(set: Pooled, p0: number, p1: number): number {
 }
 
 const pText = (p: number): string => (p < 0.001 ? p.toExponential(0) : p.toPrecision(2));
-const seconds = (ms: number): string => formatDuration(Math.round(ms / 1000) * 1000);
+/** The counts place an onset to a few seconds at best: it is reported to the second. */
+const toSecond = (ms: number): number => Math.round(ms / 1000) * 1000;
+const seconds = (ms: number): string => formatDuration(toSecond(ms));
 
 function undetermined(evidence: string, pValue?: number): OnsetInStep {
   return { verdict: 'undetermined', evidence, ...(pValue !== undefined ? { pValue } : {}) };
@@ -196,7 +198,7 @@ export function locateOnsetInStep(input: InStepInput): OnsetInStep {
   const pAfter = Math.min(1, forAfter.pAfter * m);
   const pBefore = Math.min(1, forBefore.pBefore * m);
   if (pAfter < significance) {
-    const onset = Math.max(d, Math.round(placeOnset(forAfter.set, p0, p1)));
+    const onset = Math.max(d, toSecond(placeOnset(forAfter.set, p0, p1)));
     return {
       verdict: 'after',
       onset,
@@ -205,7 +207,7 @@ export function locateOnsetInStep(input: InStepInput): OnsetInStep {
     };
   }
   if (pBefore < significance) {
-    const onset = Math.min(d - 1, Math.round(placeOnset(forBefore.set, p0, p1)));
+    const onset = Math.min(d - 1, toSecond(placeOnset(forBefore.set, p0, p1)));
     return {
       verdict: 'before',
       onset,
