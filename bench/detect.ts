@@ -5,7 +5,11 @@
 // where R5's clean error-rate signal is met. Two baselines run on the same series in the same run:
 // a detector that never fires, and a fixed threshold on one interval (5xx share > 1%).
 //
-//   npm run bench:detect            (add -- --cases N to scale the corpus, --seed S to vary it)
+// The fast-failure cases (onset seconds from the deploy start, inside its scrape interval) follow,
+// with R1 judged at the first firing (detect-fast.ts).
+//
+//   npm run bench:detect            (add -- --cases N to scale the corpus, --seed S to vary it,
+//                                    --fast-cases N for the fast failures)
 
 import { judgeCleanSignal } from '../src/core/conditions/clean-signal.js';
 import { DEFAULT_POLICY } from '../src/core/policy.js';
@@ -13,6 +17,7 @@ import type { Policy } from '../src/core/policy.js';
 import { detectionGrid, detectRegression } from '../src/core/regression.js';
 import { alignSeries } from '../src/core/regression-series.js';
 import { buildCorpus, HORIZON, STEP } from './detect-corpus.js';
+import { reportFastFailures } from './detect-fast.js';
 import type { Case, Kind } from './detect-corpus.js';
 
 interface Outcome {
@@ -184,3 +189,5 @@ if (target) {
   const ok = (target.precision ?? 0) >= 0.99 && (target.recall ?? 0) >= 0.95 && (target.onsetMedian ?? Infinity) <= 1;
   console.log(`\ntargets (precision ≥ 0.99, recall ≥ 0.95, median onset error ≤ 1 interval on the target subset): ${ok ? 'met' : 'NOT met'}`);
 }
+
+reportFastFailures(arg('fast-cases', 400), arg('seed', 20260302));

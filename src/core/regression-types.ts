@@ -1,4 +1,5 @@
 import type { SeriesMatch } from './metric-match.js';
+import type { OnsetInStep } from './onset-in-step.js';
 
 // What regression detection hands to the decision: which service regressed, on which signal, since
 // when, and how sure the detector is. Produced from metric series by the detector; tests and
@@ -44,6 +45,8 @@ export interface Regression {
   onset: number | undefined;
   /** Half-width of the onset estimate's uncertainty in ms. */
   onsetUncertaintyMs?: number;
+  /** Where the onset lies against a deploy start inside its own step, read from the scrapes (R1). */
+  onsetInStep?: OnsetInStep;
   errorRate?: ErrorRateEvidence;
   latency?: LatencyEvidence;
   /** How the metric selector matched, when not exactly: nothing matched, or the service label alone. */

@@ -6,6 +6,7 @@ import { evaluateErrors, evaluateLatency } from './regression-evaluate.js';
 import type { Evaluation } from './regression-evaluate.js';
 import type { DataStatus, Regression, Signal } from './regression-types.js';
 import { share } from './stats-binomial.js';
+import { locateOnsetInStep, onsetNeedsScrapes } from './onset-in-step.js';
 
 // Regression detection (R1, R5 input): turns one service's metric series into the `Regression`
 // the decision judges. Pure: the evaluation time is a parameter and nothing after it is read, so
@@ -33,6 +34,12 @@ export interface DetectionInput {
   /** Evaluation time (epoch ms); samples after it are ignored. */
   now: number;
   policy: Policy;
+  /**
+   * The service's counters at their own scrape timestamps around the deploy start (see
+   * `AROUND_DEPLOY_MS`), when the source has them: an error-rate onset in the deploy's own step is
+   * then placed against the deploy start from them (onset-in-step.ts).
+   */
+  scraped?: RawServiceSeries;
 }
 
 /** The range and step a metric source must cover for `detectRegression` at `now`. */
@@ -42,6 +49,14 @@ export function detectionGrid(deployStart: number, now: number, policy: Policy):
   const start = Math.floor((deployStart - baselineMs) / stepMs) * stepMs;
   const end = start + Math.max(0, Math.floor((now - start) / stepMs)) * stepMs;
   return { start, end, stepMs };
+}
+
+/** Whether `detectRegression` reads scrapes around the deploy start (when given) for this regression's onset. */
+export function needsScrapes(regression: Regression, deployStart: number, now: number, policy: Policy): boolean {
+  return (
+    (regression.signal === 'error-rate' || regression.signal === 'both') &&
+    onsetNeedsScrapes(regression, deployStart, now, policy.metrics.stepMs ?? DEFAULT_STEP_MS, policy.thresholds.significance)
+  );
 }
 
 /** Consecutive breaching evaluations ending at the last interval (each sees only its own past). */
@@ -92,12 +107,13 @@ export function detectRegression(input: DetectionInput): Regression {
   const signal: Signal | undefined =
     errorRegressed && latencyRegressed ? 'both' : errorRegressed ? 'error-rate' : latencyRegressed ? 'latency' : undefined;
 
-  const onsets = [errorRegressed ? onsetOf(aligned, errors) : undefined, latencyRegressed && latency ? onsetOf(aligned, latency) : undefined]
+  const errorOnset = errorRegressed ? onsetOf(aligned, errors) : undefined;
+  const onsets = [errorOnset, latencyRegressed && latency ? onsetOf(aligned, latency) : undefined]
     .filter((o) => o !== undefined)
     .sort((a, b) => a.onset - b.onset);
   const onset = onsets[0];
 
-  return {
+  const regression: Regression = {
     ...base,
     signal,
     data,
@@ -122,4 +138,6 @@ export function detectRegression(input: DetectionInput): Regression {
         }
       : {}),
   };
+  if (input.scraped === undefined || onset === undefined || onset !== errorOnset || !needsScrapes(regression, deployStart, input.now, policy)) return regression;
+  return { ...regression, onsetInStep: locateOnsetInStep({ series: input.scraped, deployStart, now: input.now, significance: t.significance }) };
 }

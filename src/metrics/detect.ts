@@ -1,10 +1,13 @@
 import type { Policy } from '../core/policy.js';
-import { detectionGrid, detectRegression } from '../core/regression.js';
+import { AROUND_DEPLOY_MS } from '../core/onset-in-step.js';
+import { detectionGrid, detectRegression, needsScrapes } from '../core/regression.js';
+import type { DetectionInput } from '../core/regression.js';
 import { checkNeighbours, neighbourNames } from '../core/regression-neighbours.js';
 import { firstDetection } from '../core/regression-scan.js';
 import { querySpan } from '../core/regression-series.js';
 import type { RawServiceSeries } from '../core/regression-series.js';
 import type { Regression } from '../core/regression-types.js';
+import { MetricSourceError } from './source.js';
 import type { MetricSource, RangeQuery } from './source.js';
 
 // Fetches what detection needs from a source (the deployed service and its neighbours, over the
@@ -51,6 +54,31 @@ async function ownSeries(source: MetricSource, req: DetectRequest): Promise<RawS
   return source.rangeQuery({ namespace: req.namespace, service: req.service, ...querySpan(grid) });
 }
 
+/**
+ * The service's scrapes around the deploy start up to `now`, when the source can give them; a
+ * policy query the source cannot read raw (not a plain selector) leaves the onset on the grid.
+ */
+async function scrapedAround(source: MetricSource, req: DetectRequest): Promise<RawServiceSeries | undefined> {
+  if (!source.scrapedSamples) return undefined;
+  const stepMs = req.policy.metrics.stepMs ?? 0;
+  // A step more before the span, so its first scrape has a reference sample.
+  const span = { start: req.deployStart - AROUND_DEPLOY_MS - stepMs, end: Math.min(req.now, req.deployStart + AROUND_DEPLOY_MS) };
+  try {
+    return await source.scrapedSamples({ namespace: req.namespace, service: req.service, ...span, stepMs });
+  } catch (err) {
+    if (err instanceof MetricSourceError && err.kind === 'invalid-query') return undefined;
+    throw err;
+  }
+}
+
+/** Detection as of `input.now`, reading the scrapes around the deploy start when its onset needs them. */
+async function detectWithScrapes(source: MetricSource, req: DetectRequest, input: DetectionInput): Promise<Regression> {
+  const regression = detectRegression(input);
+  if (!needsScrapes(regression, req.deployStart, req.now, req.policy)) return regression;
+  const scraped = await scrapedAround(source, req);
+  return scraped ? detectRegression({ ...input, scraped }) : regression;
+}
+
 /** The raw series detection reads as of `now`: the service's and its neighbours' (R9 reads the same). */
 export async function seriesFromSource(source: MetricSource, req: DetectRequest): Promise<{ own: RawServiceSeries; neighbours: RawServiceSeries[] }> {
   return { own: await ownSeries(source, req), neighbours: await neighbourSeries(source, req) };
@@ -60,7 +88,7 @@ export async function seriesFromSource(source: MetricSource, req: DetectRequest)
 export async function detectFromSource(source: MetricSource, req: DetectRequest): Promise<DetectResult> {
   const own = await ownSeries(source, req);
   return {
-    regression: detectRegression({ series: own, deployStart: req.deployStart, now: req.now, policy: req.policy }),
+    regression: await detectWithScrapes(source, req, { series: own, deployStart: req.deployStart, now: req.now, policy: req.policy }),
     neighbours: await neighboursAt(source, req),
   };
 }
@@ -80,7 +108,7 @@ export async function firstDetectionFromSource(
   const now = found?.at ?? req.until;
   return {
     at: found?.at,
-    regression: found?.regression ?? detectRegression({ series: own, deployStart: req.deployStart, now, policy: req.policy }),
+    regression: await detectWithScrapes(source, { ...req, now }, { series: own, deployStart: req.deployStart, now, policy: req.policy }),
     neighbours: await neighboursAt(source, { ...req, now }),
   };
 }

@@ -67,11 +67,11 @@ export class OpenMetricsFileSource implements MetricSource {
     );
   }
 
-  private read(q: RangeQuery, namespace: string | undefined): ServiceSeries {
+  /** Samples in (after, until] of the service's counters. */
+  private read(q: RangeQuery, namespace: string | undefined, after: number): ServiceSeries {
     const within = (s: IndexedSeries): CounterSeries => ({
       labels: s.labels,
-      // What Prometheus' range query on the same grid returns: the first point covers (start − step, start].
-      samples: s.samples.filter(([ts]) => ts > q.start - q.stepMs && ts <= q.end),
+      samples: s.samples.filter(([ts]) => ts > after && ts <= q.end),
     });
     const nonEmpty = (s: CounterSeries) => s.samples.length > 0;
     const c = this.convention;
@@ -97,8 +97,18 @@ export class OpenMetricsFileSource implements MetricSource {
   rangeQuery(q: RangeQuery): Promise<RawServiceSeries> {
     return matchedSeries(this.metrics, q, {
       name: 'the file',
-      read: (namespace) => Promise.resolve(this.read(q, namespace)),
+      // What Prometheus' range query on the same grid returns: the first point covers (start − step, start].
+      read: (namespace) => Promise.resolve(this.read(q, namespace, q.start - q.stepMs)),
       holdings: (metric) => Promise.resolve(this.holdings(metric, q.start - q.stepMs, q.end)),
+    });
+  }
+
+  /** The file's samples are the scrapes themselves. */
+  scrapedSamples(q: RangeQuery): Promise<RawServiceSeries> {
+    return matchedSeries(this.metrics, q, {
+      name: 'the file',
+      read: (namespace) => Promise.resolve(this.read(q, namespace, q.start - 1)),
+      holdings: (metric) => Promise.resolve(this.holdings(metric, q.start, q.end)),
     });
   }
 

@@ -46,6 +46,13 @@ function isMatrix(data: unknown): data is { resultType: 'matrix'; result: Matrix
   return d.resultType === 'matrix' && Array.isArray(d.result);
 }
 
+function matrixSeries(result: readonly MatrixEntry[]): CounterSeries[] {
+  return result.map((entry) => ({
+    labels: entry.metric,
+    samples: entry.values.map(([ts, v]) => [Math.round(ts * 1000), Number(v)] as const),
+  }));
+}
+
 export class PrometheusSource implements MetricSource {
   private readonly base: URL;
   private readonly http: HttpOptions;
@@ -116,20 +123,29 @@ export class PrometheusSource implements MetricSource {
     if (!isMatrix(data)) {
       throw new MetricSourceError('invalid-query', `the query ${query} must select counters (a range-query matrix), but Prometheus returned ${JSON.stringify(data).slice(0, 80)}`);
     }
-    return data.result.map((entry) => ({
-      labels: entry.metric,
-      samples: entry.values.map(([ts, v]) => [Math.round(ts * 1000), Number(v)] as const),
-    }));
+    return matrixSeries(data.result);
   }
 
-  private async read(q: RangeQuery, namespace: string | undefined): Promise<ServiceSeries> {
+  /**
+   * The samples as scraped in [start, end]: a range selector evaluated at `end` returns every
+   * sample with its own timestamp. Only a plain selector takes a range; Prometheus rejects others.
+   */
+  private async scraped(query: string, q: RangeQuery): Promise<CounterSeries[]> {
+    const data = await this.api(
+      'api/v1/query',
+      { query: `${query}[${String(q.end - q.start + 1)}ms]`, time: String(q.end / 1000) },
+      `the raw samples of ${query} (only a series selector can be read raw)`,
+    );
+    if (!isMatrix(data)) {
+      throw new MetricSourceError('invalid-query', `the raw samples of ${query} must be a matrix, but Prometheus returned ${JSON.stringify(data).slice(0, 80)}`);
+    }
+    return matrixSeries(data.result);
+  }
+
+  private async read(q: RangeQuery, namespace: string | undefined, counters = (query: string) => this.counters(query, q)): Promise<ServiceSeries> {
     const queries = queriesFor(this.options.metrics, namespace, q.service);
     const unit = conventionFor(this.options.metrics).leUnitSeconds;
-    const [requests, errors, buckets] = await Promise.all([
-      this.counters(queries.requests, q),
-      this.counters(queries.errors, q),
-      this.counters(queries.latencyBucket, q),
-    ]);
+    const [requests, errors, buckets] = await Promise.all([counters(queries.requests), counters(queries.errors), counters(queries.latencyBucket)]);
     const latency: BucketSeries[] = [];
     for (const b of buckets) {
       const le = parseLe(b.labels.le, unit);
@@ -164,6 +180,14 @@ export class PrometheusSource implements MetricSource {
       name: 'Prometheus',
       read: (namespace) => this.read(q, namespace),
       holdings: (metric) => this.holdings(metric, q.start - q.stepMs, q.end),
+    });
+  }
+
+  scrapedSamples(q: RangeQuery): Promise<RawServiceSeries> {
+    return matchedSeries(this.options.metrics, q, {
+      name: 'Prometheus',
+      read: (namespace) => this.read(q, namespace, (query) => this.scraped(query, q)),
+      holdings: (metric) => this.holdings(metric, q.start, q.end),
     });
   }
 

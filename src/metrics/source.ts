@@ -25,6 +25,12 @@ export interface MetricSource {
    * Throws `MetricSourceError` when the source cannot answer.
    */
   rangeQuery(query: RangeQuery): Promise<RawServiceSeries>;
+  /**
+   * The same counters as scraped, each sample at its own timestamp, in [start, end] (`stepMs` is
+   * ignored): the finest data the source holds, read around a deploy start to place an onset
+   * inside the detector's step. Optional: without it that onset stays as the grid locates it.
+   */
+  scrapedSamples?(query: RangeQuery): Promise<RawServiceSeries>;
   /** Services of a namespace that had request counters in [start, end], sorted (R2 neighbours). */
   listServices(namespace: string, start: number, end: number): Promise<string[]>;
 }

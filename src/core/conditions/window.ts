@@ -3,17 +3,26 @@ import { formatDuration, formatElapsed, formatInstant } from '../duration.js';
 import type { Regression } from '../regression-types.js';
 
 // R1: the onset lies in [deployStart, deployComplete + window]. The onset's uncertainty widens the
-// edges: an onset that may lie on either side of an edge is unknown (F1), never met.
+// edges: an onset that may lie on either side of an edge is unknown (F1), never met. An onset in
+// the deploy's own step is placed against the deploy start from the scrapes when the detector
+// could read them (`onsetInStep`, see onset-in-step.ts): that placement decides the start edge.
 
 export function judgeWindow(deploy: Deploy, regression: Regression | undefined, windowMs: number): Condition {
-  const onset = regression?.onset;
-  if (regression?.signal === undefined || onset === undefined) {
+  if (regression?.signal === undefined || regression.onset === undefined) {
     return { status: 'unknown', evidence: 'no regression onset was estimated' };
   }
   if (deploy.start === undefined) return { status: 'unknown', evidence: 'when the deploy started is not known' };
-  const slack = regression.onsetUncertaintyMs ?? 0;
+  const inStep = regression.onsetInStep;
+  if (inStep === undefined) return judgeOnset(deploy, deploy.start, regression.onset, regression.onsetUncertaintyMs ?? 0, windowMs);
+  if (inStep.verdict !== 'after' || inStep.onset === undefined) {
+    return { status: inStep.verdict === 'before' ? 'unmet' : 'unknown', evidence: inStep.evidence };
+  }
+  const atOnset = judgeOnset(deploy, deploy.start, Math.max(inStep.onset, deploy.start), 0, windowMs);
+  return { ...atOnset, evidence: `${inStep.evidence}; ${atOnset.evidence}` };
+}
+
+function judgeOnset(deploy: Deploy, start: number, onset: number, slack: number, windowMs: number): Condition {
   const at = `began at ${formatInstant(onset)}${slack > 0 ? ` (±${formatElapsed(slack)})` : ''}`;
-  const start = deploy.start;
   if (onset < start) {
     if (onset + slack >= start) {
       return { status: 'unknown', evidence: `the regression ${at}, too close to the deploy start (${formatInstant(start)}) to tell whether it predates it` };
