@@ -121,6 +121,7 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
     defaultMetrics: true,
     lease: { durationMs: opts.leaseDuration, renewDeadlineMs: opts.renewDeadline, retryPeriodMs: opts.retryPeriod },
     trustedProxies: opts.trustedProxy ?? [],
+    slackApi: { apiBase: opts.slackApi },
     ...(opts.onlyNamespace === undefined ? {} : { namespaces: opts.onlyNamespace }),
     ...(opts.interval === undefined ? {} : { intervalMs: opts.interval }),
   });
