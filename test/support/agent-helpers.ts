@@ -1,4 +1,5 @@
-import { pino } from 'pino';
+import { KubeConfig } from '@kubernetes/client-node';
+import { pino, type Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { Agent, type AgentOptions } from '../../src/agent/agent.js';
 import { StaticPolicySource } from '../../src/agent/policy-source.js';
@@ -88,3 +89,25 @@ export function startAgent(stack: Stack, identity: string, policyText = POLICY, 
   });
 }
 
+
+/** An agent that is never started, on a kubeconfig that points nowhere: payload handling needs no cluster. */
+export function offlineAgent(logger: Logger, identity = 'offline'): Agent {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'none', server: 'https://127.0.0.1:9', skipTLSVerify: false }],
+    users: [{ name: 'none' }],
+    contexts: [{ name: 'none', cluster: 'none', user: 'none' }],
+    currentContext: 'none',
+  });
+  return new Agent({
+    kubeConfig,
+    namespace: 'rollguard',
+    identity,
+    policies: new StaticPolicySource(policySet()),
+    sourceFor: () => {
+      throw new Error('no metrics in this test');
+    },
+    logger,
+    intervalMs: 10 * 60_000,
+  });
+}
