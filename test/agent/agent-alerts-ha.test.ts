@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { Deployment } from '../../src/core/kube.js';
 import { paths } from '../../src/kube/rest.js';
-import { afterDeployStep, deploymentManifest, POLICY, rolledOut, setImage } from '../support/agent-helpers.js';
+import { deployedTwice, POLICY } from '../support/agent-helpers.js';
 import { startAlertmanager, type RunningAlertmanager } from '../support/alertmanager.js';
 import { describeWithControlPlane } from '../support/control-plane.js';
 import { freePort, httpOk, type ManagedProcess } from '../support/process.js';
@@ -84,11 +84,7 @@ describeWithControlPlane('R10 alerts are accepted by every replica; the leader e
 
   async function regress(name: string, errorShare: number): Promise<void> {
     const s = need();
-    await s.admin.create(`/apis/apps/v1/namespaces/${s.ns}/deployments`, deploymentManifest(name, `shop/${name}:1`));
-    await rolledOut(s, s.ns, name, `shop/${name}:1`);
-    const deployedAt = await setImage(s, s.ns, name, `shop/${name}:2`);
-    await rolledOut(s, s.ns, name, `shop/${name}:2`);
-    await afterDeployStep(deployedAt);
+    await deployedTwice(s, name);
     s.exporter.set(s.ns, name, { errorShare });
   }
 

@@ -70,6 +70,15 @@ export async function setImage(stack: Stack, ns: string, name: string, image: st
   return at;
 }
 
+/** A new Deployment `name` at revision 2 after a clean deploy (image :1, then :2), waited into the metric step after the deploy's. */
+export async function deployedTwice(stack: Stack, name: string): Promise<void> {
+  await stack.admin.create(`/apis/apps/v1/namespaces/${stack.ns}/deployments`, deploymentManifest(name, `shop/${name}:1`));
+  await rolledOut(stack, stack.ns, name, `shop/${name}:1`);
+  const deployedAt = await setImage(stack, stack.ns, name, `shop/${name}:2`);
+  await rolledOut(stack, stack.ns, name, `shop/${name}:2`);
+  await afterDeployStep(deployedAt);
+}
+
 /** `overrides` replace the test defaults (e.g. a long intervalMs so that only alerts trigger evaluations). */
 export function startAgent(stack: Stack, identity: string, policyText = POLICY, overrides: Partial<AgentOptions> = {}): Agent {
   const set = policySet(policyText);
