@@ -11,6 +11,8 @@ import type { AlertTarget } from './alertmanager.js';
 import { DecisionActions } from './apply.js';
 import type { SecretReader } from './secret-values.js';
 import { SlackActions } from './slack/actions.js';
+import { SlackApi, type SlackApiOptions } from './slack/api.js';
+import { SlackUserResolver } from './slack/users.js';
 import { WebAuth } from './web-auth.js';
 import { ClusterState } from './cluster-state.js';
 import { decisionAnnotation, decisionChanged, decisionId, type DecisionRecord } from './decision-record.js';
@@ -55,6 +57,8 @@ export interface AgentOptions {
   secrets?: SecretReader;
   /** An origin besides hooks.slack.com that Slack answers may be posted to (a test double). */
   slackResponseOrigin?: string;
+  /** The Slack Web API the buttons' callback looks users up with (users.lookupByEmail). */
+  slackApi?: SlackApiOptions;
 }
 
 export type EvaluationOutcome = { key: string; result: string };
@@ -132,7 +136,7 @@ export class Agent {
     this.slackActions =
       opts.secrets === undefined
         ? undefined
-        : new SlackActions({ store: this.decisions, actions: this.actions, secrets: opts.secrets, policyFor: (ns) => opts.policies.policyFor(ns), logger: opts.logger, clock: this.clock, ...(opts.slackResponseOrigin === undefined ? {} : { allowedResponseOrigin: opts.slackResponseOrigin }) });
+        : new SlackActions({ store: this.decisions, actions: this.actions, secrets: opts.secrets, users: new SlackUserResolver({ api: new SlackApi(opts.slackApi), clock: this.clock }), policyFor: (ns) => opts.policies.policyFor(ns), logger: opts.logger, clock: this.clock, ...(opts.slackResponseOrigin === undefined ? {} : { allowedResponseOrigin: opts.slackResponseOrigin }) });
     this.handoffs = new HandoffWatch({ state: this.state, sourceFor: opts.sourceFor, publish: (r, c) => { this.publish(r, c); }, isLeader: () => this.lease.isLeader(), clock: this.clock, logger: opts.logger, intervalMs: () => this.intervalMs() });
     this.state.onJob((event, job) => {
       if (event === 'delete') this.jobRuns.deleted(job);

@@ -4,6 +4,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import { addHealthRoutes } from '../admission/app.js';
 import type { Agent } from './agent.js';
+import { AlertForwarder, FORWARDED_BY_HEADER, routeAlert } from './alert-forward.js';
 import { AlertPayloadError, parseAlertmanagerPayload, type AlertTarget } from './alertmanager.js';
 import { renderHandoffSection } from '../report/handoff-html.js';
 import { decisionReportInput, renderDecisionPage } from './decision-page.js';
@@ -39,7 +40,8 @@ export function createAgentApp(agent: Agent, logger: Logger): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   addHealthRoutes(app, { metrics: agent.metrics, ready: () => agent.readiness() });
-  app.post('/alertmanager', express.json({ limit: MAX_ALERT_BYTES, type: () => true }), (req, res) => {
+  const forwarder = new AlertForwarder({ identity: agent.lease.identity, logger, alerts: agent.metrics.alerts, intervalMs: () => agent.intervalMs() });
+  app.post('/alertmanager', express.json({ limit: MAX_ALERT_BYTES, type: () => true }), async (req, res) => {
     let alerts: AlertTarget[];
     try {
       alerts = parseAlertmanagerPayload(req.body);
@@ -51,14 +53,15 @@ export function createAgentApp(agent: Agent, logger: Logger): express.Express {
       }
       throw err;
     }
-    // Only the leader evaluates: a standby's 503 makes Alertmanager retry, reaching the leader
-    // through the Service, instead of an alert that is accepted and then dropped.
-    if (!agent.lease.isLeader()) {
-      agent.metrics.alerts.inc({ result: 'standby' });
-      problem(res, 503, 'this replica is a standby (another holds the Lease); retry, the Service reaches the leader');
+    // Every replica accepts a valid notification: the leader evaluates, a standby hands it over.
+    const forwardedBy = req.headers[FORWARDED_BY_HEADER];
+    const route = routeAlert({ leading: agent.lease.isLeader(), forwardedBy: Array.isArray(forwardedBy) ? forwardedBy[0] : forwardedBy, holder: agent.lease.holder() });
+    if (route.kind === 'evaluate') {
+      res.json(agent.handleAlerts(alerts));
       return;
     }
-    res.json(agent.handleAlerts(alerts));
+    const answer = await forwarder.deliver(route, req.body, alerts.length);
+    res.status(answer.status).json(answer.body);
   });
   app.get('/decisions', (req, res) => {
     const namespace = typeof req.query.namespace === 'string' ? req.query.namespace : undefined;

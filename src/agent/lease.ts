@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { ANNOTATIONS } from '../core/annotations.js';
 import { isStatus, paths, type KubeRest } from '../kube/rest.js';
 
 // Leader election on a coordination.k8s.io/v1 Lease, as client-go's leaderelection does it: the
@@ -7,6 +8,10 @@ import { isStatus, paths, type KubeRest } from '../kube/rest.js';
 // compared). The holder counts itself leader only until `renewDeadline` after its last successful
 // renewal, measured on a monotonic clock, so a process that was paused (SIGSTOP, a long GC, a
 // frozen VM) stops acting before anyone else can have taken over.
+//
+// The holder also writes where it serves HTTP (ANNOTATIONS.agentUrl) on every write of the Lease,
+// so a standby, which reads the Lease each round anyway, knows where the leader is without an
+// extra request.
 
 export interface LeaseOptions {
   rest: KubeRest;
@@ -24,13 +29,25 @@ export interface LeaseOptions {
 }
 
 interface LeaseObject {
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; annotations?: Record<string, string> };
   spec?: { holderIdentity?: string | null; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
 }
 
 /** MicroTime, as the apiserver writes it: RFC 3339 with microseconds. */
 function microTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** Another replica holding the Lease, as last seen, and the URL it advertises (if any). */
+export interface LeaseHolder {
+  identity: string;
+  url: string | undefined;
+}
+
+/** The Lease's annotations with this replica's URL, or without any (a previous holder's is not ours). */
+function withUrl(annotations: Record<string, string> | undefined, url: string | undefined): Record<string, string> {
+  const rest = Object.fromEntries(Object.entries(annotations ?? {}).filter(([k]) => k !== ANNOTATIONS.agentUrl.key));
+  return url === undefined ? rest : { ...rest, [ANNOTATIONS.agentUrl.key]: url };
 }
 
 export class LeaderElector {
@@ -40,7 +57,8 @@ export class LeaderElector {
   private readonly clock: () => number;
   private readonly monotonic: () => number;
   private lastRenewed: number | undefined;
-  private observed: { key: string; at: number } | undefined;
+  private observed: { key: string; at: number; holder: string; url: string | undefined; durationMs: number } | undefined;
+  private advertised: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private leading = false;
@@ -63,6 +81,21 @@ export class LeaderElector {
 
   onChange(listener: (leading: boolean) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** The base URL this replica serves HTTP at, written into the Lease while it holds it. */
+  advertise(url: string): void {
+    this.advertised = url;
+  }
+
+  /**
+   * Another replica that holds the Lease, as last read, while that record is not older than its
+   * duration by this replica's clock; undefined when nobody else does (or this replica holds it).
+   */
+  holder(): LeaseHolder | undefined {
+    const o = this.observed;
+    if (o === undefined || o.holder === '' || o.holder === this.opts.identity || this.monotonic() - o.at >= o.durationMs) return undefined;
+    return { identity: o.holder, url: o.url };
   }
 
   /** True only while the last renewal is recent enough that nobody else can hold the Lease. */
@@ -118,7 +151,7 @@ export class LeaderElector {
       await rest.create(paths.leases(namespace), {
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
-        metadata: { name, namespace },
+        metadata: { name, namespace, annotations: withUrl(undefined, this.advertised) },
         spec: { holderIdentity: identity, leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000), acquireTime: microTime(wall), renewTime: microTime(wall), leaseTransitions: 0 },
       });
       this.lastRenewed = startedAt;
@@ -127,8 +160,9 @@ export class LeaderElector {
     const spec = lease.spec ?? {};
     const holder = spec.holderIdentity ?? '';
     const key = `${holder}|${spec.renewTime ?? ''}`;
-    if (this.observed?.key !== key) this.observed = { key, at: startedAt };
     const durationMs = (spec.leaseDurationSeconds ?? Math.ceil(this.leaseDurationMs / 1000)) * 1000;
+    const url = lease.metadata?.annotations?.[ANNOTATIONS.agentUrl.key];
+    if (this.observed?.key !== key) this.observed = { key, at: startedAt, holder, url, durationMs };
     const expired = holder === '' || startedAt - this.observed.at >= durationMs;
     if (holder !== identity && !expired) {
       this.lastRenewed = undefined;
@@ -137,6 +171,7 @@ export class LeaderElector {
     const takingOver = holder !== identity;
     const next: LeaseObject = {
       ...lease,
+      metadata: { ...lease.metadata, annotations: withUrl(lease.metadata?.annotations, this.advertised) },
       spec: {
         ...spec,
         holderIdentity: identity,
@@ -172,7 +207,7 @@ export class LeaderElector {
     try {
       const lease = await rest.get<LeaseObject>(paths.lease(namespace, name));
       if (lease.spec?.holderIdentity !== identity) return;
-      await rest.update(paths.lease(namespace, name), { ...lease, spec: { ...lease.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime(this.clock()) } });
+      await rest.update(paths.lease(namespace, name), { ...lease, metadata: { ...lease.metadata, annotations: withUrl(lease.metadata?.annotations, undefined) }, spec: { ...lease.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime(this.clock()) } });
       this.opts.logger.info({ lease: this.where(), identity }, 'released the lease');
     } catch (err) {
       this.opts.logger.warn({ lease: this.where(), error: err instanceof Error ? err.message : String(err) }, 'could not release the lease; another replica takes over when it expires');

@@ -26,7 +26,7 @@ export function createAgentMetrics(watchAges: () => { resource: string; ageSecon
     decisions: new Counter({ name: 'rollguard_agent_decisions_total', help: 'New or changed decisions by verdict.', labelNames: ['verdict'], registers }),
     rollbacks: new Counter({ name: 'rollguard_agent_rollbacks_total', help: 'Rollback attempts by result (rolled-back, already-done, refused, stale, denied, failed, not-leader).', labelNames: ['result'], registers }),
     failures: new Counter({ name: 'rollguard_agent_failures_total', help: 'Failures by kind.', labelNames: ['kind'], registers }),
-    alerts: new Counter({ name: 'rollguard_agent_alerts_total', help: 'Alertmanager alerts received, by result (evaluated, no-match, ignored, resolved).', labelNames: ['result'], registers }),
+    alerts: new Counter({ name: 'rollguard_agent_alerts_total', help: 'Alertmanager alerts received, by result (evaluated, no-match, ignored, resolved; on a standby forwarded, forward-failed).', labelNames: ['result'], registers }),
     duration: new Histogram({ name: 'rollguard_agent_evaluation_duration_seconds', help: 'Time one deploy evaluation takes (metrics queries included).', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers }),
     leader: new Gauge({ name: 'rollguard_agent_leader', help: '1 while this replica holds the Lease and may act.', registers }),
     watchAge: new Gauge({

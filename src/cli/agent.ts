@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { pino } from 'pino';
 import { Agent } from '../agent/agent.js';
+import { advertiseUrlProblem, defaultAdvertiseUrl } from '../agent/advertise-url.js';
 import { startAgentHttp } from '../agent/http.js';
 import { NotificationSinks } from '../agent/notification-sinks.js';
 import { CrdPolicySource } from '../agent/crd-policy-source.js';
@@ -38,6 +39,7 @@ interface AgentCliOptions {
   onlyNamespace?: string[];
   logLevel: string;
   slackApi: string;
+  advertiseUrl?: string;
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -51,6 +53,12 @@ function parseInterval(value: string): number {
 function prometheusUrl(value: string): string {
   if (!/^https?:\/\/[^/]/.test(value)) throw new InvalidArgumentError(`expected the Prometheus base URL, e.g. http://prometheus.monitoring:9090, got "${value}"`);
   return value;
+}
+
+function advertiseUrl(value: string): string {
+  const problem = advertiseUrlProblem(value);
+  if (problem !== undefined) throw new InvalidArgumentError(problem);
+  return value.replace(/\/+$/, '');
 }
 
 function slackApiUrl(value: string): string {
@@ -70,6 +78,7 @@ export function registerAgent(program: Command): void {
     .option('--namespace <ns>', "rollguard's own namespace, where the Lease lives (default: the pod's, else rollguard)")
     .option('--id <name>', 'holder identity for leader election', hostname())
     .option('--port <port>', 'plain-HTTP port for /healthz, /readyz, /metrics, /alertmanager, /decisions', parsePort, 8080)
+    .option('--advertise-url <url>', "this replica's base URL for the other replicas, written into the Lease while it leads; standbys forward Alertmanager's notifications there (default: http://$POD_IP:PORT, else http://127.0.0.1:PORT)", advertiseUrl)
     .option('--interval <duration>', "how often every deploy in its window is re-evaluated (default: the policy's metrics step)", parseInterval)
     .option('--lease-duration <duration>', 'how long a standby waits on an unrenewed Lease before taking over', parseInterval, 15_000)
     .option('--renew-deadline <duration>', 'how long the leader acts without a successful renewal (must be below --lease-duration)', parseInterval, 10_000)
@@ -121,11 +130,14 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
     defaultMetrics: true,
     lease: { durationMs: opts.leaseDuration, renewDeadlineMs: opts.renewDeadline, retryPeriodMs: opts.retryPeriod },
     trustedProxies: opts.trustedProxy ?? [],
+    slackApi: { apiBase: opts.slackApi },
     ...(opts.onlyNamespace === undefined ? {} : { namespaces: opts.onlyNamespace }),
     ...(opts.interval === undefined ? {} : { intervalMs: opts.interval }),
   });
   const http = await startAgentHttp(agent, logger, opts.port);
-  logger.info({ port: http.port, namespace: ownNamespace(opts.namespace), prometheus: opts.prometheus, policies: policies.describe(), intervalMs: agent.intervalMs() }, 'agent starting');
+  const advertised = opts.advertiseUrl ?? defaultAdvertiseUrl(process.env.POD_IP, http.port);
+  agent.lease.advertise(advertised);
+  logger.info({ port: http.port, advertised, namespace: ownNamespace(opts.namespace), prometheus: opts.prometheus, policies: policies.describe(), intervalMs: agent.intervalMs() }, 'agent starting');
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;

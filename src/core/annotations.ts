@@ -6,7 +6,7 @@ export const PREFIX = 'rollguard.io/';
 
 export interface AnnotationKey {
   key: string;
-  on: readonly ('Deployment' | 'ConfigMap' | 'Secret' | 'Job')[];
+  on: readonly ('Deployment' | 'ConfigMap' | 'Secret' | 'Job' | 'Lease')[];
   /** `rollguard`: written only by rollguard, forged values are put back. `user`: set by people. */
   writer: 'rollguard' | 'user';
   description: string;
@@ -39,6 +39,7 @@ export const ANNOTATIONS = {
   blackoutUntil: key('blackout-until', ['Deployment'], 'rollguard', 'End of the post-rollback blackout (RFC 3339): no re-evaluation, no second rollback before it.'),
   rolloutCompleted: key('rollout-completed', ['Deployment'], 'rollguard', 'JSON {"hash","at"}: the agent saw the rollout of the template with that hash complete at that time (deployComplete); kept so a restart does not lose it.'),
   decision: key('decision', ['Deployment'], 'rollguard', "The agent's latest decision, compact JSON (id, verdict, each condition met/unmet/unknown, confidence, command, since); written only when it changes."),
+  agentUrl: key('agent-url', ['Lease'], 'rollguard', "On the agent's Lease: the base URL where the Lease holder serves HTTP (--advertise-url); a standby forwards Alertmanager's notifications there."),
   blackoutOverride: key('blackout-override', ['Deployment'], 'user', 'Set by a human (any non-empty reason) on the Deployment before a rollback, or in the rollback request, to let one rollback through the blackout guard; the next template change spends it.'),
   migration: key('migration', ['Job'], 'user', 'Label or annotation "true" marks a Job as a schema migration (R4).'),
   commit: key('commit', ['Deployment'], 'user', 'The commit the deploy was built from; shown in the handoff.'),

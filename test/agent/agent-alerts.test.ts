@@ -1,13 +1,11 @@
-import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
 import { startAgentHttp } from '../../src/agent/http.js';
-import { StaticPolicySource } from '../../src/agent/policy-source.js';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { Deployment } from '../../src/core/kube.js';
 import { paths } from '../../src/kube/rest.js';
-import { afterDeployStep, deploymentManifest, POLICY, policySet, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
+import { afterDeployStep, deploymentManifest, offlineAgent, POLICY, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
 import { startAlertmanager, type RunningAlertmanager } from '../support/alertmanager.js';
 import { describeWithControlPlane } from '../support/control-plane.js';
 import { freePort } from '../support/process.js';
@@ -132,35 +130,13 @@ describeWithControlPlane('R10 an Alertmanager notification makes the agent evalu
   }, 240_000);
 });
 
-/** An agent that is never started, on a kubeconfig that points nowhere: payload handling needs no cluster. */
-function offlineAgent(): Agent {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'none', server: 'https://127.0.0.1:9', skipTLSVerify: false }],
-    users: [{ name: 'none' }],
-    contexts: [{ name: 'none', cluster: 'none', user: 'none' }],
-    currentContext: 'none',
-  });
-  return new Agent({
-    kubeConfig,
-    namespace: 'rollguard',
-    identity: 'offline',
-    policies: new StaticPolicySource(policySet()),
-    sourceFor: () => {
-      throw new Error('no metrics in this test');
-    },
-    logger,
-    intervalMs: 10 * 60_000,
-  });
-}
-
 describe('F5 POST /alertmanager: a malformed notification gets a precise 4xx and changes nothing', () => {
   let agent: Agent;
   let http: Http;
   let url: string;
 
   beforeAll(async () => {
-    agent = offlineAgent();
+    agent = offlineAgent(logger);
     http = await startAgentHttp(agent, logger, 0, '127.0.0.1');
     url = `http://127.0.0.1:${http.port}/alertmanager`;
   });
@@ -209,12 +185,12 @@ describe('F5 POST /alertmanager: a malformed notification gets a precise 4xx and
     expect(res.body.error).toBe('body larger than 1048576 bytes');
   });
 
-  it('R10 a standby answers 503, so Alertmanager retries and reaches the leader, and evaluates nothing', async () => {
-    const standby = await counter('standby');
+  it('R10 a standby that knows no leader still accepts a valid notification (2xx, so Alertmanager counts no failure), says why and counts it', async () => {
+    const failed = await counter('forward-failed');
     const res = await post(payload([alert({ alertname: 'Nobody', namespace: 'shop', service: 'checkout' })]));
-    expect(res.status).toBe(503);
-    expect(res.body.error).toMatch(/standby/);
-    expect(await counter('standby')).toBe(standby + 1);
+    expect(res.status).toBe(202);
+    expect((res.body as { message?: string }).message).toMatch(/^accepted by a standby, not evaluated at once: no replica holds the Lease now; the leader evaluates every deploy in its span each interval \(600s\) anyway$/);
+    expect(await counter('forward-failed')).toBe(failed + 1);
   });
 
   it('F5 well-formed alerts that name no deploy: 200, each result says why it was not acted on', async () => {

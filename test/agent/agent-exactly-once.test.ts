@@ -9,7 +9,7 @@ import { describeWithControlPlane } from '../support/control-plane.js';
 import { freePort, httpOk, type ManagedProcess } from '../support/process.js';
 import { startStack, type Stack } from '../support/rollguard-stack.js';
 import { waitFor } from '../support/wait.js';
-import { afterDeployStep, deploymentManifest, POLICY, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
+import { deployedTwice, POLICY, startAgent } from '../support/agent-helpers.js';
 
 // F4 exactly one rollback, proven by faults on the real control plane: two agents at once, an
 // agent killed between deciding and patching and between patching and its Event, a leader paused
@@ -80,11 +80,7 @@ describeWithControlPlane('F4 exactly one rollback, whatever fails', () => {
   /** A Deployment at revision 2 after a clean deploy, with its service starting to fail. */
   async function deployAndRegress(name: string, regress = true): Promise<void> {
     const s = need();
-    await s.admin.create(`/apis/apps/v1/namespaces/${s.ns}/deployments`, deploymentManifest(name, `shop/${name}:1`));
-    await rolledOut(s, s.ns, name, `shop/${name}:1`);
-    const deployedAt = await setImage(s, s.ns, name, `shop/${name}:2`);
-    await rolledOut(s, s.ns, name, `shop/${name}:2`);
-    await afterDeployStep(deployedAt);
+    await deployedTwice(s, name);
     if (regress) s.exporter.set(s.ns, name, { errorShare: 0.2 });
   }
 

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { LeaderElector } from '../../src/agent/lease.js';
+import { ANNOTATIONS } from '../../src/core/annotations.js';
 import { KubeRest, paths } from '../../src/kube/rest.js';
 import { controlPlane, describeWithControlPlane } from '../support/control-plane.js';
 import { createTestNamespace, type TestNamespace } from '../support/namespaces.js';
@@ -22,8 +23,8 @@ describeWithControlPlane('F4 leader election on a Lease', () => {
     await ns?.cleanup();
   });
 
-  function candidate(identity: string, clock: { t: number }): LeaderElector {
-    return new LeaderElector({ rest, namespace: ns?.name ?? '', name: 'rollguard-agent', identity, logger: quiet, leaseDurationMs: 6000, renewDeadlineMs: 4000, retryPeriodMs: 1000, monotonic: () => clock.t });
+  function candidate(identity: string, clock: { t: number }, name = 'rollguard-agent'): LeaderElector {
+    return new LeaderElector({ rest, namespace: ns?.name ?? '', name, identity, logger: quiet, leaseDurationMs: 6000, renewDeadlineMs: 4000, retryPeriodMs: 1000, monotonic: () => clock.t });
   }
 
   it('one holder at a time; a standby takes over only after the lease went unrenewed for its duration; a paused holder stops leading before that', async () => {
@@ -71,6 +72,37 @@ describeWithControlPlane('F4 leader election on a Lease', () => {
     expect(await standby.tryAcquireOrRenew()).toBe(false);
     await holder.stop();
     expect(await standby.tryAcquireOrRenew()).toBe(true);
+  }, 60_000);
+
+  it('R10 the holder advertises its URL in the Lease; a standby knows it from its own reads, forgets it once the record is older than the lease duration, and a takeover replaces it', async () => {
+    const cx = { t: 0 };
+    const cy = { t: 0 };
+    const x = candidate('x', cx, 'advertised');
+    const y = candidate('y', cy, 'advertised');
+    x.advertise('http://127.0.0.1:1111');
+    y.advertise('http://127.0.0.1:2222');
+    const urlInLease = async () => (await rest.get<{ metadata: { annotations?: Record<string, string> } }>(paths.lease(ns?.name ?? '', 'advertised'))).metadata.annotations?.[ANNOTATIONS.agentUrl.key];
+    expect(await x.tryAcquireOrRenew()).toBe(true);
+    expect(await urlInLease()).toBe('http://127.0.0.1:1111');
+    expect(y.holder()).toBeUndefined();
+    expect(await y.tryAcquireOrRenew()).toBe(false);
+    expect(y.holder()).toEqual({ identity: 'x', url: 'http://127.0.0.1:1111' });
+    // The holder itself has no one to forward to.
+    expect(x.holder()).toBeUndefined();
+    // Not read again for a lease duration (the apiserver unreachable, say): no longer trusted.
+    cy.t = 6000;
+    expect(y.holder()).toBeUndefined();
+    // x renews; y reads the new record and knows x again.
+    cx.t = 1000;
+    expect(await x.tryAcquireOrRenew()).toBe(true);
+    expect(await y.tryAcquireOrRenew()).toBe(false);
+    expect(y.holder()).toEqual({ identity: 'x', url: 'http://127.0.0.1:1111' });
+    await x.stop();
+    expect(await urlInLease()).toBeUndefined();
+    expect(await y.tryAcquireOrRenew()).toBe(true);
+    expect(await urlInLease()).toBe('http://127.0.0.1:2222');
+    expect(await x.tryAcquireOrRenew()).toBe(false);
+    expect(x.holder()).toEqual({ identity: 'y', url: 'http://127.0.0.1:2222' });
   }, 60_000);
 
   it('refuses timings that cannot be safe', () => {

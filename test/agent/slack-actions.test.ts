@@ -3,11 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionResult } from '../../src/agent/apply.js';
 import { DecisionStore } from '../../src/agent/decision-store.js';
 import { SlackActions } from '../../src/agent/slack/actions.js';
+import { SlackApi } from '../../src/agent/slack/api.js';
+import { SlackUserResolver } from '../../src/agent/slack/users.js';
 import { ReplayGuard, slackSignature, verifySlackRequest } from '../../src/agent/slack/verify.js';
 import type { Identity } from '../../src/kube/auth-reviews.js';
 import { parsePolicy } from '../../src/core/policy.js';
 import { blockedByConfig } from '../support/decision-fixtures.js';
 import { FakeSecrets } from '../support/fake-secrets.js';
+import { FakeSlack } from '../support/fake-slack.js';
+import { capturedLogger } from '../support/log-capture.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 const SECRET = 'slack-signing-secret-value';
@@ -62,6 +66,8 @@ describe('R10 the Slack Apply button', () => {
         },
       },
       secrets: new FakeSecrets({ 'slack/signing': SECRET, 'slack/token': 'xoxb-token' }),
+      // Every key is an id: never asked.
+      users: new SlackUserResolver({ api: { lookupByEmail: () => Promise.reject(new Error('not looked up')) }, clock: () => NOW * 1000 }),
       policyFor: () => policy.policy,
       logger: pino({ level: 'silent' }),
       clock: () => NOW * 1000,
@@ -131,5 +137,114 @@ describe('R10 the Slack Apply button', () => {
     const { body, headers } = signed('U0ALICE', 'rollguard_apply', { ts: NOW - 2, responseUrl: 'http://127.0.0.2:9/elsewhere' });
     await (await handler.handle(body, headers)).done;
     expect(receiver.received.length).toBe(before);
+  });
+});
+
+describe('R10 notifications.slackUsers email keys are looked up in Slack', () => {
+  const TOKEN = 'xoxb-email-token';
+  let receiver: WebhookReceiver;
+  let slack: FakeSlack;
+  let noScope: FakeSlack;
+  const calls: { id: string; who: Identity }[] = [];
+  const store = new DecisionStore();
+  const policy = parsePolicy({
+    notifications: {
+      slack: { botToken: { name: 'slack', key: 'token' }, channel: '#ops', signingSecret: { name: 'slack', key: 'signing' } },
+      slackUsers: { 'gone@example.com': { user: 'gone' }, 'Bob@Example.com': { user: 'bob@example.com', groups: ['sre'] } },
+    },
+  });
+  if (!policy.ok) throw new Error(policy.errors.join());
+  const resolved = policy.policy;
+  const { record } = store.record({ id: 'dec1', namespace: 'shop', deployment: 'checkout', uid: 'u', templateHash: 'sha256:a', onset: 0, toRevision: 6, deployStart: 0, deployCompleteAt: 0, decision: blockedByConfig, at: NOW * 1000 });
+  let ts = NOW;
+
+  beforeAll(async () => {
+    receiver = await startWebhookReceiver();
+    slack = await new FakeSlack({ token: TOKEN, users: { 'bob@example.com': 'U0BOB', 'carol@example.com': 'U0CAROL' } }).start();
+    noScope = await new FakeSlack({ token: TOKEN, users: { 'bob@example.com': 'U0BOB' }, scopes: ['chat:write'] }).start();
+  });
+
+  afterAll(async () => {
+    await receiver.stop();
+    await slack.stop();
+    await noScope.stop();
+  });
+
+  function handlerFor(api: FakeSlack, opts: { maxLookupsPerMinute?: number } = {}) {
+    const { logger, lines } = capturedLogger();
+    const handler = new SlackActions({
+      store,
+      actions: {
+        apply: (id, who) => {
+          calls.push({ id, who });
+          return Promise.resolve({ ok: true, message: 'applied', record });
+        },
+        dismiss: () => Promise.reject(new Error('not in these tests')),
+      },
+      secrets: new FakeSecrets({ 'slack/signing': SECRET, 'slack/token': TOKEN }),
+      users: new SlackUserResolver({ api: new SlackApi({ apiBase: api.apiBase, maxAttempts: 1 }), clock: () => NOW * 1000, ...opts }),
+      policyFor: () => resolved,
+      logger,
+      clock: () => NOW * 1000,
+      allowedResponseOrigin: new URL(receiver.url).origin,
+    });
+    return { handler, lines };
+  }
+
+  /** One signed Apply click by `user`; resolves to the ephemeral answer's text. */
+  async function click(handler: SlackActions, user: string): Promise<string> {
+    const before = receiver.received.length;
+    const payload = { type: 'block_actions', user: { id: user }, actions: [{ action_id: 'rollguard_apply', value: 'dec1' }], response_url: receiver.url };
+    const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    // A new timestamp per click: the same request twice would be a replay.
+    const t = String(ts--);
+    const { reply, done } = await handler.handle(body, { 'x-slack-request-timestamp': t, 'x-slack-signature': slackSignature(SECRET, t, body) });
+    expect(reply.status).toBe(200);
+    await done;
+    expect(receiver.received.length).toBe(before + 1);
+    return (receiver.received.at(-1)?.body as { text: string }).text;
+  }
+
+  it('R10 a Slack user whose id is not a key but whose email is acts as that identity; the second click is answered from the cache', async () => {
+    const { handler } = handlerFor(slack);
+    const lookups = () => slack.calls('users.lookupByEmail').length;
+    expect(await click(handler, 'U0BOB')).toBe('Done: applied');
+    expect(calls.at(-1)).toEqual({ id: 'dec1', who: { user: 'bob@example.com', groups: ['sre'] } });
+    // gone@ (no such member) and bob@ (case-insensitive), each once, with the bot token.
+    expect(lookups()).toBe(2);
+    expect(slack.calls('users.lookupByEmail').map((r) => r.authorization)).toEqual([`Bearer ${TOKEN}`, `Bearer ${TOKEN}`]);
+    expect(await click(handler, 'U0BOB')).toBe('Done: applied');
+    expect(lookups()).toBe(2);
+  });
+
+  it('R10 a Slack user no key names, by id or email, is told so and nothing is done; the not-found answers are kept', async () => {
+    const { handler } = handlerFor(slack);
+    const count = calls.length;
+    const before = slack.calls('users.lookupByEmail').length;
+    expect(await click(handler, 'U0CAROL')).toMatch(/U0CAROL is not mapped to a Kubernetes identity .*notifications\.slackUsers.*by id or by email.*nothing was done/);
+    expect(calls.length).toBe(count);
+    expect(slack.calls('users.lookupByEmail').length).toBe(before + 2);
+    await click(handler, 'U0CAROL');
+    expect(slack.calls('users.lookupByEmail').length).toBe(before + 2);
+  });
+
+  it('R10 an app without the users:read.email scope: the person is told the scope, the log says it, nothing is done', async () => {
+    const { handler, lines } = handlerFor(noScope);
+    const count = calls.length;
+    const text = await click(handler, 'U0BOB');
+    expect(text).toMatch(/lacks the users:read\.email scope.*nothing was done/);
+    expect(calls.length).toBe(count);
+    const line = lines.map((l) => JSON.parse(l) as { msg: string; reason?: string; slackUser?: string }).find((l) => l.reason === 'missing-scope');
+    expect(line).toMatchObject({ msg: 'could not map a Slack user through notifications.slackUsers', slackUser: 'U0BOB' });
+    expect(lines.join('\n')).not.toContain(TOKEN);
+  });
+
+  it('R10 lookups are limited per minute: past the limit the person is asked to press again, nothing is done', async () => {
+    const { handler } = handlerFor(slack, { maxLookupsPerMinute: 1 });
+    const count = calls.length;
+    const before = slack.calls('users.lookupByEmail').length;
+    expect(await click(handler, 'U0BOB')).toMatch(/press the button again in a minute/);
+    expect(slack.calls('users.lookupByEmail').length).toBe(before + 1);
+    expect(calls.length).toBe(count);
   });
 });

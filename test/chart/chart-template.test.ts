@@ -39,6 +39,7 @@ type Container = {
   resources: { requests?: Record<string, string>; limits?: Record<string, string> };
   volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
   ports: { name: string; containerPort: number }[];
+  env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
 };
 type Volume = { name: string; secret?: { secretName: string; items?: { key: string }[] }; projected?: { sources: Record<string, unknown>[] }; emptyDir?: unknown; configMap?: { name: string } };
 type PodSpec = {
@@ -255,6 +256,13 @@ describeWithControlPlane(
       expect(agent.args.slice(0, 1)).toEqual(['agent']);
     });
 
+    it('R10 the agent knows its Pod IP: the leader advertises it in the Lease, where the standbys forward Alertmanager notifications', () => {
+      const agent = container(defaults, 'agent');
+      expect(agent.env?.find((e) => e.name === 'POD_IP')?.valueFrom?.fieldRef?.fieldPath).toBe('status.podIP');
+      // The default --advertise-url is built from it: the flag is not set.
+      expect(agent.args).not.toContain('--advertise-url');
+    });
+
     it('F2 one Deployment, two replicas, two containers, restricted: non-root uid 10001, read-only root, no escalation, no capabilities, seccomp RuntimeDefault; probes, resources, spread', async () => {
       const deployment = findObject(defaults, 'Deployment');
       expect((deployment.spec as { replicas: number }).replicas).toBe(2);
@@ -375,7 +383,8 @@ describeWithControlPlane(
       for (const e of sm.endpoints) expect(servicePorts).toContain(e.port);
       const np = findObject(all, 'NetworkPolicy').spec as { ingress: { ports: { port: number }[]; from?: unknown[] }[] };
       expect(np.ingress.map((r) => r.ports[0]?.port)).toEqual([8443, 8080, 8081]);
-      expect(np.ingress[1]?.from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]);
+      // agentFrom, and the agents themselves: a standby forwards Alertmanager's notifications to the leader (R10).
+      expect(np.ingress[1]?.from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }, { podSelector: { matchLabels: (findObject(all, 'Deployment', FULLNAME).spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels } }]);
       const dashboard = findObject(all, 'ConfigMap', `${FULLNAME}-dashboard`);
       expect(dashboard.metadata.labels?.grafana_dashboard).toBe('1');
       expect((JSON.parse((dashboard.data as Record<string, string>)['rollguard.json'] ?? '') as { title: string }).title).toBe('rollguard');

@@ -1,4 +1,5 @@
-import { pino } from 'pino';
+import { KubeConfig } from '@kubernetes/client-node';
+import { pino, type Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { Agent, type AgentOptions } from '../../src/agent/agent.js';
 import { StaticPolicySource } from '../../src/agent/policy-source.js';
@@ -69,6 +70,15 @@ export async function setImage(stack: Stack, ns: string, name: string, image: st
   return at;
 }
 
+/** A new Deployment `name` at revision 2 after a clean deploy (image :1, then :2), waited into the metric step after the deploy's. */
+export async function deployedTwice(stack: Stack, name: string): Promise<void> {
+  await stack.admin.create(`/apis/apps/v1/namespaces/${stack.ns}/deployments`, deploymentManifest(name, `shop/${name}:1`));
+  await rolledOut(stack, stack.ns, name, `shop/${name}:1`);
+  const deployedAt = await setImage(stack, stack.ns, name, `shop/${name}:2`);
+  await rolledOut(stack, stack.ns, name, `shop/${name}:2`);
+  await afterDeployStep(deployedAt);
+}
+
 /** `overrides` replace the test defaults (e.g. a long intervalMs so that only alerts trigger evaluations). */
 export function startAgent(stack: Stack, identity: string, policyText = POLICY, overrides: Partial<AgentOptions> = {}): Agent {
   const set = policySet(policyText);
@@ -88,3 +98,25 @@ export function startAgent(stack: Stack, identity: string, policyText = POLICY, 
   });
 }
 
+
+/** An agent that is never started, on a kubeconfig that points nowhere: payload handling needs no cluster. */
+export function offlineAgent(logger: Logger, identity = 'offline'): Agent {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'none', server: 'https://127.0.0.1:9', skipTLSVerify: false }],
+    users: [{ name: 'none' }],
+    contexts: [{ name: 'none', cluster: 'none', user: 'none' }],
+    currentContext: 'none',
+  });
+  return new Agent({
+    kubeConfig,
+    namespace: 'rollguard',
+    identity,
+    policies: new StaticPolicySource(policySet()),
+    sourceFor: () => {
+      throw new Error('no metrics in this test');
+    },
+    logger,
+    intervalMs: 10 * 60_000,
+  });
+}

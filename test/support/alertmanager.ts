@@ -8,8 +8,8 @@ import { assertLoopback, httpOk, startProcess, withFreePorts } from './process.j
 // receiver with second-scale grouping so a test sees notifications within a few seconds.
 
 export interface AlertmanagerOptions {
-  /** Where notifications are POSTed (loopback only). */
-  webhookUrl: string;
+  /** Where notifications are POSTed (loopback only); several: each notification goes to every one. */
+  webhookUrl: string | readonly string[];
   groupBy?: readonly string[];
   groupWaitSeconds?: number;
   groupIntervalSeconds?: number;
@@ -28,7 +28,8 @@ export interface RunningAlertmanager {
 }
 
 export async function startAlertmanager(opts: AlertmanagerOptions): Promise<RunningAlertmanager> {
-  assertLoopback(opts.webhookUrl);
+  const urls = typeof opts.webhookUrl === 'string' ? [opts.webhookUrl] : opts.webhookUrl;
+  for (const url of urls) assertLoopback(url);
   const dir = await mkdtemp(join(tmpdir(), 'rollguard-alertmanager-'));
   try {
     const config = {
@@ -39,7 +40,7 @@ export async function startAlertmanager(opts: AlertmanagerOptions): Promise<Runn
         group_interval: `${String(opts.groupIntervalSeconds ?? 1)}s`,
         repeat_interval: `${String(opts.repeatIntervalSeconds ?? 3600)}s`,
       },
-      receivers: [{ name: 'test', webhook_configs: [{ url: opts.webhookUrl, send_resolved: opts.sendResolved ?? true }] }],
+      receivers: [{ name: 'test', webhook_configs: urls.map((url) => ({ url, send_resolved: opts.sendResolved ?? true })) }],
     };
     const configFile = join(dir, 'alertmanager.yml');
     await writeFile(configFile, stringify(config));

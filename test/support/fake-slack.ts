@@ -4,7 +4,8 @@ import { blockKitProblems } from './block-kit.js';
 
 // A stand-in for Slack on 127.0.0.1 that refuses what the real one refuses, for the calls rollguard
 // makes: chat.postMessage and chat.update (Bearer token, JSON body, a known channel, valid Block
-// Kit, for updates the ts of a message in that channel; Slack's error codes with HTTP 200) and an
+// Kit, for updates the ts of a message in that channel; Slack's error codes with HTTP 200),
+// users.lookupByEmail (a form body, the users:read.email scope, users_not_found) and an
 // incoming webhook (its secret path, JSON, "ok" or an error word with a 4xx). It can answer 429
 // with Retry-After, or 5xx, for the next requests.
 
@@ -31,6 +32,10 @@ export interface FakeSlackOptions {
   channels?: string[];
   /** The secret part of the incoming-webhook path: /services/T0/B0/<this>. */
   webhookSecret?: string;
+  /** Workspace members: email → user id, for users.lookupByEmail. */
+  users?: Record<string, string>;
+  /** The bot token's scopes (default: chat:write and users:read.email). */
+  scopes?: string[];
 }
 
 export class FakeSlack {
@@ -116,7 +121,8 @@ export class FakeSlack {
       res.end(word);
       return;
     }
-    if (path === '/api/chat.postMessage' || path === '/api/chat.update') this.reply(res, 200, this.webApi(path, req, body));
+    if (path === '/api/users.lookupByEmail') this.reply(res, 200, this.lookupByEmail(req, raw));
+    else if (path === '/api/chat.postMessage' || path === '/api/chat.update') this.reply(res, 200, this.webApi(path, req, body));
     else this.reply(res, 404, { ok: false, error: 'unknown_method' });
   }
 
@@ -156,6 +162,21 @@ export class FakeSlack {
     stored.blocks = body.blocks;
     stored.versions.push({ text: body.text, blocks: body.blocks });
     return { ok: true, channel: stored.channel, ts: stored.ts, text: body.text };
+  }
+
+  /** A read method: no JSON body (Slack does not read one), the email as a form field. */
+  private lookupByEmail(req: IncomingMessage, raw: string): Record<string, unknown> {
+    const auth = req.headers.authorization;
+    if (auth === undefined) return { ok: false, error: 'not_authed' };
+    if (auth !== `Bearer ${this.opts.token}`) return { ok: false, error: 'invalid_auth' };
+    const scopes = this.opts.scopes ?? ['chat:write', 'users:read', 'users:read.email'];
+    if (!scopes.includes('users:read.email')) return { ok: false, error: 'missing_scope', needed: 'users:read.email', provided: scopes.join(',') };
+    if (!/^application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '')) return { ok: false, error: 'invalid_arguments' };
+    const email = new URLSearchParams(raw).get('email');
+    if (email === null || email === '') return { ok: false, error: 'invalid_arguments' };
+    const entry = Object.entries(this.opts.users ?? {}).find(([e]) => e.toLowerCase() === email.toLowerCase());
+    if (entry === undefined) return { ok: false, error: 'users_not_found' };
+    return { ok: true, user: { id: entry[1], profile: { email: entry[0] } } };
   }
 
   /** Incoming webhooks answer a status and a word. */

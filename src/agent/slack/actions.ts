@@ -5,17 +5,20 @@ import type { ActionResult, DecisionActions } from '../apply.js';
 import type { DecisionStore } from '../decision-store.js';
 import type { SecretReader } from '../secret-values.js';
 import { SLACK_ACTIONS } from './blocks.js';
+import type { SlackUserResolver } from './users.js';
 import { ReplayGuard, verifySlackRequest } from './verify.js';
 
 // The Apply and Dismiss buttons of a Slack message: Slack posts the interaction here. Nothing is
 // done before the request is verified with the signing secret of the decision's namespace. The
-// Slack user is mapped to a Kubernetes identity through the policy (`notifications.slackUsers`);
-// then the same Apply as the decision page. The person gets an ephemeral answer either way.
+// Slack user is mapped to a Kubernetes identity through the policy (`notifications.slackUsers`, by
+// user id or by email: users.ts); then the same Apply as the decision page. The person gets an ephemeral answer either way.
 
 export interface SlackActionsDeps {
   store: DecisionStore;
   actions: Pick<DecisionActions, 'apply' | 'dismiss'>;
   secrets: SecretReader;
+  /** Maps the Slack user through the policy's `slackUsers` (ids, and emails looked up in Slack). */
+  users: SlackUserResolver;
   policyFor: (namespace: string) => Policy;
   logger: Logger;
   clock: () => number;
@@ -99,12 +102,15 @@ export class SlackActions {
 
   private async act(namespace: string, id: string, actionId: string | undefined, interaction: Interaction): Promise<void> {
     const slackUser = interaction.user?.id ?? '';
-    const mapped = this.deps.policyFor(namespace).notifications.slackUsers[slackUser];
-    if (mapped === undefined) {
-      await this.answer(interaction.response_url, `Your Slack user ${slackUser} is not mapped to a Kubernetes identity in rollguard's policy (notifications.slackUsers), so nothing was done.`);
+    const notifications = this.deps.policyFor(namespace).notifications;
+    const botToken = notifications.slack?.botToken;
+    const mapped = await this.deps.users.resolve(slackUser, notifications.slackUsers, () => (botToken === undefined ? Promise.reject(new Error('no notifications.slack.botToken')) : this.deps.secrets.read(botToken)));
+    if (!mapped.ok) {
+      if (mapped.reason !== 'unmapped') this.deps.logger.warn({ decision: id, slackUser, reason: mapped.reason, message: mapped.message }, 'could not map a Slack user through notifications.slackUsers');
+      await this.answer(interaction.response_url, mapped.message);
       return;
     }
-    const who: Identity = { user: mapped.user, groups: mapped.groups };
+    const who: Identity = { user: mapped.identity.user, groups: mapped.identity.groups };
     let result: ActionResult;
     if (actionId === SLACK_ACTIONS.apply) result = await this.deps.actions.apply(id, who, 'slack');
     else if (actionId === SLACK_ACTIONS.dismiss) result = await this.deps.actions.dismiss(id, who, 'slack');

@@ -3,7 +3,8 @@ import { fetch } from 'undici';
 import type { SlackMessage } from './blocks.js';
 
 // The two ways rollguard talks to Slack: the Web API with a bot token (chat.postMessage, then
-// chat.update of the same message) and an incoming webhook. A 429 waits as long as Retry-After
+// chat.update of the same message; users.lookupByEmail for the policy's email keys) and an
+// incoming webhook. A 429 waits as long as Retry-After
 // says; network errors and 5xx are retried a few times. Errors name the method, never the token
 // or the webhook URL (F3).
 
@@ -70,6 +71,23 @@ export class SlackApi {
     return posted('chat.update', await this.call('chat.update', token, { channel: at.channel, ts: at.ts, ...message }, signal));
   }
 
+  /**
+   * The Slack user id of a workspace member's email; undefined when nobody has it. Needs the
+   * `users:read.email` scope (Slack answers `missing_scope` otherwise). A read method: form-encoded.
+   */
+  async lookupByEmail(token: string, email: string, signal?: AbortSignal): Promise<string | undefined> {
+    let body: Record<string, unknown>;
+    try {
+      body = await this.call('users.lookupByEmail', token, new URLSearchParams({ email }), signal);
+    } catch (err) {
+      if (err instanceof SlackError && err.code === 'users_not_found') return undefined;
+      throw err;
+    }
+    const id = (body.user as { id?: unknown } | undefined)?.id;
+    if (typeof id !== 'string') throw new SlackError('bad_response', 'users.lookupByEmail answered ok without a user id');
+    return id;
+  }
+
   /** Incoming webhooks answer 200 "ok", or a status with an error word ("invalid_payload", "no_service"). */
   async postWebhook(url: string, message: SlackMessage, signal?: AbortSignal): Promise<void> {
     const reply = await this.send('the Slack incoming webhook', url, { 'Content-Type': 'application/json; charset=utf-8' }, message, signal);
@@ -80,8 +98,10 @@ export class SlackApi {
     }
   }
 
+  /** A JSON body, or a form for the methods that take no JSON. */
   private async call(method: string, token: string, payload: unknown, signal?: AbortSignal): Promise<Record<string, unknown>> {
-    const reply = await this.send(method, `${this.apiBase}/${method}`, { 'Content-Type': 'application/json; charset=utf-8', Authorization: `Bearer ${token}` }, payload, signal);
+    const type = payload instanceof URLSearchParams ? 'application/x-www-form-urlencoded' : 'application/json; charset=utf-8';
+    const reply = await this.send(method, `${this.apiBase}/${method}`, { 'Content-Type': type, Authorization: `Bearer ${token}` }, payload, signal);
     if (reply.status < 200 || reply.status > 299) throw new SlackError(`http_${reply.status}`, `${method} answered HTTP ${reply.status}`);
     let body: Record<string, unknown>;
     try {
@@ -92,7 +112,9 @@ export class SlackApi {
     if (body.ok !== true) {
       const code = typeof body.error === 'string' ? body.error : 'unknown_error';
       const messages = (body.response_metadata as { messages?: unknown } | undefined)?.messages;
-      const detail = Array.isArray(messages) ? ` (${messages.map(String).join('; ').slice(0, 300)})` : '';
+      // missing_scope names the scope the app lacks.
+      const needed = typeof body.needed === 'string' ? ` (needed: ${body.needed})` : '';
+      const detail = Array.isArray(messages) ? ` (${messages.map(String).join('; ').slice(0, 300)})` : needed;
       throw new SlackError(code, `${method} failed: ${code}${detail}`);
     }
     return body;
@@ -101,7 +123,7 @@ export class SlackApi {
   /** One request with its retries; `what` is what errors call it (never the URL: it may be a secret). */
   private async send(what: string, url: string, headers: Record<string, string>, payload: unknown, signal?: AbortSignal): Promise<Reply> {
     const attempts = this.opts.maxAttempts ?? 3;
-    const body = JSON.stringify(payload);
+    const body = payload instanceof URLSearchParams ? payload.toString() : JSON.stringify(payload);
     for (let attempt = 1; ; attempt++) {
       let reply: Reply | undefined;
       let failure = 'unreachable';
