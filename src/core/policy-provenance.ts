@@ -33,6 +33,9 @@ const duration = (ms: number | undefined): string => (ms === undefined ? 'unset'
 /** A metric label setting: the preset's when unset; empty means the metrics have no such label. */
 const metricLabel = (label: string | undefined): string => (label === undefined ? "the preset's" : label === '' ? 'none (match on the service label alone)' : label);
 
+/** The pod label setting: the preset's when unset; empty means no pod label, so no revision split. */
+const podLabel = (label: string | undefined): string => (label === undefined ? "the preset's" : label === '' ? 'none (errors are not traced to revisions)' : label);
+
 const FIELDS: readonly { field: string; show: (p: Policy) => string }[] = [
   { field: 'mode', show: (p) => p.mode },
   { field: 'windows.onset', show: (p) => duration(p.onsetWindowMs) },
@@ -51,6 +54,7 @@ const FIELDS: readonly { field: string; show: (p: Policy) => string }[] = [
   { field: 'metrics.serviceLabel', show: (p) => metricLabel(p.metrics.serviceLabel) },
   { field: 'metrics.namespaceLabel', show: (p) => metricLabel(p.metrics.namespaceLabel) },
   { field: 'metrics.statusLabel', show: (p) => metricLabel(p.metrics.statusLabel) },
+  { field: 'metrics.podLabel', show: (p) => podLabel(p.metrics.podLabel) },
   { field: 'metrics.step', show: (p) => duration(p.metrics.stepMs) },
   { field: 'metrics.baseline', show: (p) => duration(p.metrics.baselineMs) },
 ];

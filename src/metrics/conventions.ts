@@ -1,9 +1,9 @@
 import type { MetricsPreset, Policy } from '../core/policy.js';
 
 // Metric naming conventions: which counters hold requests and latency, and which labels name the
-// service, the namespace and the status code. The default follows the Prometheus client-library
+// service, the namespace, the status code and the serving pod. The default follows the Prometheus client-library
 // convention; presets cover Istio and ingress-nginx, and the policy may set each label
-// (`metrics.serviceLabel`, `.namespaceLabel`, `.statusLabel`). Policies may replace the three queries
+// (`metrics.serviceLabel`, `.namespaceLabel`, `.statusLabel`, `.podLabel`). Policies may replace the three queries
 // with PromQL (Prometheus only); `$service` and `$namespace` are substituted, quoted for PromQL.
 
 export interface MetricConvention {
@@ -14,6 +14,8 @@ export interface MetricConvention {
   serviceLabel: string;
   namespaceLabel: string;
   statusLabel: string;
+  /** The label naming the pod that served the requests ('' when the convention has none). */
+  podLabel: string;
   /** Further label equalities every series must have (e.g. Istio's reporter="destination"). */
   extraMatchers: Readonly<Record<string, string>>;
   /** Seconds per unit of `le`: 1 for *_seconds histograms, 0.001 for *_milliseconds. */
@@ -27,6 +29,8 @@ export const PRESETS: Readonly<Record<MetricsPreset, MetricConvention>> = {
     serviceLabel: 'service',
     namespaceLabel: 'namespace',
     statusLabel: 'code',
+    // What Prometheus' Kubernetes pod discovery relabels __meta_kubernetes_pod_name to.
+    podLabel: 'pod',
     extraMatchers: {},
     leUnitSeconds: 1,
   },
@@ -36,6 +40,8 @@ export const PRESETS: Readonly<Record<MetricsPreset, MetricConvention>> = {
     serviceLabel: 'destination_service_name',
     namespaceLabel: 'destination_service_namespace',
     statusLabel: 'response_code',
+    // The destination sidecar's pod, as the Istio scrape config relabels it.
+    podLabel: 'pod',
     // Each request is reported by both sidecars; the server side sees what the service answered.
     extraMatchers: { reporter: 'destination' },
     leUnitSeconds: 0.001,
@@ -46,6 +52,8 @@ export const PRESETS: Readonly<Record<MetricsPreset, MetricConvention>> = {
     serviceLabel: 'service',
     namespaceLabel: 'namespace',
     statusLabel: 'status',
+    // The controller's own pod, not the upstream's: the split needs the serving pod, which it lacks.
+    podLabel: '',
     extraMatchers: {},
     leUnitSeconds: 1,
   },
@@ -77,6 +85,7 @@ export function conventionFor(metrics: Policy['metrics']): MetricConvention {
     serviceLabel: metrics.serviceLabel ?? preset.serviceLabel,
     namespaceLabel: metrics.namespaceLabel ?? preset.namespaceLabel,
     statusLabel: metrics.statusLabel ?? preset.statusLabel,
+    podLabel: metrics.podLabel ?? preset.podLabel,
   };
 }
 
