@@ -1,11 +1,15 @@
 import type { Condition, Deploy } from '../decision-types.js';
 import { formatDuration, formatInstant } from '../duration.js';
 import type { Regression } from '../regression-types.js';
+import type { RevisionSplit } from '../revision-split.js';
+import { onsetByRevision } from './revision.js';
 
 // R1: the onset lies in [deployStart, deployComplete + window]. The onset's uncertainty widens the
 // edges: an onset that may lie on either side of an edge is unknown (F1), never met.
 
-export function judgeWindow(deploy: Deploy, regression: Regression | undefined, windowMs: number): Condition {
+export function judgeWindow(deploy: Deploy, regression: Regression | undefined, windowMs: number, split?: RevisionSplit): Condition {
+  const traced = onsetByRevision(deploy, regression, split);
+  if (traced !== undefined) return traced;
   const onset = regression?.onset;
   if (regression?.signal === undefined || onset === undefined) {
     return { status: 'unknown', evidence: 'no regression onset was estimated' };
