@@ -120,7 +120,7 @@ function describe(g: RevisionGroup, what: string, named: boolean): string {
   const revisions = g.revisions.length > 0 ? `, revision ${g.revisions.join(', ')}` : '';
   const who = named && g.pods.length > 0 ? `: ${podNames(g.pods)}` : '';
   if (g.counts.n <= 0) return `${what} (${g.pods.length} pods${revisions}) had no requests`;
-  return `${what} (${g.pods.length} pod${g.pods.length === 1 ? '' : 's'}${revisions}${who}) ${pct(share(g.counts))} (${Math.round(g.counts.k)} of ${Math.round(g.counts.n)})`;
+  return `${what} (${g.pods.length} pod${g.pods.length === 1 ? '' : 's'}${revisions}${who}) at ${pct(share(g.counts))} (${Math.round(g.counts.k)} of ${Math.round(g.counts.n)})`;
 }
 
 function evidenceOf(kind: SplitKind, s: Omit<RevisionSplit, 'kind' | 'evidence'>, belowThreshold: number, errorRate: number): string {
@@ -132,9 +132,9 @@ function evidenceOf(kind: SplitKind, s: Omit<RevisionSplit, 'kind' | 'evidence'>
   const older = describe(s.oldPods, 'pods that predate the deploy', kind !== 'new-revision');
   switch (kind) {
     case 'new-revision':
-      return `${head}${byWhat}: ${newer} against ${older}, under the ${pct(errorRate)} threshold (${pText(belowThreshold)}) and at their ${baseline}: the errors come from the new revision, so the regression cannot predate the deploy${left}`;
+      return `${head}${byWhat}: ${newer} against ${older}, under the ${pct(errorRate)} threshold (${pText(belowThreshold)}) and not above their ${baseline}: the errors come from the new revision, so the regression cannot predate the deploy${left}`;
     case 'old-revision':
-      return `${head}${byWhat}: ${older} against ${baseline} (${pText(s.oldPods.pValue)}), while ${newer}: the pods that predate the deploy are failing, so rolling back to their code is not a fix (a shared dependency, or data the new code wrote that the old code cannot read?)${left}`;
+      return `${head}${byWhat}: ${older} against ${baseline} (${pText(s.oldPods.pValue)}), while the ${newer}: the pods that predate the deploy are failing, so rolling back to their code is not a fix (a shared dependency, or data the new code wrote that the old code cannot read?)${left}`;
     case 'both':
       return `${head}${byWhat}: both revisions rose above the ${baseline}: ${newer} (${pText(s.newPods.pValue)}), ${older} (${pText(s.oldPods.pValue)}): not the new revision alone${left}`;
     case 'unclear':

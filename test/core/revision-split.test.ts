@@ -88,7 +88,7 @@ describe('R1/R2 split by revision: which pods the errors come from', () => {
     expect(s?.newPods).toMatchObject({ pods: [newA], revisions: [7], counts: { k: 2, n: 500 } });
     expect(s?.baseline).toEqual({ k: 30, n: 6000 });
     expect(s?.evidence).toContain(`${oldA}, ${oldB}`);
-    expect(s?.evidence).toMatch(/pods that predate the deploy \(2 pods, revision 6: .*\) 7\.9% \(95 of 1200\)/);
+    expect(s?.evidence).toMatch(/pods that predate the deploy \(2 pods, revision 6: .*\) at 7\.9% \(95 of 1200\)/);
     expect(s?.evidence).toMatch(/rolling back to their code is not a fix/);
   });
 
