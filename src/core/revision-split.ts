@@ -220,3 +220,29 @@ export function revisionSplitOf(req: RevisionSplitRequest): RevisionSplit | unde
     since,
   });
 }
+
+/** What each kind of split says, in a few words. */
+export const SPLIT_CONCLUSION: Record<SplitKind, string> = {
+  'new-revision': 'the errors come from the new revision',
+  'old-revision': 'the errors come from the pods that predate the deploy',
+  both: 'both revisions fail',
+  unclear: 'not enough to tell which revision the errors come from',
+};
+
+/** One row per side, for the signal section of a page or a message. */
+export function splitRows(s: RevisionSplit): { label: string; pods: number; revisions: string; share: string; requests: number }[] {
+  const row = (label: string, g: RevisionGroup) => ({
+    label,
+    pods: g.pods.length,
+    revisions: g.revisions.join(', '),
+    share: g.counts.n > 0 ? pct(share(g.counts)) : 'no requests',
+    requests: Math.round(g.counts.n),
+  });
+  return [row('new pods', s.newPods), row('pods that predate the deploy', s.oldPods)];
+}
+
+/** The split in one line: "new pods 12.0% of 500 (1 pod, revision 7) · …: the errors come from the new revision". */
+export function splitSummary(s: RevisionSplit): string {
+  const rows = splitRows(s).map((r) => `${r.label} ${r.share}${r.requests > 0 ? ` of ${r.requests}` : ''} (${r.pods} pod${r.pods === 1 ? '' : 's'}${r.revisions === '' ? '' : `, revision ${r.revisions}`})`);
+  return `${rows.join(' · ')} · ${pct(share(s.baseline))} before the deploy: ${SPLIT_CONCLUSION[s.kind]}`;
+}
