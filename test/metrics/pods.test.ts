@@ -36,7 +36,7 @@ function scrapes(oldShare: (t: number) => number, newShare: (t: number) => numbe
   return toOpenMetrics([
     podSeries(`${OLD_RS}-abcde`, { ...common, seed: 21, start: START, errorShare: oldShare }),
     podSeries(`${OLD_RS}-fghij`, { ...common, seed: 22, start: START, errorShare: oldShare }),
-    podSeries(`${NEW_RS}-klmno`, { ...common, seed: 23, start: DEPLOY + 20_000, errorShare: newShare }, true),
+    podSeries(`${NEW_RS}-klmno`, { ...common, seed: 23, start: START, errorShare: newShare }, DEPLOY + 20_000),
   ]);
 }
 
