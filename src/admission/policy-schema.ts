@@ -136,6 +136,7 @@ export function policyDocumentSchema(description: string): Schema {
           serviceLabel: str("The METRIC label naming the service, over the preset's (not the top-level serviceLabel, the Deployment label).", { pattern: METRIC_LABEL }),
           namespaceLabel: str("The metric label naming the namespace, over the preset's; empty: the metrics have none, match on the service label alone.", { pattern: `^$|${METRIC_LABEL}` }),
           statusLabel: str("The metric label holding the status (the HTTP status code; the gRPC code for the grpc preset), over the preset's.", { pattern: METRIC_LABEL }),
+          podLabel: str("The metric label naming the pod, over the preset's (pod); empty: the metrics have none. With it, errors are traced to the deploy's revisions.", { pattern: `^$|${METRIC_LABEL}` }),
           queries: object(
             {
               requests: str('PromQL for requests; $service and $namespace are substituted.', { minLength: 1 }),

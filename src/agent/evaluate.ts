@@ -7,6 +7,7 @@ import type { Deployment, WorkloadRef } from '../core/kube.js';
 import { withDeployedIn } from '../core/metric-match.js';
 import type { Policy } from '../core/policy.js';
 import type { Regression } from '../core/regression-types.js';
+import type { RevisionSplit } from '../core/revision-split.js';
 import { serviceOf } from '../core/service.js';
 import { stampedDeploy, type StampedDeploy } from '../core/stamped-deploy.js';
 import { detectFromSource } from '../metrics/detect.js';
@@ -88,11 +89,14 @@ export async function evaluateDeployment(deps: EvaluateDeps, current: Deployment
   const service = serviceOf(current, policy);
   let own: Regression = { service, namespace, signal: undefined, data: 'no-data', onset: undefined };
   let neighbours: Regression[] = [];
+  let split: RevisionSplit | undefined;
   try {
-    const found = await detectFromSource(deps.sourceFor(policy), { namespace, service, deployStart: start, now, policy });
+    const replicaSets = view.owned.map((o) => ({ name: o.replicaSet.metadata?.name ?? '', revision: o.revision }));
+    const found = await detectFromSource(deps.sourceFor(policy), { namespace, service, deployStart: start, now, policy, replicaSets });
     // Series without a namespace label: which namespaces deploy this service name (F1).
     own = withDeployedIn(found.regression, () => deps.state.allDeployments(), deps.policyFor);
     neighbours = found.neighbours;
+    split = found.split;
   } catch (err) {
     doubts.push(`the metrics could not be read: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -117,6 +121,8 @@ export async function evaluateDeployment(deps: EvaluateDeps, current: Deployment
     trafficShare: trafficShareOf(own, neighbours),
     admitted: view.admitted,
     doubts,
+    // The split is the deployed service's: it says nothing about a neighbour's regression.
+    revisionSplit: regression === own ? split : undefined,
   };
   return { kind: 'decided', decision: decide(input), view, regression, policy, service, input };
 }

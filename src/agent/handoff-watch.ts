@@ -8,6 +8,7 @@ import type { Policy } from '../core/policy.js';
 import { DEFAULT_STEP_MS } from '../core/regression.js';
 import type { RawServiceSeries } from '../core/regression-series.js';
 import type { Regression } from '../core/regression-types.js';
+import type { RevisionSplit } from '../core/revision-split.js';
 import { parseInstant } from '../core/duration.js';
 import { rolloutComplete } from '../core/rollout.js';
 import { templateHash } from '../core/template-hash.js';
@@ -38,6 +39,8 @@ export interface HandoffTarget {
   /** The restored template's hash identifies the rollback's rollout; the rolled-back one, an informer not caught up yet. */
   restoredHash: string;
   rolledBackHash: string;
+  /** The triggering errors by revision, as the decision saw them. */
+  revisionSplit?: RevisionSplit | undefined;
 }
 
 /** What the agent knows right after its rollback, as a watch target. */
@@ -64,6 +67,7 @@ export function handoffTarget(a: {
     rollbackAt: a.at,
     restoredHash: templateHash(outcome.deployment.spec?.template),
     rolledBackHash: ev.view.templateHash,
+    revisionSplit: ev.input.revisionSplit,
   };
 }
 
@@ -175,6 +179,7 @@ export class HandoffWatch {
       series: series.own,
       neighbours: series.neighbours,
       metricsProblem,
+      revisionSplit: w.revisionSplit,
     });
     if (this.stopped) return;
     const last = w.published;

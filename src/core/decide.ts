@@ -46,8 +46,8 @@ function conditionsFor(input: DecisionInput, service: string, owner: OwnerInfo, 
   const { policy, deploy, regression } = input;
   const jobs = input.events.filter((e): e is JobRun => e.type === 'job-run');
   return {
-    window: judgeWindow(deploy, regression, policy.onsetWindowMs),
-    sameService: judgeSameService(service, deploy.namespace, regression, input.neighbours),
+    window: judgeWindow(deploy, regression, policy.onsetWindowMs, input.revisionSplit),
+    sameService: judgeSameService(service, deploy.namespace, regression, input.neighbours, input.revisionSplit),
     podSpecOnly: judgePodSpecOnly(changeSet),
     migration: judgeMigration({
       deploy,
@@ -146,6 +146,7 @@ export function decide(input: DecisionInput): Decision {
     owner,
     changeSet,
     blastRadius: blastRadiusOf(deploy, current, input.workloads, input.trafficShare),
+    ...(input.revisionSplit === undefined ? {} : { revisionSplit: input.revisionSplit }),
     notes: notesOf(input, owner, service),
     summary: summaryOf(verdict, input, conditions, command),
   };

@@ -3,6 +3,7 @@ import type { ChangeSet } from './changeset.js';
 import type { Deployment, WorkloadRef } from './kube.js';
 import type { Policy } from './policy.js';
 import type { Regression } from './regression-types.js';
+import type { RevisionSplit } from './revision-split.js';
 import type { ChangeEvent } from './change-events.js';
 
 export type ConditionStatus = 'met' | 'unmet' | 'unknown';
@@ -106,6 +107,8 @@ export interface DecisionInput {
    * admission saw (fields outside the template) stays in; the result is never more permissive.
    */
   admitted?: { kind: ChangeSet['kind']; reasons: readonly string[] } | undefined;
+  /** The regression's 5xx share split by revision (new vs old pods); undefined without a pod label (nothing changes). */
+  revisionSplit?: RevisionSplit | undefined;
   /** Facts the producer is unsure of (caches not synced, metrics unreachable, unreadable stamps): never `auto` (F1). */
   doubts?: readonly string[] | undefined;
 }
@@ -145,6 +148,8 @@ export interface Decision {
   /** R3: what the deploy changed and whether a rollback reverts all of it. */
   changeSet: ChangeSet;
   blastRadius: BlastRadius;
+  /** The 5xx share per revision (new vs old pods), when the metrics carry a pod label. */
+  revisionSplit?: RevisionSplit;
   /** Extra lines for the human: owner routes, Helm caveat, neighbours that regressed. */
   notes: string[];
   /** One sentence: the verdict and its main reason. */

@@ -1,6 +1,7 @@
 import type { RolloutState } from './decision-types.js';
 import { formatDuration, formatElapsed, formatInstant } from './duration.js';
 import type { CausalAssessment, NeighbourRecovery, RecoveryStatus } from './handoff-types.js';
+import type { RevisionSplit } from './revision-split.js';
 
 // R9: did the rollback fix it? A rollback can only take effect as its rollout replaces the bad
 // pods, and the last of them serves until the rollout completes. So the return to the healthy
@@ -33,6 +34,8 @@ export interface CauseInput {
   stepMs: number;
   /** Neighbours that were regressing at the rollback. */
   neighbours: readonly NeighbourRecovery[];
+  /** Which revision's pods the triggering errors came from. */
+  split?: RevisionSplit | undefined;
 }
 
 export interface CauseResult {
@@ -102,8 +105,35 @@ function withoutRecovery(c: CauseInput): CauseResult {
   };
 }
 
+/**
+ * What the split by revision adds: errors confined to the rolled-back pods back a recovery with
+ * the rollback, and make errors that outlive it stranger still (state the new code left behind);
+ * errors in the older pods too point away from the rolled-back code.
+ */
+function byRevision(kind: CausalAssessment, split: RevisionSplit | undefined): string[] {
+  if (split === undefined) return [];
+  const { newPods, oldPods } = split;
+  const pods = (n: number) => `${n} pod${n === 1 ? '' : 's'}`;
+  const confined = `the errors were confined to the rolled-back revision (${pods(newPods.pods.length)}) while the older ${pods(oldPods.pods.length)} stayed at their baseline`;
+  switch (split.kind) {
+    case 'new-revision':
+      return [kind === 'likely-the-rolled-back-code' ? `${confined}: the rolled-back code, consistent` : kind === 'cause-elsewhere' ? `${confined}: look for what it left behind (data written, caches, queues)` : confined];
+    case 'both':
+      return ['the pods that predate the deploy failed too: the cause is likely something both revisions share'];
+    case 'old-revision':
+      return ['the errors were in the pods that predate the deploy, the code the rollback restored: not the rolled-back code'];
+    case 'unclear':
+      return [];
+  }
+}
+
 /** The causal assessment. `settled` once it has held long enough to stop watching (never for unknown). */
 export function assessCause(c: CauseInput): CauseResult {
+  const result = assessOutcome(c);
+  return { ...result, evidence: [...result.evidence, ...byRevision(result.kind, c.split)] };
+}
+
+function assessOutcome(c: CauseInput): CauseResult {
   if (c.status === 'unknown') return { kind: 'unknown', evidence: ['the error rate since the rollback is not known (F1)', ...c.statusEvidence], settled: false };
   if (c.rollout.state === 'unknown') return { kind: 'unknown', evidence: ["whether the rollback's rollout completed is not known (F1)", ...c.statusEvidence], settled: false };
   if (c.lowSince !== undefined) return withRecovery(c, c.lowSince);

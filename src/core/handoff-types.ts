@@ -4,6 +4,7 @@ import type { PodTemplateSpec } from './kube.js';
 import type { Policy } from './policy.js';
 import type { RawServiceSeries } from './regression-series.js';
 import type { Regression } from './regression-types.js';
+import type { RevisionSplit } from './revision-split.js';
 
 // R9: what the on-call engineer gets after an automatic rollback. Times are epoch ms.
 
@@ -41,6 +42,8 @@ export interface HandoffInput {
   neighbours: readonly RawServiceSeries[];
   /** Why the series are missing, when the metrics could not be read. */
   metricsProblem?: string | undefined;
+  /** The triggering regression's 5xx share by revision, as the decision saw it. */
+  revisionSplit?: RevisionSplit | undefined;
 }
 
 export interface RevisionFacts {
@@ -74,6 +77,8 @@ export interface HandoffSignal {
   stepMs: number;
   /** 5xx share per step (t is the step's end), from the baseline to now. */
   points: { t: number; v: number }[];
+  /** The triggering 5xx share per revision (new vs old pods), when the metrics carried a pod label. */
+  byRevision?: string;
 }
 
 /** Where the 5xx share counts as back to normal (≤ healthy) and as still elevated (> elevated). */

@@ -8,6 +8,7 @@ import type { Policy } from './policy.js';
 import { countBefore, evaluateErrors } from './regression-evaluate.js';
 import { DEFAULT_STEP_MS, detectionGrid } from './regression.js';
 import { alignSeries, type AlignedSeries, type Grid, type RawServiceSeries } from './regression-series.js';
+import { splitSummary } from './revision-split.js';
 import { dispersion, share } from './stats-binomial.js';
 
 export type * from './handoff-types.js';
@@ -118,6 +119,7 @@ export function computeHandoff(input: HandoffInput): Handoff {
     lastEnd,
     stepMs,
     neighbours,
+    split: input.revisionSplit,
   });
   return {
     namespace: input.namespace,
@@ -137,6 +139,7 @@ export function computeHandoff(input: HandoffInput): Handoff {
       rollbackComplete: input.rollbackRollout.state === 'complete' ? input.rollbackRollout.at : undefined,
       stepMs,
       points: intervals.filter((iv) => iv.requests > 0).map((iv) => ({ t: iv.end, v: iv.errors / iv.requests })),
+      ...(input.revisionSplit === undefined ? {} : { byRevision: splitSummary(input.revisionSplit) }),
     },
     recovery: { status, band, sinceRollback: st.sinceRollback, recent: st.recent, backInBandSince: trace.lowSince, evidence },
     neighbours,

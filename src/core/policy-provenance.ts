@@ -30,15 +30,15 @@ export const BUILT_IN = 'built-in default';
 
 const duration = (ms: number | undefined): string => (ms === undefined ? 'unset' : formatDuration(ms));
 
-type MetricLabelKey = 'serviceLabel' | 'namespaceLabel' | 'statusLabel';
+type MetricLabelKey = 'serviceLabel' | 'namespaceLabel' | 'statusLabel' | 'podLabel';
 
 /** The metric labels a policy's preset names (the metrics' conventionFor), to show what "the preset's" is. */
 export type PresetLabels = (metrics: Policy['metrics']) => Readonly<Record<MetricLabelKey, string>>;
 
 /** A metric label setting: the preset's when unset (named when known); empty means the metrics have no such label. */
-function metricLabel(p: Policy, key: MetricLabelKey, preset: PresetLabels | undefined): string {
+function metricLabel(p: Policy, key: MetricLabelKey, preset: PresetLabels | undefined, none = 'none (match on the service label alone)'): string {
   const label = p.metrics[key];
-  if (label === '') return 'none (match on the service label alone)';
+  if (label === '') return none;
   if (label !== undefined) return label;
   const named = preset?.(p.metrics)[key];
   return named === undefined ? "the preset's" : `the preset's: ${named}`;
@@ -62,6 +62,7 @@ const FIELDS: readonly { field: string; show: (p: Policy, preset: PresetLabels |
   { field: 'metrics.serviceLabel', show: (p, preset) => metricLabel(p, 'serviceLabel', preset) },
   { field: 'metrics.namespaceLabel', show: (p, preset) => metricLabel(p, 'namespaceLabel', preset) },
   { field: 'metrics.statusLabel', show: (p, preset) => metricLabel(p, 'statusLabel', preset) },
+  { field: 'metrics.podLabel', show: (p, preset) => metricLabel(p, 'podLabel', preset, 'none (errors are not traced to revisions)') },
   { field: 'metrics.step', show: (p) => duration(p.metrics.stepMs) },
   { field: 'metrics.baseline', show: (p) => duration(p.metrics.baselineMs) },
 ];

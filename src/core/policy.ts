@@ -52,6 +52,11 @@ export interface Policy {
     serviceLabel?: string;
     namespaceLabel?: string;
     statusLabel?: string;
+    /**
+     * The metric label naming the pod that served the requests, over the preset's (`pod`); empty:
+     * the metrics have none. With it, errors are traced to the deploy's revisions (revision-split.ts).
+     */
+    podLabel?: string;
     /** PromQL overrides; `$service` and `$namespace` are substituted. */
     queries: { requests?: string; errors?: string; latencyBucket?: string };
     /** Evaluation step of the detector: one interval of counts per step (match the scrape interval). */
@@ -145,6 +150,10 @@ export const policyInputSchema = z.strictObject({
         .refine((v) => v === '' || METRIC_LABEL_PATTERN.test(v), 'metrics.namespaceLabel must be a Prometheus label name, or "" for metrics without a namespace label')
         .optional(),
       statusLabel: metricLabel('metrics.statusLabel').optional(),
+      podLabel: z
+        .string()
+        .refine((v) => v === '' || METRIC_LABEL_PATTERN.test(v), 'metrics.podLabel must be a Prometheus label name, or "" for metrics without a pod label')
+        .optional(),
       queries: z
         .strictObject({
           requests: z.string().min(1).optional(),
@@ -180,7 +189,7 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], prefix = '')
   });
 }
 
-const labelSetting = <K extends 'serviceLabel' | 'namespaceLabel' | 'statusLabel'>(key: K, value: string | undefined): Partial<Record<K, string>> =>
+const labelSetting = <K extends 'serviceLabel' | 'namespaceLabel' | 'statusLabel' | 'podLabel'>(key: K, value: string | undefined): Partial<Record<K, string>> =>
   value === undefined ? {} : ({ [key]: value } as Partial<Record<K, string>>);
 
 function merge(base: Policy, input: ParsedPolicyInput): Policy {
@@ -199,6 +208,7 @@ function merge(base: Policy, input: ParsedPolicyInput): Policy {
       ...labelSetting('serviceLabel', input.metrics?.serviceLabel ?? base.metrics.serviceLabel),
       ...labelSetting('namespaceLabel', input.metrics?.namespaceLabel ?? base.metrics.namespaceLabel),
       ...labelSetting('statusLabel', input.metrics?.statusLabel ?? base.metrics.statusLabel),
+      ...labelSetting('podLabel', input.metrics?.podLabel ?? base.metrics.podLabel),
       queries: { ...base.metrics.queries, ...input.metrics?.queries },
       stepMs: input.metrics?.step ?? base.metrics.stepMs,
       baselineMs: input.metrics?.baseline ?? base.metrics.baselineMs,

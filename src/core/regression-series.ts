@@ -17,6 +17,13 @@ export interface BucketSeries extends CounterSeries {
   le: number;
 }
 
+/** The request and 5xx counters of one pod (the series whose pod label names it). */
+export interface PodSeries {
+  pod: string;
+  requests: readonly CounterSeries[];
+  errors: readonly CounterSeries[];
+}
+
 /** What a metric source returns for one service: raw counters, not yet aligned. */
 export interface RawServiceSeries {
   namespace: string;
@@ -29,6 +36,28 @@ export interface RawServiceSeries {
   latency: readonly BucketSeries[];
   /** How the source's selector matched; undefined when the source does not say (taken as exact). */
   match?: SeriesMatch;
+  /** The same request and 5xx counters per pod, when every request series carries the policy's pod label. */
+  pods?: readonly PodSeries[];
+}
+
+/**
+ * Groups request and 5xx counters by the pod label; undefined when there is no pod label or a
+ * request series lacks it (aggregated series: the split by revision is then absent, F1).
+ */
+export function seriesByPod(requests: readonly CounterSeries[], errors: readonly CounterSeries[], podLabel: string): PodSeries[] | undefined {
+  if (podLabel === '' || requests.length === 0) return undefined;
+  const pods = new Map<string, { requests: CounterSeries[]; errors: CounterSeries[] }>();
+  const entry = (pod: string) => pods.get(pod) ?? pods.set(pod, { requests: [], errors: [] }).get(pod);
+  for (const s of requests) {
+    const pod = s.labels[podLabel];
+    if (pod === undefined || pod === '') return undefined;
+    entry(pod)?.requests.push(s);
+  }
+  for (const s of errors) {
+    const pod = s.labels[podLabel];
+    if (pod !== undefined && pods.has(pod)) entry(pod)?.errors.push(s);
+  }
+  return [...pods].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([pod, c]) => ({ pod, ...c }));
 }
 
 /** Counts of one grid interval (end − step, end]. */

@@ -69,3 +69,17 @@ export function dispersion(intervals: readonly Counts[]): number {
   for (const c of used) x2 += (c.k - c.n * p) ** 2 / (c.n * p * (1 - p));
   return Math.max(1, x2 / (used.length - 1));
 }
+
+/**
+ * One-sided likelihood-ratio test that the event rate of `c` is below the fixed `rate`: the
+ * p-value of "its rate is `rate` or more". Used to show a rate is under a limit, not just not
+ * shown to be above it.
+ */
+export function testBelowRate(c: Counts, rate: number, dispersion = 1): OneSidedTest {
+  if (c.n <= 0 || rate <= 0) return { z: 0, pValue: 1 };
+  if (rate >= 1) return { z: Infinity, pValue: 0 };
+  const atRate = xlogy(c.k, rate) + xlogy(c.n - c.k, 1 - rate);
+  const g = Math.max(0, 2 * (binomialLogLik(c) - atRate)) / Math.max(1, dispersion);
+  const z = (share(c) < rate ? 1 : -1) * Math.sqrt(g);
+  return { z, pValue: normalUpperTail(z) };
+}

@@ -80,6 +80,25 @@ const jobEvent = z.strictObject({
   job: kubeObject.optional(),
 });
 
+const podCounts = z.strictObject({ requests: z.number().nonnegative(), errors: z.number().nonnegative() });
+
+/** The regression's counts per pod and the Deployment's ReplicaSets, for the split by revision. */
+const revisions = z.strictObject({
+  since: instant,
+  replicaSets: z.array(z.strictObject({ name: z.string().min(1), revision: z.number().int().positive() })).default([]),
+  pods: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1),
+        baseline: podCounts,
+        regression: podCounts,
+        appeared: z.enum(['before', 'after', 'unclear']).default('unclear'),
+      }),
+    )
+    .min(1),
+  dispersion: z.number().min(1).default(1),
+});
+
 /** One field with one precise error (a union would answer only "Invalid input" for 12 or "done"). */
 const rollout = z.unknown().transform((value, ctx): 'progressing' | 'unknown' | number => {
   if (value === 'progressing' || value === 'unknown') return value;
@@ -109,6 +128,7 @@ export const incidentSchema = z.strictObject({
   blackoutUntil: instant.optional(),
   workloads: z.array(z.strictObject({ kind: z.string().min(1), name: z.string().min(1), template: z.looseObject({}).optional() })).default([]),
   trafficShare: share.optional(),
+  revisions: revisions.optional(),
 });
 
 export type IncidentFile = z.output<typeof incidentSchema>;

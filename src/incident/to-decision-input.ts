@@ -5,6 +5,7 @@ import type { Regression } from '../core/regression-types.js';
 import type { ChangeEvent } from '../core/change-events.js';
 import { incidentSchema, type IncidentFile, type RegressionFile } from './schema.js';
 import { describeIssues } from '../core/policy.js';
+import { splitByRevision, type RevisionSplit } from '../core/revision-split.js';
 
 // Turns an incident file (already JSON-parsed) into the core's DecisionInput, or precise errors.
 
@@ -41,6 +42,18 @@ function toRollout(complete: IncidentFile['deploy']['complete']): RolloutState {
   return typeof complete === 'number' ? { state: 'complete', at: complete } : { state: complete };
 }
 
+/** The split by revision from the file's per-pod counts; undefined without them. */
+function toSplit(r: IncidentFile['revisions'], policy: Policy): RevisionSplit | undefined {
+  if (r === undefined) return undefined;
+  return splitByRevision({
+    pods: r.pods.map((p) => ({ pod: p.name, baseline: { k: p.baseline.errors, n: p.baseline.requests }, regression: { k: p.regression.errors, n: p.regression.requests }, appeared: p.appeared })),
+    replicaSets: r.replicaSets,
+    dispersion: r.dispersion,
+    policy,
+    since: r.since,
+  });
+}
+
 export function incidentToInput(raw: unknown, basePolicy?: Policy): IncidentResult {
   const parsed = incidentSchema.safeParse(raw);
   if (!parsed.success) return { ok: false, errors: describeIssues(parsed.error.issues) };
@@ -70,6 +83,7 @@ export function incidentToInput(raw: unknown, basePolicy?: Policy): IncidentResu
     blackoutUntil: file.blackoutUntil,
     workloads: file.workloads.map((w) => ({ kind: w.kind, namespace, name: w.name, template: w.template })),
     trafficShare: file.trafficShare,
+    revisionSplit: toSplit(file.revisions, policy.policy),
   };
   return { ok: true, input, expect: file.expect, description: file.description };
 }

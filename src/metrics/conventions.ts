@@ -1,12 +1,12 @@
 import type { MetricsPreset, Policy } from '../core/policy.js';
 
 // Metric naming conventions: which counters hold requests and latency, which labels name the
-// service, the namespace and the status, and which statuses are server errors. The default follows
-// the Prometheus client-library convention; presets cover Istio, ingress-nginx, OpenTelemetry's HTTP
-// semantic conventions through the Collector, Linkerd's proxy and gRPC servers, and the policy may
-// set each label (`metrics.serviceLabel`, `.namespaceLabel`, `.statusLabel`). Policies may replace
-// the three queries with PromQL (Prometheus only); `$service` and `$namespace` are substituted,
-// quoted for PromQL. README "Metric conventions" shows each preset's exposition.
+// service, the namespace, the status and the serving pod, and which statuses are server errors. The
+// default follows the Prometheus client-library convention; presets cover Istio, ingress-nginx,
+// OpenTelemetry's HTTP semantic conventions through the Collector, Linkerd's proxy and gRPC servers,
+// and the policy may set each label (`metrics.serviceLabel`, `.namespaceLabel`, `.statusLabel`,
+// `.podLabel`). Policies may replace the three queries with PromQL (Prometheus only); `$service` and
+// `$namespace` are substituted, quoted for PromQL. README "Metric conventions" shows each preset's exposition.
 
 export interface MetricConvention {
   /** Request counter sample name (one series per status code). */
@@ -16,6 +16,8 @@ export interface MetricConvention {
   serviceLabel: string;
   namespaceLabel: string;
   statusLabel: string;
+  /** The label naming the pod that served the requests ('' when the convention has none). */
+  podLabel: string;
   /** Further label equalities every series must have (e.g. Istio's reporter="destination"). */
   extraMatchers: Readonly<Record<string, string>>;
   /** Seconds per unit of `le`: 1 for *_seconds histograms, 0.001 for *_milliseconds. */
@@ -38,6 +40,8 @@ export const PRESETS: Readonly<Record<MetricsPreset, MetricConvention>> = {
     serviceLabel: 'service',
     namespaceLabel: 'namespace',
     statusLabel: 'code',
+    // What Prometheus' Kubernetes pod discovery relabels __meta_kubernetes_pod_name to.
+    podLabel: 'pod',
     extraMatchers: {},
     leUnitSeconds: 1,
     ...HTTP_5XX,
@@ -48,6 +52,8 @@ export const PRESETS: Readonly<Record<MetricsPreset, MetricConvention>> = {
     serviceLabel: 'destination_service_name',
     namespaceLabel: 'destination_service_namespace',
     statusLabel: 'response_code',
+    // The destination sidecar's pod, as the Istio scrape config relabels it.
+    podLabel: 'pod',
     // Each request is reported by both sidecars; the server side sees what the service answered.
     extraMatchers: { reporter: 'destination' },
     leUnitSeconds: 0.001,
@@ -59,6 +65,8 @@ export const PRESETS: Readonly<Record<MetricsPreset, MetricConvention>> = {
     serviceLabel: 'service',
     namespaceLabel: 'namespace',
     statusLabel: 'status',
+    // The controller's own pod, not the upstream's: the split needs the serving pod, which it lacks.
+    podLabel: '',
     extraMatchers: {},
     leUnitSeconds: 1,
     ...HTTP_5XX,
@@ -71,6 +79,8 @@ export const PRESETS: Readonly<Record<MetricsPreset, MetricConvention>> = {
     serviceLabel: 'service_name',
     namespaceLabel: 'k8s_namespace_name',
     statusLabel: 'http_response_status_code',
+    // The Collector's k8sattributes processor, as a label through resource_to_telemetry_conversion.
+    podLabel: 'k8s_pod_name',
     extraMatchers: {},
     leUnitSeconds: 1,
     ...HTTP_5XX,
@@ -83,6 +93,7 @@ export const PRESETS: Readonly<Record<MetricsPreset, MetricConvention>> = {
     serviceLabel: 'deployment',
     namespaceLabel: 'namespace',
     statusLabel: 'status_code',
+    podLabel: 'pod',
     extraMatchers: { direction: 'inbound' },
     leUnitSeconds: 0.001,
     ...HTTP_5XX,
@@ -95,6 +106,7 @@ export const PRESETS: Readonly<Record<MetricsPreset, MetricConvention>> = {
     serviceLabel: 'service',
     namespaceLabel: 'namespace',
     statusLabel: 'grpc_code',
+    podLabel: 'pod',
     extraMatchers: {},
     leUnitSeconds: 1,
     // The codes that say the server failed; the others (NotFound, InvalidArgument, Canceled, ...)
@@ -132,6 +144,7 @@ export function conventionFor(metrics: Policy['metrics']): MetricConvention {
     serviceLabel: metrics.serviceLabel ?? preset.serviceLabel,
     namespaceLabel: metrics.namespaceLabel ?? preset.namespaceLabel,
     statusLabel: metrics.statusLabel ?? preset.statusLabel,
+    podLabel: metrics.podLabel ?? preset.podLabel,
   };
 }
 

@@ -7,6 +7,7 @@ import { firstDetection } from '../core/regression-scan.js';
 import { querySpan } from '../core/regression-series.js';
 import type { RawServiceSeries } from '../core/regression-series.js';
 import type { Regression } from '../core/regression-types.js';
+import { revisionSplitOf, type ReplicaSetRevision, type RevisionSplit } from '../core/revision-split.js';
 import { MetricSourceError } from './source.js';
 import type { MetricSource, RangeQuery } from './source.js';
 
@@ -19,11 +20,15 @@ export interface DetectRequest {
   deployStart: number;
   now: number;
   policy: Policy;
+  /** The Deployment's ReplicaSets, for the split by revision; without them pods are placed by first appearance. */
+  replicaSets?: readonly ReplicaSetRevision[] | undefined;
 }
 
 export interface DetectResult {
   regression: Regression;
   neighbours: Regression[];
+  /** The regression's 5xx share by revision, when the series carry a pod label. */
+  split?: RevisionSplit | undefined;
 }
 
 /** Neighbours are fetched a few at a time so one evaluation does not flood Prometheus. */
@@ -87,9 +92,11 @@ export async function seriesFromSource(source: MetricSource, req: DetectRequest)
 /** Detection for the deployed service and its neighbours as of `now`. Source errors propagate. */
 export async function detectFromSource(source: MetricSource, req: DetectRequest): Promise<DetectResult> {
   const own = await ownSeries(source, req);
+  const regression = await detectWithScrapes(source, req, { series: own, deployStart: req.deployStart, now: req.now, policy: req.policy });
   return {
-    regression: await detectWithScrapes(source, req, { series: own, deployStart: req.deployStart, now: req.now, policy: req.policy }),
+    regression,
     neighbours: await neighboursAt(source, req),
+    split: revisionSplitOf({ ...req, series: own, regression }),
   };
 }
 
@@ -106,10 +113,12 @@ export async function firstDetectionFromSource(
   const own = await ownSeries(source, atUntil);
   const found = firstDetection({ series: own, deployStart: req.deployStart, policy: req.policy }, req.until);
   const now = found?.at ?? req.until;
+  const regression = await detectWithScrapes(source, { ...req, now }, { series: own, deployStart: req.deployStart, now, policy: req.policy });
   return {
     at: found?.at,
-    regression: await detectWithScrapes(source, { ...req, now }, { series: own, deployStart: req.deployStart, now, policy: req.policy }),
+    regression,
     neighbours: await neighboursAt(source, { ...req, now }),
+    split: revisionSplitOf({ ...req, now, series: own, regression }),
   };
 }
 

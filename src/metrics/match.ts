@@ -1,6 +1,6 @@
 import type { MetricHoldings, SeriesMatch } from '../core/metric-match.js';
 import type { Policy } from '../core/policy.js';
-import type { RawServiceSeries } from '../core/regression-series.js';
+import { seriesByPod, type RawServiceSeries } from '../core/regression-series.js';
 import { conventionFor, PRESETS, promString, queriesFor } from './conventions.js';
 import type { MetricConvention } from './conventions.js';
 import type { RangeQuery } from './source.js';
@@ -57,8 +57,19 @@ function hintFor(c: MetricConvention, metrics: Policy['metrics'], holds: MetricH
   return `no series has ${where}${c.serviceLabel}=${promString(q.service)}: check the service name (the Deployment label the top-level serviceLabel names), metrics.namespaceLabel, or use metrics.queries`;
 }
 
-/** The service's series and how they matched (see the file comment). */
+/** The series with their per-pod grouping, when they carry the convention's pod label. */
+function withPods(series: ServiceSeries, podLabel: string): ServiceSeries {
+  const pods = seriesByPod(series.requests, series.errors, podLabel);
+  return pods === undefined ? series : { ...series, pods };
+}
+
+/** The service's series and how they matched (see the file comment), grouped by pod where they can be. */
 export async function matchedSeries(metrics: Policy['metrics'], q: RangeQuery, reader: MatchReader): Promise<RawServiceSeries> {
+  const found = await matchedSeriesOnly(metrics, q, reader);
+  return { ...withPods(found, conventionFor(metrics).podLabel), ...(found.match ? { match: found.match } : {}) };
+}
+
+async function matchedSeriesOnly(metrics: Policy['metrics'], q: RangeQuery, reader: MatchReader): Promise<RawServiceSeries> {
   const c = conventionFor(metrics);
   const custom = metrics.queries.requests !== undefined;
   const policyHasNoNamespace = c.namespaceLabel === '';

@@ -1,4 +1,5 @@
 import { NO_MATCH } from '../core/metric-match.js';
+import { splitSummary } from '../core/revision-split.js';
 import { CONDITION_KEYS, CONDITION_LABELS, type BlastRadius, type ConditionKey, type ConditionStatus, type Decision } from '../core/decision-types.js';
 
 // The human-readable form of a decision: one ✓ / ✗ / ? line per condition, then the command, the
@@ -28,6 +29,7 @@ export function renderDecisionText(d: Decision): string {
       const c = d.conditions[k];
       return `  ${STATUS_MARK[c.status]} ${CONDITION_LABELS[k].padEnd(width)}  ${c.evidence}`;
     }),
+    ...(d.revisionSplit === undefined ? [] : [`  by revision:  ${splitSummary(d.revisionSplit)}`]),
     `  command:      ${d.command ?? '(none: no previous revision to roll back to)'}`,
     `  blast radius: ${describeBlastRadius(d.blastRadius)}`,
   ];
@@ -76,5 +78,6 @@ export function shortReason(d: Decision): string {
   if (first === undefined) return 'a human decides';
   const condition = d.conditions[first];
   if (first === 'window' && condition.status === 'unmet') return condition.evidence.includes('predates') ? 'began before the deploy' : 'began after the window';
+  if (first === 'sameService' && d.revisionSplit?.kind === 'old-revision') return 'errors in the old pods';
   return SHORT_REASON[first][condition.status === 'unmet' ? 'unmet' : 'unknown'];
 }

@@ -13,6 +13,7 @@ export function handoffLines(h: Handoff): string[] {
     `rollguard handoff for ${h.namespace}/${h.deployment}: error rate ${r.status}; assessment ${h.assessment.kind}${h.settled ? ' (settled)' : ''}`,
     h.changeSet.summary,
     `5xx share ${now} (${before.filter((x) => x !== undefined).join(', ')})`,
+    ...(s.byRevision === undefined ? [] : [`when rolled back, by revision: ${s.byRevision}`]),
     ...h.assessment.evidence.slice(0, 2),
     ...h.notes,
   ];

@@ -158,7 +158,9 @@ export async function replayDecisions(timeline: Pick<ReplayTimeline, 'events' | 
     const own = { ...detected, regression: withDeployedIn(detected.regression, () => deployments, options.policyFor) };
     const found = own.at === undefined ? ((await regressionElsewhere(timeline.deploys, record, source, request)) ?? own) : own;
     const decidedAt = found.at ?? until;
-    const decision = decide(decisionInput(timeline, record, decidedAt, policy, found.regression, found.neighbours, coverage));
+    // The audit log holds no ReplicaSets here: pods are placed by when their series first appeared.
+    const revisionSplit = found === own ? own.split : undefined;
+    const decision = decide({ ...decisionInput(timeline, record, decidedAt, policy, found.regression, found.neighbours, coverage), revisionSplit });
     const match = own.regression.match;
     out.push({ record, service, decision, decidedAt, detectedAt: found.at, until, regression: found.regression, neighbours: found.neighbours, match });
   }

@@ -101,7 +101,7 @@ export function renderHandoffSection(h: Handoff): Raw {
 <div class="panel"><div class="badges"><span class="badge ${status.tone}">error rate: ${status.text}</span><span class="badge ${assessment.tone}">cause: ${assessment.text}</span><span class="sub">${h.settled ? 'settled: no longer watched' : 'still watching'} · as of ${formatInstant(h.at)}</span></div>
 <ul>${join(h.assessment.evidence.map((e) => html`<li>${e}</li>`))}</ul>
 <p class="sub" style="margin:6px 0 0">${h.recovery.evidence.join(' ')}${numbers(h) === '' ? '' : ` (${numbers(h)})`}</p></div>
-<h3>Signal</h3><div class="panel">${chart}</div>
+<h3>Signal</h3><div class="panel">${chart}${s.byRevision === undefined ? raw('') : html`<p class="sub" style="margin:6px 0 0">when rolled back, 5xx by revision: ${s.byRevision}</p>`}</div>
 <h3>What was rolled back</h3>${changeSet(h)}
 <h3>Other services of the namespace</h3>${neighbours(h)}
 ${notes}</section>`;

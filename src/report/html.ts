@@ -1,5 +1,7 @@
 import { CONDITION_KEYS, CONDITION_LABELS, type ConditionStatus, type Decision } from '../core/decision-types.js';
 import { formatInstant } from '../core/duration.js';
+import { splitRows, SPLIT_CONCLUSION } from '../core/revision-split.js';
+import { share } from '../core/stats-binomial.js';
 import { renderChart } from './chart.js';
 import { html, join, raw, type Raw } from './escape.js';
 import type { ReportInput } from './types.js';
@@ -110,6 +112,16 @@ function blastRadius(d: Decision): Raw {
 </dl>${d.owner.route.length > 0 ? html`<p style="margin:10px 0 4px"><strong>Owner-native route</strong></p><div class="command">${d.owner.route.join('\n')}</div>` : raw('')}</div>`;
 }
 
+/** The 5xx share per revision under the chart, when the metrics carry a pod label. */
+function revisions(d: Decision): Raw {
+  const s = d.revisionSplit;
+  if (s === undefined) return raw('');
+  const rows = splitRows(s).map((r) => html`<tr><td>${r.label}</td><td>${r.revisions === '' ? '—' : r.revisions}</td><td>${String(r.pods)}</td><td>${r.share}</td><td>${String(r.requests)}</td></tr>`);
+  return html`<div class="panel" style="margin-top:12px"><p style="margin:0 0 6px"><strong>5xx by revision</strong> since ${formatInstant(s.since)}: ${SPLIT_CONCLUSION[s.kind]}</p>
+<table><tr><th>pods</th><th>revision</th><th>count</th><th>5xx share</th><th>requests</th></tr>${join(rows)}<tr><td>every pod, before the deploy</td><td>—</td><td>—</td><td>${percent(share(s.baseline))}</td><td>${String(Math.round(s.baseline.n))}</td></tr></table>
+<p class="sub" style="margin:6px 0 0">${s.evidence}</p></div>`;
+}
+
 /** Extra sections a caller adds: the decision page's live state and buttons, a handoff. */
 export interface ReportSections {
   /** Right after the summary, before the command. */
@@ -139,6 +151,7 @@ export function renderReport(input: ReportInput, sections: ReportSections = {}):
 ${sections.top ?? raw('')}
 <h2>Rollback command</h2>${command}
 <h2>Signal</h2><div class="panel">${errorChart}</div>
+${revisions(d)}
 ${latencyChart ? html`<div class="panel" style="margin-top:12px">${latencyChart}</div>` : raw('')}
 <h2>Conditions</h2><table><tr><th></th><th>rule</th><th>evidence</th></tr>${conditionRows(d)}</table>
 <h2>Change set</h2>${changeSet(d)}

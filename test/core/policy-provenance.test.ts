@@ -34,9 +34,16 @@ describe('R11 where each value of the governing policy comes from', () => {
     expect(originOf(e, 'metrics.namespaceLabel')).toEqual({ field: 'metrics.namespaceLabel', value: 'none (match on the service label alone)', from });
     expect(originOf(e, 'metrics.statusLabel')).toEqual({ field: 'metrics.statusLabel', value: "the preset's", from: 'built-in default' });
     // Told what the preset names, it says so; a policy's own setting stays its own.
-    const named = explainResolution(resolvePolicyObjects([cluster], [labelled]), 'shop', () => ({ serviceLabel: 'x', namespaceLabel: 'y', statusLabel: 'grpc_code' }));
+    const named = explainResolution(resolvePolicyObjects([cluster], [labelled]), 'shop', () => ({ serviceLabel: 'x', namespaceLabel: 'y', statusLabel: 'grpc_code', podLabel: 'pod' }));
     expect(originOf(named, 'metrics.statusLabel')?.value).toBe("the preset's: grpc_code");
     expect(originOf(named, 'metrics.serviceLabel')?.value).toBe('destination_app');
+    expect(originOf(e, 'metrics.podLabel')).toEqual({ field: 'metrics.podLabel', value: "the preset's", from: 'built-in default' });
+  });
+
+  it('R1: names the pod label setting and where it came from; empty says errors are not traced to revisions', () => {
+    const podless = object('RollbackPolicy', 'shop', 'podless', { metrics: { podLabel: '' } });
+    const e = explainResolution(resolvePolicyObjects([cluster], [podless]), 'shop');
+    expect(originOf(e, 'metrics.podLabel')).toEqual({ field: 'metrics.podLabel', value: 'none (errors are not traced to revisions)', from: 'namespace policy (RollbackPolicy shop/podless)' });
   });
 
   it('a namespace without a policy of its own is governed by the cluster default, or by the built-in defaults', () => {

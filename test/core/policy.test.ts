@@ -34,6 +34,7 @@ describe('R11 policies', () => {
     [{ metrics: { serviceLabel: 'app.kubernetes.io/name' } }, /^metrics.serviceLabel: metrics.serviceLabel must be a Prometheus label name/],
     [{ metrics: { statusLabel: '' } }, /^metrics.statusLabel: metrics.statusLabel must be a Prometheus label name/],
     [{ metrics: { namespaceLabel: '1ns' } }, /^metrics.namespaceLabel: /],
+    [{ metrics: { podLabel: 'pod-name' } }, /^metrics.podLabel: metrics.podLabel must be a Prometheus label name, or "" for metrics without a pod label/],
   ])('rejects %j with a message naming the field', (input, message) => {
     const r = parsePolicy(input);
     expect(r.ok).toBe(false);
@@ -74,6 +75,17 @@ describe('R11 policies', () => {
     if (!ns.ok) throw new Error(ns.errors.join());
     expect(ns.policy.metrics).toMatchObject({ serviceLabel: 'destination_app', namespaceLabel: '', statusLabel: 'status' });
     expect(DEFAULT_POLICY.metrics).not.toHaveProperty('serviceLabel');
+  });
+
+  it('R1: metrics.podLabel is inherited like the other metric labels, and "" (no pod label) overrides a base that sets one', () => {
+    const cluster = parsePolicy({ metrics: { podLabel: 'kubernetes_pod_name' } });
+    if (!cluster.ok) throw new Error(cluster.errors.join());
+    expect(cluster.policy.metrics.podLabel).toBe('kubernetes_pod_name');
+    const inherits = parsePolicy({ metrics: { statusLabel: 'status' } }, cluster.policy);
+    expect(inherits.ok && inherits.policy.metrics.podLabel).toBe('kubernetes_pod_name');
+    const none = parsePolicy({ metrics: { podLabel: '' } }, cluster.policy);
+    expect(none.ok && none.policy.metrics.podLabel).toBe('');
+    expect(DEFAULT_POLICY.metrics).not.toHaveProperty('podLabel');
   });
 
   it('prefixes errors with where the policy came from', () => {

@@ -22,6 +22,26 @@ function fakeClock(start = 1_000_000) {
 }
 
 describe('TrafficModel', () => {
+  it('gives each pod of a service its own series under the preset\'s pod label', () => {
+    const t = fakeClock();
+    const m = new TrafficModel({ clock: t.clock });
+    m.set('shop', 'checkout', { rps: 10, errorShare: 0.5 }, 'checkout-7d9f5c8b6-klmno');
+    m.set('shop', 'checkout', { rps: 10, errorShare: 0 }, 'checkout-6c8b9f7d4-abcde');
+    m.render();
+    t.tick(1000);
+    const body = m.render();
+    const series = (pod: string, code: string) => `http_requests_total{namespace="shop",service="checkout",pod="${pod}",code="${code}"}`;
+    expect(sample(body, series('checkout-7d9f5c8b6-klmno', '500'))).toBeCloseTo(5, 9);
+    expect(sample(body, series('checkout-6c8b9f7d4-abcde', '500'))).toBe(0);
+    expect(sample(body, series('checkout-6c8b9f7d4-abcde', '200'))).toBeCloseTo(10, 9);
+    expect(m.get('shop', 'checkout', 'checkout-7d9f5c8b6-klmno')?.errorShare).toBe(0.5);
+    expect(m.get('shop', 'checkout')).toBeUndefined();
+    // ingress-nginx's series name the controller's pod, not the serving one: no pod label there.
+    const nginx = new TrafficModel({ clock: t.clock, preset: 'ingress-nginx' });
+    nginx.set('shop', 'checkout', { rps: 1 }, 'checkout-7d9f5c8b6-klmno');
+    expect(nginx.render()).not.toContain('pod=');
+  });
+
   const checkout = (code: string) => `http_requests_total{namespace="shop",service="checkout",code="${code}"}`;
   const bucket = (le: string) => `http_request_duration_seconds_bucket{namespace="shop",service="checkout",le="${le}"}`;
 

@@ -29,6 +29,8 @@ export const ERROR_CODE = '500';
 interface ServiceState {
   namespace: string;
   service: string;
+  /** The serving pod, rendered under the preset's pod label; undefined: the series carry none. */
+  pod: string | undefined;
   traffic: Traffic;
   /** ms since epoch up to which the counters are integrated. */
   at: number;
@@ -84,14 +86,15 @@ export class TrafficModel {
 
   /**
    * Changes a service's traffic from now on (a new service starts at zero now); fields left out
-   * keep their current value (DEFAULT_TRAFFIC for a new service).
+   * keep their current value (DEFAULT_TRAFFIC for a new service). With `pod`, the traffic of one
+   * pod of the service: its own series, labelled with the preset's pod label.
    */
-  set(namespace: string, service: string, change: Partial<Traffic>): void {
-    const key = `${namespace}\u0000${service}`;
+  set(namespace: string, service: string, change: Partial<Traffic>, pod?: string): void {
+    const key = `${namespace}\u0000${service}\u0000${pod ?? ''}`;
     const now = this.clock();
     let s = this.services.get(key);
     if (s === undefined) {
-      s = { namespace, service, traffic: DEFAULT_TRAFFIC, at: now, ok: 0, errors: 0, buckets: this.buckets.map(() => 0), sumSeconds: 0 };
+      s = { namespace, service, pod, traffic: DEFAULT_TRAFFIC, at: now, ok: 0, errors: 0, buckets: this.buckets.map(() => 0), sumSeconds: 0 };
     } else {
       this.advance(s, now);
     }
@@ -101,9 +104,9 @@ export class TrafficModel {
     this.services.set(key, s);
   }
 
-  /** The traffic currently set for a service, undefined when it was never set. */
-  get(namespace: string, service: string): Traffic | undefined {
-    return this.services.get(`${namespace}\u0000${service}`)?.traffic;
+  /** The traffic currently set for a service (or one pod of it), undefined when it was never set. */
+  get(namespace: string, service: string, pod?: string): Traffic | undefined {
+    return this.services.get(`${namespace}\u0000${service}\u0000${pod ?? ''}`)?.traffic;
   }
 
   private advance(s: ServiceState, now: number): void {
@@ -130,7 +133,8 @@ export class TrafficModel {
     const latency: string[] = [`# HELP ${histogram} Request latency.`, `# TYPE ${histogram} histogram`];
     for (const s of this.services.values()) {
       this.advance(s, now);
-      const base = { ...c.extraMatchers, [c.namespaceLabel]: s.namespace, [c.serviceLabel]: s.service };
+      const pod = s.pod !== undefined && c.podLabel !== '' ? { [c.podLabel]: s.pod } : {};
+      const base = { ...c.extraMatchers, [c.namespaceLabel]: s.namespace, [c.serviceLabel]: s.service, ...pod };
       requests.push(`${series(c.requests, { ...base, [c.statusLabel]: OK_CODE })} ${String(s.ok)}`);
       requests.push(`${series(c.requests, { ...base, [c.statusLabel]: ERROR_CODE })} ${String(s.errors)}`);
       this.buckets.forEach((le, i) => {
@@ -160,7 +164,7 @@ export interface TestExporter {
   readonly model: TrafficModel;
   /** Every scrape so far (the last 1000), oldest first. */
   readonly scrapes: readonly Scrape[];
-  set(namespace: string, service: string, change: Partial<Traffic>): void;
+  set(namespace: string, service: string, change: Partial<Traffic>, pod?: string): void;
   stop: () => Promise<void>;
 }
 
@@ -191,8 +195,8 @@ export async function startTestExporter(opts: TrafficModelOptions & { model?: Tr
     metricsPath: '/metrics',
     model,
     scrapes,
-    set: (namespace, service, change) => {
-      model.set(namespace, service, change);
+    set: (namespace, service, change, pod) => {
+      model.set(namespace, service, change, pod);
     },
     stop: () =>
       new Promise<void>((resolve) => {

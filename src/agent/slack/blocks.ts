@@ -1,5 +1,6 @@
 import { CONDITION_KEYS, CONDITION_LABELS } from '../../core/decision-types.js';
 import { formatInstant } from '../../core/duration.js';
+import { splitSummary } from '../../core/revision-split.js';
 import { describeBlastRadius, STATUS_MARK } from '../../render/decision-text.js';
 import { handoffLines } from '../../render/handoff-text.js';
 import type { DecisionRecord } from '../decision-record.js';
@@ -68,6 +69,12 @@ function conditionsBlock(record: DecisionRecord, url: string | undefined): Block
   const whole = fitLines(lines, L.sectionText);
   if (!whole.cut) return { type: 'section', text: mrkdwn(whole.lines.join('\n')) };
   return { type: 'section', text: mrkdwn(fitLines(lines, L.sectionText - more.length).lines.join('\n') + more) };
+}
+
+/** The signal traced to the revisions: the 5xx share of the new pods against the older ones. */
+function revisionBlock(record: DecisionRecord): Block | undefined {
+  const split = record.decision.revisionSplit;
+  return split === undefined ? undefined : { type: 'section', text: mrkdwn(`*Errors by revision*\n${escapeMrkdwn(splitSummary(split))}`) };
 }
 
 function commandBlock(record: DecisionRecord): Block {
@@ -159,6 +166,7 @@ export function decisionMessage(record: DecisionRecord, opts: MessageOptions): S
     { type: 'section', text: mrkdwn(`*${d.verdict.toUpperCase()}*: ${escapeMrkdwn(why(d))}`) },
     final ? { type: 'section', text: mrkdwn(`*${title}*${record.stateReason === undefined ? '' : `: ${escapeMrkdwn(record.stateReason)}`}`) } : undefined,
     handoffBlock(record, url),
+    revisionBlock(record),
     conditionsBlock(record, url),
     commandBlock(record),
     factsBlock(record),

@@ -1,5 +1,7 @@
 import type { Condition } from '../decision-types.js';
 import type { Regression } from '../regression-types.js';
+import type { RevisionSplit } from '../revision-split.js';
+import { attributeToRevision } from './revision.js';
 
 // R2: the regressing service is the deployed one. When most of the namespace regressed at once the
 // cause is shared (a dependency, the network, traffic), not this deploy.
@@ -12,7 +14,19 @@ function names(rs: readonly Regression[]): string {
   return rs.map((r) => r.service).join(', ');
 }
 
+/** R2, with the split by revision as further evidence (and unmet when only the older pods regressed). */
 export function judgeSameService(
+  service: string,
+  namespace: string,
+  regression: Regression | undefined,
+  neighbours: readonly Regression[],
+  split?: RevisionSplit,
+): Condition {
+  const judged = judgeService(service, namespace, regression, neighbours);
+  return regression?.signal === undefined || regression.service !== service ? judged : attributeToRevision(judged, split);
+}
+
+function judgeService(
   service: string,
   namespace: string,
   regression: Regression | undefined,

@@ -1,19 +1,29 @@
 import type { Condition, Deploy } from '../decision-types.js';
 import { formatDuration, formatElapsed, formatInstant } from '../duration.js';
 import type { Regression } from '../regression-types.js';
+import type { RevisionSplit } from '../revision-split.js';
+import { onsetByRevision } from './revision.js';
 
 // R1: the onset lies in [deployStart, deployComplete + window]. The onset's uncertainty widens the
 // edges: an onset that may lie on either side of an edge is unknown (F1), never met. An onset in
 // the deploy's own step is placed against the deploy start from the scrapes when the detector
 // could read them (`onsetInStep`, see onset-in-step.ts): that placement decides the start edge.
 
-export function judgeWindow(deploy: Deploy, regression: Regression | undefined, windowMs: number): Condition {
-  if (regression?.signal === undefined || regression.onset === undefined) {
+export function judgeWindow(deploy: Deploy, regression: Regression | undefined, windowMs: number, split?: RevisionSplit): Condition {
+  const traced = onsetByRevision(deploy, regression, split);
+  if (traced !== undefined) {
+    // Both placements read the same deploy-start interval; when they disagree, neither decides (F1).
+    const inStep = regression?.onsetInStep;
+    if (inStep?.verdict === 'before') return { status: 'unknown', evidence: `${traced.evidence}; but ${inStep.evidence}: the two placements of the onset disagree` };
+    return traced;
+  }
+  const onset = regression?.onset;
+  if (regression?.signal === undefined || onset === undefined) {
     return { status: 'unknown', evidence: 'no regression onset was estimated' };
   }
   if (deploy.start === undefined) return { status: 'unknown', evidence: 'when the deploy started is not known' };
   const inStep = regression.onsetInStep;
-  if (inStep === undefined) return judgeOnset(deploy, deploy.start, regression.onset, regression.onsetUncertaintyMs ?? 0, windowMs);
+  if (inStep === undefined) return judgeOnset(deploy, deploy.start, onset, regression.onsetUncertaintyMs ?? 0, windowMs);
   if (inStep.verdict !== 'after' || inStep.onset === undefined) {
     return { status: inStep.verdict === 'before' ? 'unmet' : 'unknown', evidence: inStep.evidence };
   }
