@@ -47,11 +47,12 @@ describe('R1/R2 replay traces the errors to the new pods by first appearance', (
     expect(r.decision.verdict).toBe('auto');
   });
 
-  it('the same scrapes without a pod label: the onset alone is too close to the deploy to tell (F1)', async () => {
+  it('the same scrapes without a pod label: no split, and the onset is placed from the scrapes of the deploy\'s own interval instead', async () => {
     const r = await replay('new', { ...DEFAULT_POLICY, metrics: { ...DEFAULT_POLICY.metrics, podLabel: '' } });
     expect(r.decision.revisionSplit).toBeUndefined();
-    expect(r.decision.conditions.window.status).toBe('unknown');
-    expect(r.decision.verdict).toBe('suggest');
+    expect(r.decision.conditions.window.status).toBe('met');
+    expect(r.decision.conditions.window.evidence).toMatch(/^5xx began inside the scrape interval .* that holds the deploy start \(2026-03-02T10:01:05Z\)/);
+    expect(r.decision.conditions.window.evidence).not.toMatch(/by revision/);
   });
 
   it('errors in the pods that predate the deploy: suggest, R2 unmet naming them', async () => {
