@@ -1,10 +1,9 @@
-import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
 import { InformerStampCache, LIST_ACCEPT, MetadataWatch, MetadataWatchConfig, WATCH_ACCEPT } from '../../src/admission/informer-stamp-cache.js';
-import { KubeApiServer } from '../support/kube-api-server.js';
+import { KubeApiServer, testApiKubeConfig, until } from '../support/kube-api-server.js';
 
 // The informer-backed stamp cache against a protocol-faithful test API server, through the real
 // @kubernetes/client-node ListWatch: list, watch, reconnect, 410 Gone relist, metadata only (F3).
@@ -12,26 +11,6 @@ import { KubeApiServer } from '../support/kube-api-server.js';
 const STAMPED = { [ANNOTATIONS.createdAt.key]: '2026-03-01T08:00:00Z', [ANNOTATIONS.contentChangedAt.key]: '2026-03-01T08:00:00Z' };
 const SECRET_VALUE = 'F3-informer-canary-5c2e';
 let clock = Date.parse('2026-03-02T10:00:00Z');
-
-function kubeConfig(server: KubeApiServer): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'test', server: server.url, skipTLSVerify: true }],
-    users: [{ name: 'test', token: 'test-token' }],
-    contexts: [{ name: 'test', cluster: 'test', user: 'test' }],
-    currentContext: 'test',
-  });
-  return kc;
-}
-
-/** Waits for a condition the cache reaches asynchronously (no timing is asserted). */
-async function until(what: string, cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting until ${what}`);
-}
 
 let server: KubeApiServer;
 let cache: InformerStampCache;
@@ -45,7 +24,7 @@ function startCache(): InformerStampCache {
       cb();
     },
   });
-  cache = new InformerStampCache({ kubeConfig: kubeConfig(server), logger: pino({ level: 'debug' }, sink), clock: () => clock, restartDelayMs: 20 });
+  cache = new InformerStampCache({ kubeConfig: testApiKubeConfig(server), logger: pino({ level: 'debug' }, sink), clock: () => clock, restartDelayMs: 20 });
   return cache;
 }
 
@@ -146,7 +125,7 @@ describe('F3 secrets stay secret in the stamp cache', () => {
     server.ignorePartialAccept = 'watch';
     startCache();
     const kc = new MetadataWatchConfig();
-    kc.loadFromString(kubeConfig(server).exportConfig());
+    kc.loadFromString(testApiKubeConfig(server).exportConfig());
     const seen: unknown[] = [];
     const controller = await new MetadataWatch(kc).watch('/api/v1/secrets', { resourceVersion: '0' }, (_phase, obj) => seen.push(obj), () => undefined);
     await until('the watch is open', () => server.openWatches() === 1);

@@ -1,32 +1,13 @@
-import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Informer, restartDelay } from '../../src/kube/informer.js';
-import { KubeApiServer } from '../support/kube-api-server.js';
+import { KubeApiServer, testApiKubeConfig, until } from '../support/kube-api-server.js';
 
 // An informer through an apiserver outage (the server killed, then back), against the
 // protocol-faithful test API server and the real client-node ListWatch. A real apiserver cannot be
 // stopped here without stopping every other test's control plane with it.
-
-function kubeConfig(server: KubeApiServer): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'test', server: server.url, skipTLSVerify: true }],
-    users: [{ name: 'test', token: 'test-token' }],
-    contexts: [{ name: 'test', cluster: 'test', user: 'test' }],
-    currentContext: 'test',
-  });
-  return kc;
-}
-
-async function until(what: string, cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting until ${what}`);
-}
 
 let server: KubeApiServer;
 let informer: Informer<KubernetesObject>;
@@ -46,7 +27,7 @@ beforeEach(async () => {
       cb();
     },
   });
-  informer = new Informer<KubernetesObject>({ kubeConfig: kubeConfig(server), path: '/api/v1/configmaps', metadataOnly: true, logger: pino({ level: 'debug' }, sink), clock: Date.now, restartDelayMs: 20, maxRestartDelayMs: 80 });
+  informer = new Informer<KubernetesObject>({ kubeConfig: testApiKubeConfig(server), path: '/api/v1/configmaps', metadataOnly: true, logger: pino({ level: 'debug' }, sink), clock: Date.now, restartDelayMs: 20, maxRestartDelayMs: 80 });
   await informer.start();
   await until('synced', () => informer.synced());
 });

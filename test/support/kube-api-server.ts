@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
 
 // A small Kubernetes API server for tests, faithful to the parts of the protocol rollguard's
 // clients use, so the real @kubernetes/client-node is exercised:
@@ -235,4 +236,25 @@ export class KubeApiServer {
     this.watchers.add(watcher);
     res.on('close', () => this.watchers.delete(watcher));
   }
+}
+
+/** A kubeconfig for the test API server (plain HTTP, a dummy token). */
+export function testApiKubeConfig(server: KubeApiServer): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'test', server: server.url, skipTLSVerify: true }],
+    users: [{ name: 'test', token: 'test-token' }],
+    contexts: [{ name: 'test', cluster: 'test', user: 'test' }],
+    currentContext: 'test',
+  });
+  return kc;
+}
+
+/** Waits (polling every 10 ms) for a condition a client reaches asynchronously; no timing is asserted. */
+export async function until(what: string, cond: () => boolean, tries = 1000): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting until ${what}`);
 }
