@@ -34,6 +34,25 @@ export interface DecisionRecord {
   lastEvaluatedAt: number;
   /** R9: after rollguard's own rollback, the handoff as last computed; `published` counts its deliveries to the sinks. */
   handoff?: { latest: Handoff; published: number } | undefined;
+  /** Who took it out of `open` (a person, or the agent), when, and through which channel. */
+  actor?: DecisionActor | undefined;
+  /** What the Lease holder sent for it: the Slack message (edited, never posted twice), webhook events. */
+  notifications?: DecisionNotifications | undefined;
+  /** The last change published (decision-publisher.ts): a new leader neither repeats nor skips one. */
+  published?: string | undefined;
+}
+
+export type ActorChannel = 'web' | 'slack' | 'cli' | 'agent';
+
+export interface DecisionActor {
+  by: string;
+  at: number;
+  via: ActorChannel;
+}
+
+export interface DecisionNotifications {
+  slack?: { channel: string; ts: string } | undefined;
+  webhook?: string[] | undefined;
 }
 
 /** Onsets are rounded to the step so that re-estimating the same onset gives the same id. */

@@ -68,7 +68,7 @@ export function createAgentApp(agent: Agent, logger: Logger): express.Express {
   app.get('/decisions/:id', async (req, res) => {
     const record = agent.decisions.get(req.params.id);
     if (record === undefined) {
-      problem(res, 404, `no decision ${req.params.id} on this replica (${agent.lease.isLeader() ? 'the leader' : 'a standby: decisions are made by the Lease holder'})`);
+      problem(res, 404, `no decision ${req.params.id} (every replica reads the same RollbackDecisions; a closed decision is deleted after the retention)`);
       return;
     }
     if (req.accepts(['json', 'html']) === 'html') {

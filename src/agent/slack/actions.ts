@@ -13,7 +13,7 @@ import { ReplayGuard, verifySlackRequest } from './verify.js';
 // then the same Apply as the decision page. The person gets an ephemeral answer either way.
 
 export interface SlackActionsDeps {
-  store: DecisionStore;
+  store: Pick<DecisionStore, 'get'>;
   actions: Pick<DecisionActions, 'apply' | 'dismiss'>;
   secrets: SecretReader;
   policyFor: (namespace: string) => Policy;
