@@ -1,18 +1,15 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Agent } from '../../src/agent/agent.js';
 import { startAgentHttp } from '../../src/agent/http.js';
-import { agentApplyRbac } from '../../src/agent/rbac.js';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { Deployment } from '../../src/core/kube.js';
 import { paths } from '../../src/kube/rest.js';
 import { afterDeployStep, deploymentManifest, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
 import { describeWithControlPlane } from '../support/control-plane.js';
-import { serviceAccountToken, startStack, type Stack } from '../support/rollguard-stack.js';
+import { startStack, type Stack } from '../support/rollguard-stack.js';
+import { grantApplyButton, person, type Person } from '../support/people.js';
 import { runCliAsync } from '../support/run-cli.js';
 import { waitFor } from '../support/wait.js';
 
@@ -27,12 +24,6 @@ default:
   thresholds: { persistence: 3, minRequests: 100 }
 `;
 
-interface Person {
-  user: string;
-  token: string;
-  kubeconfig: string;
-}
-
 describeWithControlPlane('R10 apply a decision as the person who presses Apply', () => {
   let stack: Stack | undefined;
   let agent: Agent | undefined;
@@ -42,30 +33,10 @@ describeWithControlPlane('R10 apply a decision as the person who presses Apply',
   let alice: Person;
   let bob: Person;
 
-  async function person(s: Stack, name: string, clusterRole: string): Promise<Person> {
-    await s.admin.create(`/api/v1/namespaces/${s.ns}/serviceaccounts`, { metadata: { name } });
-    await s.admin.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${s.ns}/rolebindings`, {
-      metadata: { name: `${name}-${clusterRole}` },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
-      subjects: [{ kind: 'ServiceAccount', name, namespace: s.ns }],
-    });
-    const token = await serviceAccountToken(s.admin, s.ns, name);
-    const kubeconfig = join(s.dir, `${name}.kubeconfig`);
-    const ca = Buffer.from(await readFile(s.cp.caFile)).toString('base64');
-    await writeFile(kubeconfig, stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name: 'c', cluster: { server: s.cp.apiserverUrl, 'certificate-authority-data': ca } }], users: [{ name, user: { token } }], contexts: [{ name, context: { cluster: 'c', user: name, namespace: s.ns } }], 'current-context': name }));
-    return { user: `system:serviceaccount:${s.ns}:${name}`, token, kubeconfig };
-  }
-
   beforeAll(async () => {
     const s = await startStack({ prefix: 'agent-apply', services: [{ service: 'pay' }, { service: 'web' }, { service: 'api' }], policy: POLICY });
     stack = s;
-    const suffix = randomBytes(3).toString('hex');
-    for (const o of agentApplyRbac({ namespace: s.own, serviceAccount: s.serviceAccount, name: `rollguard-agent-${suffix}` })) {
-      const kind = (o as { kind: string }).kind === 'ClusterRole' ? 'clusterroles' : 'clusterrolebindings';
-      const name = (o as { metadata: { name: string } }).metadata.name;
-      await s.admin.create(`/apis/rbac.authorization.k8s.io/v1/${kind}`, o);
-      cleanups.push(() => s.admin.request('DELETE', `/apis/rbac.authorization.k8s.io/v1/${kind}/${name}`));
-    }
+    cleanups.push(await grantApplyButton(s));
     alice = await person(s, 'alice', 'edit');
     bob = await person(s, 'bob', 'view');
     const a = startAgent(s, 'agent-apply', POLICY);
