@@ -2,13 +2,14 @@ import type { Logger } from 'pino';
 import { ANNOTATIONS } from '../core/annotations.js';
 import { overrideCommand } from '../core/blackout.js';
 import { formatInstant, parseInstant } from '../core/duration.js';
+import type { Deployment } from '../core/kube.js';
 import { templateHash } from '../core/template-hash.js';
 import { reviewAccess, type Identity } from '../kube/auth-reviews.js';
-import type { KubeRest } from '../kube/rest.js';
+import { isStatus, paths, type KubeRest } from '../kube/rest.js';
 import type { ClusterState } from './cluster-state.js';
 import type { DecisionActor, DecisionRecord, DecisionState } from './decision-record.js';
 import type { DecisionStore } from './decision-store.js';
-import { performRollback } from './rollback.js';
+import { performRollback, type RollbackOutcome } from './rollback.js';
 import { AGENT_BY, rollbackOf } from './rollback-attribution.js';
 
 // What a person's Apply or Dismiss does, whichever way they pressed it (page, chat, CLI): check
@@ -112,8 +113,8 @@ export class DecisionActions {
    * (or person) may have applied this decision a moment ago. Waits briefly for its record, to tell
    * this person who won instead of a bare conflict.
    */
-  private async winner(id: string): Promise<DecisionRecord | undefined> {
-    const until = this.deps.clock() + (this.deps.settleMs ?? 3000);
+  private async winner(id: string, waitMs: number): Promise<DecisionRecord | undefined> {
+    const until = this.deps.clock() + waitMs;
     for (;;) {
       const r = this.deps.store.get(id);
       if (r !== undefined && r.state !== 'open') return r;
@@ -126,19 +127,16 @@ export class DecisionActions {
     }
   }
 
-  private async applyLocked(record: DecisionRecord, who: Identity, via: Channel): Promise<ActionResult> {
-    const now = this.deps.clock();
-    const stale = await this.stale(record, now);
-    if (stale !== undefined) return { ok: false, status: 409, message: stale };
-    const to = record.toRevision;
-    if (typeof to !== 'number') return { ok: false, status: 422, message: 'there is no previous revision to roll back to' };
-    const access = await reviewAccess(this.deps.rest, who, { namespace: record.namespace, verb: 'patch', group: 'apps', resource: 'deployments', name: record.deployment });
-    if (!access.allowed) {
-      this.deps.logger.info({ decision: record.id, user: who.user, via }, 'apply refused: not allowed');
-      return { ok: false, status: 403, message: access.reason };
+  /** The impersonated rollback, on the Deployment as the apiserver has it now (not a cache a moment old). */
+  private async rollBack(record: DecisionRecord, to: number, who: Identity, via: Channel, now: number): Promise<RollbackOutcome> {
+    let current: Deployment;
+    try {
+      current = await this.deps.rest.get<Deployment>(paths.deployment(record.namespace, record.deployment));
+    } catch (err) {
+      if (isStatus(err, 404)) return { result: 'refused', message: `deployment ${record.namespace}/${record.deployment} no longer exists` };
+      return { result: 'failed', message: err instanceof Error ? err.message : String(err) };
     }
-    const current = this.deps.state.deployment(record.namespace, record.deployment);
-    if (current === undefined) return { ok: false, status: 409, message: `deployment ${record.namespace}/${record.deployment} no longer exists` };
+    if (templateHash(current.spec?.template) !== record.templateHash) return { result: 'stale', message: 'superseded: the Deployment has been deployed or rolled back since this decision' };
     const outcome = await performRollback({
       rest: this.deps.rest,
       deployment: current,
@@ -152,11 +150,32 @@ export class DecisionActions {
       impersonate: { user: who.user, groups: who.groups },
     });
     this.deps.logger.info({ event: 'apply', decision: record.id, namespace: record.namespace, deployment: record.deployment, user: who.user, via, result: outcome.result }, 'apply');
-    if (outcome.result !== 'rolled-back') {
+    return outcome;
+  }
+
+  private async applyLocked(record: DecisionRecord, who: Identity, via: Channel): Promise<ActionResult> {
+    const now = this.deps.clock();
+    const stale = await this.stale(record, now);
+    if (stale !== undefined) return { ok: false, status: 409, message: stale };
+    const to = record.toRevision;
+    if (typeof to !== 'number') return { ok: false, status: 422, message: 'there is no previous revision to roll back to' };
+    const access = await reviewAccess(this.deps.rest, who, { namespace: record.namespace, verb: 'patch', group: 'apps', resource: 'deployments', name: record.deployment });
+    if (!access.allowed) {
+      this.deps.logger.info({ decision: record.id, user: who.user, via }, 'apply refused: not allowed');
+      return { ok: false, status: 403, message: access.reason };
+    }
+    let outcome = await this.rollBack(record, to, who, via, now);
+    // The Deployment changed under the patch: another replica's Apply won (say who), or only its
+    // metadata moved (the agent's own annotations): then once more on the Deployment as it is now.
+    for (let attempt = 1; outcome.result !== 'rolled-back'; attempt++) {
       if (outcome.result === 'stale' || outcome.result === 'already-done') {
-        const won = await this.winner(record.id);
+        const won = await this.winner(record.id, attempt === 1 ? 0 : this.deps.settleMs ?? 3000);
         const message = won === undefined ? undefined : finalMessage(won);
         if (message !== undefined) return { ok: false, status: 409, message };
+        if (outcome.result === 'stale' && attempt === 1) {
+          outcome = await this.rollBack(record, to, who, via, now);
+          continue;
+        }
       }
       const status = outcome.result === 'failed' ? 502 : outcome.result === 'denied' && /forbidden/i.test(outcome.message) ? 403 : 409;
       return { ok: false, status, message: outcome.message };

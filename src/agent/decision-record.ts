@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { CONDITION_KEYS, type Decision, type Verdict } from '../core/decision-types.js';
 import { formatInstant } from '../core/duration.js';
 import type { Handoff } from '../core/handoff-types.js';
-import { handoffJson } from './handoff-json.js';
+import { decisionV1, type DecisionV1 } from './webhook-payload.js';
 
 // A decision as the agent keeps, shows and records it: a deterministic id (the same deploy, the
 // same template and the same onset give the same id on every replica and after every restart, so a
@@ -105,29 +105,7 @@ export function decisionChanged(previous: string | undefined, next: string): boo
   }
 }
 
-/** The JSON /decisions serves: everything a person needs to decide, times in RFC 3339. */
-export function decisionJson(record: DecisionRecord): Record<string, unknown> {
-  const d = record.decision;
-  return {
-    id: record.id,
-    namespace: record.namespace,
-    deployment: record.deployment,
-    service: d.service,
-    state: record.state,
-    stateReason: record.stateReason ?? null,
-    verdict: d.verdict,
-    summary: d.summary,
-    conditions: d.conditions,
-    confidence: d.confidence,
-    command: d.command ?? null,
-    blastRadius: d.blastRadius,
-    owner: d.owner,
-    changeSet: d.changeSet,
-    notes: d.notes,
-    templateHash: record.templateHash,
-    onset: record.onset === undefined ? null : formatInstant(record.onset),
-    firstDecidedAt: formatInstant(record.firstDecidedAt),
-    lastEvaluatedAt: formatInstant(record.lastEvaluatedAt),
-    handoff: record.handoff === undefined ? null : handoffJson(record.handoff.latest),
-  };
+/** The JSON /decisions serves: schema v1, the same as the webhook's `decision` and `rollguard decisions -o json`. */
+export function decisionJson(record: DecisionRecord, pageUrl?: string): DecisionV1 {
+  return decisionV1(record, pageUrl);
 }

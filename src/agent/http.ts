@@ -70,7 +70,7 @@ export function createAgentApp(agent: Agent, logger: Logger): express.Express {
   app.get('/decisions', (req, res) => {
     const namespace = typeof req.query.namespace === 'string' ? req.query.namespace : undefined;
     const openOnly = req.query.state === 'open';
-    res.json({ leader: agent.lease.isLeader(), decisions: agent.decisions.list({ namespace, openOnly }).map(decisionJson) });
+    res.json({ leader: agent.lease.isLeader(), decisions: agent.decisions.list({ namespace, openOnly }).map((r) => decisionJson(r, agent.policyFor(r.namespace).notifications.pageUrl)) });
   });
   app.get('/decisions/:id', async (req, res) => {
     const record = agent.decisions.get(req.params.id);
@@ -82,7 +82,7 @@ export function createAgentApp(agent: Agent, logger: Logger): express.Express {
       await sendDecisionPage(agent, req, res, 200, record.id);
       return;
     }
-    res.json(decisionJson(record));
+    res.json(decisionJson(record, agent.policyFor(record.namespace).notifications.pageUrl));
   });
   app.post('/slack/actions', express.text({ type: () => true, limit: '64kb' }), async (req, res) => {
     const handler = agent.slackActions;

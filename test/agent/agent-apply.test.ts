@@ -143,26 +143,40 @@ describeWithControlPlane('R10 apply a decision as the person who presses Apply',
     const { s } = need();
     const id = await openDecision('api');
     await waitFor('the decision annotation on the Deployment', async () => ((await s.admin.get<Deployment>(paths.deployment(s.ns, 'api'))).metadata?.annotations?.[ANNOTATIONS.decision.key] ?? '').includes(id) || undefined, { timeoutMs: 30_000 });
-    const listed = await runCliAsync(['decisions', '-n', s.ns, '--kubeconfig', alice.kubeconfig]);
-    expect(listed.stderr).toBe('');
+    // alice may not read rollguard's namespace: the Deployments' record, said so.
+    const listed = await runCliAsync(['decisions', '-n', s.ns, '--kubeconfig', alice.kubeconfig, '--rollguard-namespace', s.own]);
+    expect(listed.stderr).toMatch(new RegExp(`^note: cannot read the RollbackDecisions in namespace ${s.own} \\(not allowed\\)`));
     expect(listed.stdout).toMatch(new RegExp(`${s.ns}\\s+api\\s+${id}\\s+open\\s+suggest`));
-    const json = JSON.parse((await runCliAsync(['decisions', '-n', s.ns, '--kubeconfig', alice.kubeconfig, '-o', 'json'])).stdout) as { decision: { id: string }; toRevision: number }[];
-    expect(json.find((r) => r.decision.id === id)?.toRevision).toBe(1);
+    const json = JSON.parse((await runCliAsync(['decisions', '-n', s.ns, '--kubeconfig', alice.kubeconfig, '--rollguard-namespace', s.own, '-o', 'json'])).stdout) as { id: string; toRevision: number }[];
+    expect(json.find((r) => r.id === id)?.toRevision).toBe(1);
+    // Someone who may read them gets the objects, in the same schema as GET /decisions.
+    const fromObjects = JSON.parse((await runCliAsync(['decisions', '-n', s.ns, '--kubeconfig', s.cp.kubeconfig, '--rollguard-namespace', s.own, '-o', 'json'])).stdout) as Record<string, unknown>[];
+    const served = (await (await fetch(`${need().base}/decisions/${id}`)).json()) as Record<string, unknown>;
+    expect(fromObjects.find((r) => r.id === id)).toEqual(served);
 
     const denied = await runCliAsync(['apply', id, '-n', s.ns, '--kubeconfig', bob.kubeconfig]);
     expect(denied.status).toBe(2);
     expect(denied.stderr).toMatch(/forbidden/i);
     expect((await s.admin.get<Deployment>(paths.deployment(s.ns, 'api'))).spec?.template?.spec?.containers?.[0]?.image).toBe('shop/api:2');
 
-    const applied = await runCliAsync(['apply', id, '-n', s.ns, '--kubeconfig', alice.kubeconfig]);
-    expect(applied.stderr).toBe('');
+    const applied = await runCliAsync(['apply', id, '-n', s.ns, '--kubeconfig', alice.kubeconfig, '--rollguard-namespace', s.own]);
+    expect(applied.stderr).toMatch(/^note: cannot read the RollbackDecisions/);
     expect(applied.stdout).toMatch(new RegExp(`rolled back deployment/api -n ${s.ns} from revision 2 to 1; decision ${id}`));
     const d = await s.admin.get<Deployment>(paths.deployment(s.ns, 'api'));
     expect(d.spec?.template?.spec?.containers?.[0]?.image).toBe('shop/api:1');
     expect(d.metadata?.annotations?.[ANNOTATIONS.rolledBackBy.key]).toBe(alice.user);
 
-    const again = await runCliAsync(['apply', id, '-n', s.ns, '--kubeconfig', alice.kubeconfig]);
+    const again = await runCliAsync(['apply', id, '-n', s.ns, '--kubeconfig', alice.kubeconfig, '--rollguard-namespace', s.own]);
     expect(again.status).toBe(2);
     expect(again.stderr).toMatch(new RegExp(`cannot be applied: .*${alice.user}`));
+    // The agent records it as applied by alice (never superseded by its own effect), with an Event, and the CLI reads it so.
+    const { a } = need();
+    await waitFor('the decision recorded as applied by alice', () => (a.decisions.get(id)?.state === 'applied' ? true : undefined), { timeoutMs: 20_000, detail: () => JSON.stringify(a.decisions.get(id)) });
+    expect(a.decisions.get(id)?.actor?.by).toBe(alice.user);
+    const all = await runCliAsync(['decisions', '--all', '-n', s.ns, '--kubeconfig', s.cp.kubeconfig, '--rollguard-namespace', s.own]);
+    expect(all.stdout).toMatch(new RegExp(`${s.ns}\\s+api\\s+${id}\\s+applied\\s+suggest\\s+\\S+\\s+\\S+\\s+${alice.user}`));
+    const byAdmin = await runCliAsync(['apply', id, '-n', s.ns, '--kubeconfig', s.cp.kubeconfig, '--rollguard-namespace', s.own]);
+    expect(byAdmin.stderr).toMatch(new RegExp(`cannot be applied: applied: applied by ${alice.user} at `));
+    await waitFor('one RollbackApplied Event', async () => ((await s.admin.get<{ items: { reason: string }[] }>(`${paths.events(s.ns)}?fieldSelector=involvedObject.name=api`)).items.filter((e) => e.reason === 'RollbackApplied').length === 1 ? true : undefined), { timeoutMs: 20_000 });
   }, 240_000);
 });

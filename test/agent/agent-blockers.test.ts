@@ -33,7 +33,7 @@ interface DecisionJson {
   state: string;
   verdict: string;
   command: string | null;
-  conditions: Record<ConditionKey, Condition>;
+  conditions: { key: ConditionKey; status: Condition['status']; evidence: string }[];
   notes: string[];
 }
 
@@ -146,9 +146,11 @@ describeWithControlPlane('R6 one blocker is enough: no rollback, a human decisio
     expect(listed.map((j) => j.id)).toEqual([record.id]);
     const json = listed[0] as DecisionJson;
     expect(json).toMatchObject({ state: 'open', verdict: 'suggest', command });
-    expect(json.conditions[blocker].status).toBe('unmet');
-    expect(json.conditions[blocker].evidence).toMatch(evidence);
-    expect(CONDITION_KEYS.filter((k) => json.conditions[k].status !== 'met')).toEqual([blocker]);
+    // Schema v1, as the webhook sends it: the conditions in order, each with its key.
+    expect(json.conditions.map((c) => c.key)).toEqual([...CONDITION_KEYS]);
+    expect(json.conditions.find((c) => c.key === blocker)?.status).toBe('unmet');
+    expect(json.conditions.find((c) => c.key === blocker)?.evidence).toMatch(evidence);
+    expect(json.conditions.filter((c) => c.status !== 'met').map((c) => c.key)).toEqual([blocker]);
     const compact = JSON.parse(annotations[ANNOTATIONS.decision.key] ?? '{}') as { id?: string; verdict?: string };
     expect(compact).toMatchObject({ id: record.id, verdict: 'suggest' });
     return json;

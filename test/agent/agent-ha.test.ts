@@ -225,7 +225,7 @@ describeWithControlPlane('R10 F4 every replica serves the person, and no decisio
       const res = await post(r.base, id, 'apply', alice.token);
       return { status: res.status, message: ((await res.json()) as { message: string }).message };
     }));
-    expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+    expect(answers.map((a) => a.status).sort(), JSON.stringify(answers)).toEqual([200, 409]);
     expect(answers.find((a) => a.status === 409)?.message).toMatch(new RegExp(`already applied: applied by ${alice.user} at`));
     await new Promise((r) => setTimeout(r, 3000));
     const d = await current('api');
@@ -255,7 +255,7 @@ describeWithControlPlane('R10 F4 every replica serves the person, and no decisio
 
     const k1 = await openDecision('k1', openOn(baseOf(p1), 'k1'));
     const k2 = await openDecision('k2', openOn(baseOf(p1), 'k2'));
-    await waitFor('both decisions posted to Slack', () => (posts('k1') === 1 && posts('k2') === 1) || undefined, { timeoutMs: 30_000 });
+    await waitFor('both decisions posted to Slack', () => (posts('k1') === 1 && posts('k2') === 1) || undefined, { timeoutMs: 30_000, detail: () => `posts: k1 ${String(posts('k1'))}, k2 ${String(posts('k2'))}\np1 log:\n${p1.logTail()}` });
     const dismissed = await post(baseOf(p2), k2, 'dismiss', alice.token);
     expect(dismissed.status).toBe(200);
     await waitFor('the k2 message edited to Dismissed', () => updates('k2', /Dismissed/) >= 1 || undefined, { timeoutMs: 20_000 });

@@ -161,7 +161,7 @@ describeWithControlPlane('R10 F5 the agent over HTTP: probes, metrics and decisi
     expect(one.type).toMatch(/^application\/json/);
     const body = JSON.parse(one.text) as Record<string, unknown>;
     expect(body).toMatchObject({ id, namespace, deployment: 'web', service: 'web', state: 'open', verdict: 'suggest' });
-    expect(Object.keys(body.conditions as object)).toEqual(['window', 'sameService', 'podSpecOnly', 'migration', 'cleanSignal', 'ownership', 'revision', 'paused', 'blackout', 'mode']);
+    expect((body.conditions as { key: string }[]).map((c) => c.key)).toEqual(['window', 'sameService', 'podSpecOnly', 'migration', 'cleanSignal', 'ownership', 'revision', 'paused', 'blackout', 'mode']);
     // The template was never stamped by a webhook: a human decides, and the notes say why (F1).
     expect((body.notes as string[]).some((n) => n.startsWith('rollguard is unsure (F1): the current pod template carries no rollguard stamp'))).toBe(true);
 
