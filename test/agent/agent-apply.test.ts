@@ -6,7 +6,7 @@ import { startAgentHttp } from '../../src/agent/http.js';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { Deployment } from '../../src/core/kube.js';
 import { paths } from '../../src/kube/rest.js';
-import { afterDeployStep, deploymentManifest, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
+import { deployThenRegress, startAgent } from '../support/agent-helpers.js';
 import { describeWithControlPlane } from '../support/control-plane.js';
 import { startStack, type Stack } from '../support/rollguard-stack.js';
 import { grantApplyButton, person, type Person } from '../support/people.js';
@@ -62,12 +62,7 @@ describeWithControlPlane('R10 apply a decision as the person who presses Apply',
   /** A clean deploy whose service regresses: with mode suggest the agent opens a decision and waits. */
   async function openDecision(name: string): Promise<string> {
     const { s, a } = need();
-    await s.admin.create(`/apis/apps/v1/namespaces/${s.ns}/deployments`, deploymentManifest(name, `shop/${name}:1`));
-    await rolledOut(s, s.ns, name, `shop/${name}:1`);
-    const deployedAt = await setImage(s, s.ns, name, `shop/${name}:2`);
-    await rolledOut(s, s.ns, name, `shop/${name}:2`);
-    await afterDeployStep(deployedAt);
-    s.exporter.set(s.ns, name, { errorShare: 0.2 });
+    await deployThenRegress(s, name);
     const record = await waitFor(`an open decision for ${name}`, () => {
       const r = a.latestDecision(s.ns, name);
       return r?.state === 'open' && r.decision.verdict === 'suggest' ? r : undefined;

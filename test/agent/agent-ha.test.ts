@@ -9,7 +9,7 @@ import { slackSignature } from '../../src/agent/slack/verify.js';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { Deployment } from '../../src/core/kube.js';
 import { KubeRest, paths } from '../../src/kube/rest.js';
-import { afterDeployStep, deploymentManifest, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
+import { deployThenRegress, startAgent } from '../support/agent-helpers.js';
 import { describeWithControlPlane } from '../support/control-plane.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { grantApplyButton, person, type Person } from '../support/people.js';
@@ -113,13 +113,7 @@ describeWithControlPlane('R10 F4 every replica serves the person, and no decisio
 
   /** A clean deploy whose service regresses; resolves to the id of the open decision `find` reports. */
   async function openDecision(name: string, find: () => Promise<string | undefined>): Promise<string> {
-    const s = stack as Stack;
-    await s.admin.create(`/apis/apps/v1/namespaces/${s.ns}/deployments`, deploymentManifest(name, `shop/${name}:1`));
-    await rolledOut(s, s.ns, name, `shop/${name}:1`);
-    const deployedAt = await setImage(s, s.ns, name, `shop/${name}:2`);
-    await rolledOut(s, s.ns, name, `shop/${name}:2`);
-    await afterDeployStep(deployedAt);
-    s.exporter.set(s.ns, name, { errorShare: 0.2 });
+    await deployThenRegress(stack as Stack, name);
     return waitFor(`an open decision for ${name}`, find, { timeoutMs: 90_000 });
   }
 

@@ -69,6 +69,16 @@ export async function setImage(stack: Stack, ns: string, name: string, image: st
   return at;
 }
 
+/** A Deployment at revision 2 after a clean deploy, whose service then fails (a metric step after the deploy). */
+export async function deployThenRegress(stack: Stack, name: string): Promise<void> {
+  await stack.admin.create(`/apis/apps/v1/namespaces/${stack.ns}/deployments`, deploymentManifest(name, `shop/${name}:1`));
+  await rolledOut(stack, stack.ns, name, `shop/${name}:1`);
+  const deployedAt = await setImage(stack, stack.ns, name, `shop/${name}:2`);
+  await rolledOut(stack, stack.ns, name, `shop/${name}:2`);
+  await afterDeployStep(deployedAt);
+  stack.exporter.set(stack.ns, name, { errorShare: 0.2 });
+}
+
 /** `overrides` replace the test defaults (e.g. a long intervalMs so that only alerts trigger evaluations). */
 export function startAgent(stack: Stack, identity: string, policyText = POLICY, overrides: Partial<AgentOptions> = {}): Agent {
   const set = policySet(policyText);
