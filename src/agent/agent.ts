@@ -15,8 +15,9 @@ import { SlackApi, type SlackApiOptions } from './slack/api.js';
 import { SlackUserResolver } from './slack/users.js';
 import { WebAuth } from './web-auth.js';
 import { ClusterState } from './cluster-state.js';
-import { decisionAnnotation, decisionChanged, decisionId, type DecisionRecord } from './decision-record.js';
-import { DecisionStore } from './decision-store.js';
+import { decisionAnnotation, decisionChanged, decisionId, type DecisionRecord, type DecisionState } from './decision-record.js';
+import { DecisionPublisher } from './decision-publisher.js';
+import { WatchedDecisionStore } from './decision-store-kube.js';
 import { evaluateDeployment, type Evaluation } from './evaluate.js';
 import { HandoffWatch, handoffTarget } from './handoff-watch.js';
 import { JobRuns } from './job-runs.js';
@@ -24,14 +25,17 @@ import { LeaderElector } from './lease.js';
 import { createAgentMetrics, type AgentMetrics } from './metrics.js';
 import type { PolicySource } from './policy-source.js';
 import { performRollback } from './rollback.js';
-import { EventSink, type DecisionChange, type DecisionSink } from './sinks.js';
+import { AGENT_BY, rollbackOf } from './rollback-attribution.js';
+import { EventSink, type DecisionChange, type DecisionSink, type Delivery } from './sinks.js';
 
 // The agent: watches, evaluates every deploy in its span each interval (and at once when an alert
 // fires), rolls back when every condition holds, and otherwise opens a decision for a human. Only
-// the Lease holder evaluates and writes; every write is conditional or idempotent, so replicas,
-// restarts and retries never give two rollbacks for one decision (F4).
+// the Lease holder evaluates and publishes; every replica reads the decisions (RollbackDecision
+// objects in rollguard's namespace) and serves people's Apply and Dismiss on them. Every write is
+// conditional or idempotent, so replicas, restarts and retries never give two rollbacks for one
+// decision (F4).
 
-export const AGENT_BY = 'rollguard-agent';
+export { AGENT_BY };
 
 export interface AgentOptions {
   kubeConfig: KubeConfig;
@@ -59,7 +63,12 @@ export interface AgentOptions {
   slackResponseOrigin?: string;
   /** The Slack Web API the buttons' callback looks users up with (users.lookupByEmail). */
   slackApi?: SlackApiOptions;
+  /** Closed decisions are deleted after this long (default 7 days). */
+  decisionRetentionMs?: number;
 }
+
+/** How often the leader expires and prunes decisions. */
+const SWEEP_MS = 60_000;
 
 export type EvaluationOutcome = { key: string; result: string };
 
@@ -78,7 +87,10 @@ function faultPoint(point: FaultPoint): void {
 export class Agent {
   readonly state: ClusterState;
   readonly lease: LeaderElector;
-  readonly decisions = new DecisionStore();
+  /** The decisions, as every replica reads them from the cluster. */
+  readonly decisions: WatchedDecisionStore;
+  private readonly publisher: DecisionPublisher;
+  private lastSweep = 0;
   readonly metrics: AgentMetrics;
   readonly rest: KubeRest;
   /** What a person's Apply or Dismiss does (page, chat, CLI). */
@@ -116,6 +128,29 @@ export class Agent {
     this.jobRuns = new JobRuns(this.rest, this.clock);
     this.events = new EventSink(this.rest, opts.logger, this.clock);
     this.sinks = [this.events, ...(opts.sinks ?? [])];
+    this.decisions = new WatchedDecisionStore({
+      rest: this.rest,
+      kubeConfig: opts.kubeConfig,
+      namespace: opts.namespace,
+      logger: opts.logger,
+      clock: this.clock,
+      ...(opts.restartDelayMs === undefined ? {} : { restartDelayMs: opts.restartDelayMs }),
+      ...(opts.decisionRetentionMs === undefined ? {} : { retentionMs: opts.decisionRetentionMs }),
+    });
+    this.publisher = new DecisionPublisher({
+      store: this.decisions,
+      isLeader: () => this.lease.isLeader(),
+      publish: (record, change) => {
+        this.publish(record, change);
+      },
+      onError: (id, err) => {
+        this.writeFailed(id, err);
+      },
+    });
+    this.decisions.onChange((record, event) => {
+      if (event === 'update') this.reconcile(record);
+    });
+    for (const sink of this.sinks) sink.onDelivered?.((d) => void this.noteDelivery(d));
     this.metrics = createAgentMetrics(
       () => this.state.lastEvents().map((e) => ({ resource: e.resource, ageSeconds: e.at === undefined ? undefined : (this.clock() - e.at) / 1000 })),
       { defaultMetrics: opts.defaultMetrics ?? false },
@@ -126,8 +161,8 @@ export class Agent {
       rest: this.rest,
       logger: opts.logger,
       clock: this.clock,
-      publish: (record, change) => {
-        this.publish(record, change);
+      publish: (record) => {
+        this.reconcile(record);
       },
       ttlFor: (ns) => opts.policies.policyFor(ns).notifications.decisionTtlMs,
       blackoutFor: (ns) => opts.policies.policyFor(ns).blackoutMs,
@@ -137,14 +172,20 @@ export class Agent {
       opts.secrets === undefined
         ? undefined
         : new SlackActions({ store: this.decisions, actions: this.actions, secrets: opts.secrets, users: new SlackUserResolver({ api: new SlackApi(opts.slackApi), clock: this.clock }), policyFor: (ns) => opts.policies.policyFor(ns), logger: opts.logger, clock: this.clock, ...(opts.slackResponseOrigin === undefined ? {} : { allowedResponseOrigin: opts.slackResponseOrigin }) });
-    this.handoffs = new HandoffWatch({ state: this.state, sourceFor: opts.sourceFor, publish: (r, c) => { this.publish(r, c); }, isLeader: () => this.lease.isLeader(), clock: this.clock, logger: opts.logger, intervalMs: () => this.intervalMs() });
+    this.handoffs = new HandoffWatch({ state: this.state, sourceFor: opts.sourceFor, publish: (r) => void this.keepHandoff(r), isLeader: () => this.lease.isLeader(), clock: this.clock, logger: opts.logger, intervalMs: () => this.intervalMs() });
     this.state.onJob((event, job) => {
       if (event === 'delete') this.jobRuns.deleted(job);
     });
     this.lease.onChange((leading) => {
       this.metrics.leader.set(leading ? 1 : 0);
       opts.policies.leading?.(leading);
-      if (leading) void this.recoverRollbackEvents();
+      if (leading) {
+        void this.recoverRollbackEvents();
+        // Taking over: what the previous leader did not publish yet is published now, once.
+        this.publisher.reconcileAll().catch((err: unknown) => {
+          this.writeFailed('*', err);
+        });
+      }
     });
   }
 
@@ -153,6 +194,7 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    await this.decisions.start();
     await this.state.start();
     this.started = true;
     this.lease.start();
@@ -161,7 +203,7 @@ export class Agent {
 
   /** Ready when every informer has listed; the reason says whether this replica leads. */
   readiness(): { ready: boolean; reason: string } {
-    const unsynced = this.state.unsynced();
+    const unsynced = [...this.state.unsynced(), ...(this.decisions.synced() ? [] : ['RollbackDecisions'])];
     const role = this.lease.isLeader() ? `leader (${this.opts.identity})` : `standby (${this.opts.identity}; another replica holds the Lease or none is held yet)`;
     if (!this.started || unsynced.length > 0) return { ready: false, reason: `not synced: ${unsynced.join(', ') || 'starting'}; ${role}` };
     return { ready: true, reason: `synced; ${role}; policies from ${this.opts.policies.describe()}` };
@@ -187,7 +229,25 @@ export class Agent {
       const batch = all.slice(i, i + width).map((d) => this.evaluate(d.metadata?.namespace ?? '', d.metadata?.name ?? ''));
       out.push(...(await Promise.all(batch)));
     }
+    await this.sweep();
     return out;
+  }
+
+  /** Once a minute, on the leader: open decisions past their TTL expire (published once), old closed ones are deleted. */
+  private async sweep(): Promise<void> {
+    const now = this.clock();
+    if (now - this.lastSweep < SWEEP_MS || !this.lease.isLeader()) return;
+    this.lastSweep = now;
+    try {
+      for (const r of this.decisions.list({ openOnly: true })) {
+        const ttl = this.opts.policies.policyFor(r.namespace).notifications.decisionTtlMs;
+        if (r.decision.verdict !== 'suggest' || now - r.firstDecidedAt <= ttl) continue;
+        await this.transition(r, 'expired', `expired at ${formatInstant(r.firstDecidedAt + ttl)} (decisions stay actionable for ${Math.round(ttl / 60_000)} min)`);
+      }
+      await this.decisions.prune();
+    } catch (err) {
+      this.writeFailed('*', err);
+    }
   }
 
   /** One Deployment, never twice at once: a second request while one runs waits for that one. */
@@ -206,9 +266,10 @@ export class Agent {
     if (this.opts.namespaces !== undefined && !this.opts.namespaces.includes(namespace)) return { key, result: 'skipped: namespace not evaluated by this agent' };
     const current = this.state.deployment(namespace, name);
     if (current === undefined) {
-      this.decisions.closeFor(namespace, name, 'the Deployment is gone');
+      await this.closeFor(namespace, name, 'the Deployment is gone');
       return { key, result: 'gone' };
     }
+    await this.settleRollbacks(current);
     const endTimer = this.metrics.duration.startTimer();
     let ev: Evaluation;
     try {
@@ -223,19 +284,19 @@ export class Agent {
     }
     if (ev.kind === 'skipped') {
       this.metrics.evaluations.inc({ result: 'skipped' });
-      this.decisions.closeFor(namespace, name, ev.why);
+      await this.closeFor(namespace, name, ev.why);
       return { key, result: `skipped: ${ev.why}` };
     }
     this.metrics.evaluations.inc({ result: 'decided' });
     const d = ev.decision;
     const annotations = current.metadata?.annotations ?? {};
     if (d.verdict === 'none') {
-      this.decisions.closeFor(namespace, name, d.summary);
+      await this.closeFor(namespace, name, d.summary);
       await this.writeStamps(current, undefined, ev.view.completionToRecord, ev.view.templateHash);
       return { key, result: 'none' };
     }
     const now = this.clock();
-    const { record, change } = this.decisions.record({
+    const { record, change } = await this.decisions.record({
       id: decisionId(current.metadata?.uid ?? key, ev.view.templateHash, ev.regression.onset, ev.policy.metrics.stepMs ?? 30_000),
       namespace,
       deployment: name,
@@ -250,7 +311,7 @@ export class Agent {
     });
     if (change !== 'same') this.metrics.decisions.inc({ verdict: d.verdict });
     if (d.verdict === 'auto' && record.state === 'open') return { key, result: await this.rollBack(current, record, ev) };
-    if (change !== 'same') this.publish(record, change === 'opened' ? 'opened' : 'changed');
+    this.reconcile(record);
     const value = decisionAnnotation(record);
     await this.writeStamps(current, decisionChanged(annotations[ANNOTATIONS.decision.key], value) ? value : undefined, ev.view.completionToRecord, ev.view.templateHash);
     return { key, result: d.verdict };
@@ -289,25 +350,85 @@ export class Agent {
       const note = outcome.recordKept
         ? `rolled back from revision ${outcome.fromRevision ?? 'unknown'} to ${outcome.toRevision}${outcome.partial ? ' from a partially rolled-out state' : ''} at ${formatInstant(now)}: ${reason}`
         : `rolled back to revision ${outcome.toRevision}, but the webhook removed rollguard's record: it does not trust this agent's identity (see rollguard webhook --agent-service-account)`;
-      this.decisions.setState(record.id, 'rolled-back', note);
+      const done = await this.transition(record, 'rolled-back', note, now);
       this.opts.logger.info({ ...base, fromRevision: outcome.fromRevision, toRevision: outcome.toRevision, partial: outcome.partial, recordKept: outcome.recordKept, reason }, 'rolled back');
       if (!outcome.recordKept) {
         this.metrics.failures.inc({ kind: 'record-stripped' });
         this.opts.logger.error({ ...base }, "the admission webhook stripped the agent's rollback record: make the webhook trust the agent's ServiceAccount (rollguard webhook --agent-service-account or --trusted-user)");
       }
-      this.publish(record, 'rolled-back');
-      this.handoffs.watch(handoffTarget({ record, ev, before: current, outcome, at: now }));
+      this.handoffs.watch(handoffTarget({ record: done, ev, before: current, outcome, at: now }));
       return 'rolled-back';
     }
     if (outcome.result === 'already-done' || outcome.result === 'denied') {
-      this.decisions.setState(record.id, 'closed', outcome.message);
+      await this.transition(record, 'closed', outcome.message);
     } else if (outcome.result === 'refused') {
-      this.decisions.setState(record.id, 'rollback-failed', outcome.message);
-      this.publish(record, 'rollback-failed');
+      await this.transition(record, 'rollback-failed', outcome.message);
     }
     if (outcome.result === 'failed') this.metrics.failures.inc({ kind: 'rollback' });
     this.opts.logger.warn({ ...base, message: outcome.message }, 'did not roll back');
     return outcome.result;
+  }
+
+  /** The leader publishes what a decision still needs published (whoever changed it); a standby does nothing. */
+  private reconcile(record: DecisionRecord): void {
+    this.publisher.reconcile(record).catch((err: unknown) => {
+      this.writeFailed(record.id, err);
+    });
+  }
+
+  /** The agent's own transition of an open decision, published; resolves to the decision as stored. */
+  private async transition(record: DecisionRecord, state: DecisionState, reason: string, at = this.clock()): Promise<DecisionRecord> {
+    const t = await this.decisions.transition(record.id, state, reason, { by: `${AGENT_BY} (${this.opts.identity})`, at, via: 'agent' });
+    const stored = t.record ?? { ...record, state, stateReason: reason };
+    this.reconcile(stored);
+    return stored;
+  }
+
+  private async closeFor(namespace: string, name: string, reason: string): Promise<void> {
+    for (const r of await this.decisions.closeFor(namespace, name, reason)) this.reconcile(r);
+  }
+
+  /**
+   * The Deployment was rolled back after one of its open decisions was made (the page, Slack,
+   * `rollguard apply`, kubectl, or this agent before a restart): that decision was carried out,
+   * by whom and when the rollback record says, never superseded by its own effect.
+   */
+  private async settleRollbacks(current: Deployment): Promise<void> {
+    for (const r of this.decisions.list({ namespace: current.metadata?.namespace ?? '', openOnly: true })) {
+      if (r.deployment !== current.metadata?.name) continue;
+      const done = rollbackOf(r, current);
+      if (done === undefined) continue;
+      const t = await this.decisions.transition(r.id, done.state, `${done.state === 'applied' ? 'applied' : 'rolled back'} by ${done.by} at ${formatInstant(done.at)}`, { by: done.by, at: done.at, via: 'agent' });
+      if (t.record !== undefined) this.reconcile(t.record);
+    }
+  }
+
+  /** R9: the handoff is kept on the decision (a new leader has it), then published. */
+  private async keepHandoff(record: DecisionRecord): Promise<void> {
+    try {
+      const stored = await this.decisions.update(record.id, (r) => (JSON.stringify(r.handoff) === JSON.stringify(record.handoff) ? undefined : { ...r, handoff: record.handoff }));
+      if (stored !== undefined) this.reconcile(stored);
+    } catch (err) {
+      this.writeFailed(record.id, err);
+    }
+  }
+
+  /** A sink sent something for a decision (the Slack message, a webhook event): kept on it. */
+  private async noteDelivery(d: Delivery): Promise<void> {
+    try {
+      await this.decisions.update(d.id, (r) => {
+        const n = r.notifications ?? {};
+        if ('slack' in d) return n.slack?.ts === d.slack.ts && n.slack.channel === d.slack.channel ? undefined : { ...r, notifications: { ...n, slack: { channel: d.slack.channel, ts: d.slack.ts } } };
+        return { ...r, notifications: { ...n, webhook: [...(n.webhook ?? []), d.webhook] } };
+      });
+    } catch (err) {
+      this.writeFailed(d.id, err);
+    }
+  }
+
+  private writeFailed(id: string, err: unknown): void {
+    this.metrics.failures.inc({ kind: 'kube-write' });
+    this.opts.logger.warn({ decision: id, error: err instanceof Error ? err.message : String(err) }, 'could not write the decision');
   }
 
   private publish(record: DecisionRecord, change: DecisionChange): void {
@@ -400,6 +521,7 @@ export class Agent {
     await Promise.allSettled([...this.inFlight.values()]);
     await this.lease.stop();
     await this.state.stop();
+    await this.decisions.stop();
     this.opts.policies.stop();
   }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { CONDITION_KEYS, type Decision, type Verdict } from '../core/decision-types.js';
 import { formatInstant } from '../core/duration.js';
 import type { Handoff } from '../core/handoff-types.js';
-import { handoffJson } from './handoff-json.js';
+import { decisionV1, type DecisionV1 } from './webhook-payload.js';
 
 // A decision as the agent keeps, shows and records it: a deterministic id (the same deploy, the
 // same template and the same onset give the same id on every replica and after every restart, so a
@@ -34,6 +34,25 @@ export interface DecisionRecord {
   lastEvaluatedAt: number;
   /** R9: after rollguard's own rollback, the handoff as last computed; `published` counts its deliveries to the sinks. */
   handoff?: { latest: Handoff; published: number } | undefined;
+  /** Who took it out of `open` (a person, or the agent), when, and through which channel. */
+  actor?: DecisionActor | undefined;
+  /** What the Lease holder sent for it: the Slack message (edited, never posted twice), webhook events. */
+  notifications?: DecisionNotifications | undefined;
+  /** The last change published (decision-publisher.ts): a new leader neither repeats nor skips one. */
+  published?: string | undefined;
+}
+
+export type ActorChannel = 'web' | 'slack' | 'cli' | 'agent';
+
+export interface DecisionActor {
+  by: string;
+  at: number;
+  via: ActorChannel;
+}
+
+export interface DecisionNotifications {
+  slack?: { channel: string; ts: string } | undefined;
+  webhook?: string[] | undefined;
 }
 
 /** Onsets are rounded to the step so that re-estimating the same onset gives the same id. */
@@ -86,29 +105,7 @@ export function decisionChanged(previous: string | undefined, next: string): boo
   }
 }
 
-/** The JSON /decisions serves: everything a person needs to decide, times in RFC 3339. */
-export function decisionJson(record: DecisionRecord): Record<string, unknown> {
-  const d = record.decision;
-  return {
-    id: record.id,
-    namespace: record.namespace,
-    deployment: record.deployment,
-    service: d.service,
-    state: record.state,
-    stateReason: record.stateReason ?? null,
-    verdict: d.verdict,
-    summary: d.summary,
-    conditions: d.conditions,
-    confidence: d.confidence,
-    command: d.command ?? null,
-    blastRadius: d.blastRadius,
-    owner: d.owner,
-    changeSet: d.changeSet,
-    notes: d.notes,
-    templateHash: record.templateHash,
-    onset: record.onset === undefined ? null : formatInstant(record.onset),
-    firstDecidedAt: formatInstant(record.firstDecidedAt),
-    lastEvaluatedAt: formatInstant(record.lastEvaluatedAt),
-    handoff: record.handoff === undefined ? null : handoffJson(record.handoff.latest),
-  };
+/** The JSON /decisions serves: schema v1, the same as the webhook's `decision` and `rollguard decisions -o json`. */
+export function decisionJson(record: DecisionRecord, pageUrl?: string): DecisionV1 {
+  return decisionV1(record, pageUrl);
 }

@@ -10,7 +10,14 @@ import { renderHandoffSection } from '../report/handoff-html.js';
 import { decisionReportInput, renderDecisionPage } from './decision-page.js';
 import { decisionJson } from './decision-record.js';
 
-async function decisionPage(agent: Agent, id: string, banner?: { ok: boolean; message: string }): Promise<string> {
+/** The decision page, with a form token for the browser's CSRF secret (set as a cookie when it has none). */
+async function sendDecisionPage(agent: Agent, req: Request, res: Response, status: number, id: string, banner?: { ok: boolean; message: string }): Promise<void> {
+  const session = agent.webAuth.csrfSession(req.headers.cookie);
+  if (session.fresh) res.setHeader('Set-Cookie', agent.webAuth.csrfCookie(session.value));
+  res.status(status).type('html').send(await decisionPage(agent, id, session.value, banner));
+}
+
+async function decisionPage(agent: Agent, id: string, session: string, banner?: { ok: boolean; message: string }): Promise<string> {
   const record = agent.decisions.get(id);
   if (record === undefined) throw new Error(`no decision ${id}`);
   const policy = agent.policyFor(record.namespace);
@@ -19,7 +26,7 @@ async function decisionPage(agent: Agent, id: string, banner?: { ok: boolean; me
   const handoff = record.handoff?.latest;
   return renderDecisionPage(input, record, {
     now,
-    csrf: agent.webAuth.csrfToken(id),
+    csrf: agent.webAuth.csrfToken(id, session),
     ttlMs: policy.notifications.decisionTtlMs,
     ...(banner === undefined ? {} : { banner }),
     ...(handoff === undefined ? {} : { extra: renderHandoffSection(handoff) }),
@@ -66,19 +73,19 @@ export function createAgentApp(agent: Agent, logger: Logger): express.Express {
   app.get('/decisions', (req, res) => {
     const namespace = typeof req.query.namespace === 'string' ? req.query.namespace : undefined;
     const openOnly = req.query.state === 'open';
-    res.json({ leader: agent.lease.isLeader(), decisions: agent.decisions.list({ namespace, openOnly }).map(decisionJson) });
+    res.json({ leader: agent.lease.isLeader(), decisions: agent.decisions.list({ namespace, openOnly }).map((r) => decisionJson(r, agent.policyFor(r.namespace).notifications.pageUrl)) });
   });
   app.get('/decisions/:id', async (req, res) => {
     const record = agent.decisions.get(req.params.id);
     if (record === undefined) {
-      problem(res, 404, `no decision ${req.params.id} on this replica (${agent.lease.isLeader() ? 'the leader' : 'a standby: decisions are made by the Lease holder'})`);
+      problem(res, 404, `no decision ${req.params.id} (every replica reads the same RollbackDecisions; a closed decision is deleted after the retention)`);
       return;
     }
     if (req.accepts(['json', 'html']) === 'html') {
-      res.type('html').send(await decisionPage(agent, record.id));
+      await sendDecisionPage(agent, req, res, 200, record.id);
       return;
     }
-    res.json(decisionJson(record));
+    res.json(decisionJson(record, agent.policyFor(record.namespace).notifications.pageUrl));
   });
   app.post('/slack/actions', express.text({ type: () => true, limit: '64kb' }), async (req, res) => {
     const handler = agent.slackActions;
@@ -97,14 +104,14 @@ export function createAgentApp(agent: Agent, logger: Logger): express.Express {
       const body = (req.body ?? {}) as { csrf?: unknown; token?: unknown };
       const wantsHtml = req.accepts(['json', 'html']) === 'html';
       const answer = async (status: number, ok: boolean, message: string): Promise<void> => {
-        if (wantsHtml && agent.decisions.get(id) !== undefined) res.status(status).type('html').send(await decisionPage(agent, id, { ok, message }));
+        if (wantsHtml && agent.decisions.get(id) !== undefined) await sendDecisionPage(agent, req, res, status, id, { ok, message });
         else res.status(status).json({ ok, message });
       };
       // A bearer token in the Authorization header is not ambient; anything else (a form, a proxy's
       // session) must prove it comes from the page: the decision's CSRF token, and no foreign Origin.
       const headerAuth = typeof req.headers.authorization === 'string';
       const origin = req.headers.origin;
-      if (!headerAuth && (!agent.webAuth.csrfValid(id, body.csrf) || (origin !== undefined && origin !== 'null' && new URL(origin).host !== req.headers.host))) {
+      if (!headerAuth && (!agent.webAuth.csrfValid(id, body.csrf, req.headers.cookie) || (origin !== undefined && origin !== 'null' && new URL(origin).host !== req.headers.host))) {
         await answer(403, false, 'the request did not come from this decision page (CSRF check failed); reload the page and press the button again');
         return;
       }

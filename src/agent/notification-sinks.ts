@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Policy } from '../core/policy.js';
 import type { DecisionRecord } from './decision-record.js';
 import type { SecretReader } from './secret-values.js';
-import type { DecisionChange, DecisionSink } from './sinks.js';
+import type { DecisionChange, DecisionSink, Delivery } from './sinks.js';
 import { SlackApi, type SlackApiOptions } from './slack/api.js';
 import { SlackSink } from './slack/sink.js';
 import { WebhookSink, type WebhookSinkOptions } from './webhook-sink.js';
@@ -47,6 +47,11 @@ export class NotificationSinks implements DecisionSink {
 
   async publish(record: DecisionRecord, change: DecisionChange): Promise<void> {
     await Promise.all(this.sinksFor(record.namespace).map((s) => s.publish(record, change)));
+  }
+
+  onDelivered(note: (delivery: Delivery) => void): void {
+    this.slack.onDelivered(note);
+    this.webhook.onDelivered(note);
   }
 
   idle(): Promise<void> {

@@ -55,6 +55,11 @@ export const AGENT_OWN_SECRET_RULES: readonly { apiGroups: string[]; resources: 
   { apiGroups: [''], resources: ['secrets'], verbs: ['get'], why: "in rollguard's own namespace only (a Role): the Slack and webhook credentials the policy references by name (notifications); values are never logged or stored" },
 ];
 
+/** In rollguard's own namespace only: the decisions, one RollbackDecision each, shared by every replica. */
+export const AGENT_DECISION_RULES: readonly { apiGroups: string[]; resources: string[]; verbs: string[]; why: string }[] = [
+  { apiGroups: ['rollguard.io'], resources: ['rollbackdecisions'], verbs: ['create', 'get', 'list', 'watch', 'update', 'delete'], why: "in rollguard's own namespace only (a Role): the decisions, one RollbackDecision each, which every replica reads and writes (state, who acted, the Slack message); closed ones are deleted after the retention" },
+];
+
 export function agentRbac(opts: AgentRbacOptions): Record<string, unknown>[] {
   const sa = opts.serviceAccount ?? 'rollguard-agent';
   const name = opts.name ?? 'rollguard-agent';
@@ -70,7 +75,7 @@ export function agentRbac(opts: AgentRbacOptions): Record<string, unknown>[] {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata: { name, namespace: opts.namespace, labels },
-      rules: [...AGENT_LEASE_RULES.map((r) => strip(r.resourceNames === undefined ? r : { ...r, resourceNames: [leaseName] })), ...AGENT_OWN_SECRET_RULES.map(strip)],
+      rules: [...AGENT_LEASE_RULES.map((r) => strip(r.resourceNames === undefined ? r : { ...r, resourceNames: [leaseName] })), ...AGENT_OWN_SECRET_RULES.map(strip), ...AGENT_DECISION_RULES.map(strip)],
     },
     { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace: opts.namespace, labels }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: subject },
   ];
@@ -78,7 +83,7 @@ export function agentRbac(opts: AgentRbacOptions): Record<string, unknown>[] {
 
 /** The README's RBAC table rows (a docs test keeps the README equal to them). */
 export function rbacTableRows(): string[] {
-  const rules: readonly { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[]; why: string }[] = [...AGENT_CLUSTER_RULES, ...AGENT_LEASE_RULES, ...AGENT_OWN_SECRET_RULES, ...AGENT_APPLY_RULES];
+  const rules: readonly { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[]; why: string }[] = [...AGENT_CLUSTER_RULES, ...AGENT_LEASE_RULES, ...AGENT_OWN_SECRET_RULES, ...AGENT_DECISION_RULES, ...AGENT_APPLY_RULES];
   return rules.map((r) => {
     const resource = `${r.apiGroups.map((g) => (g === '' ? '' : `${g}/`)).join('')}${r.resources.join(', ')}`;
     const names = r.resourceNames === undefined ? '' : ` (${r.resourceNames.join(', ')})`;

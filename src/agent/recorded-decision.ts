@@ -3,12 +3,13 @@ import { formatInstant, parseInstant } from '../core/duration.js';
 import type { Deployment } from '../core/kube.js';
 import { templateHash } from '../core/template-hash.js';
 import type { CompactDecision } from './decision-record.js';
+import { AGENT_BY } from './rollback-attribution.js';
 
 // A decision as the Deployment itself records it (the agent's `rollguard.io/decision`), judged
 // without the agent: what `rollguard decisions` lists and `rollguard apply` acts on, with the same
 // rules as the page's Apply (superseded, already applied, blackout, expired).
 
-export type RecordedState = 'open' | 'applied' | 'superseded' | 'in-blackout' | 'expired' | 'automatic';
+export type RecordedState = 'open' | 'applied' | 'rolled-back' | 'superseded' | 'in-blackout' | 'expired' | 'automatic';
 
 export interface RecordedDecision {
   namespace: string;
@@ -42,7 +43,10 @@ export function recordedDecision(d: Deployment, now: number, ttlMs: number): Rec
   const base = { namespace: d.metadata?.namespace ?? '', deployment: d.metadata?.name ?? '', decision, toRevision: /--to-revision=(\d+)/.exec(decision.command ?? '')?.[1] };
   const out = (state: RecordedState, reason: string): RecordedDecision => ({ ...base, toRevision: base.toRevision === undefined ? undefined : Number(base.toRevision), state, reason });
   if (a[ANNOTATIONS.decisionId.key] === decision.id) {
-    return out('applied', `already applied by ${a[ANNOTATIONS.rolledBackBy.key] ?? 'unknown'} at ${a[ANNOTATIONS.rolledBackAt.key] ?? 'an unrecorded time'}`);
+    const by = a[ANNOTATIONS.rolledBackBy.key] ?? 'unknown';
+    // The agent's own rollback reads as the agent calls it (rolled-back), a person's as applied.
+    const state = by.startsWith(AGENT_BY) ? 'rolled-back' : 'applied';
+    return out(state, `already ${state === 'applied' ? 'applied' : 'rolled back'} by ${by} at ${a[ANNOTATIONS.rolledBackAt.key] ?? 'an unrecorded time'}`);
   }
   const current = currentTemplate(d);
   if (decision.template !== undefined && current !== undefined && current !== decision.template) {

@@ -13,7 +13,12 @@ export interface DecisionSink {
   readonly name: string;
   /** Must not throw for delivery problems: it logs them. Called in the background, never blocking evaluation. */
   publish(record: DecisionRecord, change: DecisionChange): Promise<void>;
+  /** Where the sink reports what it sent (the Slack message, a webhook event), to be kept on the decision. */
+  onDelivered?(note: (delivery: Delivery) => void): void;
 }
+
+/** One notification sent for a decision: kept on its RollbackDecision, so a new leader edits the same message. */
+export type Delivery = { id: string; slack: { channel: string; ts: string } } | { id: string; webhook: DecisionChange };
 
 const REASONS: Record<DecisionChange, string> = {
   opened: 'RollbackSuggested',

@@ -6,7 +6,11 @@ import type { KubeRest } from '../kube/rest.js';
 // Who is pressing a button on the decision page. Either a Kubernetes bearer token (their OIDC id
 // token, or one from `kubectl create token`), checked by the apiserver's TokenReview and never
 // stored or logged; or an authenticating proxy's identity headers, believed only when the request
-// comes from one of the configured proxy addresses. Forms carry a CSRF token bound to the decision.
+// comes from one of the configured proxy addresses. Forms carry a CSRF token bound to the decision
+// and to a random secret in the browser's cookie (double submit): any replica checks it without
+// sharing a key, so a page served by one replica may post to another.
+
+export const CSRF_COOKIE = 'rollguard-csrf';
 
 export interface WebAuthOptions {
   rest: KubeRest;
@@ -23,18 +27,28 @@ function normalizeAddress(a: string | undefined): string {
 }
 
 export class WebAuth {
-  private readonly csrfKey = randomBytes(32);
-
   constructor(private readonly opts: WebAuthOptions) {}
 
-  /** The form token for one decision: an HMAC under a key that never leaves this process. */
-  csrfToken(decisionId: string): string {
-    return createHmac('sha256', this.csrfKey).update(`csrf:${decisionId}`).digest('base64url');
+  /** The browser's CSRF secret from its Cookie header, or a new one (`fresh`: to be set as the cookie). */
+  csrfSession(cookieHeader: string | undefined): { value: string; fresh: boolean } {
+    const found = (cookieHeader ?? '').split(';').map((c) => c.trim().split('=')).find(([k]) => k === CSRF_COOKIE)?.[1];
+    return found !== undefined && /^[A-Za-z0-9_-]{43}$/.test(found) ? { value: found, fresh: false } : { value: randomBytes(32).toString('base64url'), fresh: true };
   }
 
-  csrfValid(decisionId: string, token: unknown): boolean {
-    if (typeof token !== 'string') return false;
-    const want = Buffer.from(this.csrfToken(decisionId));
+  /** The Set-Cookie value for a fresh session: only the decision routes, never sent cross-site. */
+  csrfCookie(session: string): string {
+    return `${CSRF_COOKIE}=${session}; Path=/decisions; HttpOnly; SameSite=Strict`;
+  }
+
+  /** The form token for one decision: an HMAC of it under the browser's own secret. */
+  csrfToken(decisionId: string, session: string): string {
+    return createHmac('sha256', session).update(`csrf:${decisionId}`).digest('base64url');
+  }
+
+  csrfValid(decisionId: string, token: unknown, cookieHeader: string | undefined): boolean {
+    const session = this.csrfSession(cookieHeader);
+    if (typeof token !== 'string' || session.fresh) return false;
+    const want = Buffer.from(this.csrfToken(decisionId, session.value));
     const got = Buffer.from(token);
     return want.length === got.length && timingSafeEqual(want, got);
   }

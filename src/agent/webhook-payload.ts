@@ -46,8 +46,15 @@ export interface DecisionPayloadV1 {
     lastEvaluatedAt: string;
     /** R9, after rollguard's own rollback; null otherwise. */
     handoff: HandoffV1 | null;
+    /** The revision a rollback restores (the command's --to-revision); null when none is left. */
+    toRevision: number | null;
+    /** Who took the decision out of `open`, when, and through which channel (web, slack, cli, agent); null while open. */
+    actedBy: { by: string; at: string; via: string } | null;
   };
 }
+
+/** One decision in schema v1: the webhook's `decision`, GET /decisions and `rollguard decisions -o json` alike. */
+export type DecisionV1 = DecisionPayloadV1['decision'];
 
 type RevisionV1 = { revision: number | null; commit: string | null; pullRequest: string | null; changeCause: string | null };
 
@@ -81,40 +88,40 @@ function handoffV1(h: Handoff): HandoffV1 {
 }
 
 export function decisionPayload(record: DecisionRecord, event: DecisionChange, opts: { delivery: string; now: number; pageUrl: string | undefined }): DecisionPayloadV1 {
+  return { schema: DECISION_SCHEMA_V1, event, delivery: opts.delivery, sentAt: formatInstant(opts.now), decision: decisionV1(record, opts.pageUrl) };
+}
+
+export function decisionV1(record: DecisionRecord, pageUrl: string | undefined): DecisionV1 {
   const d = record.decision;
   const b = d.blastRadius;
   return {
-    schema: DECISION_SCHEMA_V1,
-    event,
-    delivery: opts.delivery,
-    sentAt: formatInstant(opts.now),
-    decision: {
-      id: record.id,
-      url: decisionUrl(opts.pageUrl, record.id) ?? null,
-      namespace: record.namespace,
-      deployment: record.deployment,
-      service: d.service,
-      state: record.state,
-      stateReason: record.stateReason ?? null,
-      verdict: d.verdict,
-      summary: d.summary,
-      confidence: d.confidence,
-      command: d.command ?? null,
-      conditions: CONDITION_KEYS.map((key) => ({ key, label: CONDITION_LABELS[key], status: d.conditions[key].status, evidence: d.conditions[key].evidence })),
-      blastRadius: {
-        replicas: b.replicas ?? null,
-        updatedReplicas: b.updatedReplicas ?? null,
-        partial: b.partial,
-        trafficShare: b.trafficShare ?? null,
-        sharedConfig: b.sharedConfig.map((s) => ({ kind: s.kind, name: s.name, via: [...s.via] })),
-      },
-      owner: { kind: d.owner.kind, name: d.owner.name ?? null, namespace: d.owner.namespace ?? null, reconciles: d.owner.reconciles, route: [...d.owner.route] },
-      changeSet: { kind: d.changeSet.kind, reasons: [...d.changeSet.reasons], notes: [...d.changeSet.notes] },
-      notes: [...d.notes],
-      onset: record.onset === undefined ? null : formatInstant(record.onset),
-      firstDecidedAt: formatInstant(record.firstDecidedAt),
-      lastEvaluatedAt: formatInstant(record.lastEvaluatedAt),
-      handoff: record.handoff === undefined ? null : handoffV1(record.handoff.latest),
+    id: record.id,
+    url: decisionUrl(pageUrl, record.id) ?? null,
+    namespace: record.namespace,
+    deployment: record.deployment,
+    service: d.service,
+    state: record.state,
+    stateReason: record.stateReason ?? null,
+    verdict: d.verdict,
+    summary: d.summary,
+    confidence: d.confidence,
+    command: d.command ?? null,
+    conditions: CONDITION_KEYS.map((key) => ({ key, label: CONDITION_LABELS[key], status: d.conditions[key].status, evidence: d.conditions[key].evidence })),
+    blastRadius: {
+      replicas: b.replicas ?? null,
+      updatedReplicas: b.updatedReplicas ?? null,
+      partial: b.partial,
+      trafficShare: b.trafficShare ?? null,
+      sharedConfig: b.sharedConfig.map((s) => ({ kind: s.kind, name: s.name, via: [...s.via] })),
     },
+    owner: { kind: d.owner.kind, name: d.owner.name ?? null, namespace: d.owner.namespace ?? null, reconciles: d.owner.reconciles, route: [...d.owner.route] },
+    changeSet: { kind: d.changeSet.kind, reasons: [...d.changeSet.reasons], notes: [...d.changeSet.notes] },
+    notes: [...d.notes],
+    onset: record.onset === undefined ? null : formatInstant(record.onset),
+    firstDecidedAt: formatInstant(record.firstDecidedAt),
+    lastEvaluatedAt: formatInstant(record.lastEvaluatedAt),
+    handoff: record.handoff === undefined ? null : handoffV1(record.handoff.latest),
+    toRevision: typeof record.toRevision === 'number' ? record.toRevision : null,
+    actedBy: record.actor === undefined ? null : { by: record.actor.by, at: formatInstant(record.actor.at), via: record.actor.via },
   };
 }

@@ -7,7 +7,7 @@ import type { WebhookNotifications } from '../core/notifications-policy.js';
 import type { DecisionRecord } from './decision-record.js';
 import { LatestQueue } from './latest-queue.js';
 import { scrub, type SecretReader } from './secret-values.js';
-import type { DecisionChange, DecisionSink } from './sinks.js';
+import type { DecisionChange, DecisionSink, Delivery } from './sinks.js';
 import { SupersedeTracker } from './supersede-tracker.js';
 import { decisionPayload } from './webhook-payload.js';
 import { SIGNATURE_HEADER, signatureHeader } from './webhook-signature.js';
@@ -46,7 +46,13 @@ export class WebhookSink implements DecisionSink {
   private readonly tracker = new SupersedeTracker();
   private readonly queue = new LatestQueue<Item>((_id, item, signal) => this.deliver(item, signal));
 
+  private note: (delivery: Delivery) => void = () => undefined;
+
   constructor(private readonly opts: WebhookSinkOptions) {}
+
+  onDelivered(note: (delivery: Delivery) => void): void {
+    this.note = note;
+  }
 
   configured(namespace: string): boolean {
     return this.opts.settingsFor(namespace).webhook !== undefined;
@@ -79,6 +85,7 @@ export class WebhookSink implements DecisionSink {
       const result = await this.attempt(webhook, body, { event: item.event, delivery }, clock);
       if (result.done) {
         this.opts.logger.debug({ ...log, attempt }, 'decision webhook delivered');
+        this.note({ id: item.record.id, webhook: item.event });
         return;
       }
       const why = scrub(result.why, this.opts.secrets.known());

@@ -9,6 +9,7 @@ import { CrdPolicySource } from '../agent/crd-policy-source.js';
 import { FilePolicySource, StaticPolicySource, type PolicySource } from '../agent/policy-source.js';
 import { SecretValues } from '../agent/secret-values.js';
 import { DEFAULT_SLACK_API } from '../agent/slack/api.js';
+import { DEFAULT_RETENTION_MS } from '../agent/decision-store.js';
 import { parseDuration } from '../core/duration.js';
 import type { Policy } from '../core/policy.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
@@ -40,6 +41,7 @@ interface AgentCliOptions {
   logLevel: string;
   slackApi: string;
   advertiseUrl?: string;
+  decisionRetention: number;
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -87,6 +89,7 @@ export function registerAgent(program: Command): void {
     .option('--only-namespace <ns>', 'evaluate and act on Deployments in this namespace only; repeatable (default: every namespace)', collect)
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--slack-api <url>', 'Slack Web API base URL (a test double or a proxy)', slackApiUrl, DEFAULT_SLACK_API)
+    .option('--decision-retention <duration>', 'how long a closed decision (its RollbackDecision) is kept before it is deleted', parseInterval, DEFAULT_RETENTION_MS)
     .action(withCleanErrors('agent', runAgent));
 }
 
@@ -131,6 +134,7 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
     lease: { durationMs: opts.leaseDuration, renewDeadlineMs: opts.renewDeadline, retryPeriodMs: opts.retryPeriod },
     trustedProxies: opts.trustedProxy ?? [],
     slackApi: { apiBase: opts.slackApi },
+    decisionRetentionMs: opts.decisionRetention,
     ...(opts.onlyNamespace === undefined ? {} : { namespaces: opts.onlyNamespace }),
     ...(opts.interval === undefined ? {} : { intervalMs: opts.interval }),
   });

@@ -5,7 +5,7 @@ import { performRollback } from '../agent/rollback.js';
 import type { Deployment, ReplicaSet } from '../core/kube.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { KubeRest, paths } from '../kube/rest.js';
-import { readDecisions } from './decisions.js';
+import { addRollguardNamespaceOption, readDecisions } from './decisions.js';
 import { withCleanErrors } from './webhook-options.js';
 
 // `rollguard apply ID`: carry out an open decision with the caller's own kubeconfig credentials,
@@ -16,21 +16,27 @@ interface ApplyOptions {
   namespace?: string;
   kubeconfig?: string;
   context?: string;
+  rollguardNamespace: string;
 }
 
 class ApplyRefused extends Error {}
 
 async function apply(id: string, opts: ApplyOptions): Promise<void> {
   const now = Date.now();
-  const found = (await readDecisions(opts, now)).find((r) => r.decision.id === id);
+  const listed = await readDecisions(opts, now);
+  if (listed.note !== undefined) process.stderr.write(`${listed.note}\n`);
+  const found = listed.decisions.find((r) => r.id === id);
   if (found === undefined) throw new ApplyRefused(`no decision ${id}${opts.namespace === undefined ? '' : ` in ${opts.namespace}`} (see rollguard decisions --all)`);
+  // What the agent recorded wins: applied by someone, dismissed, expired.
+  if (found.state !== 'open') throw new ApplyRefused(`decision ${id} cannot be applied: ${found.state}${found.stateReason === null ? '' : `: ${found.stateReason}`}`);
   const kc = loadKubeConfig({ kubeconfig: opts.kubeconfig, context: opts.context });
   const rest = new KubeRest(kc);
   // Judged again on the full object: the template itself, not only its stamp.
   const deployment = await rest.get<Deployment>(paths.deployment(found.namespace, found.deployment));
-  const judged = recordedDecision(deployment, now, DEFAULT_DECISION_TTL_MS) ?? found;
-  if (judged.decision.id !== id || judged.state !== 'open') throw new ApplyRefused(`decision ${id} cannot be applied: ${judged.decision.id !== id ? 'superseded by a newer decision' : judged.reason}`);
-  if (judged.toRevision === undefined) throw new ApplyRefused(`decision ${id} has no revision to roll back to`);
+  const judged = recordedDecision(deployment, now, DEFAULT_DECISION_TTL_MS);
+  if (judged !== undefined && (judged.decision.id !== id || judged.state !== 'open')) throw new ApplyRefused(`decision ${id} cannot be applied: ${judged.decision.id !== id ? 'superseded by a newer decision' : judged.reason}`);
+  const toRevision = judged?.toRevision ?? found.toRevision ?? undefined;
+  if (toRevision === undefined) throw new ApplyRefused(`decision ${id} has no revision to roll back to`);
   const replicaSets = (await rest.get<{ items: ReplicaSet[] }>(paths.replicaSets(found.namespace))).items;
   const user = kc.getCurrentUser()?.name ?? 'unknown';
   const outcome = await performRollback({
@@ -38,9 +44,9 @@ async function apply(id: string, opts: ApplyOptions): Promise<void> {
     deployment,
     replicaSets,
     decisionId: id,
-    toRevision: judged.toRevision,
+    toRevision,
     by: `${user} (rollguard apply)`,
-    reason: `applied with rollguard apply by kubeconfig user ${user}: ${judged.decision.command ?? ''}`,
+    reason: `applied with rollguard apply by kubeconfig user ${user}: ${found.command ?? ''}`,
     blackoutMs: 10 * 60_000,
     now,
   });
@@ -49,11 +55,11 @@ async function apply(id: string, opts: ApplyOptions): Promise<void> {
 }
 
 export function registerApply(program: Command): void {
-  program
+  const command = program
     .command('apply <id>')
     .description('Carry out an open decision (roll the Deployment back) with your own kubeconfig credentials.')
     .option('-n, --namespace <ns>', "the decision's namespace (faster; default: search all)")
     .option('--kubeconfig <file>', 'kubeconfig to use')
-    .option('--context <name>', 'kubeconfig context')
-    .action(withCleanErrors('apply', (id: string, opts: ApplyOptions) => apply(id, opts)));
+    .option('--context <name>', 'kubeconfig context');
+  addRollguardNamespaceOption(command).action(withCleanErrors('apply', (id: string, opts: ApplyOptions) => apply(id, opts)));
 }

@@ -5,6 +5,7 @@ import { withCleanErrors } from './webhook-options.js';
 import { stringify } from 'yaml';
 import { webhookConfigurations } from '../admission/manifests.js';
 import { policyCrdFiles } from '../admission/policy-crds.js';
+import { decisionCrdFile } from '../agent/decision-crd.js';
 import { agentApplyRbac, agentRbac } from '../agent/rbac.js';
 import { DEFAULT_AGENT_SERVICE_ACCOUNT, DEFAULT_NAMESPACE } from '../kube/service-account.js';
 
@@ -33,7 +34,7 @@ export function caBundleFrom(text: string, file: string): string {
 export function registerManifests(program: Command): void {
   program
     .command('manifests')
-    .description('Print the Mutating/ValidatingWebhookConfiguration YAML for the webhook, behind a Service (--service) or at a URL outside the cluster (--url); or, with --agent-rbac, the agent\'s ServiceAccount and least-privilege RBAC; or, with --crds, the policy CRDs.')
+    .description('Print the Mutating/ValidatingWebhookConfiguration YAML for the webhook, behind a Service (--service) or at a URL outside the cluster (--url); or, with --agent-rbac, the agent\'s ServiceAccount and least-privilege RBAC; or, with --crds, the CRDs (the policies, RollbackDecision).')
     .option('--namespace <ns>', `rollguard's namespace (excluded from admission, like kube-system) and the Service's; default ${DEFAULT_NAMESPACE} with --url`)
     .option('--service <name>', 'the Service in front of `rollguard webhook` (needs --namespace)')
     .option('--url <https-url>', 'base URL of a webhook outside the cluster, e.g. https://127.0.0.1:8443 (tests, local development)')
@@ -42,12 +43,12 @@ export function registerManifests(program: Command): void {
     .option('--agent-rbac', "print the agent's ServiceAccount, ClusterRole, Role (its Lease) and bindings in --namespace instead")
     .option('--agent-service-account <name>', "the agent's ServiceAccount name (with --agent-rbac)", DEFAULT_AGENT_SERVICE_ACCOUNT)
     .option('--apply-button', 'with --agent-rbac: also the TokenReview, SubjectAccessReview and impersonation the apply button needs')
-    .option('--crds', 'print the policy CRDs (ClusterRollbackPolicy, RollbackPolicy) instead')
+    .option('--crds', 'print the CRDs (ClusterRollbackPolicy, RollbackPolicy, RollbackDecision) instead')
     .option('--out-dir <dir>', 'with --crds: write one file per CRD into DIR (as in charts/rollguard/crds/) instead of printing')
     .action(withCleanErrors('manifests', async (opts: ManifestsOptions) => {
       if (opts.outDir !== undefined && opts.crds !== true) throw new Error('--out-dir is only for --crds');
       if (opts.crds === true) {
-        const files = policyCrdFiles();
+        const files = [...policyCrdFiles(), decisionCrdFile()];
         if (opts.outDir === undefined) {
           process.stdout.write(files.map((f) => f.text).join('---\n'));
           return;

@@ -80,7 +80,8 @@ const KIND_ORDER: readonly ChangeSet['kind'][] = ['pod-spec-only', 'unknown', 'm
 function withAdmitted(live: ChangeSet, admitted: DecisionInput['admitted']): ChangeSet {
   if (admitted === undefined || admitted.kind === 'pod-spec-only') return live;
   const kind = KIND_ORDER.indexOf(admitted.kind) > KIND_ORDER.indexOf(live.kind) ? admitted.kind : live.kind;
-  const reasons = [...new Set([...live.reasons, ...admitted.reasons.map((r) => `at admission: ${r}`)])];
+  // A reason seen now and at admission is said once (the Slack summary repeated it otherwise).
+  const reasons = [...new Set([...live.reasons, ...admitted.reasons.filter((r) => !live.reasons.includes(r)).map((r) => `at admission: ${r}`)])];
   return { ...live, kind, reasons };
 }
 

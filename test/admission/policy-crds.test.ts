@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { webhookConfigurations } from '../../src/admission/manifests.js';
 import { policyCrdFiles, policyCrds } from '../../src/admission/policy-crds.js';
+import { decisionCrd, decisionCrdFile } from '../../src/agent/decision-crd.js';
 import { DURATION_PATTERN, type Schema } from '../../src/admission/policy-schema.js';
 import { parseDuration } from '../../src/core/duration.js';
 import { policyInputSchema } from '../../src/core/policy.js';
@@ -125,7 +126,7 @@ describe('R11 the policy CRDs', () => {
   });
 
   it('the files in charts/rollguard/crds/ are the generated YAML (regenerate: rollguard manifests --crds --out-dir charts/rollguard/crds)', () => {
-    for (const file of policyCrdFiles()) expect(readFileSync(join(CRDS_DIR, file.name), 'utf8'), file.name).toBe(file.text);
+    for (const file of [...policyCrdFiles(), decisionCrdFile()]) expect(readFileSync(join(CRDS_DIR, file.name), 'utf8'), file.name).toBe(file.text);
   });
 
   it('are written as YAML 1.1 reads them (kubectl, Helm): "off" stays a string, not the boolean false', () => {
@@ -135,10 +136,10 @@ describe('R11 the policy CRDs', () => {
     }
   });
 
-  it('`rollguard manifests --crds` prints both', () => {
+  it('`rollguard manifests --crds` prints the policy CRDs and the RollbackDecision CRD', () => {
     const r = runCli(['manifests', '--crds']);
     expect(r.status).toBe(0);
-    expect(parseAllDocuments(r.stdout, { version: '1.1' }).map((d) => d.toJS() as unknown)).toEqual(policyCrds());
+    expect(parseAllDocuments(r.stdout, { version: '1.1' }).map((d) => d.toJS() as unknown)).toEqual([...policyCrds(), decisionCrd()]);
   });
 });
 

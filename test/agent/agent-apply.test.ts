@@ -1,18 +1,15 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Agent } from '../../src/agent/agent.js';
 import { startAgentHttp } from '../../src/agent/http.js';
-import { agentApplyRbac } from '../../src/agent/rbac.js';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { Deployment } from '../../src/core/kube.js';
 import { paths } from '../../src/kube/rest.js';
-import { afterDeployStep, deploymentManifest, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
+import { deployThenRegress, startAgent } from '../support/agent-helpers.js';
 import { describeWithControlPlane } from '../support/control-plane.js';
-import { serviceAccountToken, startStack, type Stack } from '../support/rollguard-stack.js';
+import { startStack, type Stack } from '../support/rollguard-stack.js';
+import { grantApplyButton, person, type Person } from '../support/people.js';
 import { runCliAsync } from '../support/run-cli.js';
 import { waitFor } from '../support/wait.js';
 
@@ -27,12 +24,6 @@ default:
   thresholds: { persistence: 3, minRequests: 100 }
 `;
 
-interface Person {
-  user: string;
-  token: string;
-  kubeconfig: string;
-}
-
 describeWithControlPlane('R10 apply a decision as the person who presses Apply', () => {
   let stack: Stack | undefined;
   let agent: Agent | undefined;
@@ -42,30 +33,10 @@ describeWithControlPlane('R10 apply a decision as the person who presses Apply',
   let alice: Person;
   let bob: Person;
 
-  async function person(s: Stack, name: string, clusterRole: string): Promise<Person> {
-    await s.admin.create(`/api/v1/namespaces/${s.ns}/serviceaccounts`, { metadata: { name } });
-    await s.admin.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${s.ns}/rolebindings`, {
-      metadata: { name: `${name}-${clusterRole}` },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
-      subjects: [{ kind: 'ServiceAccount', name, namespace: s.ns }],
-    });
-    const token = await serviceAccountToken(s.admin, s.ns, name);
-    const kubeconfig = join(s.dir, `${name}.kubeconfig`);
-    const ca = Buffer.from(await readFile(s.cp.caFile)).toString('base64');
-    await writeFile(kubeconfig, stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name: 'c', cluster: { server: s.cp.apiserverUrl, 'certificate-authority-data': ca } }], users: [{ name, user: { token } }], contexts: [{ name, context: { cluster: 'c', user: name, namespace: s.ns } }], 'current-context': name }));
-    return { user: `system:serviceaccount:${s.ns}:${name}`, token, kubeconfig };
-  }
-
   beforeAll(async () => {
     const s = await startStack({ prefix: 'agent-apply', services: [{ service: 'pay' }, { service: 'web' }, { service: 'api' }], policy: POLICY });
     stack = s;
-    const suffix = randomBytes(3).toString('hex');
-    for (const o of agentApplyRbac({ namespace: s.own, serviceAccount: s.serviceAccount, name: `rollguard-agent-${suffix}` })) {
-      const kind = (o as { kind: string }).kind === 'ClusterRole' ? 'clusterroles' : 'clusterrolebindings';
-      const name = (o as { metadata: { name: string } }).metadata.name;
-      await s.admin.create(`/apis/rbac.authorization.k8s.io/v1/${kind}`, o);
-      cleanups.push(() => s.admin.request('DELETE', `/apis/rbac.authorization.k8s.io/v1/${kind}/${name}`));
-    }
+    cleanups.push(await grantApplyButton(s));
     alice = await person(s, 'alice', 'edit');
     bob = await person(s, 'bob', 'view');
     const a = startAgent(s, 'agent-apply', POLICY);
@@ -91,12 +62,7 @@ describeWithControlPlane('R10 apply a decision as the person who presses Apply',
   /** A clean deploy whose service regresses: with mode suggest the agent opens a decision and waits. */
   async function openDecision(name: string): Promise<string> {
     const { s, a } = need();
-    await s.admin.create(`/apis/apps/v1/namespaces/${s.ns}/deployments`, deploymentManifest(name, `shop/${name}:1`));
-    await rolledOut(s, s.ns, name, `shop/${name}:1`);
-    const deployedAt = await setImage(s, s.ns, name, `shop/${name}:2`);
-    await rolledOut(s, s.ns, name, `shop/${name}:2`);
-    await afterDeployStep(deployedAt);
-    s.exporter.set(s.ns, name, { errorShare: 0.2 });
+    await deployThenRegress(s, name);
     const record = await waitFor(`an open decision for ${name}`, () => {
       const r = a.latestDecision(s.ns, name);
       return r?.state === 'open' && r.decision.verdict === 'suggest' ? r : undefined;
@@ -172,26 +138,40 @@ describeWithControlPlane('R10 apply a decision as the person who presses Apply',
     const { s } = need();
     const id = await openDecision('api');
     await waitFor('the decision annotation on the Deployment', async () => ((await s.admin.get<Deployment>(paths.deployment(s.ns, 'api'))).metadata?.annotations?.[ANNOTATIONS.decision.key] ?? '').includes(id) || undefined, { timeoutMs: 30_000 });
-    const listed = await runCliAsync(['decisions', '-n', s.ns, '--kubeconfig', alice.kubeconfig]);
-    expect(listed.stderr).toBe('');
+    // alice may not read rollguard's namespace: the Deployments' record, said so.
+    const listed = await runCliAsync(['decisions', '-n', s.ns, '--kubeconfig', alice.kubeconfig, '--rollguard-namespace', s.own]);
+    expect(listed.stderr).toMatch(new RegExp(`^note: cannot read the RollbackDecisions in namespace ${s.own} \\(not allowed\\)`));
     expect(listed.stdout).toMatch(new RegExp(`${s.ns}\\s+api\\s+${id}\\s+open\\s+suggest`));
-    const json = JSON.parse((await runCliAsync(['decisions', '-n', s.ns, '--kubeconfig', alice.kubeconfig, '-o', 'json'])).stdout) as { decision: { id: string }; toRevision: number }[];
-    expect(json.find((r) => r.decision.id === id)?.toRevision).toBe(1);
+    const json = JSON.parse((await runCliAsync(['decisions', '-n', s.ns, '--kubeconfig', alice.kubeconfig, '--rollguard-namespace', s.own, '-o', 'json'])).stdout) as { id: string; toRevision: number }[];
+    expect(json.find((r) => r.id === id)?.toRevision).toBe(1);
+    // Someone who may read them gets the objects, in the same schema as GET /decisions.
+    const fromObjects = JSON.parse((await runCliAsync(['decisions', '-n', s.ns, '--kubeconfig', s.cp.kubeconfig, '--rollguard-namespace', s.own, '-o', 'json'])).stdout) as Record<string, unknown>[];
+    const served = (await (await fetch(`${need().base}/decisions/${id}`)).json()) as Record<string, unknown>;
+    expect(fromObjects.find((r) => r.id === id)).toEqual(served);
 
     const denied = await runCliAsync(['apply', id, '-n', s.ns, '--kubeconfig', bob.kubeconfig]);
     expect(denied.status).toBe(2);
     expect(denied.stderr).toMatch(/forbidden/i);
     expect((await s.admin.get<Deployment>(paths.deployment(s.ns, 'api'))).spec?.template?.spec?.containers?.[0]?.image).toBe('shop/api:2');
 
-    const applied = await runCliAsync(['apply', id, '-n', s.ns, '--kubeconfig', alice.kubeconfig]);
-    expect(applied.stderr).toBe('');
+    const applied = await runCliAsync(['apply', id, '-n', s.ns, '--kubeconfig', alice.kubeconfig, '--rollguard-namespace', s.own]);
+    expect(applied.stderr).toMatch(/^note: cannot read the RollbackDecisions/);
     expect(applied.stdout).toMatch(new RegExp(`rolled back deployment/api -n ${s.ns} from revision 2 to 1; decision ${id}`));
     const d = await s.admin.get<Deployment>(paths.deployment(s.ns, 'api'));
     expect(d.spec?.template?.spec?.containers?.[0]?.image).toBe('shop/api:1');
     expect(d.metadata?.annotations?.[ANNOTATIONS.rolledBackBy.key]).toBe(alice.user);
 
-    const again = await runCliAsync(['apply', id, '-n', s.ns, '--kubeconfig', alice.kubeconfig]);
+    const again = await runCliAsync(['apply', id, '-n', s.ns, '--kubeconfig', alice.kubeconfig, '--rollguard-namespace', s.own]);
     expect(again.status).toBe(2);
     expect(again.stderr).toMatch(new RegExp(`cannot be applied: .*${alice.user}`));
+    // The agent records it as applied by alice (never superseded by its own effect), with an Event, and the CLI reads it so.
+    const { a } = need();
+    await waitFor('the decision recorded as applied by alice', () => (a.decisions.get(id)?.state === 'applied' ? true : undefined), { timeoutMs: 20_000, detail: () => JSON.stringify(a.decisions.get(id)) });
+    expect(a.decisions.get(id)?.actor?.by).toBe(alice.user);
+    const all = await runCliAsync(['decisions', '--all', '-n', s.ns, '--kubeconfig', s.cp.kubeconfig, '--rollguard-namespace', s.own]);
+    expect(all.stdout).toMatch(new RegExp(`${s.ns}\\s+api\\s+${id}\\s+applied\\s+suggest\\s+\\S+\\s+\\S+\\s+${alice.user}`));
+    const byAdmin = await runCliAsync(['apply', id, '-n', s.ns, '--kubeconfig', s.cp.kubeconfig, '--rollguard-namespace', s.own]);
+    expect(byAdmin.stderr).toMatch(new RegExp(`cannot be applied: applied: applied by ${alice.user} at `));
+    await waitFor('one RollbackApplied Event', async () => ((await s.admin.get<{ items: { reason: string }[] }>(`${paths.events(s.ns)}?fieldSelector=involvedObject.name=api`)).items.filter((e) => e.reason === 'RollbackApplied').length === 1 ? true : undefined), { timeoutMs: 20_000 });
   }, 240_000);
 });

@@ -91,9 +91,11 @@ describeWithControlPlane('R9 the handoff after an automatic rollback', () => {
     await rolledOut(s, s.ns, 'checkout', 'shop/checkout:1');
     s.exporter.set(s.ns, 'checkout', { errorShare: 0.002 });
 
-    const settled = await waitFor('checkout\'s handoff to settle', () => (record.handoff?.latest.settled === true ? record.handoff.latest : undefined), {
+    // The handoff as kept on the decision (its RollbackDecision), read afresh each time.
+    const handoff = () => a.decisions.get(record.id)?.handoff;
+    const settled = await waitFor('checkout\'s handoff to settle', () => (handoff()?.latest.settled === true ? handoff()?.latest : undefined), {
       timeoutMs: 60_000,
-      detail: () => JSON.stringify({ status: record.handoff?.latest.recovery, assessment: record.handoff?.latest.assessment }),
+      detail: () => JSON.stringify({ status: handoff()?.latest.recovery, assessment: handoff()?.latest.assessment }),
     });
     expect(settled.recovery.status).toBe('recovered');
     expect(settled.assessment.kind).toBe('likely-the-rolled-back-code');
@@ -118,7 +120,7 @@ describeWithControlPlane('R9 the handoff after an automatic rollback', () => {
     expect(last?.message).toContain('checkout-3f2a9c1');
     // Published only when the assessment changed or settled: never once per evaluation.
     expect(events.length).toBeLessThanOrEqual(4);
-    expect(record.handoff?.published).toBe(events.length);
+    expect(handoff()?.published).toBe(events.length);
 
     const json = await decisionJson(record.id);
     expect(json.state).toBe('rolled-back');
@@ -126,10 +128,12 @@ describeWithControlPlane('R9 the handoff after an automatic rollback', () => {
   }, 120_000);
 
   it('(b) errors stay high after the rollback completed: not recovering, the cause is elsewhere', async () => {
+    const { agent: a } = need();
     const record = await rolledBack('payments');
-    const h = await waitFor('payments\' handoff to say cause-elsewhere', () => (record.handoff?.latest.assessment.kind === 'cause-elsewhere' ? record.handoff.latest : undefined), {
+    const handoff = () => a.decisions.get(record.id)?.handoff;
+    const h = await waitFor('payments\' handoff to say cause-elsewhere', () => (handoff()?.latest.assessment.kind === 'cause-elsewhere' ? handoff()?.latest : undefined), {
       timeoutMs: 90_000,
-      detail: () => JSON.stringify({ status: record.handoff?.latest.recovery, assessment: record.handoff?.latest.assessment }),
+      detail: () => JSON.stringify({ status: handoff()?.latest.recovery, assessment: handoff()?.latest.assessment }),
     });
     expect(h.recovery.status).toBe('not-recovering');
     expect(h.assessment.evidence[0]).toMatch(/^errors stayed up for .* after the rollback's rollout completed at /);

@@ -12,6 +12,7 @@ import { OpenMetricsFileSource } from '../../src/metrics/openmetrics-file.js';
 import { deploymentManifest, policySet } from '../support/agent-helpers.js';
 import { controlPlane, describeWithControlPlane } from '../support/control-plane.js';
 import { createTestNamespace, type TestNamespace } from '../support/namespaces.js';
+import { installRollguardCrds } from '../support/rollguard-crds.js';
 import { trafficWithHistory } from '../support/traffic-history.js';
 import { waitFor } from '../support/wait.js';
 
@@ -61,6 +62,7 @@ describeWithControlPlane('R10 F5 the agent over HTTP: probes, metrics and decisi
 
   beforeAll(async () => {
     const cp = await controlPlane();
+    await installRollguardCrds(new KubeRest(cp.kubeConfig));
     ns = await createTestNamespace('agent-http');
     const leader = agentFor('http-a', ns.name, cp.kubeConfig);
     const standby = agentFor('http-b', ns.name, cp.kubeConfig);
@@ -88,7 +90,7 @@ describeWithControlPlane('R10 F5 the agent over HTTP: probes, metrics and decisi
 
   it('R10 /readyz: 503 naming what is not synced before the informers have listed, then 200 naming the leader and the standby', async () => {
     expect(beforeStart?.status).toBe(503);
-    expect(beforeStart?.text).toMatch(/^not synced: Deployments, ReplicaSets, Jobs, ConfigMaps\/Secrets; standby \(http-a;/);
+    expect(beforeStart?.text).toMatch(/^not synced: Deployments, ReplicaSets, Jobs, ConfigMaps\/Secrets, RollbackDecisions; standby \(http-a;/);
     const leader = await get(port(0), '/readyz');
     expect(leader.status).toBe(200);
     expect(leader.text).toBe('synced; leader (http-a); policies from built-in defaults\n');
@@ -159,21 +161,25 @@ describeWithControlPlane('R10 F5 the agent over HTTP: probes, metrics and decisi
     expect(one.type).toMatch(/^application\/json/);
     const body = JSON.parse(one.text) as Record<string, unknown>;
     expect(body).toMatchObject({ id, namespace, deployment: 'web', service: 'web', state: 'open', verdict: 'suggest' });
-    expect(Object.keys(body.conditions as object)).toEqual(['window', 'sameService', 'podSpecOnly', 'migration', 'cleanSignal', 'ownership', 'revision', 'paused', 'blackout', 'mode']);
+    expect((body.conditions as { key: string }[]).map((c) => c.key)).toEqual(['window', 'sameService', 'podSpecOnly', 'migration', 'cleanSignal', 'ownership', 'revision', 'paused', 'blackout', 'mode']);
     // The template was never stamped by a webhook: a human decides, and the notes say why (F1).
     expect((body.notes as string[]).some((n) => n.startsWith('rollguard is unsure (F1): the current pod template carries no rollguard stamp'))).toBe(true);
 
-    const standby = JSON.parse((await get(port(1), '/decisions')).text) as typeof all;
-    expect(standby).toEqual({ leader: false, decisions: [] });
+    // Every replica reads the same RollbackDecisions: the standby serves the decision as the leader does.
+    const standby = await waitFor('the standby to see the decision', async () => {
+      const body = JSON.parse((await get(port(1), `/decisions?namespace=${namespace}`)).text) as typeof all;
+      return body.decisions.length > 0 ? body : undefined;
+    });
+    expect(standby).toEqual({ ...(JSON.parse((await get(port(0), `/decisions?namespace=${namespace}`)).text) as typeof all), leader: false });
+    expect(JSON.parse((await get(port(1), `/decisions/${id}`)).text)).toEqual(body);
   }, 120_000);
 
-  it('F5 /decisions/{id} of an unknown decision: 404 saying which replica answered', async () => {
-    const leader = await get(port(0), '/decisions/0123456789abcdef');
-    expect(leader.status).toBe(404);
-    expect(JSON.parse(leader.text)).toEqual({ error: 'no decision 0123456789abcdef on this replica (the leader)' });
-    const standby = await get(port(1), '/decisions/0123456789abcdef');
-    expect(standby.status).toBe(404);
-    expect(JSON.parse(standby.text)).toEqual({ error: 'no decision 0123456789abcdef on this replica (a standby: decisions are made by the Lease holder)' });
+  it('F5 /decisions/{id} of an unknown decision: the same 404 from the leader and the standby', async () => {
+    for (const i of [0, 1] as const) {
+      const res = await get(port(i), '/decisions/0123456789abcdef');
+      expect(res.status).toBe(404);
+      expect(JSON.parse(res.text)).toEqual({ error: 'no decision 0123456789abcdef (every replica reads the same RollbackDecisions; a closed decision is deleted after the retention)' });
+    }
   });
 
   it('F5 an unknown route or method: 404 listing what the agent serves', async () => {

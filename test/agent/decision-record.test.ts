@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { compactDecision, decisionAnnotation, decisionChanged, decisionId, type DecisionRecord } from '../../src/agent/decision-record.js';
-import { DecisionStore } from '../../src/agent/decision-store.js';
 import { decide } from '../../src/core/decide.js';
 import { min } from '../support/builders.js';
-import { cleanInput, errorRegression } from '../support/scenario.js';
+import { cleanInput } from '../support/scenario.js';
 
 const auto = decide(cleanInput());
 const suggest = decide(cleanInput({ coverage: { config: false, jobs: true } }));
@@ -42,35 +41,5 @@ describe('R6 the decision written on the Deployment', () => {
     expect(decisionChanged(a, decisionAnnotation(record('abd')))).toBe(true);
     expect(decisionChanged(undefined, a)).toBe(true);
     expect(decisionChanged('not json', a)).toBe(true);
-  });
-});
-
-describe('R10 open decisions', () => {
-  const facts = (id: string, decision = suggest, at = min(5)) => ({ id, namespace: 'shop', deployment: 'checkout', uid: 'u1', templateHash: 'sha256:aa', onset: min(3), toRevision: 6, deployStart: min(0), deployCompleteAt: min(2), decision, at });
-
-  it('opens once, reports a change of verdict or summary, and nothing for a repeat', () => {
-    const store = new DecisionStore();
-    expect(store.record(facts('a')).change).toBe('opened');
-    expect(store.record(facts('a', suggest, min(6))).change).toBe('same');
-    expect(store.record(facts('a', auto, min(7))).change).toBe('changed');
-    expect(store.get('a')?.firstDecidedAt).toBe(min(5));
-    expect(store.get('a')?.lastEvaluatedAt).toBe(min(7));
-  });
-
-  it('a newer decision for the same Deployment supersedes the open one', () => {
-    const store = new DecisionStore();
-    store.record(facts('a'));
-    store.record(facts('b', decide(cleanInput({ regression: errorRegression({ onset: min(9) }) }))));
-    expect(store.get('a')?.state).toBe('superseded');
-    expect(store.get('a')?.stateReason).toBe('superseded by decision b');
-    expect(store.list({ openOnly: true }).map((r) => r.id)).toEqual(['b']);
-  });
-
-  it('closes when the deploy leaves its span, and filters by namespace', () => {
-    const store = new DecisionStore();
-    store.record(facts('a'));
-    store.closeFor('shop', 'checkout', 'past the evaluation span of its last deploy');
-    expect(store.get('a')?.state).toBe('closed');
-    expect(store.list({ namespace: 'other' })).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@ import type { PolicyStatus } from '../../src/core/policy-objects.js';
 import { isStatus, KubeRest, paths } from '../../src/kube/rest.js';
 import { afterDeployStep, deploymentManifest, rolledOut, setImage, startAgent } from '../support/agent-helpers.js';
 import { controlPlane, describeWithControlPlane } from '../support/control-plane.js';
-import { installPolicyCrds } from '../support/policy-crds.js';
+import { installRollguardCrds } from '../support/rollguard-crds.js';
 import { startStack, type Stack } from '../support/rollguard-stack.js';
 import { runCliAsync } from '../support/run-cli.js';
 import { waitFor } from '../support/wait.js';
@@ -49,7 +49,7 @@ describeWithControlPlane('R11 policies as Kubernetes objects, on a real apiserve
 
   beforeAll(async () => {
     const cp = await controlPlane();
-    await installPolicyCrds(new KubeRest(cp.kubeConfig));
+    await installRollguardCrds(new KubeRest(cp.kubeConfig));
     stack = await startStack({ prefix: 'r11', services: [{ service: 'checkout' }, { service: 'payments' }], policySource: 'crd' });
     // The agent's own credentials: its RBAC must allow watching policies and writing their status.
     source = await CrdPolicySource.open({ kubeConfig: stack.agentKubeConfig(), logger: quiet, restartDelayMs: 500, resyncMs: 2000 });

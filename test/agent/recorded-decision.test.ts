@@ -23,6 +23,7 @@ describe('R10 a decision as the Deployment records it', () => {
 
   it.each([
     ['applied', { [ANNOTATIONS.decisionId.key]: 'abc123', [ANNOTATIONS.rolledBackBy.key]: 'alice', [ANNOTATIONS.rolledBackAt.key]: '2026-03-02T10:03:00Z' }, 'suggest', undefined, /already applied by alice at 2026-03-02T10:03:00Z/],
+    ['rolled-back', { [ANNOTATIONS.decisionId.key]: 'abc123', [ANNOTATIONS.rolledBackBy.key]: 'rollguard-agent (agent-0)', [ANNOTATIONS.rolledBackAt.key]: '2026-03-02T10:03:00Z' }, 'auto', undefined, /already rolled back by rollguard-agent \(agent-0\) at 2026-03-02T10:03:00Z/],
     ['superseded', {}, 'suggest', 'sha256:another', /superseded/],
     ['in-blackout', { [ANNOTATIONS.blackoutUntil.key]: formatInstant(min(9)) }, 'suggest', undefined, /blackout until 2026-03-02T10:09:00Z/],
     ['automatic', {}, 'auto', undefined, /rollguard acts on it itself/],

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionResult } from '../../src/agent/apply.js';
-import { DecisionStore } from '../../src/agent/decision-store.js';
+import { recordOf } from '../support/decision-fixtures.js';
 import { SlackActions } from '../../src/agent/slack/actions.js';
 import { SlackApi } from '../../src/agent/slack/api.js';
 import { SlackUserResolver } from '../../src/agent/slack/users.js';
@@ -43,10 +43,10 @@ describe('R10 Slack request signatures', () => {
 describe('R10 the Slack Apply button', () => {
   let receiver: WebhookReceiver;
   const calls: { action: string; id: string; who: Identity; via: string }[] = [];
-  const store = new DecisionStore();
+  const record = recordOf(blockedByConfig, { id: 'dec1', namespace: 'shop', deployment: 'checkout', firstDecidedAt: NOW * 1000 });
+  const store = { get: (id: string) => (id === record.id ? record : undefined) };
   const policy = parsePolicy({ notifications: { slack: { botToken: { name: 'slack', key: 'token' }, channel: '#ops', signingSecret: { name: 'slack', key: 'signing' } }, slackUsers: { U0ALICE: { user: 'alice@example.com', groups: ['sre'] } } } });
   if (!policy.ok) throw new Error(policy.errors.join());
-  const { record } = store.record({ id: 'dec1', namespace: 'shop', deployment: 'checkout', uid: 'u', templateHash: 'sha256:a', onset: 0, toRevision: 6, deployStart: 0, deployCompleteAt: 0, decision: blockedByConfig, at: NOW * 1000 });
   const result = (ok: boolean): ActionResult => (ok ? { ok: true, message: 'applied by alice@example.com at T via slack', record } : { ok: false, status: 403, message: 'alice may not patch' });
   let next = true;
   let handler: SlackActions;
@@ -146,7 +146,6 @@ describe('R10 notifications.slackUsers email keys are looked up in Slack', () =>
   let slack: FakeSlack;
   let noScope: FakeSlack;
   const calls: { id: string; who: Identity }[] = [];
-  const store = new DecisionStore();
   const policy = parsePolicy({
     notifications: {
       slack: { botToken: { name: 'slack', key: 'token' }, channel: '#ops', signingSecret: { name: 'slack', key: 'signing' } },
@@ -155,7 +154,8 @@ describe('R10 notifications.slackUsers email keys are looked up in Slack', () =>
   });
   if (!policy.ok) throw new Error(policy.errors.join());
   const resolved = policy.policy;
-  const { record } = store.record({ id: 'dec1', namespace: 'shop', deployment: 'checkout', uid: 'u', templateHash: 'sha256:a', onset: 0, toRevision: 6, deployStart: 0, deployCompleteAt: 0, decision: blockedByConfig, at: NOW * 1000 });
+  const record = recordOf(blockedByConfig, { id: 'dec1', namespace: 'shop', deployment: 'checkout', firstDecidedAt: NOW * 1000 });
+  const store = { get: (id: string) => (id === record.id ? record : undefined) };
   let ts = NOW;
 
   beforeAll(async () => {

@@ -12,7 +12,7 @@ import { isStatus, KubeApiError, KubeRest } from '../../src/kube/rest.js';
 import { controlPlane, describeWithControlPlane, type ControlPlane } from '../support/control-plane.js';
 import { REPO_ROOT } from '../support/control-plane-launch.js';
 import { startKubelet } from '../support/kubelet.js';
-import { installPolicyCrds } from '../support/policy-crds.js';
+import { installRollguardCrds } from '../support/rollguard-crds.js';
 import { createTestNamespace, TEST_NAMESPACE_LABEL, type TestNamespace } from '../support/namespaces.js';
 import { freePort, httpOk, startProcess, type ManagedProcess } from '../support/process.js';
 import { waitFor } from '../support/wait.js';
@@ -405,7 +405,7 @@ describeWithControlPlane('the Helm chart on a real apiserver: helm install, the 
   }, 180_000);
 
   it("R11 F5 helm upgrade to policySource crd: the webhook, with the chart's arguments and only its ServiceAccount's rights, watches the policy objects and refuses an invalid one; the policy file is gone", async () => {
-    await installPolicyCrds(admin);
+    await installRollguardCrds(admin);
     await helm.run(['upgrade', release, CHART_DIR, '--namespace', own.name, '--reuse-values', '--set', 'policySource=crd']);
     const objects = await manifest();
     expect(objects.some((o) => o.kind === 'ConfigMap' && o.metadata.name === `${release}-policy`)).toBe(false);

@@ -10,7 +10,7 @@ import { parse as parseYaml, stringify } from 'yaml';
 import { webhookConfigurations } from '../../src/admission/manifests.js';
 import { createMetrics } from '../../src/admission/metrics.js';
 import { createAgentMetrics } from '../../src/agent/metrics.js';
-import { AGENT_APPLY_RULES, AGENT_CLUSTER_RULES, AGENT_LEASE_RULES, AGENT_OWN_SECRET_RULES } from '../../src/agent/rbac.js';
+import { AGENT_APPLY_RULES, AGENT_CLUSTER_RULES, AGENT_DECISION_RULES, AGENT_LEASE_RULES, AGENT_OWN_SECRET_RULES } from '../../src/agent/rbac.js';
 import { describeWithControlPlane } from '../support/control-plane.js';
 import { REPO_ROOT } from '../support/control-plane-launch.js';
 import { CHART_DIR, createHelm, findObject, HelmError, unpackedHelmBinary, type Helm, type KubeObject } from './helm.js';
@@ -210,7 +210,7 @@ describeWithControlPlane(
       expect(rulesOf(clusterRole)).toEqual(stripWhy(AGENT_CLUSTER_RULES));
       const role = findObject(defaults, 'Role', `${FULLNAME}-agent`);
       expect(role.metadata.namespace).toBe(NS);
-      expect(rulesOf(role)).toEqual([...stripWhy(AGENT_LEASE_RULES), ...stripWhy(AGENT_OWN_SECRET_RULES)]);
+      expect(rulesOf(role)).toEqual([...stripWhy(AGENT_LEASE_RULES), ...stripWhy(AGENT_OWN_SECRET_RULES), ...stripWhy(AGENT_DECISION_RULES)]);
       for (const kind of ['ClusterRoleBinding', 'RoleBinding']) {
         const binding = findObject(defaults, kind, `${FULLNAME}-agent`);
         expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: kind.replace('Binding', ''), name: `${FULLNAME}-agent` });
@@ -226,7 +226,7 @@ describeWithControlPlane(
       expect(findObject(on, 'ClusterRoleBinding', `${FULLNAME}-agent-apply`).subjects).toEqual([{ kind: 'ServiceAccount', name: agentSa, namespace: NS }]);
 
       const source = readFileSync(join(CHART_DIR, 'templates', 'rbac-agent.yaml'), 'utf8');
-      for (const r of [...AGENT_CLUSTER_RULES, ...AGENT_LEASE_RULES, ...AGENT_OWN_SECRET_RULES, ...AGENT_APPLY_RULES]) {
+      for (const r of [...AGENT_CLUSTER_RULES, ...AGENT_LEASE_RULES, ...AGENT_OWN_SECRET_RULES, ...AGENT_DECISION_RULES, ...AGENT_APPLY_RULES]) {
         expect(source, `rbac-agent.yaml lacks the comment for ${r.resources.join(',')} ${r.verbs.join(',')}`).toMatch(new RegExp(`# ${escapeRegExp(r.why)}\\n\\s*- apiGroups: \\[${escapeRegExp(r.apiGroups.map((g) => (g === '' ? '""' : g)).join(', '))}\\]\\n\\s*resources: \\[${escapeRegExp(r.resources.join(', '))}\\]\\n\\s*verbs: \\[${escapeRegExp(r.verbs.join(', '))}\\]`));
       }
     });

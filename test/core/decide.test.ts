@@ -346,6 +346,16 @@ describe('R3 the change set admission saw', () => {
     expect(d.verdict).toBe('suggest');
   });
 
+  it('a reason seen both now and at admission is said once, not repeated "at admission"', () => {
+    const live = decide(cleanInput({ events: [configChange({ name: 'app-config', at: min(-5) })] }));
+    const reason = live.changeSet.reasons[0] ?? '';
+    expect(reason).not.toBe('');
+    const d = decide(cleanInput({ events: [configChange({ name: 'app-config', at: min(-5) })], admitted: { kind: 'mixed', reasons: [reason, 'spec.strategy changed'] } }));
+    expect(d.changeSet.reasons.filter((r) => r.includes(reason))).toEqual([reason]);
+    expect(d.changeSet.reasons).toContain('at admission: spec.strategy changed');
+    expect(JSON.stringify(d)).not.toContain(`at admission: ${reason}`);
+  });
+
   it('an unknown admission classification is unknown, a pod-spec-only one changes nothing', () => {
     expect(decide(cleanInput({ admitted: { kind: 'unknown', reasons: ['cache not synced'] } })).conditions.podSpecOnly.status).toBe('unknown');
     expect(decide(cleanInput({ admitted: { kind: 'pod-spec-only', reasons: [] } })).verdict).toBe('auto');

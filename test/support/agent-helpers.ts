@@ -79,6 +79,12 @@ export async function deployedTwice(stack: Stack, name: string): Promise<void> {
   await afterDeployStep(deployedAt);
 }
 
+/** A Deployment at revision 2 after a clean deploy, whose service then fails (a metric step after the deploy). */
+export async function deployThenRegress(stack: Stack, name: string): Promise<void> {
+  await deployedTwice(stack, name);
+  stack.exporter.set(stack.ns, name, { errorShare: 0.2 });
+}
+
 /** `overrides` replace the test defaults (e.g. a long intervalMs so that only alerts trigger evaluations). */
 export function startAgent(stack: Stack, identity: string, policyText = POLICY, overrides: Partial<AgentOptions> = {}): Agent {
   const set = policySet(policyText);

@@ -9,6 +9,7 @@ import { agentRbac } from '../../src/agent/rbac.js';
 import { ensureCertificates } from '../../src/certs/store.js';
 import { isStatus, KubeRest } from '../../src/kube/rest.js';
 import { controlPlane, type ControlPlane } from './control-plane.js';
+import { installRollguardCrds } from './rollguard-crds.js';
 import { startKubelet, type Kubelet } from './kubelet.js';
 import { createTestNamespace, TEST_NAMESPACE_LABEL, type TestNamespace } from './namespaces.js';
 import { freePort, httpOk, startProcess, type ManagedProcess } from './process.js';
@@ -40,7 +41,7 @@ export interface StackOptions {
   alerting?: { rules: readonly string[]; alertmanagers: readonly string[] };
   /** Policy file contents for the webhook (and for the agent when it runs as a process). */
   policy?: string;
-  /** `crd`: the webhook reads the policy CRDs (installed by the caller, see policy-crds.ts) instead of the file. */
+  /** `crd`: the webhook reads the policy CRDs (installed by the caller, see rollguard-crds.ts) instead of the file. */
   policySource?: 'crd';
   historyMs?: number;
   /** A control plane launched by the caller (a benchmark outside vitest); default: the run's. */
@@ -113,6 +114,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       cleanups.push(() => extra.cleanup());
       more.push(extra);
     }
+    // The agent keeps its decisions as RollbackDecision objects: the CRDs are installed once per control plane.
+    await installRollguardCrds(admin);
     const ownNs: TestNamespace = await createTestNamespace(`${opts.prefix}-rg`, { kubeConfig: cp.kubeConfig });
     cleanups.push(() => ownNs.cleanup());
     const serviceAccount = 'rollguard-agent';

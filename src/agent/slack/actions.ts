@@ -14,7 +14,7 @@ import { ReplayGuard, verifySlackRequest } from './verify.js';
 // user id or by email: users.ts); then the same Apply as the decision page. The person gets an ephemeral answer either way.
 
 export interface SlackActionsDeps {
-  store: DecisionStore;
+  store: Pick<DecisionStore, 'get'>;
   actions: Pick<DecisionActions, 'apply' | 'dismiss'>;
   secrets: SecretReader;
   /** Maps the Slack user through the policy's `slackUsers` (ids, and emails looked up in Slack). */

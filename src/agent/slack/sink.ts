@@ -5,7 +5,7 @@ import type { DecisionRecord } from '../decision-record.js';
 import { opensAMessage } from '../decision-status.js';
 import { LatestQueue } from '../latest-queue.js';
 import { scrub, type SecretReader } from '../secret-values.js';
-import type { DecisionChange, DecisionSink } from '../sinks.js';
+import type { DecisionChange, DecisionSink, Delivery } from '../sinks.js';
 import { SupersedeTracker } from '../supersede-tracker.js';
 import { SlackError, type Posted, type SlackApi } from './api.js';
 import { decisionMessage } from './blocks.js';
@@ -46,8 +46,13 @@ export class SlackSink implements DecisionSink {
   private readonly posted = new Map<string, Set<string>>();
   private readonly tracker = new SupersedeTracker();
   private readonly queue = new LatestQueue<DecisionRecord>((_id, record, signal) => this.deliver(record, signal));
+  private note: (delivery: Delivery) => void = () => undefined;
 
   constructor(private readonly opts: SlackSinkOptions) {}
+
+  onDelivered(note: (delivery: Delivery) => void): void {
+    this.note = note;
+  }
 
   configured(namespace: string): boolean {
     return this.opts.settingsFor(namespace).slack !== undefined;
@@ -86,7 +91,10 @@ export class SlackSink implements DecisionSink {
   }
 
   private async viaBot(record: DecisionRecord, slack: SlackNotifications & Required<Pick<SlackNotifications, 'botToken' | 'channel'>>, pageUrl: string | undefined, signal: AbortSignal): Promise<void> {
-    const sent = this.messages.get(record.id);
+    // The message this decision was posted as: remembered here, or recorded on the decision by the
+    // leader before (a restart, a failover): edited, never posted a second time.
+    const kept = record.notifications?.slack;
+    const sent = this.messages.get(record.id) ?? (kept === undefined ? undefined : { at: kept, body: '' });
     if (sent === undefined && !opensAMessage(record)) return;
     const message = decisionMessage(record, { pageUrl, buttons: slack.signingSecret !== undefined });
     const body = JSON.stringify(message);
@@ -94,7 +102,9 @@ export class SlackSink implements DecisionSink {
     const token = await this.opts.secrets.read(slack.botToken);
     if (sent !== undefined) {
       try {
-        this.remember(record.id, { at: await this.opts.api.update(token, sent.at, message, signal), body });
+        const at = await this.opts.api.update(token, sent.at, message, signal);
+        this.remember(record.id, { at, body });
+        if (kept?.ts !== at.ts || kept.channel !== at.channel) this.note({ id: record.id, slack: at });
         this.opts.logger.debug({ sink: this.name, decision: record.id, state: record.state, channel: sent.at.channel, ts: sent.at.ts }, 'Slack message updated');
         return;
       } catch (err) {
@@ -104,6 +114,7 @@ export class SlackSink implements DecisionSink {
     }
     const at = await this.opts.api.postMessage(token, slack.channel, message, signal);
     this.remember(record.id, { at, body });
+    this.note({ id: record.id, slack: at });
     this.opts.logger.info({ sink: this.name, decision: record.id, state: record.state, channel: at.channel, ts: at.ts }, 'Slack message posted');
   }
 

@@ -1,16 +1,18 @@
 import { policyCrds, policyPaths } from '../../src/admission/policy-crds.js';
+import { decisionCrd } from '../../src/agent/decision-crd.js';
 import { isStatus, type KubeRest } from '../../src/kube/rest.js';
 import { waitFor } from './wait.js';
 
-// The policy CRDs on the run's control plane: cluster-wide, so created (or brought up to date) once
-// and never deleted (another test may be using them); then waited for until the apiserver serves them.
+// rollguard's CRDs (the policies, RollbackDecision) on the run's control plane: cluster-wide, so
+// created (or brought up to date) once and never deleted (another test may be using them); then
+// waited for until the apiserver serves them.
 
 type Crd = { metadata: { name: string; resourceVersion?: string }; status?: { conditions?: { type: string; status: string }[] } };
 
 const CRDS = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 
-export async function installPolicyCrds(admin: KubeRest): Promise<void> {
-  for (const crd of policyCrds() as unknown as Crd[]) {
+export async function installRollguardCrds(admin: KubeRest): Promise<void> {
+  for (const crd of [...policyCrds(), decisionCrd()] as unknown as Crd[]) {
     await waitFor(`CRD ${crd.metadata.name} to be created or updated`, async () => {
       try {
         await admin.create(CRDS, crd);
@@ -34,6 +36,6 @@ export async function installPolicyCrds(admin: KubeRest): Promise<void> {
   }
   await waitFor('the apiserver to serve rollguard.io/v1alpha1', async () => {
     const list = await admin.get<{ resources?: { name: string }[] }>(policyPaths.discovery);
-    return (list.resources ?? []).length >= 4;
+    return (list.resources ?? []).some((r) => r.name === 'rollbackdecisions') && (list.resources ?? []).length >= 5;
   });
 }
