@@ -254,7 +254,6 @@ describeWithControlPlane('R10 F4 every replica serves the person, and no decisio
     expect(dismissed.status).toBe(200);
     await waitFor('the k2 message edited to Dismissed', () => updates('k2', /Dismissed/) >= 1 || undefined, { timeoutMs: 20_000 });
 
-    const killedAt = Date.now();
     process.kill(p1.pid, 'SIGKILL');
     await waitFor('p2 to take the Lease over', async () => ((await holder()) === 'p2' ? true : undefined), { timeoutMs: 30_000 });
     const p3 = await start('p3');
@@ -275,10 +274,8 @@ describeWithControlPlane('R10 F4 every replica serves the person, and no decisio
     const applied = await post(baseOf(p3), k1, 'apply', alice.token);
     const body = (await applied.json()) as { message: string };
     expect(applied.status, body.message).toBe(200);
-    const actedAgainMs = Date.now() - killedAt;
     await waitFor('the k1 message edited to applied (by the new leader)', () => updates('k1', /Rollback applied/) >= 1 || undefined, { timeoutMs: 20_000 });
     expect(posts('k1')).toBe(1);
-    expect(actedAgainMs).toBeGreaterThan(0);
 
     // The chart's upgrade: each replica replaced in turn (SIGTERM, then a new one).
     const k3 = await openDecision('k3', openOn(baseOf(p2), 'k3'));
