@@ -14,6 +14,8 @@ import { SlackActions } from './slack/actions.js';
 import { SlackApi, type SlackApiOptions } from './slack/api.js';
 import { SlackUserResolver } from './slack/users.js';
 import { WebAuth } from './web-auth.js';
+import { DEPENDENCY_LABELS, DependencyHealth, type HealthChange } from '../health/dependency-health.js';
+import { Prober } from '../health/prober.js';
 import { ClusterState } from './cluster-state.js';
 import { decisionAnnotation, decisionChanged, decisionId, type DecisionRecord, type DecisionState } from './decision-record.js';
 import { DecisionPublisher } from './decision-publisher.js';
@@ -63,6 +65,8 @@ export interface AgentOptions {
   slackResponseOrigin?: string;
   /** The Slack Web API the buttons' callback looks users up with (users.lookupByEmail). */
   slackApi?: SlackApiOptions;
+  /** How often Prometheus and the apiserver are probed, whatever is being evaluated (default 30 s). */
+  probeIntervalMs?: number;
   /** Closed decisions are deleted after this long (default 7 days). */
   decisionRetentionMs?: number;
 }
@@ -92,6 +96,9 @@ export class Agent {
   private readonly publisher: DecisionPublisher;
   private lastSweep = 0;
   readonly metrics: AgentMetrics;
+  /** What the agent depends on (Prometheus, the apiserver) and whether it answers: loud on change. */
+  readonly health: DependencyHealth;
+  private readonly prober: Prober;
   readonly rest: KubeRest;
   /** What a person's Apply or Dismiss does (page, chat, CLI). */
   readonly actions: DecisionActions;
@@ -155,6 +162,27 @@ export class Agent {
       () => this.state.lastEvents().map((e) => ({ resource: e.resource, ageSeconds: e.at === undefined ? undefined : (this.clock() - e.at) / 1000 })),
       { defaultMetrics: opts.defaultMetrics ?? false },
     );
+    this.health = new DependencyHealth({
+      logger: opts.logger,
+      clock: this.clock,
+      metrics: {
+        up: (dependency, value) => { this.metrics.dependencyUp.set({ dependency }, value); },
+        failed: (dependency) => { this.metrics.failures.inc({ kind: dependency === 'prometheus' ? 'metrics' : 'kube-read' }); },
+      },
+    });
+    this.health.onChange((change) => void this.dependencyEvent(change));
+    this.prober = new Prober({
+      health: this.health,
+      intervalMs: opts.probeIntervalMs ?? 30_000,
+      probes: {
+        prometheus: async () => {
+          await opts.sourceFor(opts.policies.policyFor(opts.namespace)).probe?.();
+        },
+        apiserver: async () => {
+          await this.rest.get('/version');
+        },
+      },
+    });
     this.actions = new DecisionActions({
       store: this.decisions,
       state: this.state,
@@ -181,6 +209,8 @@ export class Agent {
       opts.policies.leading?.(leading);
       if (leading) {
         void this.recoverRollbackEvents();
+        // A dependency that broke while another replica led (or before anyone did) is reported by the new leader.
+        for (const state of this.health.down()) void this.dependencyEvent({ dependency: state.dependency, up: false, state });
         // Taking over: what the previous leader did not publish yet is published now, once.
         this.publisher.reconcileAll().catch((err: unknown) => {
           this.writeFailed('*', err);
@@ -194,6 +224,8 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    // Not awaited: a Prometheus that does not answer must not hold the start up; it is logged instead.
+    void this.prober.start();
     await this.decisions.start();
     await this.state.start();
     this.started = true;
@@ -206,7 +238,39 @@ export class Agent {
     const unsynced = [...this.state.unsynced(), ...(this.decisions.synced() ? [] : ['RollbackDecisions'])];
     const role = this.lease.isLeader() ? `leader (${this.opts.identity})` : `standby (${this.opts.identity}; another replica holds the Lease or none is held yet)`;
     if (!this.started || unsynced.length > 0) return { ready: false, reason: `not synced: ${unsynced.join(', ') || 'starting'}; ${role}` };
-    return { ready: true, reason: `synced; ${role}; policies from ${this.opts.policies.describe()}` };
+    // A failing dependency is named but does not make the replica unready: the Service must keep
+    // sending it the decision pages, the Apply clicks and Alertmanager's notifications.
+    const failing = this.health.down().map((d) => this.health.describe(d.dependency));
+    return { ready: true, reason: `synced; ${role}; policies from ${this.opts.policies.describe()}${failing.length === 0 ? '' : `; failing: ${failing.join('; ')}`}` };
+  }
+
+  /** The leader says in rollguard's own namespace, on the Lease, when a dependency breaks or recovers. */
+  private async dependencyEvent(change: HealthChange): Promise<void> {
+    if (!this.lease.isLeader()) return;
+    const ns = this.opts.namespace;
+    const now = formatInstant(this.clock());
+    const what = DEPENDENCY_LABELS[change.dependency];
+    const message = change.up
+      ? `${what} answers again (it failed for ${Math.round((change.downForMs ?? 0) / 1000)} s); decisions read it again`
+      : `rollguard cannot reach ${what}: ${change.state.error ?? 'unknown error'}; decisions made meanwhile say so and never roll back automatically on missing data`;
+    try {
+      await this.rest.create(paths.events(ns), {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { generateName: 'rollguard-dependency-', namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'rollguard' } },
+        involvedObject: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: ns, name: this.opts.leaseName ?? 'rollguard-agent' },
+        reason: change.up ? 'DependencyRecovered' : 'DependencyFailing',
+        message: `${message} (${this.opts.identity})`,
+        type: change.up ? 'Normal' : 'Warning',
+        source: { component: 'rollguard-agent' },
+        reportingComponent: 'rollguard-agent',
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      });
+    } catch (err) {
+      this.opts.logger.warn({ dependency: change.dependency, error: err instanceof Error ? err.message : String(err) }, 'could not write the dependency Event');
+    }
   }
 
   private schedule(): void {
@@ -273,7 +337,7 @@ export class Agent {
     const endTimer = this.metrics.duration.startTimer();
     let ev: Evaluation;
     try {
-      ev = await evaluateDeployment({ state: this.state, jobRuns: this.jobRuns, policyFor: (ns) => this.opts.policies.policyFor(ns), sourceFor: this.opts.sourceFor }, current, this.clock());
+      ev = await evaluateDeployment({ state: this.state, jobRuns: this.jobRuns, policyFor: (ns) => this.opts.policies.policyFor(ns), sourceFor: this.opts.sourceFor, metricsHealth: this.metricsHealth }, current, this.clock());
     } catch (err) {
       this.metrics.evaluations.inc({ result: 'failed' });
       this.metrics.failures.inc({ kind: 'kube-read' });
@@ -514,8 +578,19 @@ export class Agent {
   }
 
   /** SIGTERM: no new evaluation starts, running ones finish (a rollback is one write: never half done), the Lease is released. */
+  private readonly metricsHealth = {
+    ok: (): void => {
+      this.health.ok('prometheus');
+    },
+    failed: (error: string): string => {
+      this.health.failed('prometheus', error);
+      return this.health.describe('prometheus') ?? error;
+    },
+  };
+
   async stop(): Promise<void> {
     this.stopping = true;
+    this.prober.stop();
     this.handoffs.stop();
     if (this.timer !== undefined) clearTimeout(this.timer);
     await Promise.allSettled([...this.inFlight.values()]);

@@ -24,6 +24,8 @@ export interface EvaluateDeps {
   jobRuns: JobRuns;
   policyFor: (namespace: string) => Policy;
   sourceFor: (policy: Policy) => MetricSource;
+  /** Told whether the metrics could be read, and asked since when they cannot (for the evidence). */
+  metricsHealth?: { ok(): void; failed(error: string): string };
 }
 
 export type Evaluation =
@@ -97,8 +99,11 @@ export async function evaluateDeployment(deps: EvaluateDeps, current: Deployment
     own = withDeployedIn(found.regression, () => deps.state.allDeployments(), deps.policyFor);
     neighbours = found.neighbours;
     split = found.split;
+    deps.metricsHealth?.ok();
   } catch (err) {
-    doubts.push(`the metrics could not be read: ${err instanceof Error ? err.message : String(err)}`);
+    const message = err instanceof Error ? err.message : String(err);
+    // Decided blind: the evidence says so, and since when.
+    doubts.push(`the metrics could not be read: ${deps.metricsHealth?.failed(message) ?? message}`);
   }
   const completeAt = view.deploy.rollout.state === 'complete' ? view.deploy.rollout.at : undefined;
   const regression = regressionToJudge(own, neighbours, policy, { start, end: windowEnd(start, completeAt, policy) }, explainedBy(deps.state, namespace, name, policy, now));

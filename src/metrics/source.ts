@@ -33,6 +33,8 @@ export interface MetricSource {
   scrapedSamples?(query: RangeQuery): Promise<RawServiceSeries>;
   /** Services of a namespace that had request counters in [start, end], sorted (R2 neighbours). */
   listServices(namespace: string, start: number, end: number): Promise<string[]>;
+  /** Whether the source answers at all (the dependency probe); absent where there is nothing to reach (a file). */
+  probe?(): Promise<void>;
 }
 
 /**
