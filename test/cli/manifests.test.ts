@@ -53,7 +53,7 @@ describe('F5 rollguard manifests explains a missing or doubled target', () => {
 describe('R7 rollguard manifests --agent-rbac', () => {
   type RbacDoc = { kind: string; metadata: { name: string; namespace?: string }; rules?: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[]; subjects?: { name: string; namespace: string }[] };
 
-  it("prints the agent's ServiceAccount and least-privilege roles; no verb that writes Secrets, ConfigMaps or deletes anything", async () => {
+  it("prints the agent's ServiceAccount and least-privilege roles; no verb that writes Secrets or ConfigMaps, and no delete but of its own decisions", async () => {
     const r = await runCliAsync(['manifests', '--agent-rbac', '--namespace', 'ops']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -72,7 +72,9 @@ describe('R7 rollguard manifests --agent-rbac', () => {
     expect(verbsOn('configmaps')).toEqual(['list', 'watch']);
     expect(verbsOn('deployments')).toEqual(['get', 'list', 'patch', 'watch']);
     expect(verbsOn('events')).toEqual(['create']);
-    expect(rules.flatMap((x) => x.verbs)).not.toContain('delete');
+    // The one delete: its own RollbackDecisions, pruned by age, in rollguard's namespace only (the Role).
+    expect(rules.filter((x) => x.verbs.includes('delete')).map((x) => x.resources)).toEqual([['rollbackdecisions']]);
+    expect((docs.find((d) => d.kind === 'ClusterRole')?.rules ?? []).flatMap((x) => x.verbs)).not.toContain('delete');
     expect(rules.find((x) => x.verbs.includes('update'))?.resourceNames).toEqual(['rollguard-agent']);
     expect(docs[2]?.subjects).toEqual([{ kind: 'ServiceAccount', name: 'rollguard-agent', namespace: 'ops' }]);
   });
