@@ -192,7 +192,7 @@ export function locateOnsetInStep(input: InStepInput): OnsetInStep {
     const to = Math.max(...t.set.spans.map((s) => s.to));
     return (
       `5xx began inside the scrape interval ${formatInstant(from)}–${formatInstant(to)} that holds the deploy start (${formatInstant(d)}): ` +
-      `${String(t.set.k)} errors in ${String(t.set.n)} requests there, against ${t.expected.toFixed(0)} had they begun at the deploy start (${pct(p0)} before, ${pct(p1)} after)`
+      `${String(Math.round(t.set.k))} errors in ${String(Math.round(t.set.n))} requests there, against ${t.expected.toFixed(0)} had they begun at the deploy start (${pct(p0)} before, ${pct(p1)} after)`
     );
   };
   const pAfter = Math.min(1, forAfter.pAfter * m);

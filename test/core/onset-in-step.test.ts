@@ -135,6 +135,20 @@ describe('R1 judging the window with a placed onset', () => {
     const c = judgeWindow(deploy, regression({ verdict, evidence: `placed ${verdict}` }), 15 * MIN);
     expect(c).toEqual({ status, evidence: `placed ${verdict}` });
   });
+
+  // The scrapes may be read for an onset the grid already places after the deploy start (at low
+  // traffic); a deploy-start interval too thin to tell must not turn that into unknown.
+  const graded = (onset: number, onsetInStep: NonNullable<Regression['onsetInStep']>): Regression => ({ ...regression(onsetInStep), onset, onsetUncertaintyMs: 2 * S });
+  it('F1 R1 an undetermined interval leaves the grid\'s onset when its whole confidence set follows the deploy start: met', () => {
+    const c = judgeWindow(deploy, graded(T0 + 8 * S, { verdict: 'undetermined', evidence: 'too few to tell' }), 15 * MIN);
+    expect(c.status).toBe('met');
+    expect(c.evidence).toMatch(/^the regression began at 2026-03-02T09:00:08Z \(±2s\), 3s after the deploy started/);
+  });
+
+  it('F1 R1 an undetermined interval with a confidence set reaching the deploy start: unknown; a significant before: unmet whatever the grid says', () => {
+    expect(judgeWindow(deploy, graded(T0 + 6 * S, { verdict: 'undetermined', evidence: 'too few to tell' }), 15 * MIN)).toEqual({ status: 'unknown', evidence: 'too few to tell' });
+    expect(judgeWindow(deploy, graded(T0 + 8 * S, { verdict: 'before', evidence: 'placed before' }), 15 * MIN)).toEqual({ status: 'unmet', evidence: 'placed before' });
+  });
 });
 
 describe('which onsets the scrapes must place', () => {

@@ -53,13 +53,14 @@ export async function rolledOut(stack: Stack, ns: string, name: string, image: s
 }
 
 /**
- * Waits into the metric step after the one holding `deployedAt` (POLICY's step is 1 s). A rollout
- * that completes within the deploy's own step would put a regression's onset in that step: too close
- * to the deploy start to tell (R1 unknown, rightly). Tests whose regression follows the deploy call
- * this before raising the errors.
+ * Waits until a whole step (POLICY's step and the scrape interval are 1 s) has passed after the one
+ * holding `deployedAt`. Errors raised sooner may begin inside the scrape interval that holds the
+ * deploy start, which Prometheus' unaligned scrapes can make any interval: at the tests' 100 req/s
+ * that placement is rightly unknown (R1, the in-step onset). Tests whose regression follows the
+ * deploy call this before raising the errors.
  */
 export async function afterDeployStep(deployedAt: number, stepMs = 1000): Promise<void> {
-  const next = (Math.floor(deployedAt / stepMs) + 1) * stepMs + stepMs / 2;
+  const next = (Math.floor(deployedAt / stepMs) + 2) * stepMs + stepMs / 2;
   if (Date.now() < next) await new Promise((r) => setTimeout(r, next - Date.now()));
 }
 

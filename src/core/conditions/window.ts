@@ -24,8 +24,13 @@ export function judgeWindow(deploy: Deploy, regression: Regression | undefined, 
   if (deploy.start === undefined) return { status: 'unknown', evidence: 'when the deploy started is not known' };
   const inStep = regression.onsetInStep;
   if (inStep === undefined) return judgeOnset(deploy, deploy.start, onset, regression.onsetUncertaintyMs ?? 0, windowMs);
+  if (inStep.verdict === 'before') return { status: 'unmet', evidence: inStep.evidence };
   if (inStep.verdict !== 'after' || inStep.onset === undefined) {
-    return { status: inStep.verdict === 'before' ? 'unmet' : 'unknown', evidence: inStep.evidence };
+    // An interval too thin to tell adds no doubt to an onset whose whole confidence set already
+    // lies after the deploy start; only a significant "before" overrules the grid.
+    const slack = regression.onsetUncertaintyMs ?? 0;
+    if (onset - slack >= deploy.start) return judgeOnset(deploy, deploy.start, onset, slack, windowMs);
+    return { status: 'unknown', evidence: inStep.evidence };
   }
   const atOnset = judgeOnset(deploy, deploy.start, Math.max(inStep.onset, deploy.start), 0, windowMs);
   return { ...atOnset, evidence: `${inStep.evidence}; ${atOnset.evidence}` };
