@@ -28,7 +28,7 @@ import { createAgentMetrics, type AgentMetrics } from './metrics.js';
 import type { PolicySource } from './policy-source.js';
 import { performRollback } from './rollback.js';
 import { AGENT_BY, rollbackOf } from './rollback-attribution.js';
-import { EventSink, type DecisionChange, type DecisionSink, type Delivery } from './sinks.js';
+import { EventSink, kubeEvent, type DecisionChange, type DecisionSink, type Delivery } from './sinks.js';
 
 // The agent: watches, evaluates every deploy in its span each interval (and at once when an alert
 // fires), rolls back when every condition holds, and otherwise opens a decision for a human. Only
@@ -248,26 +248,24 @@ export class Agent {
   private async dependencyEvent(change: HealthChange): Promise<void> {
     if (!this.lease.isLeader()) return;
     const ns = this.opts.namespace;
-    const now = formatInstant(this.clock());
     const what = DEPENDENCY_LABELS[change.dependency];
     const message = change.up
       ? `${what} answers again (it failed for ${Math.round((change.downForMs ?? 0) / 1000)} s); decisions read it again`
       : `rollguard cannot reach ${what}: ${change.state.error ?? 'unknown error'}; decisions made meanwhile say so and never roll back automatically on missing data`;
     try {
-      await this.rest.create(paths.events(ns), {
-        apiVersion: 'v1',
-        kind: 'Event',
-        metadata: { generateName: 'rollguard-dependency-', namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'rollguard' } },
-        involvedObject: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: ns, name: this.opts.leaseName ?? 'rollguard-agent' },
-        reason: change.up ? 'DependencyRecovered' : 'DependencyFailing',
-        message: `${message} (${this.opts.identity})`,
-        type: change.up ? 'Normal' : 'Warning',
-        source: { component: 'rollguard-agent' },
-        reportingComponent: 'rollguard-agent',
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-      });
+      await this.rest.create(
+        paths.events(ns),
+        kubeEvent({
+          name: { generateName: 'rollguard-dependency-' },
+          namespace: ns,
+          involvedObject: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: ns, name: this.opts.leaseName ?? 'rollguard-agent' },
+          reason: change.up ? 'DependencyRecovered' : 'DependencyFailing',
+          message: `${message} (${this.opts.identity})`,
+          type: change.up ? 'Normal' : 'Warning',
+          component: 'rollguard-agent',
+          at: this.clock(),
+        }),
+      );
     } catch (err) {
       this.opts.logger.warn({ dependency: change.dependency, error: err instanceof Error ? err.message : String(err) }, 'could not write the dependency Event');
     }

@@ -47,6 +47,34 @@ function messageOf(record: DecisionRecord, change: DecisionChange): string {
   return clip(lines.join('\n'));
 }
 
+/** A core/v1 Event as rollguard writes them: labelled as its own, counted once, stamped `at`. */
+export function kubeEvent(e: {
+  name: { name: string } | { generateName: string };
+  namespace: string;
+  involvedObject: Record<string, string>;
+  reason: string;
+  message: string;
+  type: 'Normal' | 'Warning';
+  component: string;
+  at: number;
+}): Record<string, unknown> {
+  const now = formatInstant(e.at);
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { ...e.name, namespace: e.namespace, labels: { 'app.kubernetes.io/managed-by': 'rollguard' } },
+    involvedObject: e.involvedObject,
+    reason: e.reason,
+    message: e.message,
+    type: e.type,
+    source: { component: e.component },
+    reportingComponent: e.component,
+    firstTimestamp: now,
+    lastTimestamp: now,
+    count: 1,
+  };
+}
+
 export class EventSink implements DecisionSink {
   readonly name = 'kubernetes-events';
 
@@ -69,22 +97,17 @@ export class EventSink implements DecisionSink {
 
   /** Writes one Event on the Deployment; an Event of the same name already there means it was written before. */
   async emit(e: { namespace: string; deployment: string; uid: string; id: string; name: string; change: DecisionChange; message: string }): Promise<void> {
-    const now = formatInstant(this.clock());
     const change = e.change;
-    const event = {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name: e.name, namespace: e.namespace, labels: { 'app.kubernetes.io/managed-by': 'rollguard' } },
+    const event = kubeEvent({
+      name: { name: e.name },
+      namespace: e.namespace,
       involvedObject: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: e.namespace, name: e.deployment, uid: e.uid },
       reason: REASONS[change],
       message: e.message,
       type: change === 'rolled-back' || change === 'opened' || change === 'rollback-failed' ? 'Warning' : 'Normal',
-      source: { component: this.component },
-      reportingComponent: this.component,
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-    };
+      component: this.component,
+      at: this.clock(),
+    });
     try {
       await this.rest.create(paths.events(e.namespace), event);
     } catch (err) {
