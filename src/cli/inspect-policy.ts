@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { parsePolicySet, readPolicyDocument, resolver } from '../admission/policy-file.js';
+import { loadPolicySet, parsePolicySet, readPolicyDocument, resolver } from '../admission/policy-file.js';
 import { policyPaths } from '../admission/policy-crds.js';
 import { DEFAULT_POLICY, type Policy } from '../core/policy.js';
 import { toPolicyObject } from '../core/policy-objects.js';
@@ -43,11 +43,7 @@ async function clusterResolution(rest: KubeRest, namespace: string): Promise<Res
 
 /** The policy that applies in a namespace: from `file`, else the cluster's policy CRDs, else the built-in default. */
 export async function policyInEffect(kc: KubeConfig, namespace: string, file: string | undefined): Promise<{ policy: Policy; from: string }> {
-  if (file !== undefined) {
-    const parsed = parsePolicySet(await readPolicyDocument(file));
-    if (!parsed.ok) throw new InputError(file, parsed.errors);
-    return { policy: resolver(parsed.set)(namespace), from: `policy file ${file}` };
-  }
+  if (file !== undefined) return { policy: resolver(await loadPolicySet(file))(namespace), from: `policy file ${file}` };
   const rest = new KubeRest(kc);
   try {
     await rest.get(policyPaths.discovery);
