@@ -9,8 +9,14 @@
 //   onset → message: the 5xx share raised → the message.
 // Baseline, same run: one chat.postMessage round trip from this process to the same fake Slack.
 // Goal: alert → message ≤ 5 s at p95 (the source post allows 90 s).
+// Then the failover case (decision-failover.ts): two agent processes with the chart's Lease
+// timings, the leader kill -9'd with an open decision; from the kill, the time until the survivor
+// serves the decision, until a person's Apply through it rolls back, until it holds the Lease and
+// until the Slack message is edited. Baseline: the lease duration: by design a standby takes an
+// unrenewed Lease over between one lease duration minus one retry period and plus two after the
+// kill, and only the Lease holder publishes.
 //
-//   npm run bench:decision   (add -- --runs N)
+//   npm run bench:decision   (add -- --runs N --failovers N)
 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -29,6 +35,7 @@ import { freePort } from '../test/support/process.js';
 import { errorShareAlertRule } from '../test/support/prometheus-scrape.js';
 import { startStack } from '../test/support/rollguard-stack.js';
 import { waitFor } from '../test/support/wait.js';
+import { CHART_LEASE, measureFailover } from './decision-failover.js';
 
 const GOAL_S = 5;
 const TOKEN = 'xoxb-bench-token';
@@ -42,7 +49,13 @@ default:
 `;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
-const runs = Math.max(2, Number(process.argv[process.argv.indexOf('--runs') + 1] ?? 8) || 8);
+/** `--name N` on the command line, at least `min`. */
+function count(name: string, fallback: number, min: number): number {
+  const at = process.argv.indexOf(name);
+  return Math.max(min, (at < 0 ? fallback : Number(process.argv[at + 1])) || fallback);
+}
+const runs = count('--runs', 8, 2);
+const failovers = count('--failovers', 6, 1);
 
 function quantile(xs: readonly number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -100,14 +113,20 @@ async function main(): Promise<void> {
     const alertmanager = await startAlertmanager({ webhookUrl: tap.url });
     cleanups.push(() => alertmanager.stop());
     const services = Array.from({ length: 2 * runs }, (_, i) => `svc${String(i)}`);
+    const failoverServices = Array.from({ length: failovers }, (_, i) => `f${String(i)}`);
     const stack = await startStack({
       prefix: 'bench-decision',
       controlPlane: adminControlPlane(launched.facts),
       services: [...services, 'n1', 'n2', 'n3'].map((service) => ({ service })),
+      moreNamespaces: [{ prefix: 'failover', services: failoverServices.map((service) => ({ service })) }],
       policy: POLICY,
       alerting: { rules: [errorShareAlertRule({ threshold: 0.05, windowSeconds: 5, forSeconds: 3 })], alertmanagers: [alertmanager.target] },
     });
     cleanups.push(() => stack.stop());
+    const inProcess: (() => Promise<unknown>)[] = [];
+    cleanups.unshift(async () => {
+      for (const stop of inProcess.splice(0)) await stop();
+    });
     await stack.admin.create(`/api/v1/namespaces/${stack.own}/secrets`, { metadata: { name: 'rollguard-slack' }, stringData: { token: TOKEN } });
     const logger = pino({ level: 'silent' });
     const kc = stack.agentKubeConfig();
@@ -120,8 +139,7 @@ async function main(): Promise<void> {
       const http = await startAgentHttp(agent, logger, port, '127.0.0.1');
       agent.lease.advertise(`http://127.0.0.1:${String(port)}`);
       await agent.start();
-      cleanups.unshift(() => http.close());
-      cleanups.unshift(() => agent.stop());
+      inProcess.push(() => agent.stop(), () => http.close());
       agents.push({ agent, port });
     }
     const leader = await waitFor('one agent to lead', () => agents.find((a) => a.agent.lease.isLeader()), { timeoutMs: 30_000 });
@@ -173,6 +191,24 @@ async function main(): Promise<void> {
       met &&= p95 <= GOAL_S;
       say(`alert delivered to the ${name}: ratio alert → message / one postMessage (p50) ${(quantile(c.alertToMessage, 0.5) / base).toFixed(1)}x; goal ≤ ${String(GOAL_S)} s at p95: ${p95 <= GOAL_S ? 'met' : 'NOT met'} (${(p95 / GOAL_S).toFixed(2)}x of the goal; the source post allows 90 s: ${(p95 / 90).toFixed(3)}x)`);
     }
+
+    // The failover case runs agent processes of its own: the in-process pair steps aside (releasing the Lease).
+    for (const stop of inProcess.splice(0)) await stop();
+    say(`\nfailover: the leader kill -9'd with an open decision posted to Slack; two agent processes, lease duration ${String(CHART_LEASE.durationMs / 1000)} s, renew deadline ${String(CHART_LEASE.renewDeadlineMs / 1000)} s, retry period ${String(CHART_LEASE.retryPeriodMs / 1000)} s (the chart's)`);
+    const [failoverNs] = stack.more;
+    if (failoverNs === undefined) throw new Error('no failover namespace');
+    const f = await measureFailover({ stack, ns: failoverNs, services: failoverServices, slack, lease: CHART_LEASE, say });
+    say(`\n${'from the kill of the leader to'.padEnd(50)} p50 s     p95 s     max s     n`);
+    const frow = (label: string, xs: readonly number[]) => {
+      say(`  ${label.padEnd(48)} ${quantile(xs, 0.5).toFixed(2).padEnd(9)} ${quantile(xs, 0.95).toFixed(2).padEnd(9)} ${Math.max(...xs).toFixed(2).padEnd(9)} ${String(xs.length)}`);
+    };
+    frow('the decision served by the survivor', f.served);
+    frow('acted on: Apply through the survivor rolled back', f.applied);
+    frow('the survivor holds the Lease', f.leader);
+    frow('the Slack message edited (applied)', f.published);
+    const leaseS = CHART_LEASE.durationMs / 1000;
+    say(`  ${'baseline: the lease duration'.padEnd(48)} ${leaseS.toFixed(2)} s`);
+    say(`"acted on again" is a person's Apply rolling the Deployment back: every replica serves it, leader or not. Publishing the change waits for the new leader: kill → Slack edit p95 ${quantile(f.published, 0.95).toFixed(2)} s = ${(quantile(f.published, 0.95) / leaseS).toFixed(2)}x the lease duration (by design, kill → Lease taken is between the lease duration minus one retry period and the lease duration plus two: ${((CHART_LEASE.durationMs - CHART_LEASE.retryPeriodMs) / 1000).toFixed(0)}–${((CHART_LEASE.durationMs + 2 * CHART_LEASE.retryPeriodMs) / 1000).toFixed(0)} s).`);
     process.exitCode = met ? 0 : 1;
   } finally {
     for (const c of cleanups) await c().catch(() => undefined);

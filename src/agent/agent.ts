@@ -147,9 +147,7 @@ export class Agent {
     this.publisher = new DecisionPublisher({
       store: this.decisions,
       isLeader: () => this.lease.isLeader(),
-      publish: (record, change) => {
-        this.publish(record, change);
-      },
+      publish: (record, change) => this.publish(record, change),
       onError: (id, err) => {
         this.writeFailed(id, err);
       },
@@ -493,13 +491,12 @@ export class Agent {
     this.opts.logger.warn({ decision: id, error: err instanceof Error ? err.message : String(err) }, 'could not write the decision');
   }
 
-  private publish(record: DecisionRecord, change: DecisionChange): void {
-    for (const sink of this.sinks) {
-      sink.publish(record, change).catch((err: unknown) => {
-        this.metrics.failures.inc({ kind: 'sink' });
-        this.opts.logger.warn({ sink: sink.name, decision: record.id, error: err instanceof Error ? err.message : String(err) }, 'decision sink failed');
-      });
-    }
+  /** Resolves once every sink has delivered the change or given up on it. */
+  private async publish(record: DecisionRecord, change: DecisionChange): Promise<void> {
+    await Promise.all(this.sinks.map((sink) => sink.publish(record, change).catch((err: unknown) => {
+      this.metrics.failures.inc({ kind: 'sink' });
+      this.opts.logger.warn({ sink: sink.name, decision: record.id, error: err instanceof Error ? err.message : String(err) }, 'decision sink failed');
+    })));
   }
 
   /** The decision annotation and the rollout-completion stamp, in one merge patch, only when either changed. */

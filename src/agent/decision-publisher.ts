@@ -7,7 +7,9 @@ import type { DecisionChange } from './sinks.js';
 // publishes every transition whoever made it: a standby's Dismiss or Apply writes the object, the
 // leader sees it in its watch, publishes the change once and records on the object that it did
 // (`published`). A new leader starts from what the objects say was published: it neither repeats
-// a change nor skips one.
+// a change nor skips one. The record is written once every channel has the change, not when it is
+// handed over: a leader killed while Slack is being posted to leaves it unpublished, and the next
+// leader sends it (a message edited twice is harmless; one never sent is a decision nobody hears of).
 
 /** What has to have been published for this record as it is now. */
 export function publishKey(r: DecisionRecord): string {
@@ -35,8 +37,8 @@ export function changeToPublish(r: DecisionRecord): DecisionChange | undefined {
 export interface PublisherDeps {
   store: Pick<DecisionStore, 'update' | 'list'>;
   isLeader: () => boolean;
-  /** Hands the change to every sink (in the background). */
-  publish: (record: DecisionRecord, change: DecisionChange) => void;
+  /** Hands the change to every sink; resolves once each has delivered it or given up (never rejects). */
+  publish: (record: DecisionRecord, change: DecisionChange) => Promise<void>;
   onError: (id: string, err: unknown) => void;
 }
 
@@ -59,16 +61,16 @@ export class DecisionPublisher {
     }
     this.inFlight.set(record.id, key);
     try {
-      this.deps.publish(record, change);
+      await this.deps.publish(record, change);
       await this.mark(record.id, key);
     } finally {
       if (this.inFlight.get(record.id) === key) this.inFlight.delete(record.id);
     }
   }
 
-  /** Taking the Lease over: every decision whose last change was not published yet. */
+  /** Taking the Lease over: every decision whose last change was not published yet, side by side (one slow channel holds no other decision up). */
   async reconcileAll(): Promise<void> {
-    for (const r of this.deps.store.list()) await this.reconcile(r);
+    await Promise.all(this.deps.store.list().map((r) => this.reconcile(r)));
   }
 
   /** Recorded only while the decision still is what was published: a newer change keeps its own turn. */

@@ -65,8 +65,7 @@ describeWithControlPlane('R10 F4 every replica serves the person, and no decisio
     const s = await startStack({ prefix: 'agent-ha', services: ['pay', 'web', 'api', 'k1', 'k2', 'k3'].map((service) => ({ service })), policy: BASE });
     stack = s;
     cleanups.push(await grantApplyButton(s));
-    alice = await person(s, 'alice', 'edit');
-    bob = await person(s, 'bob', 'view');
+    [alice, bob] = await Promise.all([person(s, 'alice', 'edit'), person(s, 'bob', 'view')]);
     policy = policyFor(alice);
     await writeFile(s.policyPath, policy);
     await s.admin.create(`/api/v1/namespaces/${s.own}/secrets`, { metadata: { name: 'rollguard-slack' }, stringData: { token: TOKEN, signing: SIGNING } });
@@ -247,8 +246,8 @@ describeWithControlPlane('R10 F4 every replica serves the person, and no decisio
     await waitFor('p1 to lead', async () => ((await holder()) === 'p1' ? true : undefined), { timeoutMs: 30_000 });
     const p2 = await start('p2');
 
-    const k1 = await openDecision('k1', openOn(baseOf(p1), 'k1'));
-    const k2 = await openDecision('k2', openOn(baseOf(p1), 'k2'));
+    // Two Deployments regress side by side: the leader decides on both, in either order.
+    const [k1, k2] = await Promise.all([openDecision('k1', openOn(baseOf(p1), 'k1')), openDecision('k2', openOn(baseOf(p1), 'k2'))]);
     await waitFor('both decisions posted to Slack', () => (posts('k1') === 1 && posts('k2') === 1) || undefined, { timeoutMs: 30_000, detail: () => `posts: k1 ${String(posts('k1'))}, k2 ${String(posts('k2'))}\np1 log:\n${p1.logTail()}` });
     const dismissed = await post(baseOf(p2), k2, 'dismiss', alice.token);
     expect(dismissed.status).toBe(200);

@@ -72,18 +72,18 @@ export async function setImage(stack: Stack, ns: string, name: string, image: st
 }
 
 /** A new Deployment `name` at revision 2 after a clean deploy (image :1, then :2), waited into the metric step after the deploy's. */
-export async function deployedTwice(stack: Stack, name: string): Promise<void> {
-  await stack.admin.create(`/apis/apps/v1/namespaces/${stack.ns}/deployments`, deploymentManifest(name, `shop/${name}:1`));
-  await rolledOut(stack, stack.ns, name, `shop/${name}:1`);
-  const deployedAt = await setImage(stack, stack.ns, name, `shop/${name}:2`);
-  await rolledOut(stack, stack.ns, name, `shop/${name}:2`);
+export async function deployedTwice(stack: Stack, name: string, ns = stack.ns): Promise<void> {
+  await stack.admin.create(`/apis/apps/v1/namespaces/${ns}/deployments`, deploymentManifest(name, `shop/${name}:1`));
+  await rolledOut(stack, ns, name, `shop/${name}:1`);
+  const deployedAt = await setImage(stack, ns, name, `shop/${name}:2`);
+  await rolledOut(stack, ns, name, `shop/${name}:2`);
   await afterDeployStep(deployedAt);
 }
 
 /** A Deployment at revision 2 after a clean deploy, whose service then fails (a metric step after the deploy). */
-export async function deployThenRegress(stack: Stack, name: string): Promise<void> {
-  await deployedTwice(stack, name);
-  stack.exporter.set(stack.ns, name, { errorShare: 0.2 });
+export async function deployThenRegress(stack: Stack, name: string, ns = stack.ns): Promise<void> {
+  await deployedTwice(stack, name, ns);
+  stack.exporter.set(ns, name, { errorShare: 0.2 });
 }
 
 /** `overrides` replace the test defaults (e.g. a long intervalMs so that only alerts trigger evaluations). */

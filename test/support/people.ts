@@ -15,13 +15,16 @@ export interface Person {
   kubeconfig: string;
 }
 
-export async function person(s: Stack, name: string, clusterRole: string): Promise<Person> {
+/** A ServiceAccount in the stack's application namespace, bound to `clusterRole` there and in `alsoIn`. */
+export async function person(s: Stack, name: string, clusterRole: string, alsoIn: readonly string[] = []): Promise<Person> {
   await s.admin.create(`/api/v1/namespaces/${s.ns}/serviceaccounts`, { metadata: { name } });
-  await s.admin.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${s.ns}/rolebindings`, {
-    metadata: { name: `${name}-${clusterRole}` },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
-    subjects: [{ kind: 'ServiceAccount', name, namespace: s.ns }],
-  });
+  for (const ns of [s.ns, ...alsoIn]) {
+    await s.admin.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
+      metadata: { name: `${name}-${clusterRole}` },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
+      subjects: [{ kind: 'ServiceAccount', name, namespace: s.ns }],
+    });
+  }
   const token = await serviceAccountToken(s.admin, s.ns, name);
   const kubeconfig = join(s.dir, `${name}.kubeconfig`);
   const ca = Buffer.from(await readFile(s.cp.caFile)).toString('base64');
