@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runAsync, type CliResult } from '../support/run-cli.js';
 import { docPages, readPage, REPO_ROOT, runnableBlocks, type RunnableBlock } from './markdown.js';
 
 // Every ```sh block marked <!-- runnable --> in README.md and docs/ runs, from the repository root,
@@ -20,23 +20,9 @@ afterAll(() => {
   rmSync(binDir, { recursive: true, force: true });
 });
 
-function run(block: RunnableBlock): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn('sh', ['-e', '-c', block.script], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, PATH: [binDir, dirname(process.execPath), process.env.PATH ?? ''].join(delimiter), NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 110_000,
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (status) => {
-      resolve({ status, stdout, stderr });
-    });
-  });
+function run(block: RunnableBlock): Promise<CliResult> {
+  const env = { ...process.env, PATH: [binDir, dirname(process.execPath), process.env.PATH ?? ''].join(delimiter), NO_COLOR: '1' };
+  return runAsync('sh', ['-e', '-c', block.script], { cwd: REPO_ROOT, env, timeoutMs: 110_000 });
 }
 
 /** The first documented output line not found in order in the actual output, or undefined. */
