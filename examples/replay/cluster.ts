@@ -9,7 +9,7 @@ import {
   type AuditSpec,
 } from '../../test/fixtures/audit/builders.js';
 
-// The audit records of a Deployment's life in the example cluster, as the README's audit policy
+// The audit records of a Deployment's life in the example cluster, as the audit policy of docs/replay.md
 // writes them (RequestResponse for deployments and deployments/status, Metadata for the rest of
 // what the controllers do): the write that starts a rollout, the controller's revision stamp, the
 // status reports until every replica is updated and available, and the ReplicaSet/Pod churn.

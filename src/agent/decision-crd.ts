@@ -16,7 +16,7 @@ export const decisionPaths = {
 
 const str = (description: string) => ({ type: 'string', description });
 const instant = (description: string) => ({ type: 'string', format: 'date-time', description });
-/** Subtrees whose shape is rollguard's decision JSON (documented in the README), kept as written. */
+/** Subtrees whose shape is rollguard's decision JSON (documented in docs/reference.md#decision-schema), kept as written. */
 const free = (description: string) => ({ type: 'object', description, 'x-kubernetes-preserve-unknown-fields': true });
 
 export function decisionCrd(): Record<string, unknown> {

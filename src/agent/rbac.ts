@@ -10,7 +10,7 @@ export interface AgentRbacOptions {
   leaseName?: string;
 }
 
-/** Each rule with why the agent needs it; the README's RBAC table is generated from the same list. */
+/** Each rule with why the agent needs it; the RBAC table of docs/install.md#rbac is generated from the same list. */
 export const AGENT_CLUSTER_RULES: readonly { apiGroups: string[]; resources: string[]; verbs: string[]; why: string }[] = [
   { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch'], why: 'watch every Deployment: its stamps, template, status and revision' },
   { apiGroups: ['apps'], resources: ['deployments'], verbs: ['patch'], why: 'the rollback (one conditional JSON patch, as kubectl rollout undo), the decision and rollout-completion annotations' },
@@ -81,7 +81,7 @@ export function agentRbac(opts: AgentRbacOptions): Record<string, unknown>[] {
   ];
 }
 
-/** The README's RBAC table rows (a docs test keeps the README equal to them). */
+/** The rows of the RBAC table in docs/install.md#rbac (a docs test keeps the page equal to them). */
 export function rbacTableRows(): string[] {
   const rules: readonly { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[]; why: string }[] = [...AGENT_CLUSTER_RULES, ...AGENT_LEASE_RULES, ...AGENT_OWN_SECRET_RULES, ...AGENT_DECISION_RULES, ...AGENT_APPLY_RULES];
   return rules.map((r) => {

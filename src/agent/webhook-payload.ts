@@ -5,7 +5,7 @@ import type { DecisionRecord } from './decision-record.js';
 import { decisionUrl } from './decision-status.js';
 import type { DecisionChange } from './sinks.js';
 
-// The generic webhook's body, schema rollguard.io/decision/v1 (documented in the README). Written
+// The generic webhook's body, schema rollguard.io/decision/v1 (documented in docs/reference.md#decision-schema). Written
 // field by field, not from the internal record, so the contract stays put when the agent's own
 // types change: a field is added in a compatible way or the schema gets a new version.
 

@@ -14,7 +14,7 @@ export function registerDecide(program: Command): void {
   program
     .command('decide')
     .description('decide one incident described in a JSON file (no cluster needed)')
-    .argument('<file>', 'incident JSON (README: "Incident file format")')
+    .argument('<file>', 'incident JSON (format: docs/reference.md#incident-file-format)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (file: string, opts: { output: 'text' | 'json' }) => {
       try {

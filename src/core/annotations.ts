@@ -1,5 +1,5 @@
-// The one list of every key rollguard reads or writes under rollguard.io/ (R12). The README's
-// annotation reference is generated from the same descriptions (`rollguard inspect --keys`).
+// The one list of every key rollguard reads or writes under rollguard.io/ (R12). `rollguard inspect
+// --keys` prints these descriptions, and a test keeps docs/reference.md#annotations equal to them.
 // Keys are stable: renaming one is a breaking change.
 
 export const PREFIX = 'rollguard.io/';

@@ -80,7 +80,7 @@ export const DEFAULT_POLICY: Policy = {
   thresholds: {
     errorRate: 0.02,
     minRequests: 100,
-    // Bursts of 30–60 s are cold starts, not regressions; at 30 s steps this is the 3 evaluations the detector benchmark was tuned with (README, Accuracy).
+    // Bursts of 30–60 s are cold starts, not regressions; at 30 s steps this is the 3 evaluations the detector benchmark was tuned with (docs/metrics.md#accuracy).
     persistence: { durationMs: 90_000 },
     significance: 0.001,
     latencyRatio: 1.5,

@@ -6,7 +6,7 @@ import type { MetricsPreset, Policy } from '../core/policy.js';
 // OpenTelemetry's HTTP semantic conventions through the Collector, Linkerd's proxy and gRPC servers,
 // and the policy may set each label (`metrics.serviceLabel`, `.namespaceLabel`, `.statusLabel`,
 // `.podLabel`). Policies may replace the three queries with PromQL (Prometheus only); `$service` and
-// `$namespace` are substituted, quoted for PromQL. README "Metric conventions" shows each preset's exposition.
+// `$namespace` are substituted, quoted for PromQL. docs/metrics.md#presets shows each preset's exposition.
 
 export interface MetricConvention {
   /** Request counter sample name (one series per status code). */
@@ -27,7 +27,7 @@ export interface MetricConvention {
    * RE2 syntax in the subset JavaScript shares), so Prometheus and the file source count the same.
    */
   serverErrors: string;
-  /** The same in words, for the evidence and the README. */
+  /** The same in words, for the evidence and the docs. */
   serverErrorsText: string;
 }
 

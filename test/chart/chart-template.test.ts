@@ -538,25 +538,6 @@ describeWithControlPlane(
       ]);
       expect(out).toMatch(/SUCCESS/);
     });
-
-    it('the README values table has a row for every value in values.yaml', () => {
-      const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
-      const section = readme.slice(readme.indexOf('## Install with Helm'));
-      const rows = new Set([...section.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]));
-      expect(rows.size).toBeGreaterThan(20);
-      const values = parseYaml(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8')) as Record<string, unknown>;
-      const missing: string[] = [];
-      const walk = (obj: Record<string, unknown>, prefix: string) => {
-        for (const [k, v] of Object.entries(obj)) {
-          const path = prefix === '' ? k : `${prefix}.${k}`;
-          if (rows.has(path)) continue;
-          if (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length > 0) walk(v as Record<string, unknown>, path);
-          else missing.push(path);
-        }
-      };
-      walk(values, '');
-      expect(missing).toEqual([]);
-    });
   },
   { start: false },
 );

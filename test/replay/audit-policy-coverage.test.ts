@@ -23,7 +23,7 @@ const source = new OpenMetricsFileSource(
   DEFAULT_POLICY.metrics,
 );
 
-// The README's policy, with the catch-all Metadata rule that logs everything else.
+// The audit policy of docs/replay.md (its write verbs without deletecollection), with the catch-all Metadata rule that logs everything else.
 const FULL = auditPolicy(`
   - level: Metadata
     resources: [{ group: "", resources: [secrets] }]
