@@ -1,7 +1,7 @@
 import { metadataForStamps, type StampMetadata } from '../src/admission/stamp-cache.js';
 import type { ControlPlaneFacts } from '../test/support/control-plane-context.js';
 import { addConfig, addDeployments, BulkWriter, ensureNamespaces, LAST_APPLIED, META_LIST, NAMESPACES } from './agent-objects.js';
-import { procSample, startAgentProcess, startPrometheusStub, type ProcSample } from './agent-process.js';
+import { podMountPossible, procSample, startAgentProcess, startPrometheusStub, type AgentConnection, type ProcSample } from './agent-process.js';
 
 // The agent's memory and CPU while it watches a growing cluster: objects are added tier by tier
 // (first Deployments alone, then ConfigMaps/Secrets alone, then both), and at each tier a fresh
@@ -49,8 +49,14 @@ async function present(w: BulkWriter): Promise<Record<string, number>> {
   return out;
 }
 
+/** As in a Pod (the service-account mount) where this machine allows it, else the admin kubeconfig. */
+export function footprintConnection(facts: ControlPlaneFacts): { connection: AgentConnection; label: string } {
+  if (podMountPossible()) return { connection: { pod: { server: facts.apiserverUrl, caFile: facts.caFile, token: facts.adminToken } }, label: "a Pod's service-account mount (private mount namespace)" };
+  return { connection: { kubeconfig: facts.kubeconfig }, label: 'the admin kubeconfig (this machine cannot give the process a service-account mount: client-node is loaded, as it is not in a Pod)' };
+}
+
 async function measure(facts: ControlPlaneFacts, main: string, prometheus: string, leaseNs: string): Promise<Omit<TierResult, keyof Tier | 'present' | 'populateS'>> {
-  const agent = await startAgentProcess(main, { kubeconfig: facts.kubeconfig, prometheus, namespace: leaseNs, id: leaseNs, interval: `${String(INTERVAL_S)}s` });
+  const agent = await startAgentProcess(main, { connection: footprintConnection(facts).connection, prometheus, namespace: leaseNs, id: leaseNs, interval: `${String(INTERVAL_S)}s` });
   try {
     const pid = agent.process.pid;
     const synced = procSample(pid);

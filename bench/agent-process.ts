@@ -113,16 +113,59 @@ async function inspect(port: number, methods: readonly string[]): Promise<unknow
   }
 }
 
-export async function startAgentProcess(main: string, args: { kubeconfig: string; prometheus: string; namespace: string; id: string; interval: string }): Promise<RunningAgent> {
+/** How the agent finds the cluster: a kubeconfig file, or a Pod's service-account mount. */
+export type AgentConnection = { kubeconfig: string } | { pod: { server: string; caFile: string; token: string } };
+
+/**
+ * The service-account files a Pod gets, at the path a Pod has them, visible to this one process: a
+ * private mount namespace (unshare, as root) with a tmpfs over /var/run. Without it the agent would
+ * run with a kubeconfig, which loads client-node and is not what a Pod pays.
+ */
+const POD_WRAPPER = [
+  'set -e',
+  'mount -t tmpfs rollguard-pod /var/run',
+  'd=/var/run/secrets/kubernetes.io/serviceaccount',
+  'mkdir -p "$d"',
+  'cp "$ROLLGUARD_POD_CA" "$d/ca.crt"',
+  'printf %s "$ROLLGUARD_POD_TOKEN" > "$d/token"',
+  'printf %s "$ROLLGUARD_POD_NAMESPACE" > "$d/namespace"',
+  'unset ROLLGUARD_POD_TOKEN',
+  'exec "$@"',
+].join('\n');
+
+/** Whether this machine lets the bench give a process a Pod's service-account mount. */
+export function podMountPossible(): boolean {
+  try {
+    execFileSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs probe /var/run'], { stdio: 'ignore', timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function startAgentProcess(main: string, args: { connection: AgentConnection; prometheus: string; namespace: string; id: string; interval: string }): Promise<RunningAgent> {
   const port = await freePort();
   const inspectorPort = await freePort();
   const t0 = performance.now();
+  const nodeArgs = [`--inspect=127.0.0.1:${String(inspectorPort)}`, main, 'agent', '--prometheus', args.prometheus, '--namespace', args.namespace, '--id', args.id, '--port', String(port), '--interval', args.interval];
+  const conn = args.connection;
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', KUBECONFIG: '' };
+  let command = process.execPath;
+  let commandArgs: string[];
+  if ('kubeconfig' in conn) {
+    commandArgs = [...nodeArgs, '--kubeconfig', conn.kubeconfig];
+  } else {
+    const server = new URL(conn.pod.server);
+    Object.assign(env, { KUBERNETES_SERVICE_HOST: server.hostname, KUBERNETES_SERVICE_PORT: server.port, ROLLGUARD_POD_CA: conn.pod.caFile, ROLLGUARD_POD_TOKEN: conn.pod.token, ROLLGUARD_POD_NAMESPACE: args.namespace });
+    command = 'unshare';
+    commandArgs = ['-m', 'sh', '-c', POD_WRAPPER, 'sh', process.execPath, ...nodeArgs];
+  }
   const p = await startProcess({
     name: `rollguard agent ${args.id}`,
-    command: process.execPath,
-    args: [`--inspect=127.0.0.1:${String(inspectorPort)}`, main, 'agent', '--kubeconfig', args.kubeconfig, '--prometheus', args.prometheus, '--namespace', args.namespace, '--id', args.id, '--port', String(port), '--interval', args.interval],
+    command,
+    args: commandArgs,
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production' },
+    env,
     ready: () => httpOk(`http://127.0.0.1:${String(port)}/readyz`),
     timeoutMs: 180_000,
   });

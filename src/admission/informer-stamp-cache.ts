@@ -1,10 +1,11 @@
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ConfigKind } from '../core/template-refs.js';
 import { Informer } from '../kube/informer.js';
 import { metadataForStamps, StampStore, type ConfigLookup, type ConfigStamps, type StampCache } from './stamp-cache.js';
+import type { KubeAccess } from '../kube/connection.js';
 
-export { LIST_ACCEPT, MetadataWatch, MetadataWatchConfig, metadataOnly, WATCH_ACCEPT } from '../kube/list-objects.js';
+export { LIST_ACCEPT, metadataOnly, WATCH_ACCEPT } from '../kube/list-objects.js';
 
 // The stamp cache in the cluster: list+watch of ConfigMaps and Secrets as metadata only
 // (PartialObjectMetadata). F3: Secret data is never requested, and anything but metadata that
@@ -18,7 +19,7 @@ function forStamps(o: KubernetesObject): KubernetesObject {
 
 export interface InformerStampCacheOptions {
   /** Loaded the usual way (in-cluster or KUBECONFIG); copied into a metadata-only config. */
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeAccess;
   logger: Logger;
   clock: () => number;
   /** Wait before restarting a list+watch that failed. */

@@ -1,4 +1,3 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { ANNOTATIONS } from '../core/annotations.js';
 import { formatInstant, parseInstant } from '../core/duration.js';
@@ -29,6 +28,7 @@ import type { PolicySource } from './policy-source.js';
 import { performRollback } from './rollback.js';
 import { AGENT_BY, rollbackOf } from './rollback-attribution.js';
 import { EventSink, kubeEvent, type DecisionChange, type DecisionSink, type Delivery } from './sinks.js';
+import type { KubeAccess } from '../kube/connection.js';
 
 // The agent: watches, evaluates every deploy in its span each interval (and at once when an alert
 // fires), rolls back when every condition holds, and otherwise opens a decision for a human. Only
@@ -40,7 +40,7 @@ import { EventSink, kubeEvent, type DecisionChange, type DecisionSink, type Deli
 export { AGENT_BY };
 
 export interface AgentOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeAccess;
   /** rollguard's own namespace: the Lease lives here. */
   namespace: string;
   identity: string;

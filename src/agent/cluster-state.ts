@@ -1,10 +1,11 @@
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { InformerStampCache } from '../admission/informer-stamp-cache.js';
 import type { Deployment, Job, ReplicaSet } from '../core/kube.js';
 import { ownedReplicaSets } from '../core/rollback-plan.js';
 import { Informer, type InformerEvent } from '../kube/informer.js';
 import { KubeRest, paths } from '../kube/rest.js';
+import type { KubeAccess } from '../kube/connection.js';
 
 // What the agent watches: Deployments in full; ReplicaSets, ConfigMaps and Secrets (through the
 // webhook's own stamp cache) and Jobs as metadata only. One place answers "what is there now" and
@@ -16,7 +17,7 @@ import { KubeRest, paths } from '../kube/rest.js';
 const SPEC_CACHE_LIMIT = 512;
 
 export interface ClusterStateOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeAccess;
   logger: Logger;
   clock: () => number;
   restartDelayMs?: number;

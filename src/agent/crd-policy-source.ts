@@ -1,4 +1,4 @@
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { policyPaths } from '../admission/policy-crds.js';
 import type { PolicyObjectsView } from '../admission/validate-policy.js';
@@ -9,6 +9,7 @@ import { Informer } from '../kube/informer.js';
 import { isStatus, KubeRest } from '../kube/rest.js';
 import type { PolicySource } from './policy-source.js';
 import { PolicyStatusWriter } from './policy-status-writer.js';
+import type { KubeAccess } from '../kube/connection.js';
 
 // Policies from the cluster (`--policy-source crd`): ClusterRollbackPolicy and RollbackPolicy
 // objects, watched, so a change applies at the next decision without a restart. What applies is
@@ -16,7 +17,7 @@ import { PolicyStatusWriter } from './policy-status-writer.js';
 // kinds have listed (and while a watch is being restarted) every mode is at most suggest (F1).
 
 export interface CrdPolicySourceOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeAccess;
   logger: Logger;
   clock?: () => number;
   restartDelayMs?: number;

@@ -1,10 +1,10 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Informer } from '../kube/informer.js';
 import { isStatus, type KubeRest } from '../kube/rest.js';
 import { decisionPaths } from './decision-crd.js';
 import type { RollbackDecisionObject } from './decision-object.js';
 import { DecisionStore, type DecisionBackend } from './decision-store.js';
+import type { KubeAccess } from '../kube/connection.js';
 
 // The decision store on the apiserver: RollbackDecision objects in rollguard's namespace, written
 // with the agent's own credentials (a Role there) and watched by every replica.
@@ -31,7 +31,7 @@ export function kubeDecisionBackend(rest: KubeRest, namespace: string): Decision
 export class WatchedDecisionStore extends DecisionStore {
   private readonly informer: Informer<RollbackDecisionObject>;
 
-  constructor(opts: { rest: KubeRest; kubeConfig: KubeConfig; namespace: string; logger: Logger; clock: () => number; restartDelayMs?: number; retentionMs?: number; maxClosed?: number }) {
+  constructor(opts: { rest: KubeRest; kubeConfig: KubeAccess; namespace: string; logger: Logger; clock: () => number; restartDelayMs?: number; retentionMs?: number; maxClosed?: number }) {
     super({ backend: kubeDecisionBackend(opts.rest, opts.namespace), namespace: opts.namespace, clock: opts.clock, ...(opts.retentionMs === undefined ? {} : { retentionMs: opts.retentionMs }), ...(opts.maxClosed === undefined ? {} : { maxClosed: opts.maxClosed }) });
     this.informer = new Informer<RollbackDecisionObject>({
       kubeConfig: opts.kubeConfig,

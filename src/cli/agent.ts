@@ -12,7 +12,7 @@ import { DEFAULT_SLACK_API } from '../agent/slack/api.js';
 import { DEFAULT_RETENTION_MS } from '../agent/decision-store.js';
 import { parseDuration } from '../core/duration.js';
 import type { Policy } from '../core/policy.js';
-import { loadKubeConfig } from '../kube/kubeconfig.js';
+import { loadKubeConnection } from '../kube/kubeconfig.js';
 import { KubeRest } from '../kube/rest.js';
 import { ownNamespace } from '../kube/service-account.js';
 import { PrometheusSource } from '../metrics/prometheus.js';
@@ -95,7 +95,7 @@ export function registerAgent(program: Command): void {
 
 async function runAgent(opts: AgentCliOptions): Promise<void> {
   const logger = pino({ level: opts.logLevel, base: { component: 'rollguard-agent', id: opts.id } });
-  const kubeConfig = loadKubeConfig({ kubeconfig: opts.kubeconfig, context: opts.context });
+  const kubeConfig = await loadKubeConnection({ kubeconfig: opts.kubeconfig, context: opts.context });
   const choice = choosePolicySource(opts);
   let policies: PolicySource;
   if (choice.type === 'crd') policies = await CrdPolicySource.open({ kubeConfig, logger });

@@ -3,7 +3,7 @@ import { DEFAULT_DECISION_TTL_MS } from '../agent/apply.js';
 import { recordedDecision } from '../agent/recorded-decision.js';
 import { performRollback } from '../agent/rollback.js';
 import type { Deployment, ReplicaSet } from '../core/kube.js';
-import { loadKubeConfig } from '../kube/kubeconfig.js';
+import { loadKubeConnection } from '../kube/kubeconfig.js';
 import { KubeRest, paths } from '../kube/rest.js';
 import { addRollguardNamespaceOption, readDecisions } from './decisions.js';
 import { withCleanErrors } from './webhook-options.js';
@@ -29,7 +29,7 @@ async function apply(id: string, opts: ApplyOptions): Promise<void> {
   if (found === undefined) throw new ApplyRefused(`no decision ${id}${opts.namespace === undefined ? '' : ` in ${opts.namespace}`} (see rollguard decisions --all)`);
   // What the agent recorded wins: applied by someone, dismissed, expired.
   if (found.state !== 'open') throw new ApplyRefused(`decision ${id} cannot be applied: ${found.state}${found.stateReason === null ? '' : `: ${found.stateReason}`}`);
-  const kc = loadKubeConfig({ kubeconfig: opts.kubeconfig, context: opts.context });
+  const kc = await loadKubeConnection({ kubeconfig: opts.kubeconfig, context: opts.context });
   const rest = new KubeRest(kc);
   // Judged again on the full object: the template itself, not only its stamp.
   const deployment = await rest.get<Deployment>(paths.deployment(found.namespace, found.deployment));
@@ -38,7 +38,7 @@ async function apply(id: string, opts: ApplyOptions): Promise<void> {
   const toRevision = judged?.toRevision ?? found.toRevision ?? undefined;
   if (toRevision === undefined) throw new ApplyRefused(`decision ${id} has no revision to roll back to`);
   const replicaSets = (await rest.get<{ items: ReplicaSet[] }>(paths.replicaSets(found.namespace))).items;
-  const user = kc.getCurrentUser()?.name ?? 'unknown';
+  const user = kc.userName ?? 'unknown';
   const outcome = await performRollback({
     rest,
     deployment,

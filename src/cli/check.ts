@@ -3,7 +3,7 @@ import { checkAgentRbac, checkApiServer, checkDryRunStamped, checkLeaseHeld, che
 import { checkDeploymentSeries, checkPrometheus } from '../check/metrics-checks.js';
 import { checksJson, checksText, fail, type CheckResult } from '../check/result.js';
 import type { Deployment } from '../core/kube.js';
-import { loadKubeConfig } from '../kube/kubeconfig.js';
+import { loadKubeConnection } from '../kube/kubeconfig.js';
 import { KubeRest, paths } from '../kube/rest.js';
 import { DEFAULT_AGENT_SERVICE_ACCOUNT, DEFAULT_NAMESPACE } from '../kube/service-account.js';
 import { policyInEffect } from './inspect-policy.js';
@@ -51,7 +51,7 @@ export function registerCheck(program: Command): void {
 }
 
 async function runCheck(opts: CheckOptions): Promise<void> {
-  const kc = loadKubeConfig({ kubeconfig: opts.kubeconfig, context: opts.context });
+  const kc = await loadKubeConnection({ kubeconfig: opts.kubeconfig, context: opts.context });
   const rest = new KubeRest(kc);
   const now = Date.now();
   const facts: InstallFacts = { namespace: opts.namespace, webhookName: opts.name, agentServiceAccount: opts.agentServiceAccount, leaseName: opts.lease, dryRunNamespace: opts.dryRunNamespace, now };
@@ -73,6 +73,6 @@ async function deploymentCheck(rest: KubeRest, opts: CheckOptions, target: { nam
   } catch (err) {
     return fail(`metric selectors match ${target.namespace}/${target.name}`, err instanceof Error ? err.message : String(err), 'name an existing Deployment as NAMESPACE/NAME');
   }
-  const { policy, from } = await policyInEffect(rest.kubeConfig, target.namespace, opts.policy);
+  const { policy, from } = await policyInEffect(rest.connection, target.namespace, opts.policy);
   return checkDeploymentSeries(opts.prometheus, token, { deployment, policy, policyFrom: from }, now);
 }

@@ -7,7 +7,7 @@ import { recordedDecision, type RecordedDecision, type RecordedState } from '../
 import { decisionV1, type DecisionV1 } from '../agent/webhook-payload.js';
 import { CONDITION_KEYS, CONDITION_LABELS, type ConditionStatus } from '../core/decision-types.js';
 import type { Deployment } from '../core/kube.js';
-import { loadKubeConfig } from '../kube/kubeconfig.js';
+import { loadKubeConnection } from '../kube/kubeconfig.js';
 import { listObjects } from '../kube/list-objects.js';
 import { isStatus, KubeRest } from '../kube/rest.js';
 import { withCleanErrors } from './webhook-options.js';
@@ -71,7 +71,7 @@ function fromAnnotation(r: RecordedDecision): DecisionV1 {
 }
 
 async function fromDeployments(opts: DecisionsSource, now: number): Promise<DecisionV1[]> {
-  const kc = loadKubeConfig({ kubeconfig: opts.kubeconfig, context: opts.context });
+  const kc = await loadKubeConnection({ kubeconfig: opts.kubeconfig, context: opts.context });
   const path = opts.namespace === undefined ? '/apis/apps/v1/deployments' : `/apis/apps/v1/namespaces/${opts.namespace}/deployments`;
   const listed = await listObjects<KubernetesObject>(kc, path, true).catch((err: unknown) => {
     throw new Error(`cannot list Deployments${opts.namespace === undefined ? ' in all namespaces (try -n NS)' : ` in ${opts.namespace}`}: ${err instanceof Error ? err.message : String(err)}`);
@@ -80,7 +80,7 @@ async function fromDeployments(opts: DecisionsSource, now: number): Promise<Deci
 }
 
 export async function readDecisions(opts: DecisionsSource, now: number): Promise<ListedDecisions> {
-  const rest = new KubeRest(loadKubeConfig({ kubeconfig: opts.kubeconfig, context: opts.context }));
+  const rest = new KubeRest(await loadKubeConnection({ kubeconfig: opts.kubeconfig, context: opts.context }));
   try {
     const list = await rest.get<{ items: RollbackDecisionObject[] }>(decisionPaths.collection(opts.rollguardNamespace));
     const decisions = list.items

@@ -1,4 +1,3 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import { loadPolicySet, parsePolicySet, readPolicyDocument, resolver } from '../admission/policy-file.js';
 import { policyPaths } from '../admission/policy-crds.js';
 import { DEFAULT_POLICY, type Policy } from '../core/policy.js';
@@ -8,6 +7,7 @@ import { effectiveFor, resolvePolicyObjects, type Resolution } from '../core/pol
 import { isStatus, KubeRest } from '../kube/rest.js';
 import { conventionFor } from '../metrics/conventions.js';
 import { InputError } from './read-json.js';
+import type { KubeAccess } from '../kube/connection.js';
 
 // `rollguard inspect deployment/NAME`: which policy governs the Deployment's namespace and where
 // each value comes from, read from the policy CRDs in the cluster or from `--policy FILE`.
@@ -42,7 +42,7 @@ async function clusterResolution(rest: KubeRest, namespace: string): Promise<Res
 }
 
 /** The policy that applies in a namespace: from `file`, else the cluster's policy CRDs, else the built-in default. */
-export async function policyInEffect(kc: KubeConfig, namespace: string, file: string | undefined): Promise<{ policy: Policy; from: string }> {
+export async function policyInEffect(kc: KubeAccess, namespace: string, file: string | undefined): Promise<{ policy: Policy; from: string }> {
   if (file !== undefined) return { policy: resolver(await loadPolicySet(file))(namespace), from: `policy file ${file}` };
   const rest = new KubeRest(kc);
   try {
@@ -56,7 +56,7 @@ export async function policyInEffect(kc: KubeConfig, namespace: string, file: st
 
 const AS_APPLIED = 'as the agent and the webhook apply them with --policy-source crd; if they run with --policy FILE, pass the same --policy to inspect';
 
-export async function explainFromCluster(kc: KubeConfig, namespace: string): Promise<PolicyExplanation> {
+export async function explainFromCluster(kc: KubeAccess, namespace: string): Promise<PolicyExplanation> {
   const rest = new KubeRest(kc);
   try {
     await rest.get(policyPaths.discovery);

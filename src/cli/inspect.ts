@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import type { KubeObject } from '../core/kube.js';
-import { KubeConfigError, loadKubeConfig } from '../kube/kubeconfig.js';
+import { KubeConfigError, loadKubeConnection } from '../kube/kubeconfig.js';
 import { KubeReadError, readMetadata } from '../kube/read-metadata.js';
 import { resourceFor } from '../kube/resources.js';
 import type { PolicyExplanation } from '../core/policy-provenance.js';
@@ -50,7 +50,7 @@ async function load(target: string, opts: InspectOptions): Promise<Loaded> {
   const slash = target.indexOf('/');
   const resource = slash > 0 ? resourceFor(target.slice(0, slash)) : undefined;
   if (resource !== undefined) {
-    return { objects: [await readMetadata(loadKubeConfig(opts), resource, opts.namespace, target.slice(slash + 1))], fromCluster: true };
+    return { objects: [await readMetadata(await loadKubeConnection(opts), resource, opts.namespace, target.slice(slash + 1))], fromCluster: true };
   }
   return { objects: await loadText(target), fromCluster: false };
 }
@@ -71,7 +71,7 @@ async function policyOf(o: KubeObject, loaded: Loaded, opts: InspectOptions): Pr
   if (o.kind !== 'Deployment') return undefined;
   const namespace = o.metadata?.namespace ?? opts.namespace;
   if (opts.policy !== undefined) return explainFromFile(opts.policy, namespace);
-  return loaded.fromCluster ? explainFromCluster(loadKubeConfig(opts), namespace) : undefined;
+  return loaded.fromCluster ? explainFromCluster(await loadKubeConnection(opts), namespace) : undefined;
 }
 
 type Inspected = StampReport & { policy?: PolicyExplanation };

@@ -6,7 +6,7 @@ import { InformerStampCache } from '../admission/informer-stamp-cache.js';
 import { DEFAULT_POLICY_SET, loadPolicySet, resolver } from '../admission/policy-file.js';
 import { startWebhookServer } from '../admission/server.js';
 import { InMemoryStampCache, type StampCache } from '../admission/stamp-cache.js';
-import { loadKubeConfig } from '../kube/kubeconfig.js';
+import { loadKubeConnection } from '../kube/kubeconfig.js';
 import { DEFAULT_AGENT_SERVICE_ACCOUNT, DEFAULT_NAMESPACE, ownNamespace, SERVICE_ACCOUNT_DIR } from '../kube/service-account.js';
 import { choosePolicySource, policySourceOption } from './policy-source-option.js';
 import { agentUsers, parseDnsLabel, parseDnsSubdomain, parsePort, withCleanErrors } from './webhook-options.js';
@@ -56,14 +56,14 @@ async function runWebhook(opts: WebhookOptions): Promise<void> {
   const logger = pino({ level: opts.logLevel, base: { component: 'rollguard-webhook' } });
   const choice = choosePolicySource(opts);
   if (choice.type === 'crd' && !opts.kube) throw new Error('--policy-source crd watches the policy objects in a cluster; --no-kube runs without one');
-  const crd = choice.type === 'crd' ? await CrdPolicySource.open({ kubeConfig: loadKubeConfig(opts), logger }) : undefined;
+  const crd = choice.type === 'crd' ? await CrdPolicySource.open({ kubeConfig: await loadKubeConnection(opts), logger }) : undefined;
   const policyFor = crd !== undefined ? (ns: string) => crd.policyFor(ns) : resolver(choice.type === 'file' ? await loadPolicySet(choice.path) : DEFAULT_POLICY_SET);
   const namespace = ownNamespace(opts.namespace);
   const trustedUsers = agentUsers(opts.trustedUser, namespace, opts.agentServiceAccount);
   let cache: StampCache;
   let informer: InformerStampCache | undefined;
   if (opts.kube) {
-    informer = new InformerStampCache({ kubeConfig: loadKubeConfig(opts), logger, clock: Date.now });
+    informer = new InformerStampCache({ kubeConfig: await loadKubeConnection(opts), logger, clock: Date.now });
     cache = informer;
     // Not awaited: until the cache has synced, Deployments are stamped with an unknown change set.
     informer.start().catch((err: unknown) => {

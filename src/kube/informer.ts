@@ -1,16 +1,19 @@
-import { KubeConfig, ListWatch, V1ListMeta, Watch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { MetadataWatch, MetadataWatchConfig, listObjects } from './list-objects.js';
+import { connectionOf, type KubeAccess, type KubeConnection } from './connection.js';
+import { kubeStream, type KubeStream } from './kube-http.js';
+import { WATCH_ACCEPT, listObjects, metadataOnly as keepMetadataOnly, withQuery } from './list-objects.js';
 
-// One resource kept in memory by list+watch, through client-node's ListWatch (which relists on
-// 410 Gone). A failed watch is restarted with a capped exponential backoff, resuming from the last
-// resourceVersion; the informer reads as not synced from the failure until a watch is established
-// again (or a relist completes), so callers can tell stale from fresh (F1) and readiness comes back
-// with the watch. managedFields are dropped: they are most of an object's size and rollguard never
-// reads them from here.
+// One resource kept in memory by list, then watch. A watch that ends (the server's timeout, a cut
+// connection) resumes from the last resourceVersion it saw, bookmarks included, so an outage costs no
+// relist unless the history it would resume from is gone (410 Gone), and only then the whole
+// collection is listed again. A failed watch is restarted with a capped exponential backoff; the
+// informer reads as not synced from the failure until a watch is established again (or a relist
+// completes), so callers can tell stale from fresh (F1) and readiness comes back with the watch.
+// managedFields are dropped: they are most of an object's size and rollguard never reads them here.
 
 export interface InformerOptions<T extends KubernetesObject> {
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeAccess;
   /** Cluster-wide collection path, e.g. /apis/apps/v1/deployments. */
   path: string;
   /** List and watch as PartialObjectMetadata (F3 for Secrets; memory for the rest). */
@@ -41,17 +44,37 @@ export function restartDelay(failures: number, baseMs: number, maxMs: number, ra
   return Math.min(maxMs, Math.round(nominal * (0.8 + 0.4 * random())));
 }
 
+/** How long the server keeps one watch open, spread so that replicas do not renew in step. */
+function watchSeconds(random: () => number = Math.random): number {
+  return 300 + Math.floor(random() * 300);
+}
+
+const MIN_WATCH_INTERVAL_MS = 1000;
+
+interface WatchEvent {
+  type?: string;
+  object?: KubernetesObject & { code?: number; message?: string };
+}
+
+const keyOf = (namespace: string | undefined, name: string | undefined): string => `${namespace ?? ''}/${name ?? ''}`;
+
 export class Informer<T extends KubernetesObject> {
-  private lw: ListWatch<T> | undefined;
+  private readonly conn: KubeConnection;
+  private readonly store = new Map<string, T>();
+  private resourceVersion: string | undefined;
   private isSynced = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
+  private stream: KubeStream | undefined;
   private lastEventAt: number | undefined;
   /** Consecutive failed watch or list attempts, for the backoff; 0 once a watch is established. */
   private failures = 0;
+  private watchOpenedAt = 0;
   private readonly handlers: ((event: InformerEvent, obj: T) => void)[] = [];
 
-  constructor(private readonly opts: InformerOptions<T>) {}
+  constructor(private readonly opts: InformerOptions<T>) {
+    this.conn = connectionOf(opts.kubeConfig);
+  }
 
   on(handler: (event: InformerEvent, obj: T) => void): void {
     this.handlers.push(handler);
@@ -67,108 +90,216 @@ export class Informer<T extends KubernetesObject> {
   }
 
   list(namespace?: string): readonly T[] {
-    return this.lw?.list(namespace) ?? [];
+    const all = [...this.store.values()];
+    return namespace === undefined ? all : all.filter((o) => o.metadata?.namespace === namespace);
   }
 
   get(namespace: string, name: string): T | undefined {
-    return this.lw?.get(name, namespace);
+    return this.store.get(keyOf(namespace, name)) ?? this.store.get(keyOf(undefined, name));
   }
 
+  /** Lists, then watches; a failure on the way is logged and retried, never thrown. */
   async start(): Promise<void> {
-    const { kubeConfig, path, metadataOnly } = this.opts;
-    let kc: KubeConfig = kubeConfig;
-    let watch: Watch = new Watch(kubeConfig);
-    if (metadataOnly) {
-      const mkc = new MetadataWatchConfig();
-      mkc.loadFromString(kubeConfig.exportConfig());
-      kc = mkc;
-      watch = new MetadataWatch(mkc);
-    }
-    const trim = this.opts.trim ?? dropManagedFields;
-    const list = async (): Promise<KubernetesListObject<T>> => {
-      const listed = await listObjects<T>(kc, path, metadataOnly, trim);
-      this.isSynced = true;
-      this.lastEventAt = this.opts.clock();
-      const metadata = new V1ListMeta();
-      metadata.resourceVersion = listed.resourceVersion;
-      return { apiVersion: 'v1', kind: 'List', metadata, items: listed.items };
-    };
-    const wrapped = new TrimmingWatch(watch, trim, {
-      established: () => {
-        if (this.failures > 0) this.opts.logger.info({ path, failedAttempts: this.failures }, 'watch resumed');
-        this.failures = 0;
-        this.isSynced = true;
-      },
-      // An ERROR event in an open stream (410 Expired): the cache is stale until ListWatch relists.
-      errorEvent: () => {
-        this.isSynced = false;
-      },
-    });
-    const lw = new ListWatch<T>(path, wrapped, list, false);
-    for (const event of ['add', 'update', 'delete'] as const) {
-      lw.on(event, (obj: T) => {
-        this.lastEventAt = this.opts.clock();
-        for (const h of this.handlers) h(event, obj);
-      });
-    }
-    const failed = (err: unknown): void => {
-      this.isSynced = false;
-      if (this.stopped) return;
-      const delayMs = restartDelay(this.failures, this.opts.restartDelayMs ?? 1000, this.opts.maxRestartDelayMs ?? 30_000);
-      this.failures++;
-      // Loud on the first failure of a streak, quiet while it lasts (the retries go on underneath).
-      const level = this.failures === 1 ? 'warn' : 'debug';
-      this.opts.logger[level]({ path, error: err instanceof Error ? err.message : String(err), retryInMs: delayMs, failedAttempts: this.failures }, 'watch failed; restarting after a pause');
-      this.timer = setTimeout(() => {
-        // A start that throws (credentials that cannot be obtained) is one more failure, never the end of retrying.
-        if (!this.stopped) lw.start().catch(failed);
-      }, delayMs);
-    };
-    lw.on('error', failed);
-    this.lw = lw;
-    await lw.start();
+    await this.cycle(true);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    await this.lw?.stop();
+    this.stream?.close();
+    this.stream = undefined;
+    return Promise.resolve();
+  }
+
+  private emit(event: InformerEvent, obj: T): void {
+    this.lastEventAt = this.opts.clock();
+    for (const h of this.handlers) {
+      // One handler's bug must not end the watch every other reader depends on.
+      try {
+        h(event, obj);
+      } catch (err) {
+        this.opts.logger.error({ path: this.opts.path, event, error: err instanceof Error ? err.message : String(err) }, 'an informer handler failed');
+      }
+    }
+  }
+
+  private keep(obj: T): T {
+    const trim = this.opts.trim ?? dropManagedFields;
+    return trim(this.opts.metadataOnly ? keepMetadataOnly(obj) : obj);
+  }
+
+  private async cycle(relist: boolean): Promise<void> {
+    if (this.stopped) return;
+    try {
+      if (relist || this.resourceVersion === undefined) await this.relist();
+      await this.watch();
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  private async relist(): Promise<void> {
+    const { path, metadataOnly } = this.opts;
+    const listed = await listObjects<T>(this.conn, path, metadataOnly, (item) => this.keep(item));
+    const seen = new Set<string>();
+    for (const obj of listed.items) {
+      const key = keyOf(obj.metadata?.namespace, obj.metadata?.name);
+      seen.add(key);
+      const before = this.store.get(key);
+      this.store.set(key, obj);
+      if (before === undefined) this.emit('add', obj);
+      else if (before.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.emit('update', obj);
+    }
+    for (const [key, obj] of this.store) {
+      if (seen.has(key)) continue;
+      this.store.delete(key);
+      this.emit('delete', obj);
+    }
+    this.resourceVersion = listed.resourceVersion;
+    this.isSynced = true;
+    this.lastEventAt = this.opts.clock();
+  }
+
+  private async watch(): Promise<void> {
+    const { path, metadataOnly } = this.opts;
+    const seconds = watchSeconds();
+    const target = withQuery(path, { watch: 'true', resourceVersion: this.resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(seconds) });
+    // Idle past the server's own timeout means a connection that died without closing.
+    const stream = await kubeStream(this.conn, target, { Accept: metadataOnly ? WATCH_ACCEPT : 'application/json' }, (seconds + 60) * 1000);
+    if (this.stopped) {
+      stream.close();
+      return;
+    }
+    const { res } = stream;
+    if (res.statusCode !== 200) {
+      const body = await readAll(res);
+      if (res.statusCode === 410) {
+        this.expired();
+        return;
+      }
+      throw new Error(`watch of ${path} refused: HTTP ${String(res.statusCode)}: ${statusMessage(body)}`);
+    }
+    this.stream = stream;
+    this.watchOpenedAt = performance.now();
+    if (this.failures > 0) this.opts.logger.info({ path, failedAttempts: this.failures }, 'watch resumed');
+    this.failures = 0;
+    this.isSynced = true;
+    this.follow(stream);
+  }
+
+  /** Reads the stream's events until it ends; then resumes, relists or backs off, once per stream. */
+  private follow(stream: KubeStream): void {
+    let buffered = '';
+    let over = false;
+    const finish = (next: () => void): void => {
+      if (over) return;
+      over = true;
+      stream.close();
+      if (this.stream === stream) this.stream = undefined;
+      if (!this.stopped) next();
+    };
+    stream.res.setEncoding('utf8');
+    stream.res.on('data', (chunk: string) => {
+      buffered += chunk;
+      let nl;
+      while (!over && (nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl).trim();
+        buffered = buffered.slice(nl + 1);
+        if (line === '') continue;
+        let event: WatchEvent;
+        try {
+          event = JSON.parse(line) as WatchEvent;
+        } catch (err) {
+          event = { type: 'not JSON', object: { code: 0, message: err instanceof Error ? err.message : String(err) } };
+        }
+        const outcome = this.apply(event);
+        if (outcome === 'expired') finish(() => { this.expired(); });
+        else if (outcome instanceof Error) finish(() => { this.failed(outcome); });
+      }
+    });
+    // The server ends every watch at its timeoutSeconds: resume at once from where it stopped, but
+    // never more than one watch a second (a proxy that ends each one at once would make a hot loop).
+    stream.res.once('end', () => {
+      finish(() => {
+        const early = MIN_WATCH_INTERVAL_MS - (performance.now() - this.watchOpenedAt);
+        if (early <= 0) void this.cycle(false);
+        else this.timer = setTimeout(() => void this.cycle(false), early);
+      });
+    });
+    stream.res.once('error', (err) => { finish(() => { this.failed(err); }); });
+    stream.res.once('close', () => { finish(() => { this.failed(new Error(`watch of ${this.opts.path} was cut`)); }); });
+  }
+
+  private apply(event: WatchEvent): 'go on' | 'expired' | Error {
+    const obj = event.object;
+    if (obj === undefined) return new Error(`watch of ${this.opts.path} sent an event without an object`);
+    const rv = obj.metadata?.resourceVersion;
+    this.lastEventAt = this.opts.clock();
+    switch (event.type) {
+      case 'ADDED':
+      case 'MODIFIED': {
+        const kept = this.keep(obj as T);
+        const key = keyOf(kept.metadata?.namespace, kept.metadata?.name);
+        const existed = this.store.has(key);
+        this.store.set(key, kept);
+        if (rv !== undefined) this.resourceVersion = rv;
+        this.emit(existed ? 'update' : 'add', kept);
+        return 'go on';
+      }
+      case 'DELETED': {
+        const key = keyOf(obj.metadata?.namespace, obj.metadata?.name);
+        const kept = this.store.get(key) ?? this.keep(obj as T);
+        this.store.delete(key);
+        if (rv !== undefined) this.resourceVersion = rv;
+        this.emit('delete', kept);
+        return 'go on';
+      }
+      case 'BOOKMARK':
+        if (rv !== undefined) this.resourceVersion = rv;
+        return 'go on';
+      case 'ERROR':
+        if (obj.code === 410) return 'expired';
+        return new Error(`watch of ${this.opts.path} ended with an error: ${obj.message ?? JSON.stringify(obj)}`);
+      case 'not JSON':
+        return new Error(`watch of ${this.opts.path} sent an event that is not JSON: ${obj.message ?? ''}`);
+      default:
+        return new Error(`watch of ${this.opts.path} sent an event of unknown type ${String(event.type)}`);
+    }
+  }
+
+  /** The history to resume from is gone (410): stale until the collection is listed again, at once. */
+  private expired(): void {
+    this.isSynced = false;
+    this.resourceVersion = undefined;
+    this.opts.logger.info({ path: this.opts.path }, 'watch history expired; listing again');
+    void this.cycle(true);
+  }
+
+  private failed(err: unknown): void {
+    this.isSynced = false;
+    if (this.stopped) return;
+    const delayMs = restartDelay(this.failures, this.opts.restartDelayMs ?? 1000, this.opts.maxRestartDelayMs ?? 30_000);
+    this.failures++;
+    // Loud on the first failure of a streak, quiet while it lasts (the retries go on underneath).
+    const level = this.failures === 1 ? 'warn' : 'debug';
+    this.opts.logger[level]({ path: this.opts.path, error: err instanceof Error ? err.message : String(err), retryInMs: delayMs, failedAttempts: this.failures }, 'watch failed; restarting after a pause');
+    this.timer = setTimeout(() => void this.cycle(false), delayMs);
   }
 }
 
-interface WatchSignals {
-  /** The apiserver accepted the watch (HTTP 200): from here on the cache follows the cluster again. */
-  established(): void;
-  errorEvent(): void;
+function readAll(res: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.once('end', () => { resolve(Buffer.concat(chunks).toString('utf8')); });
+    res.once('error', () => { resolve(Buffer.concat(chunks).toString('utf8')); });
+  });
 }
 
-/** Applies `trim` to every watch event before ListWatch stores the object, and tells when a watch is up. */
-class TrimmingWatch<T extends KubernetesObject> extends Watch {
-  constructor(
-    private readonly inner: Watch,
-    private readonly trim: (obj: T) => T,
-    private readonly signals: WatchSignals,
-  ) {
-    super(new KubeConfig());
-  }
-
-  override async watch(path: string, query: Record<string, string | number | boolean | undefined>, callback: (phase: string, obj: KubernetesObject, watchObj?: unknown) => void, done: (err: unknown) => void): Promise<AbortController> {
-    // client-node's watch resolves once the response has started, having already called `done`
-    // with the error when the request failed: no error by then means the stream is open.
-    const attempt = { failed: false };
-    const controller = await this.inner.watch(
-      path,
-      query,
-      (phase, obj: KubernetesObject, w?: unknown) => {
-        if (phase === 'ERROR') this.signals.errorEvent();
-        callback(phase, phase === 'ERROR' ? obj : this.trim(obj as T), w);
-      },
-      (err: unknown) => {
-        if (err !== null && err !== undefined) attempt.failed = true;
-        done(err);
-      },
-    );
-    if (!attempt.failed) this.signals.established();
-    return controller;
+function statusMessage(body: string): string {
+  try {
+    return (JSON.parse(body) as { message?: string }).message ?? body.slice(0, 300);
+  } catch {
+    return body.slice(0, 300);
   }
 }

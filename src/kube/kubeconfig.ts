@@ -1,11 +1,15 @@
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { fromKubeConfig, type KubeConnection } from './connection.js';
+import { inClusterConnection, InClusterError } from './in-cluster.js';
 import { inPod } from './service-account.js';
 
 // How every rollguard verb that talks to a cluster finds it: --kubeconfig FILE, else KUBECONFIG,
 // else the pod's service account (in a pod), else ~/.kube/config; then --context if given. Unlike
 // client-node's loadFromDefault, finding nothing is an error rather than a silent localhost:8080.
+// The service account is read without client-node, which is loaded only for a kubeconfig: its
+// import alone costs a long-running process about 90 MB.
 
 export interface KubeConfigOptions {
   kubeconfig?: string | undefined;
@@ -17,7 +21,8 @@ export class KubeConfigError extends Error {}
 interface Source {
   /** For messages: "the kubeconfig <name>". */
   name: string;
-  read(kc: KubeConfig): void;
+  /** Reads a kubeconfig; absent for the pod's service account. */
+  read?: (kc: KubeConfig) => void;
 }
 
 function findSource(opts: KubeConfigOptions, root: string): Source {
@@ -33,7 +38,7 @@ function findSource(opts: KubeConfigOptions, root: string): Source {
     // client-node reads and merges the KUBECONFIG files as kubectl does.
     return { name: `from KUBECONFIG (${envFiles.join(delimiter)})`, read: (kc) => { kc.loadFromDefault(); } };
   }
-  if (inPod(root)) return { name: "of the pod's service account", read: (kc) => { kc.loadFromCluster(root); } };
+  if (inPod(root)) return { name: "of the pod's service account" };
   const home = process.env.HOME;
   const homeConfig = home === undefined || home === '' ? undefined : join(home, '.kube', 'config');
   if (homeConfig !== undefined && existsSync(homeConfig)) return { name: homeConfig, read: (kc) => { kc.loadFromFile(homeConfig); } };
@@ -41,8 +46,18 @@ function findSource(opts: KubeConfigOptions, root: string): Source {
 }
 
 /** `root` prefixes the service-account files (tests only). */
-export function loadKubeConfig(opts: KubeConfigOptions, root = ''): KubeConfig {
+export async function loadKubeConnection(opts: KubeConfigOptions, root = ''): Promise<KubeConnection> {
   const source = findSource(opts, root);
+  if (source.read === undefined) {
+    if (opts.context !== undefined) throw new KubeConfigError(`--context ${opts.context} names a kubeconfig context, but there is no kubeconfig: in a pod rollguard uses its service account (pass --kubeconfig FILE to use another)`);
+    try {
+      return inClusterConnection(root);
+    } catch (err) {
+      if (err instanceof InClusterError) throw new KubeConfigError(err.message, { cause: err });
+      throw err;
+    }
+  }
+  const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   try {
     source.read(kc);
@@ -56,5 +71,9 @@ export function loadKubeConfig(opts: KubeConfigOptions, root = ''): KubeConfig {
     }
     kc.setCurrentContext(opts.context);
   }
-  return kc;
+  try {
+    return fromKubeConfig(kc);
+  } catch (err) {
+    throw new KubeConfigError(`the kubeconfig ${source.name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
 }

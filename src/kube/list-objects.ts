@@ -1,5 +1,6 @@
-import { HttpMethod, KubeConfig, RequestContext, Watch, type KubernetesObject } from '@kubernetes/client-node';
-import { fetch } from 'undici';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { connectionOf, type KubeAccess } from './connection.js';
+import { kubeCall } from './kube-http.js';
 
 // Listing and watching as the wire JSON, optionally as PartialObjectMetadata: then the apiserver
 // sends metadata only, and anything else that arrives anyway is dropped before it is kept (F3: a
@@ -14,23 +15,6 @@ export function metadataOnly<T extends KubernetesObject>(obj: T): T {
   return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata } as T;
 }
 
-/** A KubeConfig whose requests (the client-node Watch's) ask for metadata only. */
-export class MetadataWatchConfig extends KubeConfig {
-  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
-    await super.applySecurityAuthentication(context);
-    context.setHeaderParam('Accept', WATCH_ACCEPT);
-  }
-}
-
-/** Drops everything but metadata from watch events before client-node's cache stores them. */
-export class MetadataWatch extends Watch {
-  override watch(path: string, queryParams: Record<string, string | number | boolean | undefined>, callback: (phase: string, apiObj: KubernetesObject, watchObj?: unknown) => void, done: (err: unknown) => void): Promise<AbortController> {
-    return super.watch(path, queryParams, (phase, obj: KubernetesObject) => {
-      callback(phase, phase === 'ERROR' ? obj : metadataOnly(obj));
-    }, done);
-  }
-}
-
 export interface Listed<T> {
   resourceVersion: string | undefined;
   items: T[];
@@ -43,37 +27,38 @@ export interface Listed<T> {
  */
 export const LIST_PAGE_SIZE = 500;
 
-function pageUrl(base: string, limit: number, token: string | undefined): string {
-  const url = new URL(base);
-  url.searchParams.set('limit', String(limit));
-  if (token !== undefined) url.searchParams.set('continue', token);
-  return url.toString();
+/** `path` with the paging parameters added to whatever query it has. */
+export function withQuery(path: string, params: Record<string, string | undefined>): string {
+  const [base, query = ''] = path.split('?', 2) as [string, string?];
+  const search = new URLSearchParams(query);
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) search.set(k, v);
+  return `${base}?${search.toString()}`;
 }
+
+const LIST_TIMEOUT_MS = 60_000;
 
 /**
  * Lists every object at `path`, page by page (the apiserver's limit/continue), keeping of each item
  * what `keep` returns. All pages are of one snapshot: the resourceVersion of the first page is the
  * list's. A continue token that expired mid-list (410) fails the list; the caller lists again.
  */
-export async function listObjects<T extends KubernetesObject>(kc: KubeConfig, path: string, asMetadata: boolean, keep: (item: T) => T = (item) => item, pageSize = LIST_PAGE_SIZE): Promise<Listed<T>> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('the kubeconfig has no current cluster');
-  const base = `${cluster.server}${path}`;
+export async function listObjects<T extends KubernetesObject>(access: KubeAccess, path: string, asMetadata: boolean, keep: (item: T) => T = (item) => item, pageSize = LIST_PAGE_SIZE): Promise<Listed<T>> {
+  const conn = connectionOf(access);
   const items: T[] = [];
   let resourceVersion: string | undefined;
   let token: string | undefined;
   do {
-    const url = pageUrl(base, pageSize, token);
-    const ctx = new RequestContext(url, HttpMethod.GET);
-    await kc.applySecurityAuthentication(ctx);
-    ctx.setHeaderParam('Accept', asMetadata ? LIST_ACCEPT : 'application/json');
-    const res = await fetch(url, { headers: ctx.getHeaders(), dispatcher: ctx.getDispatcher() });
-    if (res.status !== 200) {
-      await res.body?.cancel();
-      const why = res.status === 410 ? ' (the list changed too much while it was paged; it is listed again)' : '';
-      throw Object.assign(new Error(`listing ${path} failed: HTTP ${String(res.status)}${why}`), { statusCode: res.status });
+    const answer = await kubeCall(conn, {
+      method: 'GET',
+      path: withQuery(path, { limit: String(pageSize), continue: token }),
+      headers: { Accept: asMetadata ? LIST_ACCEPT : 'application/json' },
+      timeoutMs: LIST_TIMEOUT_MS,
+    });
+    if (answer.status !== 200) {
+      const why = answer.status === 410 ? ' (the list changed too much while it was paged; it is listed again)' : '';
+      throw Object.assign(new Error(`listing ${path} failed: HTTP ${String(answer.status)}${why}`), { statusCode: answer.status });
     }
-    const body = (await res.json()) as { kind?: unknown; metadata?: { resourceVersion?: string; continue?: string }; items?: T[] };
+    const body = JSON.parse(answer.text) as { kind?: unknown; metadata?: { resourceVersion?: string; continue?: string }; items?: T[] };
     if (asMetadata && body.kind !== 'PartialObjectMetadataList') {
       throw new Error(`the API server answered ${path} with ${String(body.kind)} instead of PartialObjectMetadataList; rollguard never caches full objects it asked metadata of (F3)`);
     }

@@ -1,11 +1,10 @@
-import * as http from 'node:http';
-import * as https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../core/kube.js';
 import { objectPath, type ResourceInfo } from './resources.js';
+import { connectionOf, type KubeAccess } from './connection.js';
+import { kubeCall, networkMessage } from './kube-http.js';
 
 // Reads one object's metadata from the apiserver as PartialObjectMetadata: labels and annotations
-// only, never a Secret's data (F3). Authentication comes from the kubeconfig via client-node.
+// only, never a Secret's data (F3). Authentication comes from the connection (kubeconfig or service account).
 
 const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
 
@@ -24,41 +23,25 @@ function explain(status: number, what: string, body: string): string {
   return `the API server answered ${status} for ${what}: ${message}`;
 }
 
-export async function readMetadata(kc: KubeConfig, resource: ResourceInfo, namespace: string, name: string): Promise<KubeObject> {
-  const cluster = kc.getCurrentCluster();
-  if (cluster === null) throw new KubeReadError('the kubeconfig has no current cluster (set KUBECONFIG or --kubeconfig, and --context)');
-  const url = new URL(objectPath(resource, namespace, name), cluster.server);
-  const opts: https.RequestOptions = { method: 'GET', headers: { Accept: METADATA_ACCEPT } };
+export async function readMetadata(access: KubeAccess, resource: ResourceInfo, namespace: string, name: string): Promise<KubeObject> {
+  let conn;
   try {
-    await kc.applyToHTTPSOptions(opts);
+    conn = connectionOf(access);
   } catch (err) {
-    throw new KubeReadError(`cannot use the kubeconfig for ${cluster.server}: ${(err as Error).message}`);
+    throw new KubeReadError(err instanceof Error ? err.message : String(err));
   }
   const what = `${resource.kind} ${namespace}/${name}`;
-  const transport = url.protocol === 'http:' ? http : https;
-  return new Promise((resolve, reject) => {
-    const req = transport.request(url, { ...opts, timeout: 15_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        const status = res.statusCode ?? 0;
-        if (status !== 200) {
-          reject(new KubeReadError(explain(status, what, body)));
-          return;
-        }
-        try {
-          const obj = JSON.parse(body) as KubeObject;
-          resolve({ ...obj, kind: resource.kind, apiVersion: resource.group === '' ? resource.version : `${resource.group}/${resource.version}` });
-        } catch {
-          reject(new KubeReadError(`the API server sent a body that is not JSON for ${what}`));
-        }
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out after 15s')));
-    req.on('error', (err) => {
-      reject(new KubeReadError(`cannot reach the API server at ${cluster.server}: ${err.message}`));
-    });
-    req.end();
-  });
+  let answer;
+  try {
+    answer = await kubeCall(conn, { method: 'GET', path: objectPath(resource, namespace, name), headers: { Accept: METADATA_ACCEPT }, timeoutMs: 15_000 });
+  } catch (err) {
+    throw new KubeReadError(`cannot reach the API server at ${conn.server}: ${networkMessage(err)}`);
+  }
+  if (answer.status !== 200) throw new KubeReadError(explain(answer.status, what, answer.text));
+  try {
+    const obj = JSON.parse(answer.text) as KubeObject;
+    return { ...obj, kind: resource.kind, apiVersion: resource.group === '' ? resource.version : `${resource.group}/${resource.version}` };
+  } catch {
+    throw new KubeReadError(`the API server sent a body that is not JSON for ${what}`);
+  }
 }

@@ -1,9 +1,9 @@
-import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';
-import { fetch } from 'undici';
+import { connectionOf, type KubeAccess, type KubeConnection } from './connection.js';
+import { kubeCall, networkMessage, type HeaderValues } from './kube-http.js';
 
-// JSON in, JSON out, against the apiserver with the kubeconfig's credentials (client-node does
-// the authentication and TLS). Objects stay the plain wire JSON rollguard's core reads, so a
-// Deployment from a watch, a list and a patch response all have the same shape.
+// JSON in, JSON out, against the apiserver with the connection's credentials. Objects stay the
+// plain wire JSON rollguard's core reads, so a Deployment from a watch, a list and a patch response
+// all have the same shape.
 
 export type PatchType = 'json' | 'merge' | 'strategic';
 
@@ -41,41 +41,37 @@ export interface RequestOptions {
 const DEFAULT_TIMEOUT_MS = 15_000;
 
 export class KubeRest {
-  /** One connection pool for every request: a fresh one per request would cost a TLS handshake each. */
-  private dispatcher: ReturnType<RequestContext['getDispatcher']> | undefined;
+  readonly connection: KubeConnection;
 
-  constructor(readonly kubeConfig: KubeConfig) {}
+  constructor(access: KubeAccess) {
+    this.connection = connectionOf(access);
+  }
 
   server(): string {
-    const cluster = this.kubeConfig.getCurrentCluster();
-    if (cluster === null) throw new KubeApiError(0, 'NoCluster', 'the kubeconfig has no current cluster (set --kubeconfig and --context)');
-    return cluster.server.replace(/\/+$/, '');
+    return this.connection.server;
   }
 
   async request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown, opts: RequestOptions & { contentType?: string } = {}): Promise<T> {
-    const url = new URL(this.server() + path);
-    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    const ctx = new RequestContext(url.toString(), HttpMethod[method]);
-    await this.kubeConfig.applySecurityAuthentication(ctx);
-    const headers: Record<string, string> = { ...ctx.getHeaders(), Accept: opts.accept ?? 'application/json' };
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) query.set(k, v);
+    const target = query.size === 0 ? path : `${path}${path.includes('?') ? '&' : '?'}${query.toString()}`;
+    const headers: HeaderValues = { Accept: opts.accept ?? 'application/json' };
     if (body !== undefined) headers['Content-Type'] = opts.contentType ?? 'application/json';
     const imp = opts.impersonate;
-    const init = {
-      method,
-      headers: imp === undefined ? headers : impersonationHeaders(headers, imp),
-      body: body === undefined ? undefined : JSON.stringify(body),
-      dispatcher: (this.dispatcher ??= ctx.getDispatcher()),
-      signal: AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-    };
-    let res;
+    let answer;
     try {
-      res = await fetch(url, init);
+      answer = await kubeCall(this.connection, {
+        method,
+        path: target,
+        headers: imp === undefined ? headers : impersonationHeaders(headers, imp),
+        body: body === undefined ? undefined : JSON.stringify(body),
+        timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      });
     } catch (err) {
-      throw new KubeApiError(0, 'Unreachable', `cannot reach the API server at ${url.origin}: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`);
+      throw new KubeApiError(0, 'Unreachable', `cannot reach the API server at ${this.server()}: ${networkMessage(err)}`);
     }
-    const text = await res.text();
-    if (res.status < 200 || res.status > 299) throw errorFrom(res.status, text, `${method} ${path}`);
-    return (text === '' ? undefined : JSON.parse(text)) as T;
+    if (answer.status < 200 || answer.status > 299) throw errorFrom(answer.status, answer.text, `${method} ${path}`);
+    return (answer.text === '' ? undefined : JSON.parse(answer.text)) as T;
   }
 
   get<T>(path: string, opts?: RequestOptions): Promise<T> {
@@ -95,9 +91,9 @@ export class KubeRest {
   }
 }
 
-function impersonationHeaders(headers: Record<string, string>, imp: Impersonation): Record<string, string> & { 'Impersonate-Group'?: string[] } {
-  // undici sends an array value as repeated headers, one per group, as the apiserver expects.
-  const out: Record<string, string> & { 'Impersonate-Group'?: string[] } = { ...headers, 'Impersonate-User': imp.user };
+function impersonationHeaders(headers: HeaderValues, imp: Impersonation): HeaderValues {
+  // An array value goes out as repeated headers, one per group, as the apiserver expects.
+  const out: HeaderValues = { ...headers, 'Impersonate-User': imp.user };
   if (imp.groups !== undefined && imp.groups.length > 0) out['Impersonate-Group'] = [...imp.groups];
   return out;
 }

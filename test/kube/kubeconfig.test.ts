@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { KubeConfigError, loadKubeConfig } from '../../src/kube/kubeconfig.js';
+import { KubeConfigError, loadKubeConnection } from '../../src/kube/kubeconfig.js';
 import { SERVICE_ACCOUNT_DIR } from '../../src/kube/service-account.js';
 
 // One loader for every verb that talks to a cluster (inspect, webhook, agent): an explicit file,
@@ -28,6 +28,7 @@ function podRoot(): string {
   const root = mkdtempSync(join(dir, 'pod-'));
   mkdirSync(join(root, SERVICE_ACCOUNT_DIR), { recursive: true });
   writeFileSync(join(root, SERVICE_ACCOUNT_DIR, 'token'), 'pod-token');
+  writeFileSync(join(root, SERVICE_ACCOUNT_DIR, 'ca.crt'), 'not read until a request is made');
   writeFileSync(join(root, SERVICE_ACCOUNT_DIR, 'namespace'), 'rollguard-ops');
   return root;
 }
@@ -41,49 +42,57 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
-const server = (opts: Parameters<typeof loadKubeConfig>[0], root?: string): string | undefined => loadKubeConfig(opts, root).getCurrentCluster()?.server;
+const server = async (opts: Parameters<typeof loadKubeConnection>[0], root?: string): Promise<string> => (await loadKubeConnection(opts, root)).server;
 
-describe('F5 loadKubeConfig finds the cluster the way kubectl does', () => {
-  it('reads --kubeconfig, with its current context or the one given', () => {
-    expect(server({ kubeconfig: file })).toBe('https://127.0.0.1:6441');
-    expect(server({ kubeconfig: file, context: 'second' })).toBe('https://127.0.0.1:6442');
+describe('F5 loadKubeConnection finds the cluster the way kubectl does', () => {
+  it('reads --kubeconfig, with its current context or the one given', async () => {
+    expect(await server({ kubeconfig: file })).toBe('https://127.0.0.1:6441');
+    expect(await server({ kubeconfig: file, context: 'second' })).toBe('https://127.0.0.1:6442');
   });
 
-  it('reads KUBECONFIG when no file is given, even inside a pod', () => {
+  it('reads KUBECONFIG when no file is given, even inside a pod', async () => {
     vi.stubEnv('KUBECONFIG', file);
     vi.stubEnv('KUBERNETES_SERVICE_HOST', '10.96.0.1');
     vi.stubEnv('KUBERNETES_SERVICE_PORT', '443');
-    expect(server({ context: 'second' }, podRoot())).toBe('https://127.0.0.1:6442');
+    expect(await server({ context: 'second' }, podRoot())).toBe('https://127.0.0.1:6442');
   });
 
-  it('uses the in-cluster service account in a pod, before ~/.kube/config', () => {
+  it('uses the in-cluster service account in a pod, before ~/.kube/config', async () => {
     mkdirSync(join(home, '.kube'), { recursive: true });
     writeFileSync(join(home, '.kube', 'config'), `apiVersion: v1\nkind: Config\nclusters: [{name: h, cluster: {server: "https://127.0.0.1:6443"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: h, context: {cluster: h, user: u}}]\ncurrent-context: h\n`);
     vi.stubEnv('KUBERNETES_SERVICE_HOST', '10.96.0.1');
     vi.stubEnv('KUBERNETES_SERVICE_PORT', '443');
-    expect(server({}, podRoot())).toBe('https://10.96.0.1:443');
+    expect(await server({}, podRoot())).toBe('https://10.96.0.1:443');
     vi.stubEnv('KUBERNETES_SERVICE_HOST', '');
-    expect(server({}, podRoot())).toBe('https://127.0.0.1:6443');
+    expect(await server({}, podRoot())).toBe('https://127.0.0.1:6443');
   });
 });
 
-describe('F5 loadKubeConfig says what is wrong', () => {
+describe('F5 loadKubeConnection says what is wrong', () => {
   it.each([
     ['a missing --kubeconfig file', { kubeconfig: join(dir, 'nope') }, /kubeconfig file .*nope does not exist/],
     ['an unknown --context, naming the ones there are', { kubeconfig: file, context: 'third' }, /context "third" is not in .*config \(contexts: first, second\)/],
     ['a file that is not a kubeconfig', { kubeconfig: join(dir, 'home') }, /cannot load the kubeconfig .*home/],
-  ])('%s', (_label, opts, message) => {
-    expect(() => loadKubeConfig(opts)).toThrow(KubeConfigError);
-    expect(() => loadKubeConfig(opts)).toThrow(message);
+  ])('%s', async (_label, opts, message) => {
+    await expect(loadKubeConnection(opts)).rejects.toThrow(KubeConfigError);
+    await expect(loadKubeConnection(opts)).rejects.toThrow(message);
   });
 
-  it('a missing KUBECONFIG file', () => {
+  it('a missing KUBECONFIG file', async () => {
     vi.stubEnv('KUBECONFIG', join(dir, 'gone'));
-    expect(() => loadKubeConfig({})).toThrow(/KUBECONFIG names .*gone, which does not exist/);
+    await expect(loadKubeConnection({})).rejects.toThrow(/KUBECONFIG names .*gone, which does not exist/);
   });
 
-  it('nothing to go on: no file, no KUBECONFIG, not in a pod, no ~/.kube/config', () => {
+  it('a --context in a pod without a kubeconfig, or a pod without its CA certificate', async () => {
+    vi.stubEnv('KUBERNETES_SERVICE_HOST', '10.96.0.1');
+    await expect(loadKubeConnection({ context: 'prod' }, podRoot())).rejects.toThrow(/--context prod names a kubeconfig context, but there is no kubeconfig/);
+    const noCa = podRoot();
+    rmSync(join(noCa, SERVICE_ACCOUNT_DIR, 'ca.crt'));
+    await expect(loadKubeConnection({}, noCa)).rejects.toThrow(/cannot read the service account's CA certificate at .*ca\.crt/);
+  });
+
+  it('nothing to go on: no file, no KUBECONFIG, not in a pod, no ~/.kube/config', async () => {
     vi.stubEnv('HOME', join(dir, 'empty-home'));
-    expect(() => loadKubeConfig({}, podRoot())).toThrow(/no kubeconfig: pass --kubeconfig FILE, set KUBECONFIG, or run in a pod/);
+    await expect(loadKubeConnection({}, podRoot())).rejects.toThrow(/no kubeconfig: pass --kubeconfig FILE, set KUBECONFIG, or run in a pod/);
   });
 });
