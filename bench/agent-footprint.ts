@@ -55,8 +55,8 @@ export function footprintConnection(facts: ControlPlaneFacts): { connection: Age
   return { connection: { kubeconfig: facts.kubeconfig }, label: 'the admin kubeconfig (this machine cannot give the process a service-account mount: client-node is loaded, as it is not in a Pod)' };
 }
 
-async function measure(facts: ControlPlaneFacts, main: string, prometheus: string, leaseNs: string): Promise<Omit<TierResult, keyof Tier | 'present' | 'populateS'>> {
-  const agent = await startAgentProcess(main, { connection: footprintConnection(facts).connection, prometheus, namespace: leaseNs, id: leaseNs, interval: `${String(INTERVAL_S)}s` });
+async function measure(facts: ControlPlaneFacts, main: string, prometheus: string, leaseNs: string, connection: AgentConnection = footprintConnection(facts).connection): Promise<Omit<TierResult, keyof Tier | 'present' | 'populateS'>> {
+  const agent = await startAgentProcess(main, { connection, prometheus, namespace: leaseNs, id: leaseNs, interval: `${String(INTERVAL_S)}s` });
   try {
     const pid = agent.process.pid;
     const synced = procSample(pid);
@@ -143,6 +143,13 @@ export async function measureFootprint(facts: ControlPlaneFacts, main: string, t
       const counts = await present(writer);
       log(`  tier ${String(i)}: ${Object.entries(counts).map(([k, n]) => `${String(n)} ${k}`).join(', ')} (populated in ${populateS.toFixed(0)} s); starting the agent`);
       results.push({ ...tier, present: counts, populateS, ...(await measure(facts, main, stub.url, leaseNs)) });
+      if (i === 0 && !('kubeconfig' in footprintConnection(facts).connection)) {
+        // The same idle agent through a kubeconfig, which loads client-node: the baseline in this run.
+        await ensureNamespaces(writer, ['rollguard-bench-kubeconfig']);
+        const kc = await measure(facts, main, stub.url, 'rollguard-bench-kubeconfig', { kubeconfig: facts.kubeconfig });
+        const pod = results[0];
+        if (pod !== undefined) log(`  idle, the same agent through a kubeconfig (client-node loaded): RSS ${kc.rssMedian.toFixed(1)} MB as it runs (Pod: ${pod.rssMedian.toFixed(1)} MB, ${(pod.rssMedian / kc.rssMedian).toFixed(2)}x), ${kc.syncedRssGc.toFixed(1)} MB after a forced GC (Pod: ${pod.syncedRssGc.toFixed(1)} MB)`);
+      }
     }
     for (const s of await storedSizes(writer)) {
       log(`  per ${s.kind}: ${s.bytes.toFixed(0)} B of JSON as listed${s.kind.startsWith('Deploy') || s.kind.startsWith('Replica') ? '' : ' (metadata only)'}, of which managedFields ${s.managedFields.toFixed(0)} B and last-applied-configuration ${s.lastApplied.toFixed(0)} B; the informer keeps ${s.kept.toFixed(0)} B`);

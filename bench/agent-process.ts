@@ -23,12 +23,15 @@ export async function buildAgent(): Promise<{ main: string; remove: () => Promis
   return { main: join(OUT, 'src', 'cli', 'main.js'), remove: () => rm(OUT, { recursive: true, force: true }) };
 }
 
-/** Answers query_range with an empty matrix, label values with an empty list: "no data" for every deploy. */
+/** Answers query_range with an empty matrix, label values with an empty list: "no data" for every deploy; the health probe's `1` with a scalar. */
 export async function startPrometheusStub(): Promise<{ url: string; requests: () => number; stop: () => Promise<void> }> {
   let requests = 0;
   const server = createServer((req, res) => {
     requests++;
-    const data = req.url?.startsWith('/api/v1/query_range') ? { resultType: 'matrix', result: [] } : req.url?.startsWith('/api/v1/label/') ? [] : { resultType: 'vector', result: [] };
+    const url = req.url ?? '';
+    // The agent's health probe asks for the scalar 1; every other instant query finds no series.
+    const probe = url.startsWith('/api/v1/query?') && new URL(url, 'http://stub').searchParams.get('query') === '1';
+    const data = url.startsWith('/api/v1/query_range') ? { resultType: 'matrix', result: [] } : url.startsWith('/api/v1/label/') ? [] : probe ? { resultType: 'scalar', result: [Date.now() / 1000, '1'] } : { resultType: 'vector', result: [] };
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

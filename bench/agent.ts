@@ -12,8 +12,10 @@
 //   npm run bench:agent   (add -- --runs N, --scale F to scale the tiers, --only latency|footprint)
 
 import { cpus } from 'node:os';
+import { KubeRest } from '../src/kube/rest.js';
 import { adminControlPlane } from '../test/support/control-plane-admin.js';
 import { ENABLE_HINT, launchControlPlane, locateControlPlane, type LaunchedControlPlane, type Located } from '../test/support/control-plane-launch.js';
+import { installRollguardCrds } from '../test/support/rollguard-crds.js';
 import { waitFor } from '../test/support/wait.js';
 import { FOOTPRINT_WINDOW, footprintConnection, measureFootprint, type Tier, type TierResult } from './agent-footprint.js';
 import { measureLatency, type LatencyRun } from './agent-latency.js';
@@ -112,6 +114,8 @@ async function main(): Promise<void> {
   let ok = true;
   try {
     const cp = adminControlPlane(launched.facts);
+    // As the chart installs them: the agent is not ready until it watches its RollbackDecisions.
+    await installRollguardCrds(new KubeRest(cp.kubeConfig));
     say(`control plane up in ${(launched.facts.startMs / 1000).toFixed(1)} s at ${launched.facts.apiserverUrl} (controller manager: ${process.env.EXTRA_KCM_ARGS}); node ${process.version}, ${String(cpus().length)} CPUs shared by the control plane, rollguard and the benchmark`);
     if (only !== 'footprint') {
       say(`\nonset → rollback: ${String(runs)} runs; policy step ${String(STEP_S)} s, persistence ${String(PERSISTENCE)}, agent interval 1 s; 5xx share 0.2% → 20% at 100 req/s, onsets spread over the step phase`);
