@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { fetch } from 'undici';
 import { urlOrigin } from '../core/delivery-url.js';
 import type { WebhookNotifications } from '../core/notifications-policy.js';
 import type { DecisionRecord } from './decision-record.js';

@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fetch } from 'undici';
 import type { SlackMessage } from './blocks.js';
 
 // The two ways rollguard talks to Slack: the Web API with a bot token (chat.postMessage, then
