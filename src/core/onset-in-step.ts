@@ -260,9 +260,9 @@ export function locateOnsetInStep(input: InStepInput): OnsetInStep {
 
 /**
  * Whether a regression's onset, located on the detector's grid, is close enough to the deploy
- * start that the scrapes must say on which side it lies. The reach is a step (a step's first
- * scrape may count requests from before the deploy when scrapes do not fall on the grid), the
- * onset's confidence set, and how long the excess errors may take to show at all: at a few errors
+ * start that the scrapes must say on which side it lies. The reach is the onset's confidence set,
+ * or how long the excess errors may take to show at all, and a step beyond it (a step's first
+ * scrape may count requests from before it when scrapes do not fall on the grid): at a few errors
  * a minute the grid places a change where its first errors fell, which can be well after it began.
  */
 export function onsetNeedsScrapes(regression: Regression, deployStart: number, now: number, stepMs: number, significance: number): boolean {
@@ -271,6 +271,7 @@ export function onsetNeedsScrapes(regression: Regression, deployStart: number, n
   if (onset === undefined || e === undefined) return false;
   const excessPerMs = ((e.current - e.baseline) * e.currentRequests) / Math.max(stepMs, now - onset);
   const firstErrors = excessPerMs > 0 ? Math.min(AROUND_DEPLOY_MS, Math.log(1 / significance) / excessPerMs) : AROUND_DEPLOY_MS;
-  const reach = Math.max(stepMs, regression.onsetUncertaintyMs ?? 0, firstErrors);
+  // The step at the confidence set's edge may count requests from a scrape interval (≤ a step) before it.
+  const reach = Math.max(regression.onsetUncertaintyMs ?? 0, firstErrors) + stepMs;
   return onset - reach < deployStart && onset + Math.max(stepMs, regression.onsetUncertaintyMs ?? 0) >= deployStart;
 }

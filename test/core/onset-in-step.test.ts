@@ -155,6 +155,7 @@ describe('which onsets the scrapes must place', () => {
   it.each([
     ['the step holding the deploy start', T0, true],
     ['the step just after it', T0 + 15 * S, true],
+    ["a step after the deploy's step, whose first scrape may count requests from before the deploy", T0 + 20 * S, true],
     ['two steps after it', T0 + 30 * S, false],
     ['two steps before it', T0 - 30 * S, false],
   ] as const)('R1 an onset in %s: %s', (_, onset, needed) => {
