@@ -62,29 +62,51 @@ const pool = (spans: readonly ScrapeSpan[]): Pooled => ({
 
 const rate = (p: Pooled): number => (p.n > 0 ? p.k / p.n : 0);
 
+interface NoiseEstimate {
+  value: number;
+  /** Each scrape's expected errors, for the estimate's precision. */
+  means: number[];
+}
+
 /**
  * Extra-binomial noise of a set of spans around their pooled share, as a squared coefficient of
- * variation of the share from scrape to scrape (method of moments, not truncated at 0), and the
- * estimate's weight: its variance is about 2 / weight under binomial noise, so scrapes with few
- * errors each say little about it.
+ * variation of the share from scrape to scrape (method of moments, not truncated at 0).
  */
-function relativeNoise(p: Pooled): { value: number; weight: number } {
+function relativeNoise(p: Pooled): NoiseEstimate {
   const share = rate(p);
   let excess = 0;
   let scale = 0;
+  const means: number[] = [];
   for (const s of p.spans) {
     const mean = s.requests * share;
     excess += (s.errors - mean) ** 2 - mean * (1 - share);
     scale += mean * mean;
+    means.push(mean);
   }
   const m = p.spans.length;
-  return m > 1 && scale > 0 ? { value: (excess * m) / (m - 1) / scale, weight: scale } : { value: 0, weight: 0 };
+  return m > 1 && scale > 0 ? { value: (excess * m) / (m - 1) / scale, means } : { value: 0, means: [] };
 }
 
-/** The noise estimates of several sets pooled by their weights. */
-function pooledNoise(...estimates: { value: number; weight: number }[]): number {
-  const weight = estimates.reduce((a, e) => a + e.weight, 0);
-  return weight > 0 ? Math.max(0, estimates.reduce((a, e) => a + e.value * e.weight, 0) / weight) : 0;
+/**
+ * Inverse variance of an estimate when the true noise is `noise`: about 2·Σ(μ + noise·μ²)² / (Σμ²)²,
+ * so a few scrapes with many errors each say little once the noise is real, however many errors
+ * they hold, and many scrapes with fewer errors may say more.
+ */
+function precision(e: NoiseEstimate, noise: number): number {
+  const scale = e.means.reduce((a, mu) => a + mu * mu, 0);
+  const spread = e.means.reduce((a, mu) => a + (mu + noise * mu * mu) ** 2, 0);
+  return e.means.length > 1 && spread > 0 ? (scale * scale) / (2 * spread) : 0;
+}
+
+/**
+ * The noise estimates of several sets pooled by their precision, judged at the largest of them (a
+ * set that shows noise is not outweighed by one too small to show it).
+ */
+function pooledNoise(...estimates: NoiseEstimate[]): number {
+  const pilot = Math.max(0, ...estimates.map((e) => e.value));
+  const weights = estimates.map((e) => precision(e, pilot));
+  const weight = weights.reduce((a, w) => a + w, 0);
+  return weight > 0 ? Math.max(0, estimates.reduce((a, e, i) => a + e.value * (weights[i] ?? 0), 0) / weight) : 0;
 }
 
 /** Fraction of a span's requests after time `s` (uniform arrival). */

@@ -81,6 +81,14 @@ describe('R1 F1 an onset inside the scrape interval that holds the deploy start'
     expect(result.evidence).toContain('still rising');
   });
 
+  it('F1 scrape-to-scrape noise that the few scrapes after the deploy cannot show is read from the many before it: an onset just before the deploy is never placed after it', () => {
+    const verdicts = Array.from({ length: 30 }, (_, i) => i + 1).map((seed) => {
+      const series = stepScrapes({ seed, scrapeMs: 30 * S, first: T0 - 40 * MIN, end: T0 + 10 * MIN, rate: 1000, p0: 0.01, p1: 0.2, onset: T0 + 9_900, noise: 0.3 });
+      return locateOnsetInStep({ series, deployStart: T0 + 10 * S, now: T0 + 10 * S + 2 * MIN, significance: 0.001 }).verdict;
+    });
+    expect(verdicts).not.toContain('after');
+  });
+
   it('F1 nothing scraped after `now` is read', () => {
     const series = stepScrapes({ seed: 1, scrapeMs: 15 * S, first: T0 - 40 * MIN, end: T0 + 10 * MIN, rate: 60, p0: 0.002, p1: 0.12, onset: T0 + 11 * S });
     const cut = { ...series, requests: series.requests.map((s) => ({ ...s, samples: s.samples.filter(([ts]) => ts <= T0 + 2 * MIN) })), errors: series.errors.map((s) => ({ ...s, samples: s.samples.filter(([ts]) => ts <= T0 + 2 * MIN) })) };
