@@ -138,8 +138,11 @@ describe('R1 window with the split', () => {
     expect(d.verdict).toBe('auto');
   });
 
-  it('errors in the new pods only make an onset just after the deploy start met even when the scrapes cannot tell its side', () => {
-    const justAfter = errorRegression({ onset: T0 + 4_000, onsetUncertaintyMs: 15_000 });
+  it.each([
+    ['just after the deploy start', 4_000],
+    ['half a minute after it, close enough that the scrapes were read', 40_000],
+  ])('errors in the new pods only make an onset %s met even when the scrapes cannot tell its side', (_, after) => {
+    const justAfter = errorRegression({ onset: T0 + after, onsetUncertaintyMs: 15_000 });
     const undetermined = { ...justAfter, onsetInStep: { verdict: 'undetermined' as const, evidence: 'too few to tell' } };
     expect(decide(cleanInput({ regression: undetermined })).conditions.window.status).toBe('unknown');
     const d = decide(cleanInput({ regression: undetermined, revisionSplit: newOnly }));
