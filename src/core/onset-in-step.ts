@@ -98,12 +98,17 @@ function precision(e: NoiseEstimate, noise: number): number {
   return e.means.length > 1 && spread > 0 ? (scale * scale) / (2 * spread) : 0;
 }
 
+/** How many standard errors (under binomial noise) an estimate must stand above 0 to show noise. */
+const NOISE_SHOWN_Z = 2;
+
 /**
- * The noise estimates of several sets pooled by their precision, judged at the largest of them (a
- * set that shows noise is not outweighed by one too small to show it).
+ * The noise estimates of several sets pooled by their precision, judged at the largest noise one of
+ * them clearly shows (so a set that shows it is not outweighed by one too small to show it, and a
+ * chance excess in a set of few errors does not swamp the others).
  */
 function pooledNoise(...estimates: NoiseEstimate[]): number {
-  const pilot = Math.max(0, ...estimates.map((e) => e.value));
+  const shown = estimates.filter((e) => e.value > NOISE_SHOWN_Z / Math.sqrt(precision(e, 0)));
+  const pilot = Math.max(0, ...shown.map((e) => e.value));
   const weights = estimates.map((e) => precision(e, pilot));
   const weight = weights.reduce((a, w) => a + w, 0);
   return weight > 0 ? Math.max(0, estimates.reduce((a, e, i) => a + e.value * (weights[i] ?? 0), 0) / weight) : 0;
