@@ -18,6 +18,7 @@ import { detectionGrid, detectRegression } from '../src/core/regression.js';
 import { alignSeries } from '../src/core/regression-series.js';
 import { buildCorpus, HORIZON, STEP } from './detect-corpus.js';
 import { reportFastFailures } from './detect-fast.js';
+import { reportPodFailures } from './detect-pods.js';
 import type { Case, Kind } from './detect-corpus.js';
 
 interface Outcome {
@@ -191,3 +192,4 @@ if (target) {
 }
 
 reportFastFailures(arg('fast-cases', 400), arg('seed', 20260302));
+reportPodFailures(arg('pod-cases', 200), arg('seed', 20260302));

@@ -6,6 +6,7 @@ import { scrapeInterval, scrapeSpans } from './scrape-spans.js';
 import type { ScrapeSpan } from './scrape-spans.js';
 import { normalUpperTail } from './stats-normal.js';
 import { testHigherRate } from './stats-binomial.js';
+import { testMixedShare } from './stats-profile.js';
 
 // R1 when the regression began inside the scrape interval that holds the deploy start: on which
 // side of the deploy did it begin? Requests arrive uniformly inside an interval (t0, t1], so if the
@@ -21,6 +22,8 @@ import { testHigherRate } from './stats-binomial.js';
 export const AROUND_DEPLOY_MS = 5 * MINUTE;
 /** A regime still rising after the deploy is a ramp whose start cannot be told from a later step. */
 const RAMP_SIGNIFICANCE = 0.01;
+/** The shortest time scale on which a ramp is told from a step: scrapes seconds apart are pooled up to it. */
+const RAMP_SCALE_MS = 15_000;
 /** Errors per scrape below which the baseline's scrape-to-scrape spread says nothing about noise. */
 const MIN_ERRORS_FOR_NOISE = 10;
 
@@ -59,29 +62,56 @@ const pool = (spans: readonly ScrapeSpan[]): Pooled => ({
 
 const rate = (p: Pooled): number => (p.n > 0 ? p.k / p.n : 0);
 
+interface NoiseEstimate {
+  value: number;
+  /** Each scrape's expected errors, for the estimate's precision. */
+  means: number[];
+}
+
 /**
  * Extra-binomial noise of a set of spans around their pooled share, as a squared coefficient of
- * variation of the share from scrape to scrape (method of moments, not truncated at 0), and the
- * estimate's weight: its variance is about 2 / weight under binomial noise, so scrapes with few
- * errors each say little about it.
+ * variation of the share from scrape to scrape (method of moments, not truncated at 0).
  */
-function relativeNoise(p: Pooled): { value: number; weight: number } {
+function relativeNoise(p: Pooled): NoiseEstimate {
   const share = rate(p);
   let excess = 0;
   let scale = 0;
+  const means: number[] = [];
   for (const s of p.spans) {
     const mean = s.requests * share;
     excess += (s.errors - mean) ** 2 - mean * (1 - share);
     scale += mean * mean;
+    means.push(mean);
   }
   const m = p.spans.length;
-  return m > 1 && scale > 0 ? { value: (excess * m) / (m - 1) / scale, weight: scale } : { value: 0, weight: 0 };
+  return m > 1 && scale > 0 ? { value: (excess * m) / (m - 1) / scale, means } : { value: 0, means: [] };
 }
 
-/** The noise estimates of several sets pooled by their weights. */
-function pooledNoise(...estimates: { value: number; weight: number }[]): number {
-  const weight = estimates.reduce((a, e) => a + e.weight, 0);
-  return weight > 0 ? Math.max(0, estimates.reduce((a, e) => a + e.value * e.weight, 0) / weight) : 0;
+/**
+ * Inverse variance of an estimate when the true noise is `noise`: about 2·Σ(μ + noise·μ²)² / (Σμ²)²,
+ * so a few scrapes with many errors each say little once the noise is real, however many errors
+ * they hold, and many scrapes with fewer errors may say more.
+ */
+function precision(e: NoiseEstimate, noise: number): number {
+  const scale = e.means.reduce((a, mu) => a + mu * mu, 0);
+  const spread = e.means.reduce((a, mu) => a + (mu + noise * mu * mu) ** 2, 0);
+  return e.means.length > 1 && spread > 0 ? (scale * scale) / (2 * spread) : 0;
+}
+
+/** How many standard errors (under binomial noise) an estimate must stand above 0 to show noise. */
+const NOISE_SHOWN_Z = 2;
+
+/**
+ * The noise estimates of several sets pooled by their precision, judged at the largest noise one of
+ * them clearly shows (so a set that shows it is not outweighed by one too small to show it, and a
+ * chance excess in a set of few errors does not swamp the others).
+ */
+function pooledNoise(...estimates: NoiseEstimate[]): number {
+  const shown = estimates.filter((e) => e.value > NOISE_SHOWN_Z / Math.sqrt(precision(e, 0)));
+  const pilot = Math.max(0, ...shown.map((e) => e.value));
+  const weights = estimates.map((e) => precision(e, pilot));
+  const weight = weights.reduce((a, w) => a + w, 0);
+  return weight > 0 ? Math.max(0, estimates.reduce((a, e, i) => a + e.value * (weights[i] ?? 0), 0) / weight) : 0;
 }
 
 /** Fraction of a span's requests after time `s` (uniform arrival). */
@@ -89,6 +119,8 @@ const after = (span: ScrapeSpan, s: number): number => Math.min(1, Math.max(0, (
 
 interface SideTest {
   set: Pooled;
+  /** The spans whose share the set's elevated part is expected at. */
+  elevated: Pooled;
   /** Expected errors in the set had the regime begun exactly at the deploy start. */
   expected: number;
   pAfter: number;
@@ -115,15 +147,11 @@ function sideTest(set: Pooled, deployStart: number, base: Pooled, elevated: Pool
     spread += (s.requests * ((1 - w) * p0 + w * p1)) ** 2;
   }
   const expected = a * p0 + b * p1;
-  const countVariance = expected * (1 - expected / Math.max(1, set.n)) + noise * spread;
-  const sd = Math.sqrt(countVariance + a * a * shareVariance(base, noise) + b * b * shareVariance(elevated, noise));
-  if (!(sd > 0)) return { set, expected, pAfter: 1, pBefore: 1 };
-  return {
-    set,
-    expected,
-    pAfter: normalUpperTail((expected - set.k - 0.5) / sd),
-    pBefore: normalUpperTail((set.k - expected - 0.5) / sd),
-  };
+  // Scrape-to-scrape noise widens the count's spread beyond the binomial: the test's dispersion.
+  const binomial = expected * (1 - expected / Math.max(1, set.n));
+  const dispersion = binomial > 0 ? 1 + (noise * spread) / binomial : 1;
+  const t = testMixedShare(base, elevated, set, set.n > 0 ? b / set.n : 0, dispersion);
+  return { set, elevated, expected, pAfter: t.pLower, pBefore: t.pHigher };
 }
 
 /** The onset time at which the set's expected errors equal its count, within the set's span. */
@@ -137,6 +165,38 @@ function placeOnset(set: Pooled, p0: number, p1: number): number {
     else hi = mid;
   }
   return (lo + hi) / 2;
+}
+
+/** How much of the significance the runs of one and two spans get; the longer runs share the rest. */
+const SHORT_RUN_WEIGHT = 0.4;
+/** Lengths (in spans) of the longer runs tried: about doubling, so few are paid for. */
+const LONG_RUNS = [3, 4, 6, 8, 12, 16];
+/** Spans after a run that must remain to show the share it is tested against. */
+const MIN_SPANS_AFTER = 2;
+
+/** Whether the share of `rest` is significantly above that of the spans before it (a ramp). */
+function stillRising(first: Pooled, rest: Pooled, noise: number): boolean {
+  if (first.n === 0 || rest.n === 0) return false;
+  const z = (rate(rest) - rate(first)) / Math.sqrt(shareVariance(rest, noise) + shareVariance(first, noise));
+  return normalUpperTail(z) < RAMP_SIGNIFICANCE;
+}
+
+/**
+ * The runs of consecutive spans from the one holding the deploy start that the "after" test tries,
+ * each with its share of the significance (weighted Bonferroni): the holding interval alone and with
+ * the next get most of it; longer runs, for onsets a few scrapes later or errors slow to show at
+ * low traffic, share the rest. A run needs a few scrapes after it to show the elevated share.
+ */
+function afterRuns(spans: readonly ScrapeSpan[], d: number, gap: number, scale: number): { run: Pooled; after: Pooled; weight: number }[] {
+  const from = spans.filter((s) => s.to > d);
+  const late = (length: number) => from.slice(length).filter((s) => s.from >= d + gap);
+  // Longer runs stay inside the span the ramp check has shown steady after: a ramp that began
+  // before the deploy would otherwise leave its early spans looking "too low" against later ones.
+  const long = LONG_RUNS.filter((length) => (from[length - 1]?.to ?? Infinity) <= d + scale && late(length).length >= MIN_SPANS_AFTER);
+  const short = [1, 2].filter((length) => late(length).length > 0);
+  const longWeight = long.length > 0 ? 1 - 2 * SHORT_RUN_WEIGHT : 0;
+  const weight = (length: number) => (length <= 2 ? (1 - longWeight) / short.length : longWeight / long.length);
+  return [...short, ...long].map((length) => ({ run: pool(from.slice(0, length)), after: pool(late(length)), weight: weight(length) }));
 }
 
 const pText = (p: number): string => (p < 0.001 ? p.toExponential(0) : p.toPrecision(2));
@@ -167,43 +227,50 @@ export function locateOnsetInStep(input: InStepInput): OnsetInStep {
   if (!(testHigherRate(elevated, base).pValue < significance)) {
     return undetermined(`${around}, but at scrape resolution the 5xx share after it (${pct(p1)}) is not clearly above the one before (${pct(p0)})`);
   }
-  const firstLate = pool(late.filter((s) => s.from < d + 2 * gap));
-  const rest = pool(late.filter((s) => s.from >= d + 2 * gap));
+  // The share must have stopped rising a ramp's time scale after the deploy (a scrape interval, or
+  // RAMP_SCALE_MS for scrapes seconds apart, whose runs after the deploy are tested up to it).
+  const scale = Math.max(gap, RAMP_SCALE_MS);
+  const firstLate = pool(late.filter((s) => s.from >= d + scale && s.from < d + 2 * scale));
+  const rest = pool(late.filter((s) => s.from >= d + 2 * scale));
   if (rest.n === 0) return undetermined(`${around}, and too few scrapes after it show whether the 5xx share has stopped rising`);
   // Whether the share still rises is judged against the noise the baseline shows (when its scrapes
   // hold enough errors each): the late scrapes would count a ramp's rise as noise.
   const baseEstimate = relativeNoise(base);
   const baseNoise = p0 * (base.n / base.spans.length) >= MIN_ERRORS_FOR_NOISE ? Math.max(0, baseEstimate.value) : 0;
-  const rising = (rate(rest) - rate(firstLate)) / Math.sqrt(shareVariance(rest, baseNoise) + shareVariance(firstLate, baseNoise));
-  if (normalUpperTail(rising) < RAMP_SIGNIFICANCE) {
+  if (stillRising(firstLate, rest, baseNoise)) {
     return undetermined(`${around}, and the 5xx share was still rising after it (${pct(rate(firstLate))}, then ${pct(rate(rest))}): a gradual rise that began before it cannot be told from a later step`);
   }
   const noise = pooledNoise(baseEstimate, relativeNoise(elevated));
 
-  // The interval holding the deploy start alone, and with the scrape after it (an onset just after
-  // an interval's end shows there); Bonferroni over the two.
-  const tests = [holding, nearest].filter((s) => s.n > 0).map((s) => sideTest(s, d, base, elevated, noise));
-  const m = tests.length;
-  const best = (key: 'pAfter' | 'pBefore') => tests.reduce((x, y) => (y[key] < x[key] ? y : x));
-  const forAfter = best('pAfter');
-  const forBefore = best('pBefore');
+  // "After" is shown by too few errors in the spans from the deploy start on: in the interval that
+  // holds it, or in it and the scrapes that follow (an onset a few scrapes after the deploy, or
+  // errors that at low traffic take a while to show, leave several at the old share). Each run is
+  // tested against the share after it, which under "before" every span after the deploy has.
+  // "Before" is shown by too many errors in the interval holding it (alone or with the next).
+  const runs = afterRuns(spans, d, gap, scale);
+  if (runs.length === 0) return undetermined(`${around}, and too few scrapes after it show the share it rose to`);
+  const afterTests = runs.map(({ run, after, weight }) => ({ test: sideTest(run, d, base, after, noise), weight }));
+  const beforeTests = [holding, nearest].filter((s) => s.n > 0).map((s) => sideTest(s, d, base, elevated, noise));
+  const forAfter = afterTests.reduce((x, y) => (y.test.pAfter / y.weight < x.test.pAfter / x.weight ? y : x));
+  const forBefore = beforeTests.reduce((x, y) => (y.pBefore < x.pBefore ? y : x));
   const describe = (t: SideTest) => {
     const from = Math.min(...t.set.spans.map((s) => s.from));
     const to = Math.max(...t.set.spans.map((s) => s.to));
+    const where = t.set.spans.length > 1 ? `the ${String(t.set.spans.length)} scrape intervals ${formatInstant(from)}–${formatInstant(to)} from the one` : `the scrape interval ${formatInstant(from)}–${formatInstant(to)}`;
     return (
-      `5xx began inside the scrape interval ${formatInstant(from)}–${formatInstant(to)} that holds the deploy start (${formatInstant(d)}): ` +
-      `${String(Math.round(t.set.k))} errors in ${String(Math.round(t.set.n))} requests there, against ${t.expected.toFixed(0)} had they begun at the deploy start (${pct(p0)} before, ${pct(p1)} after)`
+      `5xx began inside ${where} that holds the deploy start (${formatInstant(d)}): ` +
+      `${String(Math.round(t.set.k))} errors in ${String(Math.round(t.set.n))} requests there, against ${t.expected.toFixed(0)} had they begun at the deploy start (${pct(p0)} before, ${pct(rate(t.elevated))} after)`
     );
   };
-  const pAfter = Math.min(1, forAfter.pAfter * m);
-  const pBefore = Math.min(1, forBefore.pBefore * m);
+  const pAfter = Math.min(1, forAfter.test.pAfter / forAfter.weight);
+  const pBefore = Math.min(1, forBefore.pBefore * beforeTests.length);
   if (pAfter < significance) {
-    const onset = Math.max(d, toSecond(placeOnset(forAfter.set, p0, p1)));
+    const onset = Math.max(d, toSecond(placeOnset(forAfter.test.set, p0, rate(forAfter.test.elevated))));
     return {
       verdict: 'after',
       onset,
       pValue: pAfter,
-      evidence: `${describe(forAfter)}; the counts place the onset about ${seconds(onset - d)} after the deploy start, so it follows the deploy (p = ${pText(pAfter)})`,
+      evidence: `${describe(forAfter.test)}; the counts place the onset about ${seconds(onset - d)} after the deploy start, so it follows the deploy (p = ${pText(pAfter)})`,
     };
   }
   if (pBefore < significance) {
@@ -215,14 +282,14 @@ export function locateOnsetInStep(input: InStepInput): OnsetInStep {
       evidence: `${describe(forBefore)}; the counts place the onset about ${seconds(d - onset)} before the deploy start, so it predates the deploy (p = ${pText(pBefore)})`,
     };
   }
-  return undetermined(`${describe(forAfter)}; too few to tell on which side of the deploy start it began (p = ${pText(pAfter)} for after it, ${pText(pBefore)} for before)`, pAfter);
+  return undetermined(`${describe(forAfter.test)}; too few to tell on which side of the deploy start it began (p = ${pText(pAfter)} for after it, ${pText(pBefore)} for before)`, pAfter);
 }
 
 /**
  * Whether a regression's onset, located on the detector's grid, is close enough to the deploy
- * start that the scrapes must say on which side it lies. The reach is a step (a step's first
- * scrape may count requests from before the deploy when scrapes do not fall on the grid), the
- * onset's confidence set, and how long the excess errors may take to show at all: at a few errors
+ * start that the scrapes must say on which side it lies. The reach is the onset's confidence set,
+ * or how long the excess errors may take to show at all, and a step beyond it (a step's first
+ * scrape may count requests from before it when scrapes do not fall on the grid): at a few errors
  * a minute the grid places a change where its first errors fell, which can be well after it began.
  */
 export function onsetNeedsScrapes(regression: Regression, deployStart: number, now: number, stepMs: number, significance: number): boolean {
@@ -231,6 +298,7 @@ export function onsetNeedsScrapes(regression: Regression, deployStart: number, n
   if (onset === undefined || e === undefined) return false;
   const excessPerMs = ((e.current - e.baseline) * e.currentRequests) / Math.max(stepMs, now - onset);
   const firstErrors = excessPerMs > 0 ? Math.min(AROUND_DEPLOY_MS, Math.log(1 / significance) / excessPerMs) : AROUND_DEPLOY_MS;
-  const reach = Math.max(stepMs, regression.onsetUncertaintyMs ?? 0, firstErrors);
+  // The step at the confidence set's edge may count requests from a scrape interval (≤ a step) before it.
+  const reach = Math.max(regression.onsetUncertaintyMs ?? 0, firstErrors) + stepMs;
   return onset - reach < deployStart && onset + Math.max(stepMs, regression.onsetUncertaintyMs ?? 0) >= deployStart;
 }

@@ -109,11 +109,16 @@ export function elevatedRegime(points: readonly Counts[], dispersion = 1): Eleva
   // start that ended) is not, and neither is the floor itself.
   const floorSegment = segments.slice(0, -1).reduce((a, b) => (share(b.counts) < share(a.counts) ? b : a));
   const ceiling = current + (current - floor) / 2;
-  const partOfRegime = (s: Segment) =>
-    share(s.counts) < ceiling && s !== floorSegment && testHigherRate(s.counts, floorSegment.counts, dispersion).pValue < RAMP_STEP_SIGNIFICANCE;
+  const aboveFloor = (s: Segment) => s !== floorSegment && testHigherRate(s.counts, floorSegment.counts, dispersion).pValue < RAMP_STEP_SIGNIFICANCE;
+  const partOfRegime = (s: Segment) => share(s.counts) < ceiling && aboveFloor(s);
   let first = segments.length - 1;
   while (first > 0 && partOfRegime(segments[first - 1] ?? last)) first--;
   if (first === 0) return undefined;
+  // A higher stretch just before the regime may be a burst that ended, or the same regime's noise
+  // (scrape-to-scrape noise splits a long regime into pieces): the onset's confidence set reaches
+  // back to where the share first left the floor, so R1 never takes a later piece for the start.
+  let earliest = first;
+  while (earliest > 1 && aboveFloor(segments[earliest - 1] ?? last)) earliest--;
 
   // Refine the change point between the floor-side segment and the regime with the profile likelihood
   // over both, and bound it by the points whose statistic is within the χ² drop of the best.
@@ -123,7 +128,7 @@ export function elevatedRegime(points: readonly Counts[], dispersion = 1): Eleva
   const to = (segments[first] ?? last).to;
   const { best, stat, stats } = profile(prefix, from, to);
   const start = best > 0 && share(prefix.sum(best, to)) > share(prefix.sum(from, best)) ? best : (segments[first] ?? last).from;
-  let low = start;
+  let low = Math.min(start, (segments[earliest] ?? last).from);
   let high = start;
   for (let tau = from + 1; tau < to; tau++) {
     if ((stat - (stats[tau - from] ?? 0)) / dispersion <= CHI2_1_95) {

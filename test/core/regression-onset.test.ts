@@ -40,6 +40,15 @@ describe('R1 change points on counts', () => {
     expect(elevatedRegime(series(4, burstThenRise))?.start).toBe(48);
   });
 
+  it('R1 a higher stretch just before the running regime (noise splitting it, or a burst) keeps the regime but widens its confidence set back to where the share left the floor', () => {
+    const higherFirst = [...repeat(0.01, 40), ...repeat(0.4, 8), ...repeat(0.15, 12)];
+    const regime = elevatedRegime(series(7, higherFirst, 500));
+    expect(regime?.start).toBe(48);
+    expect(regime?.low).toBe(40);
+    const burstThenRise = [...repeat(0.01, 30), ...repeat(0.4, 3), ...repeat(0.01, 15), ...repeat(0.1, 10)];
+    expect(elevatedRegime(series(4, burstThenRise))?.low).toBeGreaterThanOrEqual(46);
+  });
+
   it('a drop is not an elevated regime', () => {
     expect(elevatedRegime(series(5, [...repeat(0.1, 30), ...repeat(0.01, 30)]))).toBeUndefined();
   });

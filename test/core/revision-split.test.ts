@@ -138,6 +138,24 @@ describe('R1 window with the split', () => {
     expect(d.verdict).toBe('auto');
   });
 
+  it.each([
+    ['just after the deploy start', 4_000],
+    ['half a minute after it, close enough that the scrapes were read', 40_000],
+  ])('errors in the new pods only make an onset %s met even when the scrapes cannot tell its side', (_, after) => {
+    const justAfter = errorRegression({ onset: T0 + after, onsetUncertaintyMs: 15_000 });
+    const undetermined = { ...justAfter, onsetInStep: { verdict: 'undetermined' as const, evidence: 'too few to tell' } };
+    expect(decide(cleanInput({ regression: undetermined })).conditions.window.status).toBe('unknown');
+    const d = decide(cleanInput({ regression: undetermined, revisionSplit: newOnly }));
+    expect(d.conditions.window.status).toBe('met');
+    expect(d.verdict).toBe('auto');
+  });
+
+  it('an onset well after the deploy start is the grid\'s to judge, split or not', () => {
+    const late = errorRegression({ onset: T0 + 20 * 60_000, onsetUncertaintyMs: 15_000 });
+    const d = decide(cleanInput({ regression: late, revisionSplit: newOnly }));
+    expect(d.conditions.window.evidence).not.toMatch(/located to the interval that holds the deploy start/);
+  });
+
   it('an onset clearly before the deploy stays unmet: the split cannot overrule pre-deploy data (F1)', () => {
     const d = decide(cleanInput({ regression: errorRegression({ onset: T0 - 20 * 60_000, onsetUncertaintyMs: 15_000 }), revisionSplit: newOnly }));
     expect(d.conditions.window.status).toBe('unmet');

@@ -25,13 +25,11 @@ export function judgeWindow(deploy: Deploy, regression: Regression | undefined, 
   const inStep = regression.onsetInStep;
   if (inStep === undefined) return judgeOnset(deploy, deploy.start, onset, regression.onsetUncertaintyMs ?? 0, windowMs);
   if (inStep.verdict === 'before') return { status: 'unmet', evidence: inStep.evidence };
-  if (inStep.verdict !== 'after' || inStep.onset === undefined) {
-    // An interval too thin to tell adds no doubt to an onset whose whole confidence set already
-    // lies after the deploy start; only a significant "before" overrules the grid.
-    const slack = regression.onsetUncertaintyMs ?? 0;
-    if (onset - slack >= deploy.start) return judgeOnset(deploy, deploy.start, onset, slack, windowMs);
-    return { status: 'unknown', evidence: inStep.evidence };
-  }
+  // Undetermined stays unknown even when the grid's onset looks later: the scrapes were read because
+  // the grid's step can count requests from a scrape interval before it, and at a few errors a
+  // minute its change point falls where the first errors did, after a change that may predate the
+  // deploy. The scrapes' own runs after the deploy start are what can show it follows (F1).
+  if (inStep.verdict !== 'after' || inStep.onset === undefined) return { status: 'unknown', evidence: inStep.evidence };
   const atOnset = judgeOnset(deploy, deploy.start, Math.max(inStep.onset, deploy.start), 0, windowMs);
   return { ...atOnset, evidence: `${inStep.evidence}; ${atOnset.evidence}` };
 }
