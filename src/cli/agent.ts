@@ -17,6 +17,7 @@ import { KubeRest } from '../kube/rest.js';
 import { ownNamespace } from '../kube/service-account.js';
 import { PrometheusSource } from '../metrics/prometheus.js';
 import type { MetricSource } from '../metrics/source.js';
+import { hostOption, listenHost, WILDCARDS } from './listen-host.js';
 import { choosePolicySource, policySourceOption } from './policy-source-option.js';
 import { parsePort, withCleanErrors } from './webhook-options.js';
 
@@ -32,6 +33,7 @@ interface AgentCliOptions {
   namespace?: string;
   id: string;
   port: number;
+  host?: string;
   interval?: number;
   leaseDuration: number;
   renewDeadline: number;
@@ -80,7 +82,8 @@ export function registerAgent(program: Command): void {
     .option('--namespace <ns>', "rollguard's own namespace, where the Lease lives (default: the pod's, else rollguard)")
     .option('--id <name>', 'holder identity for leader election', hostname())
     .option('--port <port>', 'plain-HTTP port for /healthz, /readyz, /metrics, /alertmanager, /decisions', parsePort, 8080)
-    .option('--advertise-url <url>', "this replica's base URL for the other replicas, written into the Lease while it leads; standbys forward Alertmanager's notifications there (default: http://$POD_IP:PORT, else http://127.0.0.1:PORT)", advertiseUrl)
+    .addOption(hostOption())
+    .option('--advertise-url <url>', "this replica's base URL for the other replicas, written into the Lease while it leads; standbys forward Alertmanager's notifications there (default: http://HOST:PORT when --host names one address, else http://$POD_IP:PORT, else http://127.0.0.1:PORT)", advertiseUrl)
     .option('--interval <duration>', "how often every deploy in its window is re-evaluated (default: the policy's metrics step)", parseInterval)
     .option('--lease-duration <duration>', 'how long a standby waits on an unrenewed Lease before taking over', parseInterval, 15_000)
     .option('--renew-deadline <duration>', 'how long the leader acts without a successful renewal (must be below --lease-duration)', parseInterval, 10_000)
@@ -138,10 +141,12 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
     ...(opts.onlyNamespace === undefined ? {} : { namespaces: opts.onlyNamespace }),
     ...(opts.interval === undefined ? {} : { intervalMs: opts.interval }),
   });
-  const http = await startAgentHttp(agent, logger, opts.port);
-  const advertised = opts.advertiseUrl ?? defaultAdvertiseUrl(process.env.POD_IP, http.port);
+  const host = listenHost(opts.host, process.env);
+  const http = await startAgentHttp(agent, logger, opts.port, host);
+  // A replica listening on one address is reached there; one listening everywhere, on its pod IP.
+  const advertised = opts.advertiseUrl ?? defaultAdvertiseUrl(host !== undefined && !WILDCARDS.has(host) ? host : process.env.POD_IP, http.port);
   agent.lease.advertise(advertised);
-  logger.info({ port: http.port, advertised, namespace: ownNamespace(opts.namespace), prometheus: opts.prometheus, policies: policies.describe(), intervalMs: agent.intervalMs() }, 'agent starting');
+  logger.info({ host: host ?? 'every interface', port: http.port, advertised, namespace: ownNamespace(opts.namespace), prometheus: opts.prometheus, policies: policies.describe(), intervalMs: agent.intervalMs() }, 'agent starting');
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;

@@ -9,11 +9,12 @@ import { InMemoryStampCache, type StampCache } from '../admission/stamp-cache.js
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { DEFAULT_AGENT_SERVICE_ACCOUNT, DEFAULT_NAMESPACE, ownNamespace, SERVICE_ACCOUNT_DIR } from '../kube/service-account.js';
 import { choosePolicySource, policySourceOption } from './policy-source-option.js';
+import { hostOption, listenHost } from './listen-host.js';
 import { agentUsers, parseDnsLabel, parseDnsSubdomain, parsePort, withCleanErrors } from './webhook-options.js';
 
 interface WebhookOptions {
   port: number;
-  host: string;
+  host?: string;
   tlsCert: string;
   tlsKey: string;
   healthPort?: number;
@@ -35,7 +36,7 @@ export function registerWebhook(program: Command): void {
     .command('webhook')
     .description('Serve the mutating (stamps) and validating (blackout guard) admission webhooks over HTTPS.')
     .option('--port <port>', 'HTTPS port for /mutate and /validate', parsePort, 8443)
-    .option('--host <address>', 'address to listen on', '0.0.0.0')
+    .addOption(hostOption())
     .requiredOption('--tls-cert <file>', 'serving certificate (PEM), e.g. certs/tls.crt from `rollguard certs`; reloaded when it changes')
     .requiredOption('--tls-key <file>', 'its private key (PEM)')
     .option('--health-port <port>', 'plain-HTTP port for /healthz, /readyz and /metrics', parsePort)
@@ -74,7 +75,7 @@ async function runWebhook(opts: WebhookOptions): Promise<void> {
   }
   logger.info({ namespace, trustedUsers }, 'skipping kube-system and its own namespace; trusting the agent');
   const server = await startWebhookServer({
-    host: opts.host,
+    host: listenHost(opts.host, process.env),
     port: opts.port,
     healthPort: opts.healthPort,
     tlsCertFile: opts.tlsCert,
