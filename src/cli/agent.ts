@@ -10,7 +10,6 @@ import { FilePolicySource, StaticPolicySource, type PolicySource } from '../agen
 import { SecretValues } from '../agent/secret-values.js';
 import { DEFAULT_SLACK_API } from '../agent/slack/api.js';
 import { DEFAULT_RETENTION_MS } from '../agent/decision-store.js';
-import { parseDuration } from '../core/duration.js';
 import type { Policy } from '../core/policy.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { KubeRest } from '../kube/rest.js';
@@ -18,6 +17,7 @@ import { ownNamespace } from '../kube/service-account.js';
 import { PrometheusSource } from '../metrics/prometheus.js';
 import type { MetricSource } from '../metrics/source.js';
 import { hostOption, listenHost, WILDCARDS } from './listen-host.js';
+import { durationOption } from './duration-option.js';
 import { choosePolicySource, policySourceOption } from './policy-source-option.js';
 import { parsePort, withCleanErrors } from './webhook-options.js';
 
@@ -47,12 +47,6 @@ interface AgentCliOptions {
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-
-function parseInterval(value: string): number {
-  const ms = parseDuration(value);
-  if (ms === undefined || ms < 1000) throw new InvalidArgumentError(`expected a duration of at least 1s such as "30s" or "1m", got "${value}"`);
-  return ms;
-}
 
 function prometheusUrl(value: string): string {
   if (!/^https?:\/\/[^/]/.test(value)) throw new InvalidArgumentError(`expected the Prometheus base URL, e.g. http://prometheus.monitoring:9090, got "${value}"`);
@@ -84,15 +78,15 @@ export function registerAgent(program: Command): void {
     .option('--port <port>', 'plain-HTTP port for /healthz, /readyz, /metrics, /alertmanager, /decisions', parsePort, 8080)
     .addOption(hostOption())
     .option('--advertise-url <url>', "this replica's base URL for the other replicas, written into the Lease while it leads; standbys forward Alertmanager's notifications there (default: http://HOST:PORT when --host names one address, else http://$POD_IP:PORT, else http://127.0.0.1:PORT)", advertiseUrl)
-    .option('--interval <duration>', "how often every deploy in its window is re-evaluated (default: the policy's metrics step)", parseInterval)
-    .option('--lease-duration <duration>', 'how long a standby waits on an unrenewed Lease before taking over', parseInterval, 15_000)
-    .option('--renew-deadline <duration>', 'how long the leader acts without a successful renewal (must be below --lease-duration)', parseInterval, 10_000)
-    .option('--retry-period <duration>', 'how often the Lease is renewed or tried', parseInterval, 2_000)
+    .addOption(durationOption('--interval <duration>', "how often every deploy in its window is re-evaluated (default: the policy's metrics step)"))
+    .addOption(durationOption('--lease-duration <duration>', 'how long a standby waits on an unrenewed Lease before taking over', 15_000))
+    .addOption(durationOption('--renew-deadline <duration>', 'how long the leader acts without a successful renewal (must be below --lease-duration)', 10_000))
+    .addOption(durationOption('--retry-period <duration>', 'how often the Lease is renewed or tried', 2_000))
     .option('--trusted-proxy <address>', 'source address of an authenticating proxy whose X-Remote-User/X-Remote-Group headers the decision page believes; repeatable', collect)
     .option('--only-namespace <ns>', 'evaluate and act on Deployments in this namespace only; repeatable (default: every namespace)', collect)
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--slack-api <url>', 'Slack Web API base URL (a test double or a proxy)', slackApiUrl, DEFAULT_SLACK_API)
-    .option('--decision-retention <duration>', 'how long a closed decision (its RollbackDecision) is kept before it is deleted', parseInterval, DEFAULT_RETENTION_MS)
+    .addOption(durationOption('--decision-retention <duration>', 'how long a closed decision (its RollbackDecision) is kept before it is deleted', DEFAULT_RETENTION_MS))
     .action(withCleanErrors('agent', runAgent));
 }
 
