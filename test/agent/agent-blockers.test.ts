@@ -213,6 +213,9 @@ describeWithControlPlane('R6 one blocker is enough: no rollback, a human decisio
     expect(json.notes).toContain('Argo CD-native way back:');
     expect(json.notes.some((n) => n.includes('argocd app rollback shop-argo'))).toBe(true);
     expect(json.notes.some((n) => n.includes('argocd app set shop-argo --sync-policy none'))).toBe(true);
+    // The main command is Argo CD's; the plain undo, which Argo CD would revert, only a note.
+    expect(json.command).toBe('argocd app set shop-argo --sync-policy none && argocd app rollback shop-argo');
+    expect(json.notes.some((n) => /^a plain kubectl rollout undo deployment\/argo .* is not the way back: Argo CD puts it back/.test(n))).toBe(true);
   }, 300_000);
 
   it.concurrent('R1 a regression that begins 15 s after the rollout completed, with a 5 s onset window: the window is not met', async ({ expect }) => {
