@@ -18,6 +18,8 @@ export interface ReplaySummary {
   verdicts: Record<Verdict, number>;
   stats: AuditReadStats;
   reports: string[];
+  /** The index page linking every report, when --report was given. */
+  reportIndex?: string | undefined;
   coverage: CoverageSummary;
   /** Each (namespace, service) whose metric selector matched nothing, once (R5: never silent). */
   unmatched: UnmatchedService[];
@@ -79,6 +81,7 @@ export function summaryJson(s: ReplaySummary): string {
     skipped: s.stats.skipped,
     truncatedFiles: s.stats.files.filter((f) => f.truncated !== undefined).map((f) => ({ path: f.path, reason: f.truncated })),
     reports: s.reports,
+    reportIndex: s.reportIndex ?? null,
     unmatchedMetrics: s.unmatched,
     coverage:
       s.coverage.source === 'guessed'
@@ -120,7 +123,8 @@ export function summaryText(s: ReplaySummary): string {
     lines.push(`metrics: the selector matched nothing for ${s.unmatched.length} service(s); their deploys have no signal (not "no regression"):`);
     for (const u of s.unmatched) lines.push(`  ${u.namespace}/${u.service}: ${u.evidence}`);
   }
-  if (s.reports.length > 0) lines.push(`reports: ${s.reports.length} written (${s.reports.join(', ')})`);
+  // One path, not one per report: a long run writes dozens.
+  if (s.reportIndex !== undefined) lines.push(`reports: ${s.reports.length} written; open ${s.reportIndex}`);
   lines.push(...coverageText(s.coverage));
   return lines.join('\n');
 }
