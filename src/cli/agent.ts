@@ -6,6 +6,7 @@ import { advertiseUrlProblem, defaultAdvertiseUrl } from '../agent/advertise-url
 import { startAgentHttp } from '../agent/http.js';
 import { NotificationSinks } from '../agent/notification-sinks.js';
 import { CrdPolicySource } from '../agent/crd-policy-source.js';
+import { agentDependencyProbes } from '../agent/dependency-probes.js';
 import { FilePolicySource, StaticPolicySource, type PolicySource } from '../agent/policy-source.js';
 import { SecretValues } from '../agent/secret-values.js';
 import { DEFAULT_SLACK_API } from '../agent/slack/api.js';
@@ -110,7 +111,8 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
     return s;
   };
   const namespace = ownNamespace(opts.namespace);
-  const secrets = new SecretValues(new KubeRest(kubeConfig), namespace);
+  const rest = new KubeRest(kubeConfig);
+  const secrets = new SecretValues(rest, namespace);
   // Slack and the generic webhook, as the policy of each decision's namespace configures them.
   const notifications = new NotificationSinks({
     policyFor: (ns) => policies.policyFor(ns),
@@ -132,6 +134,7 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
     trustedProxies: opts.trustedProxy ?? [],
     slackApi: { apiBase: opts.slackApi },
     decisionRetentionMs: opts.decisionRetention,
+    probes: agentDependencyProbes({ policies, origin: choice, namespace, secrets, rest, slackApi: { apiBase: opts.slackApi } }),
     ...(opts.onlyNamespace === undefined ? {} : { namespaces: opts.onlyNamespace }),
     ...(opts.interval === undefined ? {} : { intervalMs: opts.interval }),
   });
