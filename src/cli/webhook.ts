@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import { CrdPolicySource } from '../agent/crd-policy-source.js';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { policySourceProbe } from '../agent/dependency-probes.js';
+import { registryHealth, type RegistryHealth } from '../health/registry-health.js';
+import { KubeRest } from '../kube/rest.js';
 import { createMetrics } from '../admission/metrics.js';
 import { InformerStampCache } from '../admission/informer-stamp-cache.js';
 import { DEFAULT_POLICY_SET, loadPolicySet, resolver } from '../admission/policy-file.js';
@@ -52,6 +56,27 @@ export function registerWebhook(program: Command): void {
     .action(withCleanErrors('webhook', runWebhook));
 }
 
+function readiness(kube: boolean, cache: StampCache, crd: CrdPolicySource | undefined): { ready: boolean; reason: string } {
+  if (kube && !cache.synced()) return { ready: false, reason: 'the ConfigMap/Secret stamp cache has not synced yet' };
+  if (crd !== undefined && !crd.synced()) return { ready: false, reason: 'the policy CRD watch has not synced yet' };
+  return { ready: true, reason: crd === undefined ? 'ready' : `ready; ${crd.describe()}` };
+}
+
+function webhookDependencies(registry: Registry, logger: Logger, rest: KubeRest, crds: boolean): RegistryHealth {
+  const origin = crds ? { type: 'crd' as const } : { type: 'defaults' as const };
+  return registryHealth({
+    registry,
+    prefix: 'rollguard_webhook',
+    logger,
+    probes: {
+      apiserver: async () => {
+        await rest.get('/version');
+      },
+      ...(crds ? { 'policy-source': policySourceProbe(origin, rest) } : {}),
+    },
+  });
+}
+
 async function runWebhook(opts: WebhookOptions): Promise<void> {
   if (!opts.kube && (opts.kubeconfig !== undefined || opts.context !== undefined)) throw new Error('--kubeconfig and --context choose a cluster; --no-kube runs without one');
   const logger = pino({ level: opts.logLevel, base: { component: 'rollguard-webhook' } });
@@ -74,6 +99,9 @@ async function runWebhook(opts: WebhookOptions): Promise<void> {
     cache = new InMemoryStampCache({ synced: false });
   }
   logger.info({ namespace, trustedUsers }, 'skipping kube-system and its own namespace; trusting the agent');
+  const metrics = createMetrics({ defaultMetrics: true });
+  // The apiserver feeds the stamp cache's watch (and the policy CRDs): probed whatever is admitted.
+  const dependencies = opts.kube ? webhookDependencies(metrics.registry, logger, new KubeRest(loadKubeConfig(opts)), choice.type === 'crd') : undefined;
   const server = await startWebhookServer({
     host: listenHost(opts.host, process.env),
     port: opts.port,
@@ -81,18 +109,22 @@ async function runWebhook(opts: WebhookOptions): Promise<void> {
     tlsCertFile: opts.tlsCert,
     tlsKeyFile: opts.tlsKey,
     logger,
-    metrics: createMetrics({ defaultMetrics: true }),
+    metrics,
     mutate: { cache, policyFor, trustedUsers: new Set(trustedUsers), ownNamespace: namespace },
     ...(crd === undefined ? {} : { policies: crd }),
     ready: () => {
-      if (opts.kube && !cache.synced()) return { ready: false, reason: 'the ConfigMap/Secret stamp cache has not synced yet' };
-      if (crd !== undefined && !crd.synced()) return { ready: false, reason: 'the policy CRD watch has not synced yet' };
-      return { ready: true, reason: crd === undefined ? 'ready' : `ready; ${crd.describe()}` };
+      const state = readiness(opts.kube, cache, crd);
+      // A failing dependency is named but does not change readiness: the webhook fails open per
+      // request, and an unready webhook would only move the apiserver's calls to a replica that sees no more.
+      const failing = (dependencies?.health.down() ?? []).map((d) => dependencies?.health.describe(d.dependency));
+      return { ready: state.ready, reason: [state.reason, ...failing].join('; ') };
     },
   });
+  void dependencies?.start();
   const shutdown = (signal: string): void => {
     logger.info({ signal }, 'shutting down');
     crd?.stop();
+    dependencies?.stop();
     void Promise.all([server.close(), informer?.stop()]).then(() => process.exit(0));
   };
   process.once('SIGTERM', shutdown);
