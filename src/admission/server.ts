@@ -14,7 +14,8 @@ import type { PolicyObjectsView } from './validate-policy.js';
 // for kubelet probes and Prometheus.
 
 export interface WebhookServerOptions {
-  host?: string;
+  /** Undefined: every interface. */
+  host?: string | undefined;
   port: number;
   healthPort?: number | undefined;
   tlsCertFile: string;
@@ -39,7 +40,7 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
-function listen(server: Server, port: number, host: string): Promise<number> {
+function listen(server: Server, port: number, host: string | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -67,7 +68,7 @@ export function webhookHandlers(deps: MutateDeps, policies?: PolicyObjectsView):
 }
 
 export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
-  const host = opts.host ?? '0.0.0.0';
+  const host = opts.host;
   const metrics = opts.metrics ?? createMetrics();
   const logger = opts.logger;
   const ready = opts.ready ?? (() => ({ ready: true, reason: 'ready' }));
@@ -107,7 +108,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     health = createHttpServer(healthApp);
     healthPort = await listen(health, opts.healthPort, host);
   }
-  logger.info({ port, healthPort }, 'rollguard webhook listening');
+  logger.info({ host: host ?? 'every interface', port, healthPort }, 'rollguard webhook listening');
   return {
     port,
     healthPort,

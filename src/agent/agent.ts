@@ -13,8 +13,8 @@ import { SlackActions } from './slack/actions.js';
 import { SlackApi, type SlackApiOptions } from './slack/api.js';
 import { SlackUserResolver } from './slack/users.js';
 import { WebAuth } from './web-auth.js';
-import { DEPENDENCY_LABELS, DependencyHealth, type HealthChange } from '../health/dependency-health.js';
-import { Prober } from '../health/prober.js';
+import { DEPENDENCY_LABELS, DependencyHealth, type Dependency, type HealthChange } from '../health/dependency-health.js';
+import { Prober, type Probe } from '../health/prober.js';
 import { ClusterState } from './cluster-state.js';
 import { decisionAnnotation, decisionChanged, decisionId, type DecisionRecord, type DecisionState } from './decision-record.js';
 import { DecisionPublisher } from './decision-publisher.js';
@@ -67,9 +67,14 @@ export interface AgentOptions {
   slackApi?: SlackApiOptions;
   /** How often Prometheus and the apiserver are probed, whatever is being evaluated (default 30 s). */
   probeIntervalMs?: number;
+  /** Probes of the other dependencies (Slack, the decision webhook, the policy source), run with those two. */
+  probes?: Partial<Record<Dependency, Probe>>;
   /** Closed decisions are deleted after this long (default 7 days). */
   decisionRetentionMs?: number;
 }
+
+/** The failures_total kind a failing dependency counts under. */
+const FAILURE_KIND: Record<Dependency, string> = { prometheus: 'metrics', apiserver: 'kube-read', 'policy-source': 'policy-source', slack: 'slack', 'decision-webhook': 'decision-webhook' };
 
 /** How often the leader expires and prunes decisions. */
 const SWEEP_MS = 60_000;
@@ -165,7 +170,7 @@ export class Agent {
       clock: this.clock,
       metrics: {
         up: (dependency, value) => { this.metrics.dependencyUp.set({ dependency }, value); },
-        failed: (dependency) => { this.metrics.failures.inc({ kind: dependency === 'prometheus' ? 'metrics' : 'kube-read' }); },
+        failed: (dependency) => { this.metrics.failures.inc({ kind: FAILURE_KIND[dependency] }); },
       },
     });
     this.health.onChange((change) => void this.dependencyEvent(change));
@@ -179,6 +184,7 @@ export class Agent {
         apiserver: async () => {
           await this.rest.get('/version');
         },
+        ...opts.probes,
       },
     });
     this.actions = new DecisionActions({

@@ -73,6 +73,8 @@ export interface CompactDecision {
   since: string;
   /** The template hash the decision is about: a later deploy makes it stale (absent from older agents' records). */
   template?: string;
+  /** The revision Apply restores: the command of a GitOps-owned Deployment is its owner's, which names none (absent from older agents' records). */
+  toRevision?: number;
 }
 
 export function compactDecision(record: DecisionRecord): CompactDecision {
@@ -85,6 +87,7 @@ export function compactDecision(record: DecisionRecord): CompactDecision {
     command: d.command ?? null,
     since: formatInstant(record.firstDecidedAt),
     template: record.templateHash,
+    ...(typeof record.toRevision === 'number' ? { toRevision: record.toRevision } : {}),
   };
 }
 
@@ -99,7 +102,7 @@ export function decisionChanged(previous: string | undefined, next: string): boo
   try {
     const a = JSON.parse(previous) as Partial<CompactDecision>;
     const b = JSON.parse(next) as CompactDecision;
-    return a.id !== b.id || a.verdict !== b.verdict || a.conditions !== b.conditions || a.confidence !== b.confidence || a.command !== b.command || a.template !== b.template;
+    return a.id !== b.id || a.verdict !== b.verdict || a.conditions !== b.conditions || a.confidence !== b.confidence || a.command !== b.command || a.template !== b.template || a.toRevision !== b.toRevision;
   } catch {
     return true;
   }

@@ -143,7 +143,8 @@ export function createAgentApp(agent: Agent, logger: Logger): express.Express {
   return app;
 }
 
-export async function startAgentHttp(agent: Agent, logger: Logger, port: number, host = '0.0.0.0'): Promise<{ port: number; close(): Promise<void> }> {
+/** host undefined: every interface. */
+export async function startAgentHttp(agent: Agent, logger: Logger, port: number, host?: string): Promise<{ port: number; close(): Promise<void> }> {
   const server: Server = createServer(createAgentApp(agent, logger));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

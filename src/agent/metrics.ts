@@ -30,7 +30,7 @@ export function createAgentMetrics(watchAges: () => { resource: string; ageSecon
     alerts: new Counter({ name: 'rollguard_agent_alerts_total', help: 'Alertmanager alerts received, by result (evaluated, no-match, ignored, resolved; on a standby forwarded, forward-failed).', labelNames: ['result'], registers }),
     duration: new Histogram({ name: 'rollguard_agent_evaluation_duration_seconds', help: 'Time one deploy evaluation takes (metrics queries included).', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers }),
     leader: new Gauge({ name: 'rollguard_agent_leader', help: '1 while this replica holds the Lease and may act.', registers }),
-    dependencyUp: new Gauge({ name: 'rollguard_agent_dependency_up', help: '1 while the dependency (prometheus, apiserver) answered its last probe or use, 0 while it fails.', labelNames: ['dependency'], registers }),
+    dependencyUp: new Gauge({ name: 'rollguard_agent_dependency_up', help: '1 while the dependency (prometheus, apiserver, policy-source, slack, decision-webhook) answered its last probe or use, 0 while it fails; absent while not configured.', labelNames: ['dependency'], registers }),
     watchAge: new Gauge({
       name: 'rollguard_agent_watch_last_event_age_seconds',
       help: 'Seconds since the last list or watch event, per resource (a large value on a busy cluster means a stuck watch).',

@@ -40,8 +40,11 @@ export function recordedDecision(d: Deployment, now: number, ttlMs: number): Rec
   const a = d.metadata?.annotations ?? {};
   const decision = parseCompact(a[ANNOTATIONS.decision.key]);
   if (decision === undefined) return undefined;
-  const base = { namespace: d.metadata?.namespace ?? '', deployment: d.metadata?.name ?? '', decision, toRevision: /--to-revision=(\d+)/.exec(decision.command ?? '')?.[1] };
-  const out = (state: RecordedState, reason: string): RecordedDecision => ({ ...base, toRevision: base.toRevision === undefined ? undefined : Number(base.toRevision), state, reason });
+  // Older agents recorded the revision only inside their kubectl command.
+  const parsed = /--to-revision=(\d+)/.exec(decision.command ?? '')?.[1];
+  const toRevision = typeof decision.toRevision === 'number' ? decision.toRevision : parsed === undefined ? undefined : Number(parsed);
+  const base = { namespace: d.metadata?.namespace ?? '', deployment: d.metadata?.name ?? '', decision, toRevision };
+  const out = (state: RecordedState, reason: string): RecordedDecision => ({ ...base, state, reason });
   if (a[ANNOTATIONS.decisionId.key] === decision.id) {
     const by = a[ANNOTATIONS.rolledBackBy.key] ?? 'unknown';
     // The agent's own rollback reads as the agent calls it (rolled-back), a person's as applied.

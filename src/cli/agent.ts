@@ -6,17 +6,19 @@ import { advertiseUrlProblem, defaultAdvertiseUrl } from '../agent/advertise-url
 import { startAgentHttp } from '../agent/http.js';
 import { NotificationSinks } from '../agent/notification-sinks.js';
 import { CrdPolicySource } from '../agent/crd-policy-source.js';
+import { agentDependencyProbes } from '../agent/dependency-probes.js';
 import { FilePolicySource, StaticPolicySource, type PolicySource } from '../agent/policy-source.js';
 import { SecretValues } from '../agent/secret-values.js';
 import { DEFAULT_SLACK_API } from '../agent/slack/api.js';
 import { DEFAULT_RETENTION_MS } from '../agent/decision-store.js';
-import { parseDuration } from '../core/duration.js';
 import type { Policy } from '../core/policy.js';
 import { loadKubeConnection } from '../kube/kubeconfig.js';
 import { KubeRest } from '../kube/rest.js';
 import { ownNamespace } from '../kube/service-account.js';
 import { PrometheusSource } from '../metrics/prometheus.js';
 import type { MetricSource } from '../metrics/source.js';
+import { hostOption, listenHost, WILDCARDS } from './listen-host.js';
+import { durationOption } from './duration-option.js';
 import { choosePolicySource, policySourceOption } from './policy-source-option.js';
 import { parsePort, withCleanErrors } from './webhook-options.js';
 
@@ -32,6 +34,7 @@ interface AgentCliOptions {
   namespace?: string;
   id: string;
   port: number;
+  host?: string;
   interval?: number;
   leaseDuration: number;
   renewDeadline: number;
@@ -45,12 +48,6 @@ interface AgentCliOptions {
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-
-function parseInterval(value: string): number {
-  const ms = parseDuration(value);
-  if (ms === undefined || ms < 1000) throw new InvalidArgumentError(`expected a duration of at least 1s such as "30s" or "1m", got "${value}"`);
-  return ms;
-}
 
 function prometheusUrl(value: string): string {
   if (!/^https?:\/\/[^/]/.test(value)) throw new InvalidArgumentError(`expected the Prometheus base URL, e.g. http://prometheus.monitoring:9090, got "${value}"`);
@@ -80,16 +77,17 @@ export function registerAgent(program: Command): void {
     .option('--namespace <ns>', "rollguard's own namespace, where the Lease lives (default: the pod's, else rollguard)")
     .option('--id <name>', 'holder identity for leader election', hostname())
     .option('--port <port>', 'plain-HTTP port for /healthz, /readyz, /metrics, /alertmanager, /decisions', parsePort, 8080)
-    .option('--advertise-url <url>', "this replica's base URL for the other replicas, written into the Lease while it leads; standbys forward Alertmanager's notifications there (default: http://$POD_IP:PORT, else http://127.0.0.1:PORT)", advertiseUrl)
-    .option('--interval <duration>', "how often every deploy in its window is re-evaluated (default: the policy's metrics step)", parseInterval)
-    .option('--lease-duration <duration>', 'how long a standby waits on an unrenewed Lease before taking over', parseInterval, 15_000)
-    .option('--renew-deadline <duration>', 'how long the leader acts without a successful renewal (must be below --lease-duration)', parseInterval, 10_000)
-    .option('--retry-period <duration>', 'how often the Lease is renewed or tried', parseInterval, 2_000)
+    .addOption(hostOption())
+    .option('--advertise-url <url>', "this replica's base URL for the other replicas, written into the Lease while it leads; standbys forward Alertmanager's notifications there (default: http://HOST:PORT when --host names one address, else http://$POD_IP:PORT, else http://127.0.0.1:PORT)", advertiseUrl)
+    .addOption(durationOption('--interval <duration>', "how often every deploy in its window is re-evaluated (default: the policy's metrics step)"))
+    .addOption(durationOption('--lease-duration <duration>', 'how long a standby waits on an unrenewed Lease before taking over', 15_000))
+    .addOption(durationOption('--renew-deadline <duration>', 'how long the leader acts without a successful renewal (must be below --lease-duration)', 10_000))
+    .addOption(durationOption('--retry-period <duration>', 'how often the Lease is renewed or tried', 2_000))
     .option('--trusted-proxy <address>', 'source address of an authenticating proxy whose X-Remote-User/X-Remote-Group headers the decision page believes; repeatable', collect)
     .option('--only-namespace <ns>', 'evaluate and act on Deployments in this namespace only; repeatable (default: every namespace)', collect)
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--slack-api <url>', 'Slack Web API base URL (a test double or a proxy)', slackApiUrl, DEFAULT_SLACK_API)
-    .option('--decision-retention <duration>', 'how long a closed decision (its RollbackDecision) is kept before it is deleted', parseInterval, DEFAULT_RETENTION_MS)
+    .addOption(durationOption('--decision-retention <duration>', 'how long a closed decision (its RollbackDecision) is kept before it is deleted', DEFAULT_RETENTION_MS))
     .action(withCleanErrors('agent', runAgent));
 }
 
@@ -113,7 +111,8 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
     return s;
   };
   const namespace = ownNamespace(opts.namespace);
-  const secrets = new SecretValues(new KubeRest(kubeConfig), namespace);
+  const rest = new KubeRest(kubeConfig);
+  const secrets = new SecretValues(rest, namespace);
   // Slack and the generic webhook, as the policy of each decision's namespace configures them.
   const notifications = new NotificationSinks({
     policyFor: (ns) => policies.policyFor(ns),
@@ -135,13 +134,16 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
     trustedProxies: opts.trustedProxy ?? [],
     slackApi: { apiBase: opts.slackApi },
     decisionRetentionMs: opts.decisionRetention,
+    probes: agentDependencyProbes({ policies, origin: choice, namespace, secrets, rest, slackApi: { apiBase: opts.slackApi } }),
     ...(opts.onlyNamespace === undefined ? {} : { namespaces: opts.onlyNamespace }),
     ...(opts.interval === undefined ? {} : { intervalMs: opts.interval }),
   });
-  const http = await startAgentHttp(agent, logger, opts.port);
-  const advertised = opts.advertiseUrl ?? defaultAdvertiseUrl(process.env.POD_IP, http.port);
+  const host = listenHost(opts.host, process.env);
+  const http = await startAgentHttp(agent, logger, opts.port, host);
+  // A replica listening on one address is reached there; one listening everywhere, on its pod IP.
+  const advertised = opts.advertiseUrl ?? defaultAdvertiseUrl(host !== undefined && !WILDCARDS.has(host) ? host : process.env.POD_IP, http.port);
   agent.lease.advertise(advertised);
-  logger.info({ port: http.port, advertised, namespace: ownNamespace(opts.namespace), prometheus: opts.prometheus, policies: policies.describe(), intervalMs: agent.intervalMs() }, 'agent starting');
+  logger.info({ host: host ?? 'every interface', port: http.port, advertised, namespace: ownNamespace(opts.namespace), prometheus: opts.prometheus, policies: policies.describe(), intervalMs: agent.intervalMs() }, 'agent starting');
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;

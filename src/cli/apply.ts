@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_DECISION_TTL_MS } from '../agent/apply.js';
 import { recordedDecision } from '../agent/recorded-decision.js';
+import { rolloutUndoCommand } from '../core/command.js';
 import { performRollback } from '../agent/rollback.js';
 import type { Deployment, ReplicaSet } from '../core/kube.js';
 import { loadKubeConnection } from '../kube/kubeconfig.js';
@@ -46,7 +47,7 @@ async function apply(id: string, opts: ApplyOptions): Promise<void> {
     decisionId: id,
     toRevision,
     by: `${user} (rollguard apply)`,
-    reason: `applied with rollguard apply by kubeconfig user ${user}: ${found.command ?? ''}`,
+    reason: `applied with rollguard apply by kubeconfig user ${user}: ${rolloutUndoCommand(found.namespace, found.deployment, toRevision)}`,
     blackoutMs: 10 * 60_000,
     now,
   });

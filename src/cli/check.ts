@@ -1,7 +1,10 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { checkAgentRbac, checkApiServer, checkDryRunStamped, checkLeaseHeld, checkWebhookRegistered, type InstallFacts } from '../check/cluster-checks.js';
 import { checkDeploymentSeries, checkPrometheus } from '../check/metrics-checks.js';
-import { checksJson, checksText, fail, type CheckResult } from '../check/result.js';
+import { checkSlack, SLACK_CHECK } from '../check/slack-checks.js';
+import { SecretValues } from '../agent/secret-values.js';
+import { DEFAULT_SLACK_API } from '../agent/slack/api.js';
+import { checksJson, checksText, fail, guarded, type CheckResult } from '../check/result.js';
 import type { Deployment } from '../core/kube.js';
 import { loadKubeConnection } from '../kube/kubeconfig.js';
 import { KubeRest, paths } from '../kube/rest.js';
@@ -23,6 +26,7 @@ interface CheckOptions {
   prometheus?: string;
   deployment?: { namespace: string; name: string };
   policy?: string;
+  slackApi: string;
   output: 'text' | 'json';
 }
 
@@ -35,7 +39,7 @@ function parseTarget(value: string): { namespace: string; name: string } {
 export function registerCheck(program: Command): void {
   program
     .command('check')
-    .description('Check an install from your kubeconfig: the webhook registered and stamping, the agent leading with enough RBAC, Prometheus answering, metrics matching a Deployment. Exit 1 on any failure.')
+    .description('Check an install from your kubeconfig: the webhook registered and stamping, the agent leading with enough RBAC, Prometheus answering, metrics matching a Deployment, Slack accepting its token. Exit 1 on any failure.')
     .option('--kubeconfig <file>', 'kubeconfig to use (default: KUBECONFIG, ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context to use')
     .option('--namespace <ns>', "rollguard's namespace (its Lease and service accounts)", DEFAULT_NAMESPACE)
@@ -46,6 +50,7 @@ export function registerCheck(program: Command): void {
     .option('--prometheus <url>', 'the Prometheus URL the agent uses, reachable from here (bearer token from PROMETHEUS_BEARER_TOKEN)')
     .option('--deployment <ns/name>', "check that the policy's metric selectors find this Deployment's series (needs --prometheus)", parseTarget)
     .option('--policy <file>', 'the policy file the agent runs with (default: the policy CRDs in the cluster)')
+    .option('--slack-api <url>', 'Slack Web API base URL the agent uses (its --slack-api)', DEFAULT_SLACK_API)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(withCleanErrors('check', runCheck));
 }
@@ -61,9 +66,18 @@ async function runCheck(opts: CheckOptions): Promise<void> {
     results.push(...(await Promise.all([checkWebhookRegistered(rest, facts), checkDryRunStamped(rest, facts), checkLeaseHeld(rest, facts), checkAgentRbac(rest, facts)])));
   }
   results.push(await checkPrometheus(opts.prometheus, token));
+  // Slack as the cluster default (the policy of rollguard's namespace) configures it; its Secret lives there.
+  if (results[0]?.status === 'pass') results.push(await slackCheck(rest, opts));
   if (opts.deployment !== undefined) results.push(await deploymentCheck(rest, opts, opts.deployment, token, now));
   process.stdout.write(opts.output === 'json' ? checksJson(results) : checksText(results));
   process.exitCode = results.some((r) => r.status === 'fail') ? 1 : 0;
+}
+
+function slackCheck(rest: KubeRest, opts: CheckOptions): Promise<CheckResult> {
+  return guarded(SLACK_CHECK, 'give the policy the agent runs with (--policy FILE), or fix the policy CRDs', async () => {
+    const { policy, from } = await policyInEffect(rest.connection, opts.namespace, opts.policy);
+    return checkSlack({ policy, policyFrom: from, namespace: opts.namespace }, new SecretValues(rest, opts.namespace), opts.slackApi);
+  });
 }
 
 async function deploymentCheck(rest: KubeRest, opts: CheckOptions, target: { namespace: string; name: string }, token: string | undefined, now: number): Promise<CheckResult> {

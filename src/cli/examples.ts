@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Command } from 'commander';
-import { CONDITION_DIGITS, CONDITION_LEGEND, conditionMarks, renderDecisionText, shortReason, WHY_WIDTH } from '../render/decision-text.js';
+import { CONDITION_HEADER, CONDITION_LEGEND, conditionMarks, renderDecisionText, shortReason, WHY_WIDTH } from '../render/decision-text.js';
 import { decideFile } from './decide.js';
 import { packageRoot } from './package-root.js';
 import { reportInputError } from './read-json.js';
@@ -21,7 +21,7 @@ export function registerExamples(program: Command): void {
       const details: string[] = [];
       let mismatches = 0;
       const nameWidth = Math.max(7, ...files.map((f) => basename(f, '.json').length));
-      rows.push(`${'example'.padEnd(nameWidth)}  expect   verdict  ${CONDITION_DIGITS}  conf  ${'why'.padEnd(WHY_WIDTH)}  command`);
+      rows.push(`${'example'.padEnd(nameWidth)}  expect   verdict  ${CONDITION_HEADER}  conf  ${'why'.padEnd(WHY_WIDTH)}  command`);
       for (const f of files) {
         try {
           const { decision, expect } = await decideFile(join(dir, f));

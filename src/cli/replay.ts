@@ -14,6 +14,7 @@ import { timelineFromAuditLogInWorker } from '../replay/extract-worker.js';
 import { jsonLine, summaryJson, summaryText, textTable, unmatchedServices, type CoverageSummary } from '../replay/output.js';
 import { buildReportInput } from '../replay/report-input.js';
 import { writeReport } from '../report/write.js';
+import { writeReportIndex, type IndexedReport } from '../report/index-page.js';
 
 // `rollguard replay`: what rollguard would have decided for every deploy in a Kubernetes audit log,
 // given the metrics of the time. Reads the log as a stream (plain or gzip, rotated files), decides
@@ -99,19 +100,21 @@ async function run(opts: ReplayOptions): Promise<void> {
     auditPolicy === undefined || opts.auditPolicy === undefined
       ? { source: 'guessed', note: GUESSED_COVERAGE_NOTE }
       : { source: 'audit-policy', file: opts.auditPolicy, namespaces: namespaceCoverage(auditPolicy, replayed.map((r) => r.record.namespace)) };
-  const reports: string[] = [];
+  const reports: IndexedReport[] = [];
+  let reportIndex: string | undefined;
   if (opts.report !== undefined) {
     const command = `rollguard replay --audit ${opts.audit.join(' ')} --metrics ${opts.metrics}${opts.auditPolicy === undefined ? '' : ` --audit-policy ${opts.auditPolicy}`}`;
     for (const r of replayed) {
       if (r.regression.signal === undefined) continue;
       const policy = policyFor(r.record.namespace);
       const input = await buildReportInput(r, timeline.events, sourceFor(policy), policy, command);
-      reports.push(await writeReport(opts.report, input, r.record.start));
+      reports.push({ path: await writeReport(opts.report, input, r.record.start), input, deployStart: r.record.start });
     }
+    reportIndex = await writeReportIndex(opts.report, reports, command);
   }
   const verdicts: Record<Verdict, number> = { auto: 0, suggest: 0, none: 0 };
   for (const r of replayed) verdicts[r.decision.verdict]++;
-  const summary = { deploys: replayed.length, verdicts, stats: timeline.stats, reports, unmatched: unmatchedServices(replayed), coverage: coverageSummary };
+  const summary = { deploys: replayed.length, verdicts, stats: timeline.stats, reports: reports.map((r) => r.path), reportIndex, unmatched: unmatchedServices(replayed), coverage: coverageSummary };
   if (opts.output === 'json') {
     process.stdout.write(replayed.map((r) => `${jsonLine(r)}\n`).join('') + `${summaryJson(summary)}\n`);
   } else {
@@ -128,7 +131,7 @@ export function registerReplay(program: Command): void {
     .option('--policy <file>', 'policy YAML/JSON: "default" and per-"namespaces" overrides')
     .option('--audit-policy <file>', "the cluster's audit policy (the audit.k8s.io/v1 Policy given to kube-apiserver --audit-policy-file): what the log leaves out is then known exactly, not guessed")
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
-    .option('--report <dir>', 'write one HTML page per deploy that had a regression')
+    .option('--report <dir>', 'write one HTML page per deploy that had a regression, and index.html linking them all')
     .option('--from <time>', 'only deploys that started at or after this time (RFC 3339)')
     .option('--to <time>', 'only deploys that started at or before this time (RFC 3339)')
     .action(async (opts: ReplayOptions) => {

@@ -101,11 +101,12 @@ function summaryOf(verdict: Verdict, input: DecisionInput, conditions: Record<Co
   return `suggest: a human decides because ${CONDITION_LABELS[first]} is ${conditions[first].status === 'unmet' ? 'not met' : 'unknown'}: ${conditions[first].evidence}${more}`;
 }
 
-function notesOf(input: DecisionInput, owner: OwnerInfo, service: string): string[] {
+function notesOf(input: DecisionInput, owner: OwnerInfo, service: string, plainUndo: string | undefined): string[] {
   const notes: string[] = (input.doubts ?? []).map((d) => `rollguard is unsure (F1): ${d}`);
   if (owner.route.length > 0) {
     const who = owner.kind === 'argocd' ? 'Argo CD' : owner.kind === 'flux' ? 'Flux' : 'Helm';
     notes.push(`${who}-native way back:`, ...owner.route.map((line) => `  ${line}`));
+    if (plainUndo !== undefined) notes.push(`a plain ${plainUndo} is not the way back: ${who} puts it back within seconds while it reconciles`);
   }
   if (owner.kind === 'helm') notes.push(`the next helm upgrade of ${owner.name ?? 'the release'} brings the change back: helm rollback is the durable route`);
   const r = input.regression;
@@ -119,8 +120,8 @@ export function decide(input: DecisionInput): Decision {
   const { deploy, policy, current } = input;
   const service = serviceOf(current, policy);
   const previous = input.revision.previous;
-  const command = typeof previous === 'number' ? rolloutUndoCommand(deploy.namespace, deploy.name, previous) : undefined;
-  const owner = detectOwner(current, command ?? `kubectl rollout undo deployment/${deploy.name} -n ${deploy.namespace}`);
+  const undo = typeof previous === 'number' ? rolloutUndoCommand(deploy.namespace, deploy.name, previous) : undefined;
+  const owner = detectOwner(current, undo ?? `kubectl rollout undo deployment/${deploy.name} -n ${deploy.namespace}`);
   const live = classifyChangeSet({
     before: deploy.before,
     after: deploy.after,
@@ -136,6 +137,9 @@ export function decide(input: DecisionInput): Decision {
   const changeSet = withAdmitted(live, input.admitted);
   const conditions = conditionsFor(input, service, owner, changeSet);
   const verdict = verdictOf(input, conditions);
+  // R13: a human is handed the owner's way back; an automated rollback (policy gitops: auto) is the plain undo.
+  const ownerRoute = undo !== undefined && verdict !== 'auto' && owner.reconciles ? owner.command : undefined;
+  const command = ownerRoute ?? undo;
   return {
     namespace: deploy.namespace,
     deployment: deploy.name,
@@ -148,7 +152,7 @@ export function decide(input: DecisionInput): Decision {
     changeSet,
     blastRadius: blastRadiusOf(deploy, current, input.workloads, input.trafficShare),
     ...(input.revisionSplit === undefined ? {} : { revisionSplit: input.revisionSplit }),
-    notes: notesOf(input, owner, service),
+    notes: notesOf(input, owner, service, ownerRoute === undefined ? undefined : undo),
     summary: summaryOf(verdict, input, conditions, command),
   };
 }

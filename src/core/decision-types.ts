@@ -122,6 +122,8 @@ export interface OwnerInfo {
   reconciles: boolean;
   /** The owner-native way back, one command or step per line. */
   route: string[];
+  /** For an owner that reconciles: its way back as one command line, the decision's command instead of a plain undo it would revert. */
+  command?: string;
 }
 
 export interface BlastRadius {
@@ -142,7 +144,11 @@ export interface Decision {
   conditions: Record<ConditionKey, Condition>;
   /** In [0,1]: how likely rolling this deploy back is the right, safe action. See confidence.ts. */
   confidence: number;
-  /** `kubectl rollout undo deployment/NAME -n NS --to-revision=N`; undefined without a previous revision. */
+  /**
+   * `kubectl rollout undo deployment/NAME -n NS --to-revision=N`, or, for a Deployment its GitOps owner
+   * reconciles (and that rollguard does not roll back itself), the owner's command (R13); undefined
+   * without a previous revision.
+   */
   command: string | undefined;
   owner: OwnerInfo;
   /** R3: what the deploy changed and whether a rollback reverts all of it. */

@@ -24,14 +24,14 @@ export function parseDuration(text: string): number | undefined {
 
 /**
  * Formats milliseconds exactly, in the form policies are written: 900000 → "15m", 5400000 → "1h30m",
- * 61500 → "1m1.5s", 500 → "500ms". parseDuration reads every output back to the same number.
+ * 604800000 → "7d", 61500 → "1m1.5s", 500 → "500ms". parseDuration reads every output back to the same number.
  */
 export function formatDuration(ms: number): string {
   if (ms === 0) return '0s';
   const sign = ms < 0 ? '-' : '';
   let rest = Math.abs(Math.round(ms));
   let out = '';
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000]] as const) {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) {
     const n = Math.floor(rest / size);
     if (n > 0) {
       out += `${n}${unit}`;

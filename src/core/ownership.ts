@@ -31,6 +31,8 @@ export function detectOwner(deployment: Deployment, undoCommand: string): OwnerI
       kind: 'argocd',
       name: app,
       reconciles: true,
+      // `argocd app rollback` refuses while auto-sync is on; without a history id it restores the previous sync.
+      command: `argocd app set ${app} --sync-policy none && argocd app rollback ${app}`,
       route: [
         `argocd app set ${app} --sync-policy none   # stop auto-sync, or Argo CD re-applies the bad revision`,
         `argocd app rollback ${app}                  # roll back to the previous synced revision`,
@@ -42,16 +44,15 @@ export function detectOwner(deployment: Deployment, undoCommand: string): OwnerI
     const name = labels[flux.nameLabel];
     if (name === undefined) continue;
     const fluxNs = labels[flux.namespaceLabel] ?? ns;
+    const suspend = `flux suspend ${flux.object} ${name} -n ${fluxNs}`;
+    const back = flux.object === 'kustomization' ? undoCommand : `helm rollback ${name} -n ${ns}`;
     return {
       kind: 'flux',
       name: `${flux.object}/${name}`,
       namespace: fluxNs,
       reconciles: true,
-      route: [
-        `flux suspend ${flux.object} ${name} -n ${fluxNs}`,
-        flux.object === 'kustomization' ? undoCommand : `helm rollback ${name} -n ${ns}`,
-        `revert the change in Git, then flux resume ${flux.object} ${name} -n ${fluxNs}`,
-      ],
+      command: `${suspend} && ${back}`,
+      route: [suspend, back, `revert the change in Git, then flux resume ${flux.object} ${name} -n ${fluxNs}`],
     };
   }
   const release = annotations[HELM_RELEASE];

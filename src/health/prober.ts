@@ -4,7 +4,11 @@ import type { Dependency, DependencyHealth } from './dependency-health.js';
 // evaluated, so a wrong URL shows within a minute of install instead of at the first incident.
 // A probe resolves when the dependency answers as it should and throws a message that says why not.
 
-export type Probe = () => Promise<void>;
+/** What a probe returns when its dependency is not configured: neither up nor down, no gauge. */
+export const NOT_CONFIGURED = 'not-configured';
+
+/** Resolves when the dependency answers (anything but NOT_CONFIGURED), throws why it does not. */
+export type Probe = () => Promise<unknown>;
 
 export interface ProberOptions {
   health: DependencyHealth;
@@ -42,7 +46,7 @@ export class Prober {
   private async probe(dependency: Dependency, probe: Probe | undefined): Promise<void> {
     if (probe === undefined) return;
     try {
-      await probe();
+      if ((await probe()) === NOT_CONFIGURED) return;
       this.opts.health.ok(dependency);
     } catch (err) {
       this.opts.health.failed(dependency, err instanceof Error ? err.message : String(err));

@@ -37,16 +37,22 @@ export function renderDecisionText(d: Decision): string {
   return lines.join('\n');
 }
 
-/** One compact row of marks in condition order, for tables: e.g. "✓✓✗✓✓✓✓✓✓✓". */
+/** The rule a condition checks, from its label ("R13 not reconciled by GitOps" → "R13"). */
+const ruleOf = (k: ConditionKey): string => /^R\d+/.exec(CONDITION_LABELS[k])?.[0] ?? '';
+
+/** The conditions in the order of their rules (R1 … R13), as tables print them under CONDITION_HEADER. */
+export const TABLE_CONDITIONS: readonly ConditionKey[] = [...CONDITION_KEYS].sort((a, b) => Number(ruleOf(a).slice(1)) - Number(ruleOf(b).slice(1)));
+
+/** The header over conditionMarks: each column headed by its rule ("R1 R2 … R13"). */
+export const CONDITION_HEADER = TABLE_CONDITIONS.map(ruleOf).join(' ');
+
+/** One row of marks under CONDITION_HEADER, each under its rule: e.g. "✓  ✓  ✗  ✓ …". */
 export function conditionMarks(d: Decision): string {
-  return CONDITION_KEYS.map((k) => STATUS_MARK[d.conditions[k].status]).join('');
+  return TABLE_CONDITIONS.map((k) => STATUS_MARK[d.conditions[k].status].padEnd(ruleOf(k).length)).join(' ');
 }
 
-/** The header over conditionMarks: one digit per condition. */
-export const CONDITION_DIGITS = CONDITION_KEYS.map((_k, i) => String(i + 1).slice(-1)).join('');
-
 /** The legend printed under a table of conditionMarks. */
-export const CONDITION_LEGEND = `conditions: ${CONDITION_KEYS.map((k, i) => `${String(i + 1).slice(-1)}=${k}`).join(' ')}  (✓ met, ✗ not met, ? unknown)`;
+export const CONDITION_LEGEND = `conditions: ${TABLE_CONDITIONS.map((k) => CONDITION_LABELS[k]).join(', ')}  (✓ met, ✗ not met, ? unknown)`;
 
 const SHORT_REASON: Record<ConditionKey, { unmet: string; unknown: string }> = {
   window: { unmet: 'onset outside the window', unknown: 'onset vs window unclear' },

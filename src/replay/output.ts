@@ -2,7 +2,7 @@ import type { PolicyCoverage } from '../core/audit-coverage.js';
 import { formatInstant } from '../core/duration.js';
 import { noMatchEvidence } from '../core/metric-match.js';
 import { CONDITION_KEYS, type Verdict } from '../core/decision-types.js';
-import { CONDITION_DIGITS, CONDITION_LEGEND, conditionMarks, shortReason, WHY_WIDTH } from '../render/decision-text.js';
+import { CONDITION_HEADER, CONDITION_LEGEND, conditionMarks, shortReason, WHY_WIDTH } from '../render/decision-text.js';
 import { SKIP_REASONS, type SkipReason } from '../timeline/audit-event.js';
 import type { AuditReadStats } from './audit-reader.js';
 import type { ReplayedDeploy } from './decisions.js';
@@ -18,6 +18,8 @@ export interface ReplaySummary {
   verdicts: Record<Verdict, number>;
   stats: AuditReadStats;
   reports: string[];
+  /** The index page linking every report, when --report was given. */
+  reportIndex?: string | undefined;
   coverage: CoverageSummary;
   /** Each (namespace, service) whose metric selector matched nothing, once (R5: never silent). */
   unmatched: UnmatchedService[];
@@ -79,6 +81,7 @@ export function summaryJson(s: ReplaySummary): string {
     skipped: s.stats.skipped,
     truncatedFiles: s.stats.files.filter((f) => f.truncated !== undefined).map((f) => ({ path: f.path, reason: f.truncated })),
     reports: s.reports,
+    reportIndex: s.reportIndex ?? null,
     unmatchedMetrics: s.unmatched,
     coverage:
       s.coverage.source === 'guessed'
@@ -100,7 +103,7 @@ export function textTable(rows: readonly ReplayedDeploy[]): string {
   // A template change that put an earlier template back is marked, so the row after a regression reads as its rollback.
   const name = (r: ReplayedDeploy) => `${r.decision.namespace}/${r.decision.deployment}${r.record.rollback ? ' (rollback)' : ''}`;
   const width = Math.max(10, ...rows.map((r) => name(r).length));
-  const header = `${'deployment'.padEnd(width)}  ${'deploy start'.padEnd(20)}  ${'decided at'.padEnd(20)}  verdict  ${CONDITION_DIGITS}  conf  ${'why'.padEnd(WHY_WIDTH)}  command`;
+  const header = `${'deployment'.padEnd(width)}  ${'deploy start'.padEnd(20)}  ${'decided at'.padEnd(20)}  verdict  ${CONDITION_HEADER}  conf  ${'why'.padEnd(WHY_WIDTH)}  command`;
   const lines = rows.map(
     (r) =>
       `${name(r).padEnd(width)}  ${(iso(r.record.start) ?? '').padEnd(20)}  ${(iso(r.decidedAt) ?? '').padEnd(20)}  ${r.decision.verdict.padEnd(7)}  ${conditionMarks(r.decision)}  ${r.decision.confidence.toFixed(2)}  ${shortReason(r.decision).padEnd(WHY_WIDTH)}  ${commandColumn(r)}`,
@@ -120,7 +123,8 @@ export function summaryText(s: ReplaySummary): string {
     lines.push(`metrics: the selector matched nothing for ${s.unmatched.length} service(s); their deploys have no signal (not "no regression"):`);
     for (const u of s.unmatched) lines.push(`  ${u.namespace}/${u.service}: ${u.evidence}`);
   }
-  if (s.reports.length > 0) lines.push(`reports: ${s.reports.length} written (${s.reports.join(', ')})`);
+  // One path, not one per report: a long run writes dozens.
+  if (s.reportIndex !== undefined) lines.push(`reports: ${s.reports.length} written; open ${s.reportIndex}`);
   lines.push(...coverageText(s.coverage));
   return lines.join('\n');
 }

@@ -23,7 +23,7 @@ const VERDICT_TEXT: Record<Decision['verdict'], string> = {
 export const percent = (v: number): string => `${Number((v * 100).toFixed(2)).toString()}%`;
 const seconds = (v: number): string => (v < 1 ? `${Math.round(v * 1000)} ms` : `${v.toFixed(2)} s`);
 
-const STYLE = `
+export const STYLE = `
 *{box-sizing:border-box}
 body{margin:0;background:#f8fafc;color:#0f172a;font:14px/1.5 -apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"DejaVu Sans",sans-serif}
 main{max-width:1160px;margin:0 auto;padding:24px 28px 40px}

@@ -94,8 +94,9 @@ describeWithControlPlane('R6 one blocker is enough: no rollback, a human decisio
    * Waits for the open `suggest` decision whose only unmet condition is `blocker` (a rollback fails
    * at once), then for three more evaluations of it, and checks that nothing was rolled back
    * meanwhile and that the decision reached the Deployment's Events and GET /decisions.
+   * `expectedCommand`: the decision's command when it is not the plain undo (an owner's route, R13).
    */
-  async function expectBlocked(expect: ExpectStatic, ns: string, name: string, blocker: ConditionKey, evidence: RegExp): Promise<DecisionJson> {
+  async function expectBlocked(expect: ExpectStatic, ns: string, name: string, blocker: ConditionKey, evidence: RegExp, expectedCommand?: string): Promise<DecisionJson> {
     const { s, a, port } = need();
     const detail = () => describeLatest(ns, name);
     const record: DecisionRecord = await waitFor(
@@ -125,7 +126,7 @@ describeWithControlPlane('R6 one blocker is enough: no rollback, a human decisio
     expect(record.decision.conditions[blocker].evidence).toMatch(evidence);
     // Nothing else made it a human's call: no doubt about the data (F1).
     expect(record.decision.notes.filter((n) => n.includes('unsure'))).toEqual([]);
-    const command = `kubectl rollout undo deployment/${name} -n ${ns} --to-revision=1`;
+    const command = expectedCommand ?? `kubectl rollout undo deployment/${name} -n ${ns} --to-revision=1`;
     expect(record.decision.command).toBe(command);
 
     const events = await waitFor(`a RollbackSuggested Event for decision ${record.id}`, async () => {
@@ -209,10 +210,12 @@ describeWithControlPlane('R6 one blocker is enough: no rollback, a human decisio
     const { s } = need();
     const ns = s.ns;
     await deployV2(ns, 'argo', { annotations: { 'argocd.argoproj.io/tracking-id': `shop-argo:apps/Deployment:${ns}/argo` } });
-    const json = await withTraffic(ns, 'argo', { errorShare: 0.2 }, () => expectBlocked(expect, ns, 'argo', 'ownership', /Argo CD application shop-argo/));
+    const json = await withTraffic(ns, 'argo', { errorShare: 0.2 }, () => expectBlocked(expect, ns, 'argo', 'ownership', /Argo CD application shop-argo/, 'argocd app set shop-argo --sync-policy none && argocd app rollback shop-argo'));
     expect(json.notes).toContain('Argo CD-native way back:');
     expect(json.notes.some((n) => n.includes('argocd app rollback shop-argo'))).toBe(true);
     expect(json.notes.some((n) => n.includes('argocd app set shop-argo --sync-policy none'))).toBe(true);
+    // The main command (checked above) is Argo CD's; the plain undo, which Argo CD would revert, only a note.
+    expect(json.notes.some((n) => /^a plain kubectl rollout undo deployment\/argo .* is not the way back: Argo CD puts it back/.test(n))).toBe(true);
   }, 300_000);
 
   it.concurrent('R1 a regression that begins 15 s after the rollout completed, with a 5 s onset window: the window is not met', async ({ expect }) => {

@@ -21,6 +21,16 @@ describe('R10 a decision as the Deployment records it', () => {
     expect(r).toMatchObject({ state: 'open', namespace: 'shop', deployment: 'checkout', toRevision: 4 });
   });
 
+  it('R13 of a GitOps-owned Deployment, whose command is the owner\'s: the revision from the record itself', () => {
+    const d = withDecision();
+    const decision: Record<string, unknown> = { ...(JSON.parse(d.metadata?.annotations?.[ANNOTATIONS.decision.key] ?? '{}') as Record<string, unknown>), command: 'argocd app set shop --sync-policy none && argocd app rollback shop', toRevision: 4 };
+    d.metadata = { ...d.metadata, annotations: { [ANNOTATIONS.decision.key]: JSON.stringify(decision) } };
+    expect(recordedDecision(d, min(5), HOUR)).toMatchObject({ state: 'open', toRevision: 4 });
+    delete decision.toRevision;
+    d.metadata.annotations = { [ANNOTATIONS.decision.key]: JSON.stringify(decision) };
+    expect(recordedDecision(d, min(5), HOUR)?.toRevision).toBeUndefined();
+  });
+
   it.each([
     ['applied', { [ANNOTATIONS.decisionId.key]: 'abc123', [ANNOTATIONS.rolledBackBy.key]: 'alice', [ANNOTATIONS.rolledBackAt.key]: '2026-03-02T10:03:00Z' }, 'suggest', undefined, /already applied by alice at 2026-03-02T10:03:00Z/],
     ['rolled-back', { [ANNOTATIONS.decisionId.key]: 'abc123', [ANNOTATIONS.rolledBackBy.key]: 'rollguard-agent (agent-0)', [ANNOTATIONS.rolledBackAt.key]: '2026-03-02T10:03:00Z' }, 'auto', undefined, /already rolled back by rollguard-agent \(agent-0\) at 2026-03-02T10:03:00Z/],

@@ -263,6 +263,12 @@ describeWithControlPlane(
       expect(agent.args).not.toContain('--advertise-url');
     });
 
+    it('F2 both containers listen on every interface, where the kubelet probes and the Services reach the pod IP: the in-Pod default of --host, so the chart sets none', () => {
+      for (const name of ['webhook', 'agent']) expect(container(defaults, name).args).not.toContain('--host');
+      // Every Pod has it, which is how --host tells a Pod from a local run.
+      expect(container(defaults, 'agent').env?.some((e) => e.name === 'KUBERNETES_SERVICE_HOST')).toBe(false);
+    });
+
     it('F2 one Deployment, two replicas, two containers, restricted: non-root uid 10001, read-only root, no escalation, no capabilities, seccomp RuntimeDefault; probes, resources, spread', async () => {
       const deployment = findObject(defaults, 'Deployment');
       expect((deployment.spec as { replicas: number }).replicas).toBe(2);

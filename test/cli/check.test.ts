@@ -46,11 +46,13 @@ describeWithControlPlane('rollguard check', () => {
       "✓ the agent's Lease is held",
       "✓ the agent's RBAC is enough",
       '✓ Prometheus answers',
+      // The test policy sends nothing to Slack: skipped, with how to enable it.
+      '– Slack credentials work',
       `✓ metric selectors match ${stack.ns}/checkout`,
     ]);
     expect(r.stdout).toMatch(/by check-agent, renewed \d+ s ago/);
     expect(r.stdout).toMatch(/rollguard\.io\/created-at/);
-    expect(r.stdout).toMatch(/\n7 passed, 0 failed\n$/);
+    expect(r.stdout).toMatch(/\n7 passed, 0 failed, 1 skipped\n$/);
     expect(r.status).toBe(0);
     // The dry run stored nothing.
     const cms = await stack.admin.get<{ items: { metadata: { name: string } }[] }>(`/api/v1/namespaces/${stack.ns}/configmaps`);

@@ -241,6 +241,30 @@ describe('R13 GitOps ownership', () => {
     expect(d.notes.join('\n')).toMatch(/argocd app rollback shop-checkout/);
   });
 
+  it('R13 an Argo CD-owned Deployment: the command is the owner-native route (auto-sync off, argocd app rollback), the plain undo a note saying Argo CD reverts it', () => {
+    const current = deployment({ image: 'checkout:1.5.0', annotations: { 'argocd.argoproj.io/tracking-id': 'shop-checkout:apps/Deployment:shop/checkout' } });
+    const d = decide(cleanInput({ current }));
+    expect(d.command).toBe('argocd app set shop-checkout --sync-policy none && argocd app rollback shop-checkout');
+    expect(d.notes).toContain('a plain kubectl rollout undo deployment/checkout -n shop --to-revision=6 is not the way back: Argo CD puts it back within seconds while it reconciles');
+  });
+
+  it('R13 an Argo CD application in another namespace ("ns_app" in the tracking id) is named ns/app in the command', () => {
+    const current = deployment({ image: 'checkout:1.5.0', annotations: { 'argocd.argoproj.io/tracking-id': 'argocd-apps_checkout:apps/Deployment:shop/checkout' } });
+    expect(decide(cleanInput({ current })).command).toBe('argocd app set argocd-apps/checkout --sync-policy none && argocd app rollback argocd-apps/checkout');
+  });
+
+  it('R13 a Flux Kustomization: the command suspends it, then undoes; the plain undo alone is the note', () => {
+    const current = deployment({ image: 'checkout:1.5.0', labels: { 'app.kubernetes.io/name': 'checkout', 'kustomize.toolkit.fluxcd.io/name': 'apps', 'kustomize.toolkit.fluxcd.io/namespace': 'flux-system' } });
+    const d = decide(cleanInput({ current }));
+    expect(d.command).toBe('flux suspend kustomization apps -n flux-system && kubectl rollout undo deployment/checkout -n shop --to-revision=6');
+    expect(d.notes.join('\n')).toMatch(/a plain kubectl rollout undo deployment\/checkout -n shop --to-revision=6 is not the way back: Flux puts it back/);
+  });
+
+  it('R13 without a previous revision there is no command, owner or not', () => {
+    const current = deployment({ image: 'checkout:1.5.0', labels: { 'app.kubernetes.io/name': 'checkout', 'argocd.argoproj.io/instance': 'checkout' } });
+    expect(decide(cleanInput({ current, revision: { current: 7, previous: null } })).command).toBeUndefined();
+  });
+
   it('a Flux Kustomization-managed Deployment gets suggest with suspend, undo and revert', () => {
     const current = deployment({ image: 'checkout:1.5.0', labels: { 'app.kubernetes.io/name': 'checkout', 'kustomize.toolkit.fluxcd.io/name': 'apps', 'kustomize.toolkit.fluxcd.io/namespace': 'flux-system' } });
     const d = decide(cleanInput({ current }));
@@ -251,7 +275,11 @@ describe('R13 GitOps ownership', () => {
 
   it('policy gitops auto lets a GitOps-owned Deployment be rolled back automatically', () => {
     const current = deployment({ image: 'checkout:1.5.0', labels: { 'app.kubernetes.io/name': 'checkout', 'argocd.argoproj.io/instance': 'checkout' } });
-    expect(decide(cleanInput({ current, policy: policy({ gitops: 'auto' }) })).verdict).toBe('auto');
+    const d = decide(cleanInput({ current, policy: policy({ gitops: 'auto' }) }));
+    expect(d.verdict).toBe('auto');
+    // What rollguard does itself is the plain undo, and the command says so.
+    expect(d.command).toBe('kubectl rollout undo deployment/checkout -n shop --to-revision=6');
+    expect(d.notes.join('\n')).not.toMatch(/is not the way back/);
   });
 
   it('a Helm-managed Deployment may be auto, with the helm rollback note', () => {
@@ -262,6 +290,7 @@ describe('R13 GitOps ownership', () => {
     });
     const d = decide(cleanInput({ current }));
     expect(d.verdict).toBe('auto');
+    expect(d.command).toBe('kubectl rollout undo deployment/checkout -n shop --to-revision=6');
     expect(d.notes.join('\n')).toMatch(/next helm upgrade of shop brings the change back: helm rollback is the durable route/);
   });
 });
@@ -314,6 +343,7 @@ describe('R13 Flux HelmRelease ownership', () => {
       'helm rollback checkout -n shop',
       'revert the change in Git, then flux resume helmrelease checkout -n flux-system',
     ]);
+    expect(d.command).toBe('flux suspend helmrelease checkout -n flux-system && helm rollback checkout -n shop');
   });
 });
 

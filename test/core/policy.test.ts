@@ -124,9 +124,11 @@ describe('durations', () => {
     expect(formatDuration(3_600_001)).toBe('1h0.001s');
     expect(formatDuration(-90_000)).toBe('-1m30s');
     expect(formatDuration(0)).toBe('0s');
+    expect(formatDuration(604_800_000)).toBe('7d');
+    expect(formatDuration(90_000_000)).toBe('1d1h');
   });
 
-  it.each([900_000, 5_400_000, 61_500, 2_500, 500, 1, 3_600_001, 597_785, 86_399_999])('formats %d ms in a form that parses back to it', (ms) => {
+  it.each([900_000, 5_400_000, 61_500, 2_500, 500, 1, 3_600_001, 597_785, 86_399_999, 604_800_000, 90_061_500])('formats %d ms in a form that parses back to it', (ms) => {
     expect(parseDuration(formatDuration(ms))).toBe(ms);
   });
 

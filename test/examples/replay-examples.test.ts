@@ -110,11 +110,12 @@ describe('R6 npm start prints one table row per deploy with its verdict', () => 
     expect(text.status, text.stderr).toBe(0);
     for (const e of expected) {
       const verdict = e.verdict;
-      const row = new RegExp(`^${e.namespace}/${e.deployment}( \\(rollback\\))?\\s+${e.deployStart}\\s+\\S+\\s+(\\S+)\\s+\\S+\\s+\\S+\\s+.*?\\s{2}(kubectl rollout undo \\S.*|-)$`, 'm').exec(text.stdout);
+      const row = new RegExp(`^${e.namespace}/${e.deployment}( \\(rollback\\))?\\s+${e.deployStart}\\s+\\S+\\s+(\\S+)\\s+\\S+\\s+\\S+\\s+.*?\\s{2}(kubectl rollout undo \\S.*|argocd app \\S.*|-)$`, 'm').exec(text.stdout);
       expect(row?.[2], `row for ${key(e)}`).toBe(verdict);
       // Nothing to act on, or nothing to roll back to: no rollback command offered.
       if (verdict === 'none' || e.contains.includes('no previous revision')) expect(row?.[3]).toBe('-');
-      else expect(row?.[3]).toMatch(/^kubectl rollout undo deployment\//);
+      // An Argo CD-owned Deployment gets Argo CD's way back (R13): a plain undo would be reverted.
+      else expect(row?.[3]).toMatch(e.situation.includes('argocd') ? /^argocd app set \S+ --sync-policy none && argocd app rollback / : /^kubectl rollout undo deployment\//);
       // The rollback of storefront/web is marked as one.
       expect(row?.[1] !== undefined, `rollback mark on ${key(e)}`).toBe(e.situation.includes('(the rollback)'));
     }

@@ -115,10 +115,29 @@ describe('R5 both metric adapters give the same replay', () => {
 
 describe('R9 replay --report writes a page per deploy with a regression', () => {
   it('writes checkout and api, not web', () => {
-    expect(readdirSync(reports).sort()).toEqual(['pay_api_2026-03-02T100100Z.html', 'shop_checkout_2026-03-02T100000Z.html']);
+    expect(readdirSync(reports).sort()).toEqual(['index.html', 'pay_api_2026-03-02T100100Z.html', 'shop_checkout_2026-03-02T100000Z.html']);
     const page = readFileSync(join(reports, 'shop_checkout_2026-03-02T100000Z.html'), 'utf8');
     expect(page).toContain('SUGGEST');
     expect(page).toContain('Job db-migrate-42');
+  });
+});
+
+describe('R9 replay --report writes index.html linking every report, and prints its path and a count', () => {
+  it('index.html links each report once, by its file name, with its verdict', () => {
+    const index = readFileSync(join(reports, 'index.html'), 'utf8');
+    const links = [...index.matchAll(/<a href="([^"]+)">([^<]+)<\/a>/g)].map((m) => [m[1], m[2]]);
+    expect(links.sort()).toEqual([
+      ['pay_api_2026-03-02T100100Z.html', 'pay/api'],
+      ['shop_checkout_2026-03-02T100000Z.html', 'shop/checkout'],
+    ]);
+    expect(index).toContain('<h1>2 reports</h1>');
+    expect(index).toMatch(/shop\/checkout<\/a><\/td><td>2026-03-02T10:00:00Z<\/td><td><span class="verdict verdict-suggest">suggest/);
+  });
+
+  it('the text summary names the index and the count, not every report path', () => {
+    const line = text.stdout.split('\n').find((l) => l.startsWith('reports: '));
+    expect(line).toBe(`reports: 2 written; open ${join(reports, 'index.html')}`);
+    expect(text.stdout).not.toContain('shop_checkout_2026-03-02T100000Z.html');
   });
 });
 

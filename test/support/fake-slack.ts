@@ -121,7 +121,8 @@ export class FakeSlack {
       res.end(word);
       return;
     }
-    if (path === '/api/users.lookupByEmail') this.reply(res, 200, this.lookupByEmail(req, raw));
+    if (path === '/api/auth.test') this.reply(res, 200, this.authTest(req));
+    else if (path === '/api/users.lookupByEmail') this.reply(res, 200, this.lookupByEmail(req, raw));
     else if (path === '/api/chat.postMessage' || path === '/api/chat.update') this.reply(res, 200, this.webApi(path, req, body));
     else this.reply(res, 404, { ok: false, error: 'unknown_method' });
   }
@@ -162,6 +163,14 @@ export class FakeSlack {
     stored.blocks = body.blocks;
     stored.versions.push({ text: body.text, blocks: body.blocks });
     return { ok: true, channel: stored.channel, ts: stored.ts, text: body.text };
+  }
+
+  /** auth.test: any token Slack knows passes, whatever its scopes. */
+  private authTest(req: IncomingMessage): Record<string, unknown> {
+    const auth = req.headers.authorization;
+    if (auth === undefined) return { ok: false, error: 'not_authed' };
+    if (auth !== `Bearer ${this.opts.token}`) return { ok: false, error: 'invalid_auth' };
+    return { ok: true, url: 'https://fake.slack.com/', team: 'Fake Workspace', user: 'rollguard', team_id: 'T0', user_id: 'U0', bot_id: 'B0' };
   }
 
   /** A read method: no JSON body (Slack does not read one), the email as a form field. */

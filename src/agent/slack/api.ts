@@ -87,6 +87,12 @@ export class SlackApi {
     return id;
   }
 
+  /** Whether the token works (auth.test): its workspace and bot user; invalid_auth, token_revoked… otherwise. */
+  async authTest(token: string, signal?: AbortSignal): Promise<{ team: string; user: string }> {
+    const body = await this.call('auth.test', token, new URLSearchParams(), signal);
+    return { team: typeof body.team === 'string' ? body.team : 'unknown', user: typeof body.user === 'string' ? body.user : 'unknown' };
+  }
+
   /** Incoming webhooks answer 200 "ok", or a status with an error word ("invalid_payload", "no_service"). */
   async postWebhook(url: string, message: SlackMessage, signal?: AbortSignal): Promise<void> {
     const reply = await this.send('the Slack incoming webhook', url, { 'Content-Type': 'application/json; charset=utf-8' }, message, signal);
