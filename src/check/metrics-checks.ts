@@ -12,7 +12,7 @@ const LOOKBACK_MS = 30 * 60_000;
 
 export function checkPrometheus(url: string | undefined, bearerToken: string | undefined): Promise<CheckResult> {
   const name = 'Prometheus answers';
-  if (url === undefined) return Promise.resolve(skip(name, 'no --prometheus URL given', 'pass --prometheus with the URL the agent is given (its --prometheus flag, the chart value prometheus.url), from a place that reaches it (e.g. through kubectl port-forward)'));
+  if (url === undefined) return Promise.resolve(skip(name, 'no --prometheus URL given', 'pass --prometheus with the URL the agent is given (its --prometheus flag, the chart value agent.prometheus.url), from a place that reaches it (e.g. through kubectl port-forward)'));
   const fix = 'give the agent the Prometheus server URL, with its path prefix if it has one (e.g. http://prometheus-operated.monitoring:9090), and its credentials (PROMETHEUS_BEARER_TOKEN)';
   return guarded(name, fix, async () => {
     await new PrometheusSource({ url, metrics: DEFAULT_POLICY.metrics, timeoutMs: 5000, ...(bearerToken === undefined ? {} : { bearerToken }) }).probe();

@@ -60,7 +60,8 @@ export function registerManifests(program: Command): void {
         return;
       }
       if (opts.agentRbac === true) {
-        const rbacOpts = { namespace: opts.namespace ?? DEFAULT_NAMESPACE, serviceAccount: opts.agentServiceAccount };
+        // The cluster-wide names follow --name, so a local agent's roles never rebind a Helm release's.
+        const rbacOpts = { namespace: opts.namespace ?? DEFAULT_NAMESPACE, serviceAccount: opts.agentServiceAccount, name: `${opts.name}-agent` };
         const docs = [...agentRbac(rbacOpts), ...(opts.applyButton === true ? agentApplyRbac(rbacOpts) : [])];
         process.stdout.write(docs.map((d) => stringify(d)).join('---\n'));
         return;

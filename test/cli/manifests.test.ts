@@ -79,6 +79,14 @@ describe('R7 rollguard manifests --agent-rbac', () => {
     expect(docs[2]?.subjects).toEqual([{ kind: 'ServiceAccount', name: 'rollguard-agent', namespace: 'ops' }]);
   });
 
+  it("R7 its ClusterRole and bindings are named after --name, so a local agent's RBAC never rebinds a release's", async () => {
+    const named = (args: string[]) => runCliAsync(['manifests', '--agent-rbac', '--namespace', 'dev', ...args]).then((r) => parseAllDocuments(r.stdout).map((d) => d.toJS() as RbacDoc));
+    const [byDefault, local] = await Promise.all([named([]), named(['--name', 'rollguard-local'])]);
+    expect(byDefault.filter((d) => d.kind !== 'ServiceAccount').map((d) => d.metadata.name)).toEqual(['rollguard-agent', 'rollguard-agent', 'rollguard-agent', 'rollguard-agent']);
+    expect(local.filter((d) => d.kind !== 'ServiceAccount').map((d) => d.metadata.name)).toEqual(['rollguard-local-agent', 'rollguard-local-agent', 'rollguard-local-agent', 'rollguard-local-agent']);
+    expect(local.find((d) => d.kind === 'ClusterRoleBinding')).toMatchObject({ roleRef: { name: 'rollguard-local-agent' } });
+  });
+
   it('without --agent-rbac the CA bundle is required, and says so', async () => {
     const r = await runCliAsync(['manifests', '--url', 'https://127.0.0.1:9443']);
     expect(r.status).toBe(2);
