@@ -210,3 +210,22 @@ export function expectContract(review: Review, answer: ReviewResponse): void {
 export function reinvocation(review: Review, answer: ReviewResponse): Review {
   return { ...review, request: { ...review.request, object: patched(review, answer) } };
 }
+
+/** Sets `value` at a random path inside `root` (a deep copy), creating nothing new above it. */
+export function mutateAt(root: unknown, steps: readonly number[], value: unknown): unknown {
+  const copy = structuredClone(root);
+  let node: unknown = copy;
+  for (const step of steps) {
+    if (node === null || typeof node !== 'object') break;
+    const keys = Object.keys(node);
+    if (keys.length === 0) break;
+    const key = keys[step % keys.length] as string;
+    const child = (node as Record<string, unknown>)[key];
+    if (child === null || typeof child !== 'object' || step % 5 === 0) {
+      (node as Record<string, unknown>)[key] = value;
+      return copy;
+    }
+    node = child;
+  }
+  return copy;
+}
