@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { timelineFromAuditLog } from '../../src/replay/extract.js';
 import { mutate, type Mutation } from './mutations.js';
-import { count, seeded, type HardenPart, type HardenRow } from './table.js';
+import { rng as seeded } from '../../test/support/metric-scenarios.js';
+import { count, type HardenPart, type HardenRow } from './table.js';
 
 // Hostile input for `rollguard replay`: the example audit log's lines, mutated, written to one file
 // and read by the replay's own reader and timeline (timelineFromAuditLog). Nothing may crash; every
