@@ -29,3 +29,19 @@ describe('F5 an audit line with a wrongly typed field is skipped with its reason
     expect(stats.used).toBe(intact.stats.used - 1);
   });
 });
+
+describe('F5 an audit line nested 10,000 deep is read without exhausting the stack', () => {
+  it.each(['{"a":', '['])('a Deployment patch body with %s nested 10,000 times', async (open) => {
+    const lines = readFileSync(EXAMPLE, 'utf8').split('\n').filter((l) => l !== '');
+    const n = lines.findIndex((l) => l.includes('"verb":"patch"') && l.includes('"resource":"deployments"') && l.includes('"stage":"ResponseComplete"') && l.includes('"requestObject":{'));
+    expect(n).toBeGreaterThanOrEqual(0);
+    const close = open === '[' ? ']' : '}';
+    const deep = `${open.repeat(10_000)}1${close.repeat(10_000)}`;
+    const file = join(dir, `deep-${String(open.length)}.log`);
+    writeFileSync(file, lines.map((l, i) => (i === n ? l.replace('"requestObject":{', `"requestObject":{"deep":${deep},`) : l)).join('\n'));
+    const intact = await timelineFromAuditLog([EXAMPLE]);
+    const { stats } = await timelineFromAuditLog([file]);
+    expect(stats.lines).toBe(intact.stats.lines);
+    expect(stats.used + stats.irrelevant + Object.values(stats.skipped).reduce((a, b) => a + b, 0)).toBe(stats.lines);
+  });
+});
