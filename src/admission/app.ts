@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import { DEFAULT_REVIEW_DEADLINE_MS, EXPIRED, raceDeadline, startProgress, type ReviewProgress } from './deadline.js';
 import type { WebhookMetrics, Outcome } from './metrics.js';
 import { toReviewResponse, type Verdict } from './response.js';
 import { parseReview, type AdmissionRequest } from './review.js';
@@ -14,9 +15,15 @@ import { parseReview, type AdmissionRequest } from './review.js';
  */
 export const MAX_REVIEW_BYTES = 7 * 1024 * 1024;
 
+export interface HandlerResult {
+  verdict: Verdict;
+  summary: string;
+}
+
 export interface Handler {
   name: 'mutate' | 'validate';
-  run(req: AdmissionRequest, now: number): { verdict: Verdict; summary: string };
+  /** May wait for its dependencies (naming the stage in `progress`); the deadline bounds the wait. */
+  run(req: AdmissionRequest, now: number, progress: ReviewProgress): HandlerResult | Promise<HandlerResult>;
 }
 
 export interface AppDeps {
@@ -26,6 +33,8 @@ export interface AppDeps {
   clock: () => number;
   ready: () => { ready: boolean; reason: string };
   maxBodyBytes?: number;
+  /** From the request's arrival to its answer; past it the review is admitted unstamped (F2). */
+  deadlineMs?: number;
 }
 
 /**
@@ -55,9 +64,40 @@ const BODY_ERRORS: Record<string, (limit: number) => [number, string]> = {
   'request.size.invalid': () => [400, 'the request body length does not match Content-Length'],
 };
 
-function reviewRoute(handler: Handler, deps: AppDeps): (req: Request, res: Response) => void {
+/** The answer when a handler cannot give one: admitted, unstamped, and so unknown downstream (F1, F2). */
+function failOpen(handler: Handler, why: string): Verdict {
+  return { type: 'allow', warnings: [`rollguard could not ${handler.name === 'mutate' ? 'stamp' : 'check'} this change (${why}); it is admitted and rollguard will treat it as unknown`] };
+}
+
+async function runHandler(handler: Handler, request: AdmissionRequest, deps: AppDeps, arrivedAt: number, where: Record<string, unknown>): Promise<{ verdict: Verdict; outcome: Outcome }> {
+  const { logger } = deps;
+  const progress = startProgress();
+  const deadlineMs = deps.deadlineMs ?? DEFAULT_REVIEW_DEADLINE_MS;
+  try {
+    const work = Promise.resolve().then(() => handler.run(request, deps.clock(), progress));
+    const result = await raceDeadline(work, deadlineMs - (performance.now() - arrivedAt), progress);
+    if (result === EXPIRED) {
+      deps.metrics.deadlineExceeded.inc({ webhook: handler.name, stage: progress.stage });
+      logger.warn({ ...where, outcome: 'failed-open', stage: progress.stage, deadlineMs }, 'review deadline passed; admitted without stamps');
+      return { verdict: failOpen(handler, `no answer within ${String(deadlineMs)} ms, waiting for ${progress.stage}`), outcome: 'failed-open' };
+    }
+    const { verdict, summary } = result;
+    const outcome = outcomeOf(verdict);
+    if (verdict.type === 'deny') logger.info({ ...where, outcome, summary }, 'denied');
+    else if (verdict.warnings !== undefined && verdict.warnings.length > 0) logger.info({ ...where, outcome, summary, warnings: verdict.warnings }, 'admitted with warnings');
+    else logger.debug({ ...where, outcome, summary }, 'admitted');
+    return { verdict, outcome };
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error('non-Error thrown');
+    logger.error({ ...where, outcome: 'failed-open', error: e.message, stack: e.stack }, 'handler failed; admitted without stamps');
+    return { verdict: failOpen(handler, 'internal error'), outcome: 'failed-open' };
+  }
+}
+
+function reviewRoute(handler: Handler, deps: AppDeps): (req: Request, res: Response) => Promise<void> {
   const { logger, metrics } = deps;
-  return (req, res) => {
+  return async (req, res) => {
+    const arrivedAt = (res.locals as { arrivedAt?: number }).arrivedAt ?? performance.now();
     const endTimer = metrics.duration.startTimer({ webhook: handler.name });
     const reject = (code: number, message: string, details?: readonly string[]): void => {
       metrics.requests.inc({ webhook: handler.name, kind: 'unknown', operation: 'unknown', outcome: 'rejected' });
@@ -82,26 +122,17 @@ function reviewRoute(handler: Handler, deps: AppDeps): (req: Request, res: Respo
     const request = parsed.review.request;
     const labels = { webhook: handler.name, kind: request.kind.kind, operation: request.operation };
     const where = { webhook: handler.name, uid: request.uid, kind: request.kind.kind, operation: request.operation, namespace: request.namespace, name: request.name };
-    let verdict: Verdict;
-    let outcome: Outcome;
-    try {
-      const result = handler.run(request, deps.clock());
-      verdict = result.verdict;
-      outcome = outcomeOf(verdict);
-      if (verdict.type === 'deny') logger.info({ ...where, outcome, summary: result.summary }, 'denied');
-      else if (verdict.warnings !== undefined && verdict.warnings.length > 0) logger.info({ ...where, outcome, summary: result.summary, warnings: verdict.warnings }, 'admitted with warnings');
-      else logger.debug({ ...where, outcome, summary: result.summary }, 'admitted');
-    } catch (err) {
-      // Fail open: the change goes through unstamped and shows up downstream as unknown (F1, F2).
-      verdict = { type: 'allow', warnings: [`rollguard could not ${handler.name === 'mutate' ? 'stamp' : 'check'} this change (internal error); it is admitted and rollguard will treat it as unknown`] };
-      outcome = 'failed-open';
-      const e = err instanceof Error ? err : new Error('non-Error thrown');
-      logger.error({ ...where, outcome, error: e.message, stack: e.stack }, 'handler failed; admitted without stamps');
-    }
+    const { verdict, outcome } = await runHandler(handler, request, deps, arrivedAt, where);
     metrics.requests.inc({ ...labels, outcome });
     endTimer();
     sendJson(res, 200, toReviewResponse(parsed.review, verdict));
   };
+}
+
+/** The deadline counts from here: before the body is read. */
+function markArrival(_req: Request, res: Response, next: NextFunction): void {
+  (res.locals as { arrivedAt?: number }).arrivedAt = performance.now();
+  next();
 }
 
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
@@ -123,7 +154,7 @@ export function createApp(deps: AppDeps): express.Express {
   const raw = express.raw({ type: () => true, limit });
   for (const handler of deps.handlers) {
     const path = `/${handler.name}`;
-    app.post(path, requireJson, raw, reviewRoute(handler, deps));
+    app.post(path, markArrival, requireJson, raw, reviewRoute(handler, deps));
     app.all(path, (_req, res) => {
       res.setHeader('Allow', 'POST');
       status(res, 405, `${path} accepts only POST with an AdmissionReview`);

@@ -7,6 +7,12 @@ import { skippedNamespaces } from './skipped-namespaces.js';
 // The validating configuration guards the blackout (R8) and checks the policy CRDs (R11).
 // The webhook is reached through a Service in the cluster, or through a URL when it runs outside
 // (tests, local development).
+//
+// timeoutSeconds: the webhook answers within its internal deadline (deadline.ts, 500 ms), so the
+// mutating webhook gets 1 s: it intercepts every ConfigMap write, leader-election renewals included,
+// and one timed-out call must stay well under the 2 s those renewals retry at (kubernetes#90217).
+// The validating webhook never sees a ConfigMap, and a late answer there lets a rollback through a
+// blackout, so it gets 3 s (Gatekeeper ships the same 1 s / 3 s pair).
 
 export interface ManifestOptions {
   /** rollguard's namespace (excluded from admission), and the Service's. */
@@ -17,8 +23,38 @@ export interface ManifestOptions {
   url?: string;
   caBundle: string;
   port?: number;
-  timeoutSeconds?: number;
+  timeoutSeconds?: { mutating?: number; validating?: number };
   name?: string;
+  /**
+   * The cluster's Kubernetes version ("1.28", "v1.29.3"): from 1.28 the mutating webhook carries
+   * matchConditions that leave leader-election ConfigMaps alone. Unset: none (every version accepts that).
+   */
+  kubeVersion?: string;
+}
+
+export const DEFAULT_TIMEOUT_SECONDS = { mutating: 1, validating: 3 } as const;
+
+/** client-go's ConfigMap lock keeps its leader-election record in this annotation, from its first write. */
+export const LEADER_ELECTION_ANNOTATION = 'control-plane.alpha.kubernetes.io/leader';
+
+/**
+ * The lock's annotation is exact; lock names are not (each controller picks its own, and a name
+ * alone would also leave real configuration unstamped), so none are listed. Leases and Events are
+ * never in the rules at all.
+ */
+export const MATCH_CONDITIONS: readonly { name: string; expression: string }[] = [
+  {
+    name: 'not-a-leader-election-lock',
+    expression: `!(request.resource.group == "" && request.resource.resource == "configmaps" && object != null && has(object.metadata.annotations) && "${LEADER_ELECTION_ANNOTATION}" in object.metadata.annotations)`,
+  },
+];
+
+/** matchConditions are beta and on by default from Kubernetes 1.28 (alpha, off, in 1.27). */
+export function supportsMatchConditions(kubeVersion: string): boolean {
+  const m = /^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+].*)?$/.exec(kubeVersion.trim());
+  if (m === null) throw new Error(`--kube-version ${kubeVersion} is not a Kubernetes version; expected e.g. 1.28 or v1.29.3`);
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > 1 || (major === 1 && minor >= 28);
 }
 
 type Target = { type: 'service'; name: string } | { type: 'url'; base: string };
@@ -70,13 +106,14 @@ function namespaceSelector(ownNamespace: string): unknown {
 }
 
 function webhook(opts: ManifestOptions, to: Target, path: string, webhookName: string, operations: string[], resources: readonly RuleResource[]): Record<string, unknown> {
+  const type = path === '/mutate' ? 'mutating' : 'validating';
   return {
     name: webhookName,
     admissionReviewVersions: ['v1'],
     sideEffects: 'None',
     failurePolicy: 'Ignore',
     matchPolicy: 'Equivalent',
-    timeoutSeconds: opts.timeoutSeconds ?? 5,
+    timeoutSeconds: opts.timeoutSeconds?.[type] ?? DEFAULT_TIMEOUT_SECONDS[type],
     namespaceSelector: namespaceSelector(opts.namespace),
     clientConfig: clientConfig(opts, to, path),
     // Fresh arrays per rule, so YAML output carries no anchors/aliases.
@@ -91,6 +128,7 @@ export function webhookConfigurations(opts: ManifestOptions): Record<string, unk
     ...webhook(opts, to, '/mutate', 'stamp.rollguard.io', ['CREATE', 'UPDATE'], RULE_RESOURCES),
     // Another webhook may rewrite annotations after rollguard; be called again to restore its keys.
     reinvocationPolicy: 'IfNeeded',
+    ...(opts.kubeVersion !== undefined && supportsMatchConditions(opts.kubeVersion) ? { matchConditions: MATCH_CONDITIONS.map((c) => ({ ...c })) } : {}),
   };
   const blackout = webhook(opts, to, '/validate', 'blackout.rollguard.io', ['UPDATE'], RULE_RESOURCES.slice(0, 1));
   // R11: the policy CRDs, checked with the policy file's code; fails open like the rest (F2).

@@ -10,6 +10,7 @@ export interface WebhookMetrics {
   requests: Counter<'webhook' | 'kind' | 'operation' | 'outcome'>;
   duration: Histogram<'webhook'>;
   certReloads: Counter<'result'>;
+  deadlineExceeded: Counter<'webhook' | 'stage'>;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): WebhookMetrics {
@@ -34,6 +35,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): WebhookM
       name: 'rollguard_webhook_certificate_reloads_total',
       help: 'Serving certificate reloads after the files changed, by result.',
       labelNames: ['result'],
+      registers: [registry],
+    }),
+    deadlineExceeded: new Counter({
+      name: 'rollguard_webhook_deadline_exceeded_total',
+      help: 'Reviews answered allowed and unstamped because the internal deadline passed, by webhook and the stage they were waiting in.',
+      labelNames: ['webhook', 'stage'],
       registers: [registry],
     }),
   };

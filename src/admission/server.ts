@@ -5,10 +5,11 @@ import express from 'express';
 import type { Logger } from 'pino';
 import { addHealthRoutes, createApp, type Handler } from './app.js';
 import { createMetrics, type WebhookMetrics } from './metrics.js';
-import { mutate, type MutateDeps } from './mutate.js';
+import { mutate } from './mutate.js';
+import { mutateInputs, policyObjectsInput, type MutateSources, type PolicyObjectsSource } from './review-inputs.js';
 import { readTlsPair, watchTlsFiles } from './tls-files.js';
 import { validate } from './validate.js';
-import type { PolicyObjectsView } from './validate-policy.js';
+import { policyKindOf } from './validate-policy.js';
 
 // `rollguard webhook`: the admission endpoints over HTTPS, and health/metrics on a plain HTTP port
 // for kubelet probes and Prometheus.
@@ -22,15 +23,17 @@ export interface WebhookServerOptions {
   tlsKeyFile: string;
   /** How often the certificate files are checked for changes. */
   reloadIntervalMs?: number;
-  mutate: MutateDeps;
+  mutate: MutateSources;
   /** The policy objects, when the webhook watches them: a namespace policy is validated over the cluster default in effect. */
-  policies?: PolicyObjectsView;
+  policies?: PolicyObjectsSource;
   logger: Logger;
   metrics?: WebhookMetrics;
   clock?: () => number;
   /** Extra readiness (e.g. the informer has synced). */
   ready?: () => { ready: boolean; reason: string };
   maxBodyBytes?: number;
+  /** The internal deadline of a review (DEFAULT_REVIEW_DEADLINE_MS). */
+  deadlineMs?: number;
 }
 
 export interface WebhookServer {
@@ -59,11 +62,14 @@ function close(server: Server): Promise<void> {
   });
 }
 
-export function webhookHandlers(deps: MutateDeps, policies?: PolicyObjectsView): Handler[] {
-  const validateDeps = { ownNamespace: deps.ownNamespace, policies };
+export function webhookHandlers(sources: MutateSources, policies?: PolicyObjectsSource): Handler[] {
   return [
-    { name: 'mutate', run: (req, now) => mutate(req, deps, now) },
-    { name: 'validate', run: (req, now) => validate(req, validateDeps, now) },
+    { name: 'mutate', run: async (req, now, progress) => mutate(req, await mutateInputs(req, sources, progress), now) },
+    {
+      name: 'validate',
+      // The blackout guard reads the request alone; only a policy object needs the others.
+      run: async (req, now, progress) => validate(req, { ownNamespace: sources.ownNamespace, policies: await policyObjectsInput(policies, policyKindOf(req) !== undefined, progress) }, now),
+    },
   ];
 }
 
@@ -80,6 +86,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     clock: opts.clock ?? Date.now,
     ready,
     ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}),
+    ...(opts.deadlineMs !== undefined ? { deadlineMs: opts.deadlineMs } : {}),
   });
   const https = createHttpsServer({ ...pair, minVersion: 'TLSv1.2' }, app);
   // The apiserver keeps connections open between admissions; outlive its idle timeout.

@@ -20,6 +20,7 @@ interface ManifestsOptions {
   crds?: boolean;
   outDir?: string;
   name: string;
+  kubeVersion?: string;
 }
 
 /** Accepts the PEM CA file (certs/ca.crt) or the base64 line `rollguard certs` prints. */
@@ -40,6 +41,7 @@ export function registerManifests(program: Command): void {
     .option('--url <https-url>', 'base URL of a webhook outside the cluster, e.g. https://127.0.0.1:8443 (tests, local development)')
     .option('--ca-bundle <file>', 'the CA that signed the serving certificate (certs/ca.crt); required for the webhook configurations')
     .option('--name <name>', 'name of the two webhook configurations: a local webhook next to a Helm release needs its own (the chart uses the release name)', 'rollguard')
+    .option('--kube-version <version>', "the cluster's Kubernetes version (`kubectl version`): from 1.28 the mutating webhook gets matchConditions that leave leader-election ConfigMaps alone; without it none are printed, which every version accepts")
     .option('--agent-rbac', "print the agent's ServiceAccount, ClusterRole, Role (its Lease) and bindings in --namespace instead")
     .option('--agent-service-account <name>', "the agent's ServiceAccount name (with --agent-rbac)", DEFAULT_AGENT_SERVICE_ACCOUNT)
     .option('--apply-button', 'with --agent-rbac: also the TokenReview, SubjectAccessReview and impersonation the apply button needs')
@@ -70,7 +72,7 @@ export function registerManifests(program: Command): void {
       if (opts.service !== undefined && opts.url === undefined && opts.namespace === undefined) throw new Error('--service needs --namespace: the namespace of the Service in front of the webhook');
       const caBundleFile = opts.caBundle;
       const caBundle = caBundleFrom(await readFile(caBundleFile, 'utf8'), caBundleFile);
-      const docs = webhookConfigurations({ namespace: opts.namespace ?? DEFAULT_NAMESPACE, service: opts.service, url: opts.url, caBundle, name: opts.name });
+      const docs = webhookConfigurations({ namespace: opts.namespace ?? DEFAULT_NAMESPACE, service: opts.service, url: opts.url, caBundle, name: opts.name, ...(opts.kubeVersion === undefined ? {} : { kubeVersion: opts.kubeVersion }) });
       process.stdout.write(docs.map((d) => stringify(d)).join('---\n'));
     }));
 }

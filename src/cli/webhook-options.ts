@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { parseDuration } from '../core/duration.js';
 import { serviceAccountUsername } from '../kube/service-account.js';
 
 // Option parsers shared by the webhook-related verbs; each error says what was expected.
@@ -52,4 +53,11 @@ export function withCleanErrors<A extends unknown[]>(verb: string, action: (...a
       process.exit(2);
     }
   };
+}
+
+/** The review deadline: at least 10ms, below the largest timeoutSeconds the configurations allow (5 s). */
+export function parseDeadline(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < 10 || ms >= 5000) throw new InvalidArgumentError(`expected a duration from 10ms to under 5s, e.g. 500ms, got "${value}"`);
+  return ms;
 }

@@ -8,13 +8,14 @@ import { KubeRest } from '../kube/rest.js';
 import { createMetrics } from '../admission/metrics.js';
 import { InformerStampCache } from '../admission/informer-stamp-cache.js';
 import { DEFAULT_POLICY_SET, loadPolicySet, resolver } from '../admission/policy-file.js';
+import { DEFAULT_REVIEW_DEADLINE_MS } from '../admission/deadline.js';
 import { startWebhookServer } from '../admission/server.js';
 import { InMemoryStampCache, type StampCache } from '../admission/stamp-cache.js';
 import { loadKubeConnection } from '../kube/kubeconfig.js';
 import { DEFAULT_AGENT_SERVICE_ACCOUNT, DEFAULT_NAMESPACE, ownNamespace, SERVICE_ACCOUNT_DIR } from '../kube/service-account.js';
 import { choosePolicySource, policySourceOption } from './policy-source-option.js';
 import { hostOption, listenHost } from './listen-host.js';
-import { agentUsers, parseDnsLabel, parseDnsSubdomain, parsePort, withCleanErrors } from './webhook-options.js';
+import { agentUsers, parseDeadline, parseDnsLabel, parseDnsSubdomain, parsePort, withCleanErrors } from './webhook-options.js';
 
 interface WebhookOptions {
   port: number;
@@ -31,6 +32,7 @@ interface WebhookOptions {
   kubeconfig?: string;
   context?: string;
   logLevel: string;
+  deadline: number;
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -53,6 +55,7 @@ export function registerWebhook(program: Command): void {
     .option('--context <name>', 'kubeconfig context')
     .option('--no-kube', 'do not watch ConfigMaps/Secrets in a cluster (every Deployment is then stamped with an unknown change set)')
     .option('--log-level <level>', 'pino log level', 'info')
+    .option('--deadline <duration>', 'longest a review may wait for the stamp cache or the policies; past it the change is admitted unstamped (unknown to the agent); keep it well under the configurations\' timeoutSeconds', parseDeadline, DEFAULT_REVIEW_DEADLINE_MS)
     .action(withCleanErrors('webhook', runWebhook));
 }
 
@@ -112,6 +115,7 @@ async function runWebhook(opts: WebhookOptions): Promise<void> {
     tlsKeyFile: opts.tlsKey,
     logger,
     metrics,
+    deadlineMs: opts.deadline,
     mutate: { cache, policyFor, trustedUsers: new Set(trustedUsers), ownNamespace: namespace },
     ...(crd === undefined ? {} : { policies: crd }),
     ready: () => {

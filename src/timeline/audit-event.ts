@@ -48,7 +48,7 @@ export const SKIP_REASONS = {
   'invalid-json': 'not valid JSON (truncated or corrupt line)',
   'not-an-event': 'JSON but not an audit Event (unknown kind)',
   'api-version': 'an audit Event of another API version than audit.k8s.io/v1',
-  incomplete: 'an audit Event missing auditID, verb, stage, responseStatus or a valid stageTimestamp',
+  incomplete: 'an audit Event missing auditID, verb, stage, responseStatus or a valid stageTimestamp, or with a requestURI that is not a string',
   stage: 'a stage other than ResponseComplete',
   failed: 'a failed request (response code not 2xx)',
   'dry-run': 'a dry-run request (nothing was persisted)',
@@ -77,6 +77,8 @@ export function checkAuditEvent(value: unknown): TimedAuditEvent | SkipReason {
   if (responseStatus.code < 200 || responseStatus.code > 299) return 'failed';
   const at = Date.parse(stageTimestamp);
   if (Number.isNaN(at)) return 'incomplete';
+  // Read as a string further on (a patch's query, a collection's selector).
+  if (requestURI !== undefined && typeof requestURI !== 'string') return 'incomplete';
   if (typeof requestURI === 'string' && DRY_RUN.test(requestURI)) return 'dry-run';
   return { at, event: value as unknown as AuditEvent };
 }

@@ -42,6 +42,21 @@ function hasDirective(value: unknown): boolean {
   return Object.entries(value).some(([k, v]) => k === '$patch' || k === '$retainKeys' || k.startsWith(SET_ORDER) || k.startsWith(DELETE_FROM) || hasDirective(v));
 }
 
+/** No Kubernetes object nests this deep; a body that does is read as unreadable, not walked (F5). */
+const MAX_PATCH_DEPTH = 200;
+
+/** Iterative, so a hostile body nested thousands deep cannot exhaust the stack. */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [node, depth] = item;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 function looksLikeApply(body: Record<string, unknown>, requestURI: string | undefined): boolean {
   const query = new URLSearchParams(requestURI?.split('?')[1] ?? '');
   if (query.has('force')) return true;
@@ -129,8 +144,8 @@ function listPaths(items: unknown[], path: string[], mergeKey: string | undefine
 
 /** The patch type and the fields it wrote; `after` names JSON-patch positions in container lists. */
 export function patchShape(body: unknown, requestURI: string | undefined, after: Deployment | undefined): PatchShape {
-  if (Array.isArray(body)) return jsonPatchPaths(body, after);
-  if (!isRecord(body)) return { type: 'unreadable' };
+  if (Array.isArray(body)) return nestedDeeperThan(body, MAX_PATCH_DEPTH) ? { type: 'unreadable' } : jsonPatchPaths(body, after);
+  if (!isRecord(body) || nestedDeeperThan(body, MAX_PATCH_DEPTH)) return { type: 'unreadable' };
   if (looksLikeApply(body, requestURI)) return { type: 'apply' };
   const strategic = hasDirective(body);
   const touched: PatchedPath[] = [];

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReviewResponse } from '../../src/admission/response.js';
-import { expectContract, fixture, startTestWebhook, type Review, type TestWebhook } from './harness.js';
+import { expectContract, fixture, mutateAt, startTestWebhook, type Review, type TestWebhook } from './harness.js';
 
 // Whatever arrives, the server answers: a contract-valid AdmissionReview (HTTP 200) or a precise 4xx
 // Status. It never crashes: after every run it still answers a well-formed review.
@@ -28,25 +28,6 @@ async function expectValidAnswer(path: '/mutate' | '/validate', body: string, se
     expect(res.json).toMatchObject({ kind: 'Status', status: 'Failure', code: res.status });
     expect((res.json as { message: string }).message.length).toBeGreaterThan(10);
   }
-}
-
-/** Sets `value` at a random path inside `root` (a deep copy), creating nothing new above it. */
-function mutateAt(root: unknown, steps: readonly number[], value: unknown): unknown {
-  const copy = structuredClone(root);
-  let node: unknown = copy;
-  for (const step of steps) {
-    if (node === null || typeof node !== 'object') break;
-    const keys = Object.keys(node);
-    if (keys.length === 0) break;
-    const key = keys[step % keys.length] as string;
-    const child = (node as Record<string, unknown>)[key];
-    if (child === null || typeof child !== 'object' || step % 5 === 0) {
-      (node as Record<string, unknown>)[key] = value;
-      return copy;
-    }
-    node = child;
-  }
-  return copy;
 }
 
 const fixtureName = fc.constantFrom(...FIXTURES);

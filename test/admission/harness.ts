@@ -10,7 +10,9 @@ import { expect } from 'vitest';
 import { resolver, DEFAULT_POLICY_SET, type PolicySet } from '../../src/admission/policy-file.js';
 import type { ReviewResponse } from '../../src/admission/response.js';
 import { startWebhookServer, type WebhookServer } from '../../src/admission/server.js';
-import { InMemoryStampCache, type StampCache } from '../../src/admission/stamp-cache.js';
+import type { Policy } from '../../src/core/policy.js';
+import type { PolicyObjectsSource, StampSource } from '../../src/admission/review-inputs.js';
+import { InMemoryStampCache } from '../../src/admission/stamp-cache.js';
 import { ensureCertificates } from '../../src/certs/store.js';
 
 // A real webhook over HTTPS with certificates made by rollguard's own `certs` code, its log lines
@@ -55,8 +57,12 @@ export interface TestWebhook {
 
 export async function startTestWebhook(opts: {
   now: number;
-  cache?: StampCache;
+  cache?: StampSource;
   policies?: PolicySet;
+  /** Replaces the policies' resolver (e.g. one that answers late). */
+  policyFor?: (namespace: string) => Policy | Promise<Policy>;
+  policyObjects?: PolicyObjectsSource;
+  deadlineMs?: number;
   trustedUsers?: string[];
   ownNamespace?: string;
   reloadIntervalMs?: number;
@@ -83,9 +89,11 @@ export async function startTestWebhook(opts: {
     reloadIntervalMs: opts.reloadIntervalMs ?? 50,
     logger,
     clock: () => now,
+    ...(opts.deadlineMs === undefined ? {} : { deadlineMs: opts.deadlineMs }),
+    ...(opts.policyObjects === undefined ? {} : { policies: opts.policyObjects }),
     mutate: {
       cache: opts.cache ?? memory,
-      policyFor: resolver(opts.policies ?? DEFAULT_POLICY_SET),
+      policyFor: opts.policyFor ?? resolver(opts.policies ?? DEFAULT_POLICY_SET),
       trustedUsers: new Set(opts.trustedUsers ?? ['system:serviceaccount:rollguard:rollguard-agent']),
       ownNamespace: opts.ownNamespace ?? 'rollguard',
     },
@@ -201,4 +209,23 @@ export function expectContract(review: Review, answer: ReviewResponse): void {
 /** Resends a review whose object is what the apiserver stored after our patch (reinvocation). */
 export function reinvocation(review: Review, answer: ReviewResponse): Review {
   return { ...review, request: { ...review.request, object: patched(review, answer) } };
+}
+
+/** Sets `value` at a random path inside `root` (a deep copy), creating nothing new above it. */
+export function mutateAt(root: unknown, steps: readonly number[], value: unknown): unknown {
+  const copy = structuredClone(root);
+  let node: unknown = copy;
+  for (const step of steps) {
+    if (node === null || typeof node !== 'object') break;
+    const keys = Object.keys(node);
+    if (keys.length === 0) break;
+    const key = keys[step % keys.length] as string;
+    const child = (node as Record<string, unknown>)[key];
+    if (child === null || typeof child !== 'object' || step % 5 === 0) {
+      (node as Record<string, unknown>)[key] = value;
+      return copy;
+    }
+    node = child;
+  }
+  return copy;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { webhookConfigurations } from '../../src/admission/manifests.js';
+import { LEADER_ELECTION_ANNOTATION, supportsMatchConditions, webhookConfigurations } from '../../src/admission/manifests.js';
 import { caBundleFrom } from '../../src/cli/manifests.js';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBdummy\n-----END CERTIFICATE-----\n';
@@ -10,6 +10,7 @@ type Webhook = {
   admissionReviewVersions: string[];
   timeoutSeconds: number;
   reinvocationPolicy?: string;
+  matchConditions?: { name: string; expression: string }[];
   namespaceSelector: { matchExpressions: { key: string; operator: string; values: string[] }[] };
   clientConfig: { service?: { namespace: string; name: string; path: string }; url?: string; caBundle: string };
   rules: { apiGroups: string[]; resources: string[]; operations: string[] }[];
@@ -29,7 +30,7 @@ describe('F2 webhook configurations never hold the cluster hostage', () => {
     expect(hook.failurePolicy).toBe('Ignore');
     expect(hook.sideEffects).toBe('None');
     expect(hook.admissionReviewVersions).toEqual(['v1']);
-    expect(hook.timeoutSeconds).toBeLessThanOrEqual(10);
+    expect(hook.timeoutSeconds).toBeLessThanOrEqual(3);
     expect(hook.namespaceSelector.matchExpressions).toEqual([{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'rollguard-system'] }]);
     expect(hook.clientConfig).toEqual({ service: { namespace: 'rollguard-system', name: 'rollguard-webhook', path, port: 443 }, caBundle: 'Q0E=' });
   });
@@ -86,5 +87,55 @@ describe('F5 webhook configurations reject an unusable target with a clear messa
     ['a URL with user info', { url: 'https://u:p@127.0.0.1:9443' }, /user name or password/],
   ])('%s', (_label, target, message) => {
     expect(() => webhookConfigurations({ namespace: 'rollguard', caBundle: 'Q0E=', ...target })).toThrow(message);
+  });
+});
+
+describe('F2 never the cause of a cluster outage: short timeouts, no leader-election or bookkeeping writes', () => {
+  const docs = (kubeVersion?: string): Webhook[] =>
+    (webhookConfigurations({ namespace: 'rollguard', service: 'rollguard-webhook', caBundle: 'Q0E=', ...(kubeVersion === undefined ? {} : { kubeVersion }) }) as { webhooks: Webhook[] }[]).flatMap((d) => d.webhooks);
+
+  it('the mutating webhook (every ConfigMap write) waits 1 s, under the 2 s leader-election retry; the validating ones 3 s', () => {
+    const [stamp, blackout, policy] = docs() as [Webhook, Webhook, Webhook];
+    expect([stamp.timeoutSeconds, blackout.timeoutSeconds, policy.timeoutSeconds]).toEqual([1, 3, 3]);
+    const custom = webhookConfigurations({ namespace: 'rollguard', service: 's', caBundle: 'Q0E=', timeoutSeconds: { validating: 5 } }) as { webhooks: Webhook[] }[];
+    expect(custom.flatMap((d) => d.webhooks).map((w) => w.timeoutSeconds)).toEqual([1, 5, 5]);
+  });
+
+  it.each([undefined, '1.20', '1.27.9', 'v1.28.0', '1.31.2-eks-a1b2'])('no rule ever matches Leases or Events (kube version %s)', (kubeVersion) => {
+    for (const rule of docs(kubeVersion).flatMap((w) => w.rules)) {
+      expect(rule.apiGroups).not.toEqual(expect.arrayContaining(['*']));
+      expect(rule.apiGroups).not.toEqual(expect.arrayContaining(['coordination.k8s.io']));
+      expect(rule.apiGroups).not.toEqual(expect.arrayContaining(['events.k8s.io']));
+      expect(rule.resources).not.toEqual(expect.arrayContaining(['*']));
+      expect(rule.resources.some((r) => r === 'leases' || r === 'events' || r.startsWith('*/'))).toBe(false);
+    }
+  });
+
+  it.each([
+    [undefined, false],
+    ['1.20.15', false],
+    ['v1.27.3', false],
+    ['1.28', true],
+    ['v1.28.0', true],
+    ['1.30.2-gke.1', true],
+    ['2.0.0', true],
+  ])('kube version %s: matchConditions leaving leader-election ConfigMaps alone: %s', (kubeVersion, expected) => {
+    const [stamp, ...validating] = docs(kubeVersion) as [Webhook, ...Webhook[]];
+    if (expected) {
+      expect(stamp.matchConditions).toHaveLength(1);
+      const expression = stamp.matchConditions?.[0]?.expression ?? '';
+      expect(expression).toContain(`"${LEADER_ELECTION_ANNOTATION}" in object.metadata.annotations`);
+      expect(expression).toContain('request.resource.resource == "configmaps"');
+      // Negated: the condition is what must hold for rollguard to be called.
+      expect(expression.startsWith('!(')).toBe(true);
+    } else {
+      expect(stamp.matchConditions).toBeUndefined();
+    }
+    // The validating webhooks never see a ConfigMap.
+    for (const w of validating) expect(w.matchConditions).toBeUndefined();
+  });
+
+  it('F5 an unreadable --kube-version is refused with what is expected', () => {
+    expect(() => supportsMatchConditions('latest')).toThrow(/--kube-version latest is not a Kubernetes version; expected e.g. 1.28/);
   });
 });

@@ -79,6 +79,14 @@ const argValue = (args: readonly string[], flag: string): string | undefined => 
   return i < 0 ? undefined : args[i + 1];
 };
 
+/**
+ * helm template --kube-version exists from helm 3.6; the helm of ../shared/k8s is 3.5.4, whose
+ * .Capabilities.KubeVersion is fixed at 1.20 without a cluster, so the chart's kubeVersion value
+ * stands in for it there.
+ */
+let hasKubeVersionFlag = false;
+const kubeVersionArgs = (version: string): string[] => (hasKubeVersionFlag ? ['--kube-version', version] : ['--set', `kubeVersion=${version}`]);
+
 let helm: Helm;
 let defaults: KubeObject[];
 let workDir: string;
@@ -88,6 +96,7 @@ describeWithControlPlane(
   () => {
     beforeAll(async () => {
       helm = await createHelm(await unpackedHelmBinary());
+      hasKubeVersionFlag = (await helm.run(['template', '--help'])).stdout.includes('--kube-version');
       workDir = await mkdtemp(join(tmpdir(), 'rollguard-chart-'));
       defaults = await helm.template(BASE, { release: RELEASE, namespace: NS });
     }, 180_000);
@@ -110,7 +119,7 @@ describeWithControlPlane(
       expect(stdout).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
     });
 
-    it('F2 the webhook configurations are exactly what `rollguard manifests` generates: fail open, 5 s, kube-system and the release namespace excluded', () => {
+    it('F2 the webhook configurations are exactly what `rollguard manifests` generates: fail open, 1 s / 3 s, kube-system and the release namespace excluded', () => {
       const mutating = findObject(defaults, 'MutatingWebhookConfiguration', FULLNAME);
       const validating = findObject(defaults, 'ValidatingWebhookConfiguration', FULLNAME);
       const caBundle = webhooksOf(mutating)[0]?.clientConfig.caBundle ?? '';
@@ -120,13 +129,46 @@ describeWithControlPlane(
       expect(webhooksOf(validating)).toEqual(expectedValidating?.webhooks);
       for (const w of [...webhooksOf(mutating), ...webhooksOf(validating)]) {
         expect(w).toMatchObject({ failurePolicy: 'Ignore', sideEffects: 'None', admissionReviewVersions: ['v1'] });
-        expect(w.timeoutSeconds as number).toBeLessThanOrEqual(5);
+        expect(w.timeoutSeconds as number).toBeLessThanOrEqual(3);
         expect(w.namespaceSelector.matchExpressions).toEqual([{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', NS] }]);
         expect(w.clientConfig.service).toMatchObject({ name: `${FULLNAME}-webhook`, namespace: NS, port: 443 });
       }
       expect(webhooksOf(mutating)[0]?.reinvocationPolicy).toBe('IfNeeded');
+      expect(webhooksOf(mutating)[0]?.timeoutSeconds).toBe(1);
       const template = readFileSync(join(CHART_DIR, 'templates', 'admission.yaml'), 'utf8');
       expect(template).toMatch(/# Another mutating webhook may rewrite annotations[^\n]*\n[^\n]*\n\s*reinvocationPolicy: IfNeeded/);
+    });
+
+    it.each([
+      ['1.27.0', false],
+      ['1.28.0', true],
+      ['v1.30.2-eks-1', true],
+    ])('F2 kube version %s: the mutating webhook leaves leader-election ConfigMaps alone by matchConditions: %s; same as `rollguard manifests --kube-version`', async (kubeVersion, expected) => {
+      const objects = await helm.template(BASE, { release: RELEASE, namespace: NS, extraArgs: kubeVersionArgs(kubeVersion) });
+      const mutating = findObject(objects, 'MutatingWebhookConfiguration', FULLNAME);
+      const validating = findObject(objects, 'ValidatingWebhookConfiguration', FULLNAME);
+      const caBundle = webhooksOf(mutating)[0]?.clientConfig.caBundle ?? '';
+      const [expectedMutating, expectedValidating] = webhookConfigurations({ namespace: NS, service: `${FULLNAME}-webhook`, caBundle, name: FULLNAME, kubeVersion }) as { webhooks: unknown[] }[];
+      expect(webhooksOf(mutating)).toEqual(expectedMutating?.webhooks);
+      expect(webhooksOf(validating)).toEqual(expectedValidating?.webhooks);
+      expect(webhooksOf(mutating)[0]?.matchConditions !== undefined).toBe(expected);
+      for (const w of webhooksOf(validating)) expect(w.matchConditions).toBeUndefined();
+    });
+
+    it('F2 on the control plane this chart installs on (1.20, helm 3.5.4 with no cluster renders for 1.20) there are no matchConditions, which it would reject', () => {
+      expect(webhooksOf(findObject(defaults, 'MutatingWebhookConfiguration', FULLNAME))[0]?.matchConditions).toBeUndefined();
+    });
+
+    it('F2 the rendered webhooks never intercept Leases or Events, in either form', async () => {
+      const newer = await helm.template(BASE, { release: RELEASE, namespace: NS, extraArgs: kubeVersionArgs('1.28.0') });
+      for (const objects of [defaults, newer]) {
+        for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
+          for (const rule of webhooksOf(findObject(objects, kind, FULLNAME)).flatMap((w) => w.rules as { apiGroups: string[]; resources: string[] }[])) {
+            expect(rule.apiGroups.filter((g) => g === '*' || g === 'coordination.k8s.io' || g === 'events.k8s.io')).toEqual([]);
+            expect(rule.resources.filter((r) => r === '*' || r.startsWith('*/') || r === 'leases' || r === 'events')).toEqual([]);
+          }
+        }
+      }
     });
 
     it('F2 more namespaces can be left out; the kube-system and release-namespace exclusion stays; a release in kube-system is excluded once', async () => {
@@ -358,7 +400,9 @@ describeWithControlPlane(
       ['an unknown policy source', { policySource: 'configmap' }, /policySource: policySource must be one of the following: "file", "crd"/],
       ['a misspelt key', { webhook: { timeoutSecond: 3 } }, /webhook: Additional property timeoutSecond is not allowed/],
       ['an unknown top-level key', { replicas: 3 }, /Additional property replicas is not allowed/],
-      ['a webhook timeout above 5 s (F2)', { webhook: { timeoutSeconds: 10 } }, /webhook\.timeoutSeconds: Must be less than or equal to 5/],
+      ['a webhook timeout above 5 s (F2)', { webhook: { timeoutSeconds: { validating: 10 } } }, /webhook\.timeoutSeconds\.validating: Must be less than or equal to 5/],
+      ['a webhook timeout as one number (before the mutating/validating split)', { webhook: { timeoutSeconds: 5 } }, /webhook\.timeoutSeconds: Invalid type\. Expected: object, given: integer/],
+      ['a kube version that is not one', { kubeVersion: 'latest' }, /kubeVersion: Does not match pattern/],
       ['an unknown certificate mode', { certs: { mode: 'manual' } }, /certs\.mode: certs\.mode must be one of the following: "generate", "cert-manager", "existingSecret"/],
       ['a duration that is not one', { agent: { leaseDuration: 'fifteen' } }, /agent\.leaseDuration: Does not match pattern/],
       ['a policy with a third top-level key', { policy: { defaults: {} } }, /policy: Additional property defaults is not allowed/],

@@ -32,6 +32,33 @@ describe('F2 rollguard manifests --url', () => {
   });
 });
 
+describe('F2 rollguard manifests --kube-version', () => {
+  type WithConditions = { kind: string; webhooks: { matchConditions?: { name: string }[]; timeoutSeconds: number }[] };
+  const print = async (extra: string[]): Promise<WithConditions[]> => {
+    const r = await runCliAsync(['manifests', '--url', 'https://127.0.0.1:9443', '--ca-bundle', ca, ...extra]);
+    expect(r.stderr).toBe('');
+    return parseAllDocuments(r.stdout).map((d) => d.toJS() as WithConditions);
+  };
+
+  it('1.28 and later: the mutating webhook leaves leader-election ConfigMaps alone; 1 s mutating, 3 s validating', async () => {
+    const [mutating, validating] = await print(['--kube-version', 'v1.28.3']);
+    expect(mutating?.webhooks[0]?.matchConditions?.map((c) => c.name)).toEqual(['not-a-leader-election-lock']);
+    expect(validating?.webhooks.every((w) => w.matchConditions === undefined)).toBe(true);
+    expect([mutating, validating].flatMap((d) => d?.webhooks.map((w) => w.timeoutSeconds))).toEqual([1, 3, 3]);
+  });
+
+  it.each([[[]], [['--kube-version', '1.27']]])('%j: no matchConditions, which every apiserver accepts', async (extra) => {
+    expect((await print(extra))[0]?.webhooks[0]?.matchConditions).toBeUndefined();
+  });
+
+  it('F5 a --kube-version that is not one: exit 2 and what is expected', async () => {
+    const r = await runCliAsync(['manifests', '--url', 'https://127.0.0.1:9443', '--ca-bundle', ca, '--kube-version', 'latest']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^rollguard manifests: --kube-version latest is not a Kubernetes version/);
+    expect(r.stdout).toBe('');
+  });
+});
+
 describe('F5 rollguard manifests explains a missing or doubled target', () => {
   it.each([
     ['neither', ['--namespace', 'rollguard']],

@@ -1,0 +1,35 @@
+// The hardening run's one table: per part, what was held, what was tried, what was lost (must be
+// nothing). A part is a function that returns its row; the load, certificate-rotation and
+// fault-schedule parts of issue 17 plug in the same way.
+
+export interface HardenRow {
+  part: string;
+  held: string;
+  tried: string;
+  /** What broke; empty when nothing did. */
+  lost: string[];
+}
+
+export interface HardenPart {
+  name: string;
+  run(opts: { short: boolean }): Promise<HardenRow>;
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+export function renderTable(rows: readonly HardenRow[]): string {
+  const lines = ['| part | what was held | what was tried | what was lost |', '|---|---|---|---|'];
+  for (const r of rows) lines.push(`| ${cell(r.part)} | ${cell(r.held)} | ${cell(r.tried)} | ${cell(r.lost.length === 0 ? 'nothing' : r.lost.join('; '))} |`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** p-quantile of latencies in ms (nearest rank). */
+export function quantile(values: Float64Array, q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+}
+
+export const count = (n: number): string => n.toLocaleString('en-US');

@@ -1,0 +1,90 @@
+import type { Deployment } from '../core/kube.js';
+import type { Policy } from '../core/policy.js';
+import { templateRefs, type ConfigKind } from '../core/template-refs.js';
+import { awaitStage, type ReviewProgress } from './deadline.js';
+import type { MutateDeps } from './mutate.js';
+import type { AdmissionRequest } from './review.js';
+import type { ConfigLookup, ConfigStamps, StampCache } from './stamp-cache.js';
+import type { PolicyObjectsView } from './validate-policy.js';
+
+// The review's inputs from outside the request, read before the (synchronous) handler runs, each
+// under its deadline stage: the stamps of the ConfigMaps and Secrets a Deployment's templates read
+// ('stamp-cache'), the namespace's policy ('policy'), the policy objects ('policy-objects'). The
+// sources in the cluster are in-memory views fed by watches and answer at once; a source may also
+// answer later (a read through to the apiserver), and then the deadline bounds the wait.
+
+type MaybePromise<T> = T | Promise<T>;
+
+export interface StampSource {
+  lookup(namespace: string, kind: ConfigKind, name: string): MaybePromise<ConfigLookup>;
+  synced(): MaybePromise<boolean>;
+  noteAdmitted(namespace: string, kind: ConfigKind, name: string, stamps: ConfigStamps): void;
+}
+
+export interface MutateSources extends Omit<MutateDeps, 'cache' | 'policyFor'> {
+  cache: StampSource;
+  policyFor: (namespace: string) => MaybePromise<Policy>;
+}
+
+export interface PolicyObjectsSource {
+  objects(): MaybePromise<ReturnType<PolicyObjectsView['objects']>>;
+}
+
+function metaNamespace(object: unknown): string | undefined {
+  const meta = (object as { metadata?: { namespace?: unknown } } | null | undefined)?.metadata;
+  return typeof meta?.namespace === 'string' ? meta.namespace : undefined;
+}
+
+/** A read the prefetch did not foresee: answered when the source answers at once, else the review fails open. */
+function unforeseen<T>(value: MaybePromise<T>, what: string): T {
+  if (value instanceof Promise) throw new Error(`${what} was not read ahead of the review`);
+  return value;
+}
+
+async function stampSnapshot(source: StampSource, req: AdmissionRequest, progress: ReviewProgress): Promise<StampCache> {
+  const after = req.object as Deployment | null | undefined;
+  const before = (req.operation === 'UPDATE' ? req.oldObject : undefined) as Deployment | null | undefined;
+  // The namespace eligibility looks the references up in (judgeEligibility).
+  const namespace = after?.metadata?.namespace ?? before?.metadata?.namespace ?? '';
+  const refs = [...templateRefs(before?.spec?.template).all, ...templateRefs(after?.spec?.template).all];
+  const id = (kind: ConfigKind, name: string): string => `${kind}/${name}`;
+  const [synced, found] = await awaitStage(progress, 'stamp-cache', Promise.all([source.synced(), Promise.all(refs.map(async (r) => source.lookup(namespace, r.kind, r.name)))]));
+  const known = new Map(refs.map((r, n) => [id(r.kind, r.name), found[n]]));
+  return readThrough(source, { synced, namespace, known: (kind, name) => known.get(id(kind, name)) });
+}
+
+/** The stamp cache as the handler sees it: what was read ahead, else the source when it answers at once. */
+function readThrough(source: StampSource, ahead?: { synced: boolean; namespace: string; known: (kind: ConfigKind, name: string) => ConfigLookup | undefined }): StampCache {
+  return {
+    synced: () => ahead?.synced ?? unforeseen(source.synced(), 'whether the stamp cache has synced'),
+    lookup: (ns, kind, name) => (ns === ahead?.namespace ? ahead.known(kind, name) : undefined) ?? unforeseen(source.lookup(ns, kind, name), `the stamps of ${kind} ${ns}/${name}`),
+    noteAdmitted: (ns, kind, name, stamps) => {
+      source.noteAdmitted(ns, kind, name, stamps);
+    },
+  };
+}
+
+/** The mutating handler's dependencies, read ahead: what mutate() reads of them, it finds here. */
+export async function mutateInputs(req: AdmissionRequest, sources: MutateSources, progress: ReviewProgress): Promise<MutateDeps> {
+  const group = req.resource.group;
+  const stampsDeployment = group === 'apps' && req.resource.resource === 'deployments';
+  const readsPolicy = stampsDeployment || (group === 'batch' && req.resource.resource === 'jobs');
+  // The namespace the stamping functions ask the policy for.
+  const namespace = metaNamespace(req.object) ?? req.namespace ?? '';
+  const policy = readsPolicy ? await awaitStage(progress, 'policy', sources.policyFor(namespace)) : undefined;
+  const cache = stampsDeployment ? await stampSnapshot(sources.cache, req, progress) : readThrough(sources.cache);
+  return {
+    trustedUsers: sources.trustedUsers,
+    ownNamespace: sources.ownNamespace,
+    cache,
+    policyFor: (ns) => (policy !== undefined && ns === namespace ? policy : unforeseen(sources.policyFor(ns), `the policy of namespace ${ns}`)),
+  };
+}
+
+/** The policy objects, read ahead for a request about a policy object only. */
+export async function policyObjectsInput(source: PolicyObjectsSource | undefined, needed: boolean, progress: ReviewProgress): Promise<PolicyObjectsView | undefined> {
+  if (source === undefined || !needed) return undefined;
+  const objects = await awaitStage(progress, 'policy-objects', source.objects());
+  return { objects: () => objects };
+}
+

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { PARTS, runHarden } from '../../bench/harden.js';
+import { renderTable, type HardenPart } from '../../bench/harden/table.js';
+
+// `npm run harden --short` in CI (issue 17): a few thousand hostile inputs per part, nothing lost.
+// The full run (≥ 1,000,000 inputs per part) and its figures are `npm run harden`'s.
+
+describe('F2 F5 npm run harden --short', () => {
+  it('every part holds: no crash, every webhook answer a valid AdmissionReview or a precise 4xx, every replay line accounted for', async () => {
+    const rows = await runHarden({ short: true });
+    expect(rows.map((r) => r.part)).toEqual(PARTS.map((p) => p.name));
+    for (const row of rows) expect(row.lost, `${row.part}: ${row.held}`).toEqual([]);
+    expect(rows[0]?.held).toMatch(/^0 crashes; [\d,]+ valid AdmissionReviews \(uid echoed\), [\d,]+ precise 4xx/);
+    expect(rows[1]?.held).toMatch(/^0 crashes; [\d,]+ lines read in [\d.]+ s: [\d,]+ used, [\d,]+ irrelevant, [\d,]+ skipped by reason \(/);
+  }, 120_000);
+
+  it('a part that loses something, or fails itself, shows in the table', async () => {
+    const broken: HardenPart = { name: 'broken', run: () => Promise.reject(new Error('boom')) };
+    const lossy: HardenPart = { name: 'lossy', run: () => Promise.resolve({ part: 'lossy', held: 'h', tried: 't', lost: ['2 crashes'] }) };
+    const table = renderTable(await runHarden({ short: true, parts: [broken, lossy] }));
+    expect(table).toContain('| broken | nothing: the part failed |  | the part itself failed: boom |');
+    expect(table).toContain('| lossy | h | t | 2 crashes |');
+  });
+});
