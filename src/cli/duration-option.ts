@@ -10,7 +10,7 @@ function parseAtLeastOneSecond(value: string): number {
   return ms;
 }
 
-export function durationOption(flags: string, description: string, defaultMs?: number): Option {
-  const option = new Option(flags, description).argParser(parseAtLeastOneSecond);
+export function durationOption(flags: string, description: string, defaultMs?: number, parse: (value: string) => number = parseAtLeastOneSecond): Option {
+  const option = new Option(flags, description).argParser(parse);
   return defaultMs === undefined ? option : option.default(defaultMs, formatDuration(defaultMs));
 }

@@ -14,6 +14,7 @@ import { InMemoryStampCache, type StampCache } from '../admission/stamp-cache.js
 import { loadKubeConnection } from '../kube/kubeconfig.js';
 import { DEFAULT_AGENT_SERVICE_ACCOUNT, DEFAULT_NAMESPACE, ownNamespace, SERVICE_ACCOUNT_DIR } from '../kube/service-account.js';
 import { choosePolicySource, policySourceOption } from './policy-source-option.js';
+import { durationOption } from './duration-option.js';
 import { hostOption, listenHost } from './listen-host.js';
 import { agentUsers, parseDeadline, parseDnsLabel, parseDnsSubdomain, parsePort, withCleanErrors } from './webhook-options.js';
 
@@ -55,7 +56,7 @@ export function registerWebhook(program: Command): void {
     .option('--context <name>', 'kubeconfig context')
     .option('--no-kube', 'do not watch ConfigMaps/Secrets in a cluster (every Deployment is then stamped with an unknown change set)')
     .option('--log-level <level>', 'pino log level', 'info')
-    .option('--deadline <duration>', 'longest a review may wait for the stamp cache or the policies; past it the change is admitted unstamped (unknown to the agent); keep it well under the configurations\' timeoutSeconds', parseDeadline, DEFAULT_REVIEW_DEADLINE_MS)
+    .addOption(durationOption('--deadline <duration>', "longest a review may wait for the stamp cache or the policies; past it the change is admitted unstamped (unknown to the agent); keep it well under the configurations' timeoutSeconds", DEFAULT_REVIEW_DEADLINE_MS, parseDeadline))
     .action(withCleanErrors('webhook', runWebhook));
 }
 

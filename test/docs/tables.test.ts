@@ -8,6 +8,8 @@ import { rbacTableRows } from '../../src/agent/rbac.js';
 import { ALL_ANNOTATIONS, PREFIX } from '../../src/core/annotations.js';
 import { PRESETS } from '../../src/metrics/conventions.js';
 import { firstCells, readPage, REPO_ROOT, section } from './markdown.js';
+import { pino } from 'pino';
+import { registryHealth } from '../../src/health/registry-health.js';
 
 // The docs tables that describe something the code defines stay equal to the code: each row is
 // looked up on the page (and section) where the reader finds it.
@@ -59,7 +61,10 @@ describe('R5 every metric preset is documented with its labels and its server er
 
 describe('every metric rollguard exports is documented with its labels (docs/reference.md#metrics)', () => {
   const table = section(readPage('docs/reference.md'), 'metrics');
-  const exported = [...createAgentMetrics(() => []).registry.getMetricsAsArray(), ...createMetrics().registry.getMetricsAsArray()];
+  const webhook = createMetrics();
+  // The webhook's dependency metrics are registered on its registry once it has a cluster to probe.
+  registryHealth({ registry: webhook.registry, prefix: 'rollguard_webhook', logger: pino({ level: 'silent' }), probes: {} });
+  const exported = [...createAgentMetrics(() => []).registry.getMetricsAsArray(), ...webhook.registry.getMetricsAsArray()];
 
   it.each(exported.map((m) => [m.name, m] as const))('%s', (name, metric) => {
     const row = rowFor(table, name);
