@@ -43,7 +43,7 @@ export function registerCheck(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig to use (default: KUBECONFIG, ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context to use')
     .option('--namespace <ns>', "rollguard's namespace (its Lease and service accounts)", DEFAULT_NAMESPACE)
-    .option('--name <name>', 'name of the webhook configurations (the chart: the release name)', 'rollguard')
+    .option('--name <name>', 'name of the webhook configurations (the chart: the release name when it contains "rollguard", else RELEASE-rollguard)', 'rollguard')
     .option('--agent-service-account <name>', "the agent's service account, whose RBAC is checked", DEFAULT_AGENT_SERVICE_ACCOUNT)
     .option('--lease <name>', "the agent's Lease", 'rollguard-agent')
     .option('--dry-run-namespace <ns>', 'namespace of the dry-run ConfigMap that must come back stamped (nothing is stored)', 'default')
