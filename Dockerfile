@@ -13,6 +13,8 @@ RUN npx --no-install tsx scripts/bundle.ts dist
 # marks the package root (`rollguard examples` finds examples/ next to it).
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
+# A container's loopback is its own: the agent and the webhook listen on every interface in it.
+ENV ROLLGUARD_IN_CONTAINER=true
 WORKDIR /app
 COPY package.json ./
 COPY --from=build /app/dist ./dist

@@ -50,6 +50,10 @@ describe('F2 where the agent and the webhook listen', () => {
     expect(listenHost(undefined, { KUBERNETES_SERVICE_HOST: '10.96.0.1' })).toBeUndefined();
     expect(listenHost('0.0.0.0', {})).toBe('0.0.0.0');
     expect(listenHost('127.0.0.1', { KUBERNETES_SERVICE_HOST: '10.96.0.1' })).toBe('127.0.0.1');
+    // The image runs in a network namespace of its own: a published port must reach it.
+    expect(listenHost(undefined, { ROLLGUARD_IN_CONTAINER: 'true' })).toBeUndefined();
+    expect(listenHost(undefined, { ROLLGUARD_IN_CONTAINER: 'false' })).toBe('127.0.0.1');
+    expect(listenHost('127.0.0.1', { ROLLGUARD_IN_CONTAINER: 'true' })).toBe('127.0.0.1');
   });
 
   it('F2 rollguard agent: loopback by default outside a Pod, answering there, and advertising that address', async () => {
