@@ -46,7 +46,7 @@ const withPod = (series: RawServiceSeries, pod: string, born: boolean) => {
   return { requests: series.requests.map((s) => (series.errors.includes(s) ? (errors[0] ?? label(s)) : label(s))), errors };
 };
 
-function buildPodCorpus(total: number, seed: number): PodCase[] {
+export function buildPodCorpus(total: number, seed: number): PodCase[] {
   const random = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
   return Array.from({ length: total }, (_, id) => {
@@ -71,14 +71,15 @@ function buildPodCorpus(total: number, seed: number): PodCase[] {
 }
 
 /** R1 and R2 at the first evaluation where R5 is met, with the split by revision from the pod label. */
-function judgeAtFiring(c: PodCase): { r1: string; r2: string } | undefined {
+export function judgeAtFiring(c: PodCase): { r1: string; r2: string; evidence: string } | undefined {
   const policy: Policy = { ...DEFAULT_POLICY, metrics: { ...DEFAULT_POLICY.metrics, stepMs: c.scrapeMs } };
   const deploy = { namespace: 'shop', name: 'checkout', start: c.deployStart, rollout: { state: 'progressing' as const }, before: undefined, after: undefined };
   for (let now = Math.ceil((c.deployStart + 1) / c.scrapeMs) * c.scrapeMs; now <= c.deployStart + HORIZON; now += c.scrapeMs) {
     const r = detectRegression({ series: c.series, scraped: c.series, deployStart: c.deployStart, now, policy });
     if (judgeCleanSignal(r, policy).status !== 'met') continue;
     const split = revisionSplitOf({ series: c.series, regression: r, deployStart: c.deployStart, now, policy, replicaSets: REPLICA_SETS });
-    return { r1: judgeWindow(deploy, r, 15 * MIN, split).status, r2: judgeSameService('checkout', 'shop', r, [], split).status };
+    const r1 = judgeWindow(deploy, r, 15 * MIN, split);
+    return { r1: r1.status, r2: judgeSameService('checkout', 'shop', r, [], split).status, evidence: r1.evidence };
   }
   return undefined;
 }

@@ -181,15 +181,20 @@ function stillRising(first: Pooled, rest: Pooled, noise: number): boolean {
   return normalUpperTail(z) < RAMP_SIGNIFICANCE;
 }
 
+/** The end of the first span from the deploy start on whose share is clearly above the baseline's. */
+function firstElevatedEnd(spans: readonly ScrapeSpan[], d: number, base: Pooled): number | undefined {
+  return spans.find((s) => s.to > d && testHigherRate({ k: s.errors, n: s.requests }, base).pValue < RAMP_SIGNIFICANCE)?.to;
+}
+
 /**
  * The runs of consecutive spans from the one holding the deploy start that the "after" test tries,
  * each with its share of the significance (weighted Bonferroni): the holding interval alone and with
  * the next get most of it; longer runs, for onsets a few scrapes later or errors slow to show at
  * low traffic, share the rest. A run needs a few scrapes after it to show the elevated share.
  */
-function afterRuns(spans: readonly ScrapeSpan[], d: number, gap: number, scale: number): { run: Pooled; after: Pooled; weight: number }[] {
+function afterRuns(spans: readonly ScrapeSpan[], d: number, settled: number, scale: number): { run: Pooled; after: Pooled; weight: number }[] {
   const from = spans.filter((s) => s.to > d);
-  const late = (length: number) => from.slice(length).filter((s) => s.from >= d + gap);
+  const late = (length: number) => from.slice(length).filter((s) => s.from >= settled);
   // Longer runs stay inside the span the ramp check has shown steady after: a ramp that began
   // before the deploy would otherwise leave its early spans looking "too low" against later ones.
   const long = LONG_RUNS.filter((length) => (from[length - 1]?.to ?? Infinity) <= d + scale && late(length).length >= MIN_SPANS_AFTER);
@@ -228,10 +233,13 @@ export function locateOnsetInStep(input: InStepInput): OnsetInStep {
     return undetermined(`${around}, but at scrape resolution the 5xx share after it (${pct(p1)}) is not clearly above the one before (${pct(p0)})`);
   }
   // The share must have stopped rising a ramp's time scale after the deploy (a scrape interval, or
-  // RAMP_SCALE_MS for scrapes seconds apart, whose runs after the deploy are tested up to it).
+  // RAMP_SCALE_MS for scrapes seconds apart, whose runs after the deploy are tested up to it), and
+  // after the first interval clearly above the baseline: a step a few scrapes after the deploy
+  // leaves the one interval that holds it partly elevated, which is no rise.
   const scale = Math.max(gap, RAMP_SCALE_MS);
-  const firstLate = pool(late.filter((s) => s.from >= d + scale && s.from < d + 2 * scale));
-  const rest = pool(late.filter((s) => s.from >= d + 2 * scale));
+  const settled = Math.max(d + scale, firstElevatedEnd(spans, d, base) ?? -Infinity);
+  const firstLate = pool(late.filter((s) => s.from >= settled && s.from < settled + scale));
+  const rest = pool(late.filter((s) => s.from >= settled + scale));
   if (rest.n === 0) return undetermined(`${around}, and too few scrapes after it show whether the 5xx share has stopped rising`);
   // Whether the share still rises is judged against the noise the baseline shows (when its scrapes
   // hold enough errors each): the late scrapes would count a ramp's rise as noise.
@@ -240,17 +248,20 @@ export function locateOnsetInStep(input: InStepInput): OnsetInStep {
   if (stillRising(firstLate, rest, baseNoise)) {
     return undetermined(`${around}, and the 5xx share was still rising after it (${pct(rate(firstLate))}, then ${pct(rate(rest))}): a gradual rise that began before it cannot be told from a later step`);
   }
-  const noise = pooledNoise(baseEstimate, relativeNoise(elevated));
+  // The share after the rise and its scrape-to-scrape noise come from the spans it has settled in:
+  // a partly elevated interval is no noise.
+  const steady = pool(late.filter((s) => s.from >= settled));
+  const noise = pooledNoise(baseEstimate, relativeNoise(steady));
 
   // "After" is shown by too few errors in the spans from the deploy start on: in the interval that
   // holds it, or in it and the scrapes that follow (an onset a few scrapes after the deploy, or
   // errors that at low traffic take a while to show, leave several at the old share). Each run is
   // tested against the share after it, which under "before" every span after the deploy has.
   // "Before" is shown by too many errors in the interval holding it (alone or with the next).
-  const runs = afterRuns(spans, d, gap, scale);
+  const runs = afterRuns(spans, d, settled, scale);
   if (runs.length === 0) return undetermined(`${around}, and too few scrapes after it show the share it rose to`);
   const afterTests = runs.map(({ run, after, weight }) => ({ test: sideTest(run, d, base, after, noise), weight }));
-  const beforeTests = [holding, nearest].filter((s) => s.n > 0).map((s) => sideTest(s, d, base, elevated, noise));
+  const beforeTests = [holding, nearest].filter((s) => s.n > 0).map((s) => sideTest(s, d, base, steady, noise));
   const forAfter = afterTests.reduce((x, y) => (y.test.pAfter / y.weight < x.test.pAfter / x.weight ? y : x));
   const forBefore = beforeTests.reduce((x, y) => (y.pBefore < x.pBefore ? y : x));
   const describe = (t: SideTest) => {
@@ -274,7 +285,7 @@ export function locateOnsetInStep(input: InStepInput): OnsetInStep {
     };
   }
   if (pBefore < significance) {
-    const onset = Math.min(d - 1, toSecond(placeOnset(forBefore.set, p0, p1)));
+    const onset = Math.min(d - 1, toSecond(placeOnset(forBefore.set, p0, rate(steady))));
     return {
       verdict: 'before',
       onset,

@@ -81,6 +81,22 @@ describe('R1 F1 an onset inside the scrape interval that holds the deploy start'
     expect(result.evidence).toContain('still rising');
   });
 
+  it.each([0, 3, 7, 11, 15, 19, 23, 27])(
+    'R1 a clean step two scrape intervals after the deploy start (30 s scrapes, deploy %i s into its interval) is placed after it: the one partly elevated interval that holds the step is no ramp',
+    (into) => {
+      const deployStart = T0 + into * S + 500;
+      const series = stepScrapes({ seed: into + 1, scrapeMs: 30 * S, first: T0 - 40 * MIN, end: T0 + 10 * MIN, rate: 100, p0: 0.002, p1: 0.2, onset: deployStart + 60 * S });
+      const result = locateOnsetInStep({ series, deployStart, now: deployStart + 3 * MIN, significance: 0.001 });
+      expect(result.verdict, result.evidence).toBe('after');
+    },
+  );
+
+  it('F1 a ramp that began before the deploy and still rises after the first clearly elevated interval stays undetermined', () => {
+    const series = generateSeries({ seed: 5, stepMs: 30 * S, start: T0 - 40 * MIN, end: T0 + 10 * MIN, rate: () => 300, errorShare: ramp(T0 - 5 * S, T0 + 4 * MIN, 0.002, 0.3) });
+    const result = locateOnsetInStep({ series, deployStart: T0 + 10 * S, now: T0 + 3 * MIN, significance: 0.001 });
+    expect(result.verdict, result.evidence).toBe('undetermined');
+  });
+
   it('F1 scrape-to-scrape noise that the few scrapes after the deploy cannot show is read from the many before it: an onset just before the deploy is never placed after it', () => {
     const verdicts = Array.from({ length: 30 }, (_, i) => i + 1).map((seed) => {
       const series = stepScrapes({ seed, scrapeMs: 30 * S, first: T0 - 40 * MIN, end: T0 + 10 * MIN, rate: 1000, p0: 0.01, p1: 0.2, onset: T0 + 9_900, noise: 0.3 });
