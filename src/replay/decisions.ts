@@ -7,6 +7,7 @@ import { withDeployedIn, type SeriesMatch } from '../core/metric-match.js';
 import type { Regression } from '../core/regression-types.js';
 import { serviceOf } from '../core/service.js';
 import { firstDetectionFromSource, firstNeighbourDetection } from '../metrics/detect.js';
+import { replicaSetsAt } from '../timeline/audit-replicasets.js';
 import type { MetricSource } from '../metrics/source.js';
 import { deployAsOf, eventsAsOf, type DeployRecord } from '../timeline/deploys.js';
 import type { ChangeEvent } from '../core/change-events.js';
@@ -130,7 +131,7 @@ function regressionElsewhere(
   return firstNeighbourDetection(source, { ...request, until: Math.min(request.until, windowEnd), onsetUntil: windowEnd, explained });
 }
 
-export async function replayDecisions(timeline: Pick<ReplayTimeline, 'events' | 'deploys' | 'observed' | 'span'>, options: ReplayDecisionOptions): Promise<ReplayedDeploy[]> {
+export async function replayDecisions(timeline: Pick<ReplayTimeline, 'events' | 'deploys' | 'observed' | 'span'> & Partial<Pick<ReplayTimeline, 'replicaSets'>>, options: ReplayDecisionOptions): Promise<ReplayedDeploy[]> {
   const out: ReplayedDeploy[] = [];
   const deploys = timeline.deploys;
   // Every Deployment of the replay, for telling namespaces apart on a service-only match (F1).
@@ -154,11 +155,14 @@ export async function replayDecisions(timeline: Pick<ReplayTimeline, 'events' | 
     const service = serviceOf(record.after ?? record.before ?? { metadata: { name: record.name } }, policy);
     const request = { namespace: record.namespace, service, deployStart: record.start, policy, until };
     const source = options.sourceFor?.(policy) ?? options.source;
-    const detected = await firstDetectionFromSource(source, request);
+    // The revisions as of the span's end: the next template change, the only write that gives a
+    // ReplicaSet a new revision, comes after it.
+    const replicaSets = replicaSetsAt(timeline.replicaSets ?? [], record.namespace, record.name, until);
+    const detected = await firstDetectionFromSource(source, { ...request, replicaSets });
     const own = { ...detected, regression: withDeployedIn(detected.regression, () => deployments, options.policyFor) };
     const found = own.at === undefined ? ((await regressionElsewhere(timeline.deploys, record, source, request)) ?? own) : own;
     const decidedAt = found.at ?? until;
-    // The audit log holds no ReplicaSets here: pods are placed by when their series first appeared.
+    // Without ReplicaSets in the log, pods are placed by when their series first appeared.
     const revisionSplit = found === own ? own.split : undefined;
     const decision = decide({ ...decisionInput(timeline, record, decidedAt, policy, found.regression, found.neighbours, coverage), revisionSplit });
     const match = own.regression.match;

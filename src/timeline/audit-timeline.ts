@@ -3,11 +3,15 @@ import { ConfigTracker } from './audit-config.js';
 import { ContentFingerprints } from './audit-content.js';
 import { DeploymentTracker } from './audit-deployments.js';
 import { JobTracker } from './audit-jobs.js';
-import { resourceOf, SeenGenerations, toTimelineRecord, type TimelineRecord, type TimelineResource } from './audit-record.js';
+import { resourceOf, TIMELINE_MENTIONS as RECORD_MENTIONS, SeenGenerations, toTimelineRecord, type TimelineRecord, type TimelineResource } from './audit-record.js';
+import { ReplicaSetRevisions, type ReplicaSetSeen } from './audit-replicasets.js';
 import { sortEvents, type DeployRecord } from './deploys.js';
 import type { ChangeEvent } from '../core/change-events.js';
 
-export { isTimelineEvent, TIMELINE_MENTIONS } from './audit-record.js';
+export { isTimelineEvent } from './audit-record.js';
+
+/** Every record the timeline reads names one of these as a JSON string (objectRef.resource). */
+export const TIMELINE_MENTIONS: readonly string[] = [...RECORD_MENTIONS, '"replicasets"'];
 
 // The audit-log adapter of the change timeline. `prepare` reduces each accepted audit record to
 // what the timeline needs (in any order, as lines are read); `add` takes those records in
@@ -28,6 +32,8 @@ export interface AuditTimelineResult {
    * resources are not parsed, so the span can be a little shorter than the file's: never longer.
    */
   span: { first: number; last: number } | undefined;
+  /** The Deployments' ReplicaSets and their revisions, from the bodies of their writes (empty without). */
+  replicaSets: ReplicaSetSeen[];
 }
 
 export class AuditTimeline {
@@ -37,6 +43,7 @@ export class AuditTimeline {
   private readonly deploys: DeployRecord[] = [];
   private readonly fingerprints = new ContentFingerprints();
   private readonly generations = new SeenGenerations();
+  private readonly replicaSets = new ReplicaSetRevisions();
   private readonly deployments: DeploymentTracker;
   private readonly configs: ConfigTracker;
   private readonly jobs: JobTracker;
@@ -55,6 +62,7 @@ export class AuditTimeline {
     const resource = resourceOf(item.event);
     if (resource !== undefined) this.observed.add(resource);
     this.span = this.span === undefined ? { first: item.at, last: item.at } : { first: Math.min(this.span.first, item.at), last: Math.max(this.span.last, item.at) };
+    if (this.replicaSets.take(item)) return undefined;
     return toTimelineRecord(item, this.fingerprints, this.generations);
   }
 
@@ -74,6 +82,6 @@ export class AuditTimeline {
   }
 
   result(): AuditTimelineResult {
-    return { events: sortEvents([...this.events]), deploys: [...this.deploys], observed: [...this.observed].sort(), span: this.span };
+    return { events: sortEvents([...this.events]), deploys: [...this.deploys], observed: [...this.observed].sort(), span: this.span, replicaSets: this.replicaSets.result() };
   }
 }

@@ -9,6 +9,8 @@ import { generateSeries, step } from '../support/metric-scenarios.js';
 import { createTestNamespace, type TestNamespace } from '../support/namespaces.js';
 import { toOpenMetrics } from '../support/prometheus.js';
 import { runCliAsync } from '../support/run-cli.js';
+import { timelineFromAuditLog } from '../../src/replay/extract.js';
+import { replicaSetsAt } from '../../src/timeline/audit-replicasets.js';
 
 // Replay on an audit log the real kube-apiserver wrote, not one a test or the examples' generator
 // made up: a Deployment created, rolled out by the real deployment controller (Pods marked Ready by
@@ -100,10 +102,9 @@ describeWithControlPlane('replay on a real apiserver audit log (issue 9)', () =>
       start: Math.floor((deployAt - 45 * MIN) / STEP) * STEP,
       end: deployAt + 25 * MIN,
       rate: () => 40,
-      // Three minutes after the deploy: this file is about what the audit log proves (R3, R4). An onset
-      // only two scrapes after the deploy start is left unknown at some grid alignments (the in-step
-      // ramp check); from three scrapes on R1 is met at every alignment.
-      errorShare: step(deployAt + 3 * MIN, 0.003, 0.12),
+      // Two scrapes after the deploy start: the interval that holds the step is only partly elevated,
+      // which the in-step test must not read as a rise (R1 met at every alignment of the scrapes).
+      errorShare: step(deployAt + MIN, 0.003, 0.12),
       latencyMedian: () => 0.05,
     });
     metricsFile = join(dir, 'metrics.om');
@@ -147,4 +148,13 @@ describeWithControlPlane('replay on a real apiserver audit log (issue 9)', () =>
     expect(row?.conditions.cleanSignal?.status, row?.conditions.cleanSignal?.evidence).toBe('met');
     expect(row?.verdict, JSON.stringify(row?.conditions)).toBe('auto');
   }, 120_000);
+
+  it("R1 R2 the deployment controller's ReplicaSet writes give each ReplicaSet's Deployment and revision, as of the deploy and after it", async () => {
+    const { replicaSets } = await timelineFromAuditLog([auditFile]);
+    const before = replicaSetsAt(replicaSets, ns.name, 'checkout', deployAt - 1);
+    const after = replicaSetsAt(replicaSets, ns.name, 'checkout', deployAt + 5 * MIN);
+    expect(before.map((r) => r.revision)).toEqual([1]);
+    expect(after.map((r) => r.revision).sort()).toEqual([1, 2]);
+    expect(after.every((r) => r.name.startsWith('checkout-'))).toBe(true);
+  });
 });

@@ -8,8 +8,8 @@ import { cleanDeploy } from '../fixtures/audit/scenario.js';
 import { podSeries } from '../support/pod-series.js';
 import { toOpenMetrics } from '../support/prometheus.js';
 
-// R1/R2 in replay with per-pod metrics: the audit log here holds no ReplicaSets, so pods are placed
-// by when their series first appeared. The deploy is admitted 5 s into a 30 s step and the new
+// R1/R2 in replay with per-pod metrics. Where the audit log holds no ReplicaSet bodies, pods are
+// placed by when their series first appeared; where it does, by their ReplicaSet's revision. The deploy is admitted 5 s into a 30 s step and the new
 // pods fail from their first request: the onset falls in the deploy's own step. The first new pod
 // also appears in that step and is left out; the second appears in the next one.
 
@@ -29,8 +29,20 @@ function scrapes(failing: 'new' | 'old'): string {
   ]);
 }
 
-async function replay(failing: 'new' | 'old', policy: Policy = DEFAULT_POLICY) {
-  const events: AuditEvent[] = [JOBS_RECORDED, ...cleanDeploy('pay', 'api', DEPLOY_MIN)];
+const CONTROLLER = 'system:serviceaccount:kube-system:deployment-controller';
+
+/** The deployment controller's write of a ReplicaSet of Deployment pay/api at a revision. */
+function replicaSetWrite(name: string, revision: number, minute: number, level: 'Metadata' | 'Request' = 'Request'): AuditEvent {
+  const object = {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name, namespace: 'pay', annotations: { 'deployment.kubernetes.io/revision': String(revision) }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', controller: true }] },
+  };
+  return auditEvent({ verb: 'create', resource: 'replicasets', namespace: 'pay', name, at: at(minute), level, user: CONTROLLER, requestObject: object, responseObject: object });
+}
+
+async function replay(failing: 'new' | 'old', policy: Policy = DEFAULT_POLICY, extra: readonly AuditEvent[] = []) {
+  const events: AuditEvent[] = [JOBS_RECORDED, ...extra, ...cleanDeploy('pay', 'api', DEPLOY_MIN)];
   const source = new OpenMetricsFileSource(scrapes(failing), policy.metrics);
   const [r] = await replayDecisions(timelineOf(events), { policyFor: () => policy, source });
   if (r === undefined) throw new Error('no deploy replayed');
@@ -61,5 +73,28 @@ describe('R1/R2 replay traces the errors to the new pods by first appearance', (
     expect(r.decision.verdict).toBe('suggest');
     expect(r.decision.conditions.sameService.status).toBe('unmet');
     expect(r.decision.conditions.sameService.evidence).toContain('api-5d4f8b7c9-aaaaa, api-5d4f8b7c9-bbbbb');
+  });
+});
+
+describe('R1/R2 replay traces the errors to the new pods by the ReplicaSets in the audit log', () => {
+  const replicaSets = [replicaSetWrite('api-5d4f8b7c9', 1, -60), replicaSetWrite('api-7c6b5a4d3', 2, DEPLOY_MIN + 0.01)];
+
+  it("the first new pod, seen in the deploy's own step, is placed by its ReplicaSet's revision, not left out", async () => {
+    const r = await replay('new', DEFAULT_POLICY, replicaSets);
+    expect(r.decision.revisionSplit).toMatchObject({ kind: 'new-revision', by: 'replicasets', unplaced: [] });
+    expect(r.decision.revisionSplit?.newPods).toMatchObject({ pods: ['api-7c6b5a4d3-ccccc', 'api-7c6b5a4d3-ddddd'], revisions: [2] });
+    expect(r.decision.revisionSplit?.oldPods).toMatchObject({ pods: ['api-5d4f8b7c9-aaaaa', 'api-5d4f8b7c9-bbbbb'], revisions: [1] });
+    expect(r.decision.verdict).toBe('auto');
+  });
+
+  it('errors in the old revision: suggest, R2 unmet, naming its pods', async () => {
+    const r = await replay('old', DEFAULT_POLICY, replicaSets);
+    expect(r.decision.revisionSplit).toMatchObject({ kind: 'old-revision', by: 'replicasets' });
+    expect(r.decision.verdict).toBe('suggest');
+  });
+
+  it('F1 ReplicaSet writes at Metadata level carry no revision: pods are placed by first appearance', async () => {
+    const r = await replay('new', DEFAULT_POLICY, [replicaSetWrite('api-5d4f8b7c9', 1, -60, 'Metadata'), replicaSetWrite('api-7c6b5a4d3', 2, DEPLOY_MIN + 0.01, 'Metadata')]);
+    expect(r.decision.revisionSplit).toMatchObject({ by: 'first-appearance', unplaced: ['api-7c6b5a4d3-ccccc'] });
   });
 });
