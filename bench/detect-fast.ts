@@ -144,11 +144,12 @@ export function reportFastFailures(total: number, seed: number): void {
   console.log(
     `from the grid alone (without the scrapes), R1 met: ${gridMet((c) => c.offsetS > 0 && c.noise === 0)} clean fast failures; ${gridMet((c) => c.offsetS < 0 && c.noise === 0)} clean + ${gridMet((c) => c.offsetS < 0 && c.noise > 0)} noisy that began before the deploy`,
   );
-  console.log(
-    `targets (recall ≥ 0.95 on clean fast failures, no onset before the deploy judged met): recall ${recall.toFixed(3)}, before-deploy met ${falseMet(false)} clean + ${falseMet(true)} noisy: ${recall >= 0.95 && falseMet(false) + falseMet(true) === 0 ? 'met' : 'NOT met'}`,
-  );
   const lr = (of: typeof clean) => of.filter((o) => oracleLikelihoodAfter(o.c)).length;
-  console.log(`ceiling of a likelihood-ratio test on the same clean cases (true shares known, onset free after the deploy start, no multiplicity): ${(lr(clean) / Math.max(1, clean.length)).toFixed(3)}`);
+  const lrShare = lr(clean) / Math.max(1, clean.length);
+  console.log(
+    `targets without a pod label (one series per service; recall ≥ 0.95 on clean fast failures, no onset before the deploy judged met): recall ${recall.toFixed(3)} (a likelihood-ratio test told the true shares reaches ${lrShare.toFixed(3)} at this significance), before-deploy met ${falseMet(false)} clean + ${falseMet(true)} noisy: ${recall >= 0.95 && falseMet(false) + falseMet(true) === 0 ? 'met' : 'NOT met'} (with a pod label: below)`,
+  );
+  console.log(`ceiling of a likelihood-ratio test on the same clean cases (true shares known, onset free after the deploy start, no multiplicity): ${lrShare.toFixed(3)}`);
   const ceiling = (of: typeof clean) => of.filter((o) => oracleAfter(o.c)).length;
   console.log(`ceiling on the same clean cases (true shares known, exact test, no multiplicity): ${(ceiling(clean) / Math.max(1, clean.length)).toFixed(3)}`);
   for (const rate of [20, 50, 100, 1000]) {

@@ -96,5 +96,12 @@ export function reportPodFailures(total: number, seed: number): void {
     console.log(`  ${name}: R5 met ${fired} of ${of.length}; R1 met ${count((j) => j.r1 === 'met')}, R2 unmet ${count((j) => j.r2 === 'unmet')}; R1 and R2 both met ${auto}`);
   }
   const oldAuto = outcomes.filter((o) => o.c.failing === 'old' && o.judged?.r1 === 'met' && o.judged.r2 === 'met').length;
-  console.log(`targets (new-pod failures: R1 met whatever the step; old-pods-only: never R1 and R2 both met): ${oldAuto === 0 ? 'old-pods-only met' : 'old-pods-only NOT met'}`);
+  const fresh = outcomes.filter((o) => o.c.failing === 'new');
+  const recall = fresh.filter((o) => o.judged?.r1 === 'met').length / Math.max(1, fresh.length);
+  console.log(
+    `targets with a pod label (recall ≥ 0.95 on clean fast failures of the new pods; old-pods-only never R1 and R2 both met): recall ${recall.toFixed(3)}, old-pods-only auto ${oldAuto}: ${recall >= 0.95 && oldAuto === 0 ? 'met' : 'NOT met'}`,
+  );
+  if (process.argv.includes('--list')) {
+    for (const o of fresh) if (o.judged?.r1 !== 'met') console.log(`  new pod failing, ${o.c.scrapeMs / 1000}s scrapes: R1 ${o.judged?.r1 ?? 'R5 never met'}: ${o.judged?.evidence ?? ''}`);
+  }
 }
