@@ -58,15 +58,29 @@ export function buildFastCorpus(total: number, seed: number, boundary = false): 
   return cases;
 }
 
-/** R1 at the first evaluation where the clean signal is met; undefined when it never is. */
-export function r1AtFiring(c: FastCase, readScrapes = true): Condition | undefined {
+export interface FastJudgement {
+  /** R1 at the first evaluation where R5's clean signal is met; undefined when it never is. */
+  atFiring: Condition | undefined;
+  /**
+   * Milliseconds from that first firing to the first evaluation where R5 and R1 are both met (the
+   * agent rolls back then if the decision is still open); undefined when none is within the horizon.
+   */
+  metAfterMs: number | undefined;
+}
+
+/** R1 as the agent's evaluations see it, every step from the deploy on, without hindsight. */
+export function judgeFast(c: FastCase, readScrapes = true): FastJudgement {
   const policy: Policy = { ...DEFAULT_POLICY, metrics: { ...DEFAULT_POLICY.metrics, stepMs: c.scrapeMs } };
   const deploy = { namespace: 'shop', name: 'checkout', start: c.deployStart, rollout: { state: 'progressing' as const }, before: undefined, after: undefined };
+  let first: { at: number; r1: Condition } | undefined;
   for (let now = Math.ceil((c.deployStart + 1) / c.scrapeMs) * c.scrapeMs; now <= c.deployStart + HORIZON; now += c.scrapeMs) {
     const r = detectRegression({ series: c.series, ...(readScrapes ? { scraped: c.series } : {}), deployStart: c.deployStart, now, policy });
-    if (judgeCleanSignal(r, policy).status === 'met') return judgeWindow(deploy, r, WINDOW_MS);
+    if (judgeCleanSignal(r, policy).status !== 'met') continue;
+    const r1 = judgeWindow(deploy, r, WINDOW_MS);
+    first ??= { at: now, r1 };
+    if (r1.status === 'met') return { atFiring: first.r1, metAfterMs: now - first.at };
   }
-  return undefined;
+  return { atFiring: first?.r1, metAfterMs: undefined };
 }
 
 /** P(X ≤ k) for X ~ Poisson(mu). */
@@ -119,53 +133,60 @@ export function oracleLikelihoodAfter(c: FastCase): boolean {
   return normalUpperTail(Math.sqrt(Math.max(0, 2 * (best - logLik(d))))) < DEFAULT_POLICY.thresholds.significance;
 }
 
+const quantile = (xs: readonly number[], q: number): string => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted.length > 0 ? `${((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0) / 1000).toFixed(0)} s` : 'n/a';
+};
+
 export function reportFastFailures(total: number, seed: number): void {
   const corpus = buildFastCorpus(total, seed);
-  const outcomes = corpus.map((c) => ({ c, r1: r1AtFiring(c) }));
+  const outcomes = corpus.map((c) => ({ c, j: judgeFast(c) }));
   const rows: [string, (c: FastCase) => boolean][] = [
     ['clean fast failures (onset 3–15 s after, no extra noise)', (c) => c.offsetS > 0 && c.noise === 0],
     ['fast failures with scrape-to-scrape noise (log-sd 0.3)', (c) => c.offsetS > 0 && c.noise > 0],
     ['began before the deploy, no extra noise', (c) => c.offsetS < 0 && c.noise === 0],
     ['began before the deploy, with noise', (c) => c.offsetS < 0 && c.noise > 0],
   ];
+  const ever = (o: { j: FastJudgement }) => o.j.metAfterMs !== undefined;
   console.log(`\nfast failures: ${corpus.length} cases (scrapes 15 s and 30 s, step = scrape interval, ≥ 20 req/s, +10/20/50pp, deploy at a random offset in its scrape interval)`);
-  console.log('R1 at the first evaluation where R5 is met: met / unknown / unmet / R5 never met');
+  console.log('R1 at the first evaluation where R5 is met: met / unknown / unmet / R5 never met; then R1 met at any evaluation within 10 min (when the agent acts on an open decision), and how long after the first firing');
   for (const [name, keep] of rows) {
     const of = outcomes.filter((o) => keep(o.c));
-    const count = (status: string | undefined) => of.filter((o) => o.r1?.status === status).length;
+    const count = (status: string | undefined) => of.filter((o) => o.j.atFiring?.status === status).length;
     const met = count('met');
-    const share = of.length > 0 ? (met / of.length).toFixed(3) : 'n/a';
-    console.log(`  ${name}: ${met} / ${count('unknown')} / ${count('unmet')} / ${count(undefined)} of ${of.length}; R1 met ${share}`);
+    const share = (n: number) => (of.length > 0 ? (n / of.length).toFixed(3) : 'n/a');
+    const later = of.filter(ever);
+    const delays = later.map((o) => o.j.metAfterMs ?? 0);
+    console.log(`  ${name}: at the first firing ${met} / ${count('unknown')} / ${count('unmet')} / ${count(undefined)} of ${of.length} (R1 met ${share(met)}); at any evaluation ${later.length} (${share(later.length)}), after the first firing p50 ${quantile(delays, 0.5)}, p90 ${quantile(delays, 0.9)}`);
   }
   const clean = outcomes.filter((o) => o.c.offsetS > 0 && o.c.noise === 0);
-  const recall = clean.filter((o) => o.r1?.status === 'met').length / Math.max(1, clean.length);
-  const falseMet = (noisy: boolean) => outcomes.filter((o) => o.c.offsetS < 0 && o.c.noise > 0 === noisy && o.r1?.status === 'met').length;
-  const gridMet = (keep: (c: FastCase) => boolean) => outcomes.filter((o) => keep(o.c) && r1AtFiring(o.c, false)?.status === 'met').length;
+  const recall = clean.filter(ever).length / Math.max(1, clean.length);
+  const falseMet = (noisy: boolean) => outcomes.filter((o) => o.c.offsetS < 0 && o.c.noise > 0 === noisy && ever(o)).length;
+  const gridMet = (keep: (c: FastCase) => boolean) => outcomes.filter((o) => keep(o.c) && judgeFast(o.c, false).metAfterMs !== undefined).length;
   console.log(
-    `from the grid alone (without the scrapes), R1 met: ${gridMet((c) => c.offsetS > 0 && c.noise === 0)} clean fast failures; ${gridMet((c) => c.offsetS < 0 && c.noise === 0)} clean + ${gridMet((c) => c.offsetS < 0 && c.noise > 0)} noisy that began before the deploy`,
+    `from the grid alone (without the scrapes), R1 met at any evaluation: ${gridMet((c) => c.offsetS > 0 && c.noise === 0)} clean fast failures; ${gridMet((c) => c.offsetS < 0 && c.noise === 0)} clean + ${gridMet((c) => c.offsetS < 0 && c.noise > 0)} noisy that began before the deploy`,
   );
   const lr = (of: typeof clean) => of.filter((o) => oracleLikelihoodAfter(o.c)).length;
   const lrShare = lr(clean) / Math.max(1, clean.length);
   console.log(
-    `targets without a pod label (one series per service; recall ≥ 0.95 on clean fast failures, no onset before the deploy judged met): recall ${recall.toFixed(3)} (a likelihood-ratio test told the true shares reaches ${lrShare.toFixed(3)} at this significance), before-deploy met ${falseMet(false)} clean + ${falseMet(true)} noisy: ${recall >= 0.95 && falseMet(false) + falseMet(true) === 0 ? 'met' : 'NOT met'} (with a pod label: below)`,
+    `targets without a pod label (one series per service; recall ≥ 0.95 on clean fast failures, no onset before the deploy judged met at any evaluation): recall ${recall.toFixed(3)} (a likelihood-ratio test told the true shares and the noise reaches ${lrShare.toFixed(3)} at the first firing), before-deploy met ${falseMet(false)} clean + ${falseMet(true)} noisy: ${recall >= 0.95 && falseMet(false) + falseMet(true) === 0 ? 'met' : 'NOT met'} (with a pod label: below)`,
   );
-  console.log(`ceiling of a likelihood-ratio test on the same clean cases (true shares known, onset free after the deploy start, no multiplicity): ${lrShare.toFixed(3)}`);
   const ceiling = (of: typeof clean) => of.filter((o) => oracleAfter(o.c)).length;
   console.log(`ceiling on the same clean cases (true shares known, exact test, no multiplicity): ${(ceiling(clean) / Math.max(1, clean.length)).toFixed(3)}`);
   for (const rate of [20, 50, 100, 1000]) {
     const of = clean.filter((o) => o.c.rate === rate);
-    console.log(`  clean at ${rate} req/s: R1 met ${of.filter((o) => o.r1?.status === 'met').length}/${of.length} (ceiling ${ceiling(of)}, likelihood-ratio ceiling ${lr(of)})`);
+    console.log(`  clean at ${rate} req/s: R1 met ${of.filter((o) => o.j.atFiring?.status === 'met').length} at the first firing, ${of.filter(ever).length} at any evaluation, of ${of.length} (ceiling ${ceiling(of)}, likelihood-ratio ceiling ${lr(of)})`);
   }
-  const edge = buildFastCorpus(total, seed + 1, true).map((c) => ({ c, r1: r1AtFiring(c) }));
-  const edgeMet = (noisy: boolean) => edge.filter((o) => o.c.noise > 0 === noisy && o.r1?.status === 'met').length;
+  const edge = buildFastCorpus(total, seed + 1, true).map((c) => ({ c, j: judgeFast(c) }));
+  const edgeMet = (noisy: boolean) => edge.filter((o) => o.c.noise > 0 === noisy && ever(o)).length;
   const edgeOf = (noisy: boolean) => edge.filter((o) => o.c.noise > 0 === noisy).length;
   console.log(
-    `onset within 0.5 s before the deploy start (the least favourable "before"): R1 met ${edgeMet(false)} of ${edgeOf(false)} clean, ${edgeMet(true)} of ${edgeOf(true)} noisy (at significance ${DEFAULT_POLICY.thresholds.significance})`,
+    `onset within 0.5 s before the deploy start (the least favourable "before"): R1 met at any evaluation ${edgeMet(false)} of ${edgeOf(false)} clean, ${edgeMet(true)} of ${edgeOf(true)} noisy (at significance ${DEFAULT_POLICY.thresholds.significance})`,
   );
   if (process.argv.includes('--list')) {
     for (const o of outcomes) {
-      if ((o.c.offsetS > 0 && o.r1?.status !== 'met') || (o.c.offsetS < 0 && o.r1?.status === 'met')) {
-        console.log(`  #${o.c.id} onset ${o.c.offsetS.toFixed(1)} s, ${o.c.rate}/s +${o.c.jump}, scrape ${o.c.scrapeMs / 1000}s, noise ${o.c.noise}: ${o.r1?.status ?? 'R5 never met'}: ${o.r1?.evidence ?? ''}`);
+      if ((o.c.offsetS > 0 && !ever(o)) || (o.c.offsetS < 0 && ever(o))) {
+        console.log(`  #${o.c.id} onset ${o.c.offsetS.toFixed(1)} s, ${o.c.rate}/s +${o.c.jump}, scrape ${o.c.scrapeMs / 1000}s, noise ${o.c.noise}: ${o.j.atFiring?.status ?? 'R5 never met'}: ${o.j.atFiring?.evidence ?? ''}`);
       }
     }
   }

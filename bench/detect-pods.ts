@@ -70,38 +70,52 @@ export function buildPodCorpus(total: number, seed: number): PodCase[] {
   });
 }
 
-/** R1 and R2 at the first evaluation where R5 is met, with the split by revision from the pod label. */
-export function judgeAtFiring(c: PodCase): { r1: string; r2: string; evidence: string } | undefined {
+interface PodJudgement {
+  r1: string;
+  r2: string;
+  evidence: string;
+}
+
+/**
+ * R1 and R2 at the first evaluation where R5 is met, with the split by revision from the pod label,
+ * and whether a later evaluation (within the horizon) meets both, as the agent would act on then.
+ */
+export function judgePods(c: PodCase): { atFiring: PodJudgement | undefined; laterAuto: boolean } {
   const policy: Policy = { ...DEFAULT_POLICY, metrics: { ...DEFAULT_POLICY.metrics, stepMs: c.scrapeMs } };
   const deploy = { namespace: 'shop', name: 'checkout', start: c.deployStart, rollout: { state: 'progressing' as const }, before: undefined, after: undefined };
+  let atFiring: PodJudgement | undefined;
   for (let now = Math.ceil((c.deployStart + 1) / c.scrapeMs) * c.scrapeMs; now <= c.deployStart + HORIZON; now += c.scrapeMs) {
     const r = detectRegression({ series: c.series, scraped: c.series, deployStart: c.deployStart, now, policy });
     if (judgeCleanSignal(r, policy).status !== 'met') continue;
     const split = revisionSplitOf({ series: c.series, regression: r, deployStart: c.deployStart, now, policy, replicaSets: REPLICA_SETS });
     const r1 = judgeWindow(deploy, r, 15 * MIN, split);
-    return { r1: r1.status, r2: judgeSameService('checkout', 'shop', r, [], split).status, evidence: r1.evidence };
+    const judged = { r1: r1.status, r2: judgeSameService('checkout', 'shop', r, [], split).status, evidence: r1.evidence };
+    atFiring ??= judged;
+    if (judged.r1 === 'met' && judged.r2 === 'met') return { atFiring, laterAuto: true };
   }
-  return undefined;
+  return { atFiring, laterAuto: false };
 }
 
 export function reportPodFailures(total: number, seed: number): void {
-  const outcomes = buildPodCorpus(total, seed).map((c) => ({ c, judged: judgeAtFiring(c) }));
+  const outcomes = buildPodCorpus(total, seed).map((c) => ({ c, ...judgePods(c) }));
   console.log(`\nfast failures with a pod label: ${outcomes.length} cases (2 old pods, 1 new pod joining 2–10 s after the deploy start, onset 3–15 s after the failing side starts, ≥ 20 req/s, +10/20/50pp)`);
   for (const failing of ['new', 'old'] as const) {
     const of = outcomes.filter((o) => o.c.failing === failing);
-    const count = (keep: (j: { r1: string; r2: string }) => boolean) => of.filter((o) => o.judged !== undefined && keep(o.judged)).length;
-    const fired = of.filter((o) => o.judged !== undefined).length;
+    const count = (keep: (j: PodJudgement) => boolean) => of.filter((o) => o.atFiring !== undefined && keep(o.atFiring)).length;
+    const fired = of.filter((o) => o.atFiring !== undefined).length;
     const auto = count((j) => j.r1 === 'met' && j.r2 === 'met');
     const name = failing === 'new' ? 'errors in the new pod only' : 'errors in the old pods only';
-    console.log(`  ${name}: R5 met ${fired} of ${of.length}; R1 met ${count((j) => j.r1 === 'met')}, R2 unmet ${count((j) => j.r2 === 'unmet')}; R1 and R2 both met ${auto}`);
+    console.log(
+      `  ${name}: R5 met ${fired} of ${of.length}; at the first firing R1 met ${count((j) => j.r1 === 'met')}, R2 unmet ${count((j) => j.r2 === 'unmet')}, R1 and R2 both met ${auto}; both met at any evaluation ${of.filter((o) => o.laterAuto).length}`,
+    );
   }
-  const oldAuto = outcomes.filter((o) => o.c.failing === 'old' && o.judged?.r1 === 'met' && o.judged.r2 === 'met').length;
+  const oldAuto = outcomes.filter((o) => o.c.failing === 'old' && o.laterAuto).length;
   const fresh = outcomes.filter((o) => o.c.failing === 'new');
-  const recall = fresh.filter((o) => o.judged?.r1 === 'met').length / Math.max(1, fresh.length);
+  const recall = fresh.filter((o) => o.atFiring?.r1 === 'met').length / Math.max(1, fresh.length);
   console.log(
-    `targets with a pod label (recall ≥ 0.95 on clean fast failures of the new pods; old-pods-only never R1 and R2 both met): recall ${recall.toFixed(3)}, old-pods-only auto ${oldAuto}: ${recall >= 0.95 && oldAuto === 0 ? 'met' : 'NOT met'}`,
+    `targets with a pod label (recall ≥ 0.95 on clean fast failures of the new pods at the first firing; old-pods-only never R1 and R2 both met at any evaluation): recall ${recall.toFixed(3)}, old-pods-only auto ${oldAuto}: ${recall >= 0.95 && oldAuto === 0 ? 'met' : 'NOT met'}`,
   );
   if (process.argv.includes('--list')) {
-    for (const o of fresh) if (o.judged?.r1 !== 'met') console.log(`  new pod failing, ${o.c.scrapeMs / 1000}s scrapes: R1 ${o.judged?.r1 ?? 'R5 never met'}: ${o.judged?.evidence ?? ''}`);
+    for (const o of fresh) if (o.atFiring?.r1 !== 'met') console.log(`  new pod failing, ${o.c.scrapeMs / 1000}s scrapes: R1 ${o.atFiring?.r1 ?? 'R5 never met'}: ${o.atFiring?.evidence ?? ''}`);
   }
 }

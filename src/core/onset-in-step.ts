@@ -18,8 +18,23 @@ import { testMixedShare } from './stats-profile.js';
 // error (and any extra-binomial noise the scrapes show) widens the test, so an uncertain share
 // never makes the onset look later than the counts say (F1).
 
-/** How far around the deploy start scrapes are read: the baseline before it, the elevated share after. */
+/** How far around the deploy start the shares are read: the baseline before it, the first errors after. */
 export const AROUND_DEPLOY_MS = 5 * MINUTE;
+/**
+ * How far before the deploy start scrapes are read for their scrape-to-scrape noise: ten scrapes
+ * (5 min of 30 s scrapes) estimate it too loosely to be trusted, so a longer stretch is read.
+ */
+const NOISE_BEFORE_MS = 30 * MINUTE;
+/**
+ * How far after the deploy start the settled share is read: when the scrapes before the deploy
+ * cannot show the noise, each scrape after it adds a degree of freedom to the test.
+ */
+const SETTLED_UNTIL_MS = 10 * MINUTE;
+
+/** The span of scrapes the in-step test reads, up to `now`; a source reading it adds a scrape interval before, for a reference sample. */
+export function scrapesRead(deployStart: number, now: number): { start: number; end: number } {
+  return { start: deployStart - NOISE_BEFORE_MS, end: Math.min(now, deployStart + SETTLED_UNTIL_MS) };
+}
 /** A regime still rising after the deploy is a ramp whose start cannot be told from a later step. */
 const RAMP_SIGNIFICANCE = 0.01;
 /** The shortest time scale on which a ramp is told from a step: scrapes seconds apart are pooled up to it. */
@@ -134,7 +149,13 @@ function shareVariance(p: Pooled, noise: number): number {
   return p.n > 0 ? (share * (1 - share)) / p.n + (noise * squares) / (p.n * p.n) : 0;
 }
 
-function sideTest(set: Pooled, deployStart: number, base: Pooled, elevated: Pooled, noise: number): SideTest {
+/** Scrape-to-scrape noise as the tests take it, and the degrees of freedom of its estimate. */
+interface Noise {
+  value: number;
+  df: number;
+}
+
+function sideTest(set: Pooled, deployStart: number, base: Pooled, elevated: Pooled, { value: noise, df }: Noise): SideTest {
   const p0 = rate(base);
   const p1 = rate(elevated);
   let a = 0;
@@ -150,7 +171,7 @@ function sideTest(set: Pooled, deployStart: number, base: Pooled, elevated: Pool
   // Scrape-to-scrape noise widens the count's spread beyond the binomial: the test's dispersion.
   const binomial = expected * (1 - expected / Math.max(1, set.n));
   const dispersion = binomial > 0 ? 1 + (noise * spread) / binomial : 1;
-  const t = testMixedShare(base, elevated, set, set.n > 0 ? b / set.n : 0, dispersion);
+  const t = testMixedShare(base, elevated, set, set.n > 0 ? b / set.n : 0, dispersion, df);
   return { set, elevated, expected, pAfter: t.pLower, pBefore: t.pHigher };
 }
 
@@ -204,7 +225,7 @@ function afterRuns(spans: readonly ScrapeSpan[], d: number, settled: number, sca
   return [...short, ...long].map((length) => ({ run: pool(from.slice(0, length)), after: pool(late(length)), weight: weight(length) }));
 }
 
-const pText = (p: number): string => (p < 0.001 ? p.toExponential(0) : p.toPrecision(2));
+const pText = (p: number): string => (p < 0.001 ? p.toExponential(1) : p.toPrecision(2));
 /** The counts place an onset to a few seconds at best: it is reported to the second. */
 const toSecond = (ms: number): number => Math.round(ms / 1000) * 1000;
 const seconds = (ms: number): string => formatDuration(toSecond(ms));
@@ -216,7 +237,7 @@ function undetermined(evidence: string, pValue?: number): OnsetInStep {
 /** Where the onset lies against the deploy start, from the scrapes around it. */
 export function locateOnsetInStep(input: InStepInput): OnsetInStep {
   const { deployStart: d, significance } = input;
-  const until = Math.min(input.now, d + AROUND_DEPLOY_MS);
+  const until = scrapesRead(d, input.now).end;
   const gap = scrapeInterval(input.series) ?? 0;
   const spans = scrapeSpans(input.series, until).filter((s) => s.to > s.from);
   const base = pool(spans.filter((s) => s.to <= d && s.to > d - AROUND_DEPLOY_MS));
@@ -243,15 +264,21 @@ export function locateOnsetInStep(input: InStepInput): OnsetInStep {
   if (rest.n === 0) return undetermined(`${around}, and too few scrapes after it show whether the 5xx share has stopped rising`);
   // Whether the share still rises is judged against the noise the baseline shows (when its scrapes
   // hold enough errors each): the late scrapes would count a ramp's rise as noise.
-  const baseEstimate = relativeNoise(base);
-  const baseNoise = p0 * (base.n / base.spans.length) >= MIN_ERRORS_FOR_NOISE ? Math.max(0, baseEstimate.value) : 0;
+  const quiet = pool(spans.filter((s) => s.to <= d && s.to > d - NOISE_BEFORE_MS));
+  const baseEstimate = relativeNoise(quiet);
+  const quietShowsNoise = rate(quiet) * (quiet.n / Math.max(1, quiet.spans.length)) >= MIN_ERRORS_FOR_NOISE;
+  const baseNoise = quietShowsNoise ? Math.max(0, baseEstimate.value) : 0;
   if (stillRising(firstLate, rest, baseNoise)) {
     return undetermined(`${around}, and the 5xx share was still rising after it (${pct(rate(firstLate))}, then ${pct(rate(rest))}): a gradual rise that began before it cannot be told from a later step`);
   }
   // The share after the rise and its scrape-to-scrape noise come from the spans it has settled in:
   // a partly elevated interval is no noise.
   const steady = pool(late.filter((s) => s.from >= settled));
-  const noise = pooledNoise(baseEstimate, relativeNoise(steady));
+  // Scrapes before the deploy with a handful of errors each cannot show their noise: then the few
+  // scrapes after it are all that can, and the tests pay for estimating it from so few (F1).
+  const noise: Noise = quietShowsNoise
+    ? { value: pooledNoise(baseEstimate, relativeNoise(steady)), df: Infinity }
+    : { value: Math.max(0, relativeNoise(steady).value), df: Math.max(1, steady.spans.length - 1) };
 
   // "After" is shown by too few errors in the spans from the deploy start on: in the interval that
   // holds it, or in it and the scrapes that follow (an onset a few scrapes after the deploy, or
@@ -270,7 +297,8 @@ export function locateOnsetInStep(input: InStepInput): OnsetInStep {
     const where = t.set.spans.length > 1 ? `the ${String(t.set.spans.length)} scrape intervals ${formatInstant(from)}–${formatInstant(to)} from the one` : `the scrape interval ${formatInstant(from)}–${formatInstant(to)}`;
     return (
       `5xx began inside ${where} that holds the deploy start (${formatInstant(d)}): ` +
-      `${String(Math.round(t.set.k))} errors in ${String(Math.round(t.set.n))} requests there, against ${t.expected.toFixed(0)} had they begun at the deploy start (${pct(p0)} before, ${pct(rate(t.elevated))} after)`
+      `${String(Math.round(t.set.k))} errors in ${String(Math.round(t.set.n))} requests there, against ${t.expected.toFixed(0)} had they begun at the deploy start (${pct(p0)} before, ${pct(rate(t.elevated))} after)` +
+      (Number.isFinite(noise.df) ? `, with how much the share varies from scrape to scrape judged from the ${String(noise.df + 1)} scrapes after it alone (too few errors before it to show)` : '')
     );
   };
   const pAfter = Math.min(1, forAfter.test.pAfter / forAfter.weight);

@@ -36,7 +36,7 @@ export interface DetectionInput {
   policy: Policy;
   /**
    * The service's counters at their own scrape timestamps around the deploy start (see
-   * `AROUND_DEPLOY_MS`), when the source has them: an error-rate onset in the deploy's own step is
+   * `scrapesRead`), when the source has them: an error-rate onset in the deploy's own step is
    * then placed against the deploy start from them (onset-in-step.ts).
    */
   scraped?: RawServiceSeries;

@@ -1,6 +1,6 @@
 import { binomialLogLik } from './stats-binomial.js';
 import type { Counts } from './stats-binomial.js';
-import { normalUpperTail } from './stats-normal.js';
+import { studentUpperTail } from './stats-student.js';
 
 // Profile-likelihood test of a count whose rate mixes two others: k of n requests, a share `mix` of
 // them at rate p1 and the rest at p0, where p0 and p1 are known only through their own counts
@@ -68,9 +68,11 @@ function nullFit(before: Counts, after: Counts, mixed: Counts, mix: number): num
 /**
  * Tests the mixed count against p0 and p1 (shares known from `before` and `after`) mixed at `mix`
  * (the share of its requests at p1). `dispersion` ≥ 1 scales the statistic down for scrape-to-scrape
- * noise. A continuity correction of half an error moves the count toward the null.
+ * noise; when it is estimated from a few scrapes, `df` (their number less one) makes the reference
+ * Student's t instead of the normal. A continuity correction of half an error moves the count
+ * toward the null.
  */
-export function testMixedShare(before: Counts, after: Counts, mixed: Counts, mix: number, dispersion = 1): MixedShareTest {
+export function testMixedShare(before: Counts, after: Counts, mixed: Counts, mix: number, dispersion = 1, df = Infinity): MixedShareTest {
   if (mixed.n <= 0 || before.n <= 0 || after.n <= 0) return { z: 0, pLower: 1, pHigher: 1 };
   const at = (k: number) => {
     const c = { k: Math.min(mixed.n, Math.max(0, k)), n: mixed.n };
@@ -80,5 +82,5 @@ export function testMixedShare(before: Counts, after: Counts, mixed: Counts, mix
   const expected = mixed.n * ((1 - mix) * (before.k / before.n) + mix * (after.k / after.n));
   const lower = mixed.k + 0.5 < expected ? at(mixed.k + 0.5) : 0;
   const higher = mixed.k - 0.5 > expected ? at(mixed.k - 0.5) : 0;
-  return { z: lower > 0 ? lower : -higher, pLower: normalUpperTail(lower), pHigher: normalUpperTail(higher) };
+  return { z: lower > 0 ? lower : -higher, pLower: studentUpperTail(lower, df), pHigher: studentUpperTail(higher, df) };
 }

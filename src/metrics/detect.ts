@@ -1,5 +1,5 @@
 import type { Policy } from '../core/policy.js';
-import { AROUND_DEPLOY_MS } from '../core/onset-in-step.js';
+import { scrapesRead } from '../core/onset-in-step.js';
 import { detectionGrid, detectRegression, needsScrapes } from '../core/regression.js';
 import type { DetectionInput } from '../core/regression.js';
 import { checkNeighbours, neighbourNames } from '../core/regression-neighbours.js';
@@ -67,7 +67,8 @@ async function scrapedAround(source: MetricSource, req: DetectRequest): Promise<
   if (!source.scrapedSamples) return undefined;
   const stepMs = req.policy.metrics.stepMs ?? 0;
   // A step more before the span, so its first scrape has a reference sample.
-  const span = { start: req.deployStart - AROUND_DEPLOY_MS - stepMs, end: Math.min(req.now, req.deployStart + AROUND_DEPLOY_MS) };
+  const read = scrapesRead(req.deployStart, req.now);
+  const span = { start: read.start - stepMs, end: read.end };
   try {
     return await source.scrapedSamples({ namespace: req.namespace, service: req.service, ...span, stepMs });
   } catch (err) {

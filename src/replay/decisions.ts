@@ -6,7 +6,7 @@ import type { Policy } from '../core/policy.js';
 import { withDeployedIn, type SeriesMatch } from '../core/metric-match.js';
 import type { Regression } from '../core/regression-types.js';
 import { serviceOf } from '../core/service.js';
-import { firstDetectionFromSource, firstNeighbourDetection } from '../metrics/detect.js';
+import { detectFromSource, firstDetectionFromSource, firstNeighbourDetection } from '../metrics/detect.js';
 import { replicaSetsAt } from '../timeline/audit-replicasets.js';
 import type { MetricSource } from '../metrics/source.js';
 import { deployAsOf, eventsAsOf, type DeployRecord } from '../timeline/deploys.js';
@@ -131,6 +131,47 @@ function regressionElsewhere(
   return firstNeighbourDetection(source, { ...request, until: Math.min(request.until, windowEnd), onsetUntil: windowEnd, explained });
 }
 
+/** A `suggest` held back only because the onset is not yet placed after the deploy start (R1 unknown). */
+function onlyOnsetUnplaced(d: Decision): boolean {
+  const blocking = Object.entries(d.conditions).filter(([, c]) => c.status !== 'met');
+  return d.verdict === 'suggest' && blocking.length === 1 && blocking[0]?.[0] === 'window' && blocking[0][1].status === 'unknown';
+}
+
+interface LaterRequest {
+  namespace: string;
+  service: string;
+  deployStart: number;
+  policy: Policy;
+  until: number;
+  replicaSets: ReturnType<typeof replicaSetsAt>;
+  coverage: CoverageSource;
+  from: number;
+  /** The deployed service's regression as the first detection reads it (which Deployments it names). */
+  own: (r: Regression) => Regression;
+}
+
+/**
+ * The agent evaluates every step and rolls back once every condition holds, if the decision is
+ * still open: each scrape after the deploy adds to what places the onset (F1's unknown can become
+ * met). Replay does the same, step by step up to the evaluation end, without hindsight.
+ */
+async function laterAuto(
+  source: MetricSource,
+  timeline: Pick<ReplayTimeline, 'events' | 'deploys' | 'observed' | 'span'>,
+  record: DeployRecord,
+  req: LaterRequest,
+): Promise<{ at: number; decision: Decision; regression: Regression; neighbours: Regression[] } | undefined> {
+  const stepMs = req.policy.metrics.stepMs ?? 30_000;
+  for (let at = req.from + stepMs; at <= req.until; at += stepMs) {
+    const found = await detectFromSource(source, { ...req, now: at });
+    const regression = req.own(found.regression);
+    const decision = decide({ ...decisionInput(timeline, record, at, req.policy, regression, found.neighbours, req.coverage), revisionSplit: found.split });
+    if (decision.verdict === 'auto') return { at, decision, regression, neighbours: found.neighbours };
+    if (!onlyOnsetUnplaced(decision)) return undefined;
+  }
+  return undefined;
+}
+
 export async function replayDecisions(timeline: Pick<ReplayTimeline, 'events' | 'deploys' | 'observed' | 'span'> & Partial<Pick<ReplayTimeline, 'replicaSets'>>, options: ReplayDecisionOptions): Promise<ReplayedDeploy[]> {
   const out: ReplayedDeploy[] = [];
   const deploys = timeline.deploys;
@@ -159,14 +200,19 @@ export async function replayDecisions(timeline: Pick<ReplayTimeline, 'events' | 
     // ReplicaSet a new revision, comes after it.
     const replicaSets = replicaSetsAt(timeline.replicaSets ?? [], record.namespace, record.name, until);
     const detected = await firstDetectionFromSource(source, { ...request, replicaSets });
-    const own = { ...detected, regression: withDeployedIn(detected.regression, () => deployments, options.policyFor) };
+    const adopt = (r: Regression) => withDeployedIn(r, () => deployments, options.policyFor);
+    const own = { ...detected, regression: adopt(detected.regression) };
     const found = own.at === undefined ? ((await regressionElsewhere(timeline.deploys, record, source, request)) ?? own) : own;
-    const decidedAt = found.at ?? until;
+    const detectedAt = found.at ?? until;
     // Without ReplicaSets in the log, pods are placed by when their series first appeared.
     const revisionSplit = found === own ? own.split : undefined;
-    const decision = decide({ ...decisionInput(timeline, record, decidedAt, policy, found.regression, found.neighbours, coverage), revisionSplit });
+    const first = decide({ ...decisionInput(timeline, record, detectedAt, policy, found.regression, found.neighbours, coverage), revisionSplit });
+    const later = found === own && found.at !== undefined && source.scrapedSamples !== undefined && onlyOnsetUnplaced(first) ? await laterAuto(source, timeline, record, { ...request, replicaSets, coverage, from: found.at, own: adopt }) : undefined;
+    const decidedAt = later?.at ?? detectedAt;
+    const decision = later?.decision ?? first;
+    const regression = later?.regression ?? found.regression;
     const match = own.regression.match;
-    out.push({ record, service, decision, decidedAt, detectedAt: found.at, until, regression: found.regression, neighbours: found.neighbours, match });
+    out.push({ record, service, decision, decidedAt, detectedAt: found.at, until, regression, neighbours: later?.neighbours ?? found.neighbours, match });
   }
   return out;
 }

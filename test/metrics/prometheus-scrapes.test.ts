@@ -11,13 +11,15 @@ import type { RunningPrometheus } from '../support/prometheus.js';
 
 // R1 through a real Prometheus: the scrapes fall 7 s after the detector's 15 s grid points, the
 // deploy lands inside one and the 5xx share rises 6 s after it. Only the raw samples show the
-// scrape interval that holds the deploy start; detection must read them and place the onset.
+// scrape interval that holds the deploy start; detection must read them and place the onset. The
+// baseline holds two errors a scrape, too few to show the scrapes' noise, so the scrapes after the
+// deploy must show it: evaluated five minutes on, as the agent's later evaluations are.
 
 const S = 1000;
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 2, 2, 9, 0, 0);
 const DEPLOY = T0 + 40 * MIN + 10 * S;
-const NOW = DEPLOY + 3 * MIN;
+const NOW = DEPLOY + 5 * MIN;
 const policy: Policy = { ...DEFAULT_POLICY, metrics: { ...DEFAULT_POLICY.metrics, stepMs: 15 * S } };
 const series = generateSeries({
   seed: 16,

@@ -41,6 +41,14 @@ describe('R1 an onset inside the deploy start\'s own scrape interval', () => {
     expect(r.decision.verdict).toBe('auto');
   });
 
+  it('F1 R1 at the first detection the few scrapes after the deploy cannot yet rule out noise (the baseline has too few errors to show it): replay, like the agent, evaluates on and decides once they can', async () => {
+    const r = await replay(minute + 5 * SECOND, fileSource(at(1) + 11 * SECOND));
+    expect(r.detectedAt).toBeDefined();
+    expect(r.decidedAt).toBeGreaterThan(r.detectedAt ?? Infinity);
+    expect(r.decidedAt - (r.detectedAt ?? 0)).toBeLessThanOrEqual(3 * minute);
+    expect(r.decision.verdict).toBe('auto');
+  });
+
   it('R1 F1 the same scrapes read on the grid alone (a source without raw samples): unknown, suggest', async () => {
     const file = fileSource(at(1) + 11 * SECOND);
     const gridOnly: MetricSource = { rangeQuery: (q) => file.rangeQuery(q), listServices: (...a) => file.listServices(...a) };
