@@ -6,6 +6,7 @@ import type { Policy } from '../core/policy.js';
 import { serviceOf } from '../core/service.js';
 import { isStatus, KubeRest, paths } from '../kube/rest.js';
 import type { MetricSource } from '../metrics/source.js';
+import { AlertFollowUp } from './alert-follow-up.js';
 import type { AlertTarget } from './alertmanager.js';
 import { DecisionActions } from './apply.js';
 import type { SecretReader } from './secret-values.js';
@@ -119,6 +120,8 @@ export class Agent {
   private readonly inFlight = new Map<string, Promise<EvaluationOutcome>>();
   private readonly strippedWarned = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private followUpTimer: NodeJS.Timeout | undefined;
+  private readonly followUp = new AlertFollowUp();
   private stopping = false;
   private started = false;
 
@@ -235,6 +238,7 @@ export class Agent {
     this.started = true;
     this.lease.start();
     this.schedule();
+    this.startFollowUp();
   }
 
   /** Ready when every informer has listed; the reason says whether this replica leads. */
@@ -564,18 +568,48 @@ export class Agent {
   private handleAlert(a: AlertTarget): { alert: string; matched: string[]; result: string } {
     if (a.status !== 'firing' || a.namespace === undefined || (a.service === undefined && a.deployment === undefined)) {
       const result = a.status !== 'firing' ? 'resolved' : 'ignored';
+      if (a.status === 'resolved' && a.namespace !== undefined) this.stopFollowing(a);
       this.metrics.alerts.inc({ result });
       return { alert: a.name, matched: [], result };
     }
     const ns = a.namespace;
     const policy = this.opts.policies.policyFor(ns);
-    const matched = this.state
+    const matched = this.namedBy(a);
+    this.metrics.alerts.inc({ result: matched.length > 0 ? 'evaluated' : 'no-match' });
+    this.opts.logger.info({ alert: a.name, namespace: ns, service: a.service, deployment: a.deployment, matched }, matched.length > 0 ? 'alert received: evaluating the Deployments it names, and every step while it fires' : 'alert received: no Deployment matches it');
+    for (const name of matched) {
+      this.followUp.follow(`${ns}/${name}`, this.clock() + policy.onsetWindowMs);
+      void this.evaluate(ns, name);
+    }
+    return { alert: a.name, matched, result: matched.length > 0 ? 'evaluating' : 'no Deployment matches' };
+  }
+
+  /** The Deployments an alert names, by name or by the service they serve, in its namespace. */
+  private namedBy(a: AlertTarget): string[] {
+    const ns = a.namespace ?? '';
+    const policy = this.opts.policies.policyFor(ns);
+    return this.state
       .allDeployments(ns)
       .filter((d) => (a.deployment !== undefined && d.metadata?.name === a.deployment) || (a.service !== undefined && serviceOf(d, policy) === a.service))
       .map((d) => d.metadata?.name ?? '');
-    this.metrics.alerts.inc({ result: matched.length > 0 ? 'evaluated' : 'no-match' });
-    for (const name of matched) void this.evaluate(ns, name);
-    return { alert: a.name, matched, result: matched.length > 0 ? 'evaluating' : 'no Deployment matches' };
+  }
+
+  private stopFollowing(a: AlertTarget): void {
+    for (const name of this.namedBy(a)) this.followUp.stop(`${a.namespace ?? ''}/${name}`);
+  }
+
+  /** Every metrics step, the Deployments named by alerts still firing (the regular interval may be longer). */
+  private startFollowUp(): void {
+    const stepMs = this.opts.policies.policyFor('').metrics.stepMs ?? 30_000;
+    if (this.intervalMs() <= stepMs) return;
+    this.followUpTimer = setInterval(() => {
+      if (!this.lease.isLeader()) return;
+      for (const key of this.followUp.due(this.clock())) {
+        const [namespace = '', name = ''] = key.split('/');
+        void this.evaluate(namespace, name);
+      }
+    }, stepMs);
+    this.followUpTimer.unref();
   }
 
   /** SIGTERM: no new evaluation starts, running ones finish (a rollback is one write: never half done), the Lease is released. */
@@ -594,6 +628,7 @@ export class Agent {
     this.prober.stop();
     this.handoffs.stop();
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.followUpTimer !== undefined) clearInterval(this.followUpTimer);
     await Promise.allSettled([...this.inFlight.values()]);
     await this.lease.stop();
     await this.state.stop();
