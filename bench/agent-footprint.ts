@@ -1,4 +1,4 @@
-import { metadataForStamps, type StampMetadata } from '../src/admission/stamp-cache.js';
+import { metadataForStamps, type StampMetadata } from '../src/stamps/stamp-cache.js';
 import type { ControlPlaneFacts } from '../test/support/control-plane-context.js';
 import { addConfig, addDeployments, BulkWriter, ensureNamespaces, LAST_APPLIED, META_LIST, NAMESPACES } from './agent-objects.js';
 import { podMountPossible, procSample, startAgentProcess, startPrometheusStub, type AgentConnection, type ProcSample } from './agent-process.js';
