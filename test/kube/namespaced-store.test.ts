@@ -10,8 +10,8 @@ describe('F1 an informer store answers per namespace exactly what it holds', () 
     s.set(obj('a', 'y'));
     s.set(obj('b', 'x'));
     s.set(obj('a', 'x', '2'));
-    expect(s.list('a').map((o) => `${o.metadata.name}@${o.metadata.resourceVersion}`).sort()).toEqual(['x@2', 'y@1']);
-    expect(s.list('b').map((o) => o.metadata.name)).toEqual(['x']);
+    expect(s.list('a').map((o) => `${o.metadata?.name ?? ''}@${o.metadata?.resourceVersion ?? ''}`).sort()).toEqual(['x@2', 'y@1']);
+    expect(s.list('b').map((o) => o.metadata?.name)).toEqual(['x']);
     expect(s.list('c')).toEqual([]);
     expect(s.list()).toHaveLength(3);
   });
@@ -22,7 +22,7 @@ describe('F1 an informer store answers per namespace exactly what it holds', () 
     s.set(obj('a', 'x'));
     s.delete('a', 'x');
     expect(s.has('a', 'x')).toBe(false);
-    expect(s.get(undefined, 'x')?.metadata.name).toBe('x');
+    expect(s.get(undefined, 'x')?.metadata?.name).toBe('x');
     expect(s.list('a')).toEqual([]);
     expect([...s.values()]).toHaveLength(1);
   });
