@@ -1,4 +1,4 @@
-import { metadataForStamps, type StampMetadata } from '../src/admission/stamp-cache.js';
+import { metadataForStamps, type StampMetadata } from '../src/stamps/stamp-cache.js';
 import type { ControlPlaneFacts } from '../test/support/control-plane-context.js';
 import { addConfig, addDeployments, BulkWriter, ensureNamespaces, LAST_APPLIED, META_LIST, NAMESPACES } from './agent-objects.js';
 import { podMountPossible, procSample, startAgentProcess, startPrometheusStub, type AgentConnection, type ProcSample } from './agent-process.js';
@@ -55,8 +55,8 @@ export function footprintConnection(facts: ControlPlaneFacts): { connection: Age
   return { connection: { kubeconfig: facts.kubeconfig }, label: 'the admin kubeconfig (this machine cannot give the process a service-account mount: client-node is loaded, as it is not in a Pod)' };
 }
 
-async function measure(facts: ControlPlaneFacts, main: string, prometheus: string, leaseNs: string, connection: AgentConnection = footprintConnection(facts).connection): Promise<Omit<TierResult, keyof Tier | 'present' | 'populateS'>> {
-  const agent = await startAgentProcess(main, { connection, prometheus, namespace: leaseNs, id: leaseNs, interval: `${String(INTERVAL_S)}s` });
+async function measure(facts: ControlPlaneFacts, main: string, prometheus: string, leaseNs: string, nodeOptions: string, connection: AgentConnection = footprintConnection(facts).connection): Promise<Omit<TierResult, keyof Tier | 'present' | 'populateS'>> {
+  const agent = await startAgentProcess(main, { connection, prometheus, namespace: leaseNs, id: leaseNs, interval: `${String(INTERVAL_S)}s`, nodeOptions });
   try {
     const pid = agent.process.pid;
     const synced = procSample(pid);
@@ -123,7 +123,8 @@ export async function storedSizes(w: BulkWriter): Promise<{ kind: string; bytes:
   return out;
 }
 
-export async function measureFootprint(facts: ControlPlaneFacts, main: string, tiers: readonly Tier[], log: (line: string) => void): Promise<TierResult[]> {
+/** `nodeOptions`: the chart's NODE_OPTIONS for the agent container, used at every tier; the idle tier is also measured without them (the baseline). */
+export async function measureFootprint(facts: ControlPlaneFacts, main: string, tiers: readonly Tier[], nodeOptions: string, log: (line: string) => void): Promise<TierResult[]> {
   const writer = new BulkWriter(facts);
   const stub = await startPrometheusStub();
   const results: TierResult[] = [];
@@ -142,11 +143,17 @@ export async function measureFootprint(facts: ControlPlaneFacts, main: string, t
       have = { ...tier };
       const counts = await present(writer);
       log(`  tier ${String(i)}: ${Object.entries(counts).map(([k, n]) => `${String(n)} ${k}`).join(', ')} (populated in ${populateS.toFixed(0)} s); starting the agent`);
-      results.push({ ...tier, present: counts, populateS, ...(await measure(facts, main, stub.url, leaseNs)) });
+      results.push({ ...tier, present: counts, populateS, ...(await measure(facts, main, stub.url, leaseNs, nodeOptions)) });
+      if (i === 0 && nodeOptions !== '') {
+        await ensureNamespaces(writer, ['rollguard-bench-default-v8']);
+        const plain = await measure(facts, main, stub.url, 'rollguard-bench-default-v8', '');
+        const tuned = results[0];
+        if (tuned !== undefined) log(`  idle, the same agent without NODE_OPTIONS (V8's defaults): RSS ${plain.rssMedian.toFixed(1)} MB as it runs (with "${nodeOptions}": ${tuned.rssMedian.toFixed(1)} MB), ${plain.syncedRssGc.toFixed(1)} MB after a forced GC (with: ${tuned.syncedRssGc.toFixed(1)} MB)`);
+      }
       if (i === 0 && !('kubeconfig' in footprintConnection(facts).connection)) {
         // The same idle agent through a kubeconfig, which loads client-node: the baseline in this run.
         await ensureNamespaces(writer, ['rollguard-bench-kubeconfig']);
-        const kc = await measure(facts, main, stub.url, 'rollguard-bench-kubeconfig', { kubeconfig: facts.kubeconfig });
+        const kc = await measure(facts, main, stub.url, 'rollguard-bench-kubeconfig', nodeOptions, { kubeconfig: facts.kubeconfig });
         const pod = results[0];
         if (pod !== undefined) log(`  idle, the same agent through a kubeconfig (client-node loaded): RSS ${kc.rssMedian.toFixed(1)} MB as it runs (Pod: ${pod.rssMedian.toFixed(1)} MB, ${(pod.rssMedian / kc.rssMedian).toFixed(2)}x), ${kc.syncedRssGc.toFixed(1)} MB after a forced GC (Pod: ${pod.syncedRssGc.toFixed(1)} MB)`);
       }

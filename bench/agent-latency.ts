@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { resolver } from '../src/admission/policy-file.js';
+import { resolver } from '../src/policy/policy-file.js';
 import { ANNOTATIONS } from '../src/core/annotations.js';
 import { parseInstant } from '../src/core/duration.js';
 import type { Deployment, ReplicaSet } from '../src/core/kube.js';

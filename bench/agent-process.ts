@@ -146,13 +146,13 @@ export function podMountPossible(): boolean {
   }
 }
 
-export async function startAgentProcess(main: string, args: { connection: AgentConnection; prometheus: string; namespace: string; id: string; interval: string }): Promise<RunningAgent> {
+export async function startAgentProcess(main: string, args: { connection: AgentConnection; prometheus: string; namespace: string; id: string; interval: string; nodeOptions?: string }): Promise<RunningAgent> {
   const port = await freePort();
   const inspectorPort = await freePort();
   const t0 = performance.now();
   const nodeArgs = [`--inspect=127.0.0.1:${String(inspectorPort)}`, main, 'agent', '--prometheus', args.prometheus, '--namespace', args.namespace, '--id', args.id, '--port', String(port), '--interval', args.interval];
   const conn = args.connection;
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', KUBECONFIG: '' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', KUBECONFIG: '', NODE_OPTIONS: args.nodeOptions ?? '' };
   let command = process.execPath;
   let commandArgs: string[];
   if ('kubeconfig' in conn) {

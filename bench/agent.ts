@@ -20,6 +20,7 @@ import { waitFor } from '../test/support/wait.js';
 import { FOOTPRINT_WINDOW, footprintConnection, measureFootprint, type Tier, type TierResult } from './agent-footprint.js';
 import { measureLatency, type LatencyRun } from './agent-latency.js';
 import { buildAgent } from './agent-process.js';
+import { chartContainer } from './chart-node-options.js';
 import { fitSlopes, summarizeLatency } from './agent-report.js';
 
 const STEP_S = 1;
@@ -129,7 +130,9 @@ async function main(): Promise<void> {
     if (built !== undefined) {
       say(`\nfootprint: \`node dist/src/cli/main.js agent\` (tsc build), connected through ${footprintConnection(launched.facts).label}, a Prometheus stand-in answering no data; --interval ${String(FOOTPRINT_WINDOW.intervalS)}s, sampled every 250 ms for ${String(FOOTPRINT_WINDOW.windowS)} s after /readyz; every Deployment is in its evaluation span`);
       say('objects: Deployments ~2.5 KB (half with last-applied-configuration), replicas 0, deployed twice; ConfigMaps (60%, 1-6 KB) and Secrets (40%, 0.1-2.8 KB), a third with last-applied-configuration; 40 namespaces');
-      ok = printFootprint(await measureFootprint(launched.facts, built.main, tiers, say)) && ok;
+      const chart = await chartContainer('agent');
+      say(`as the chart runs it: NODE_OPTIONS="${chart.nodeOptions}" (memory limit ${chart.memoryLimit ?? 'none'})`);
+      ok = printFootprint(await measureFootprint(launched.facts, built.main, tiers, chart.nodeOptions, say)) && ok;
     }
   } finally {
     await built?.remove();

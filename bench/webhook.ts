@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { pino } from 'pino';
-import { DEFAULT_POLICY_SET, resolver } from '../src/admission/policy-file.js';
+import { DEFAULT_POLICY_SET, resolver } from '../src/policy/policy-file.js';
 import type { Deployment } from '../src/core/kube.js';
 import { startWebhookServer } from '../src/admission/server.js';
-import { InMemoryStampCache } from '../src/admission/stamp-cache.js';
+import { InMemoryStampCache } from '../src/stamps/stamp-cache.js';
 import { ensureCertificates } from '../src/certs/store.js';
 
 // `npm run bench:webhook`: POST /mutate with a ~10 KB Deployment UPDATE review against rollguard's

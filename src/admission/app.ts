@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import { addHealthRoutes } from '../health/routes.js';
 import { DEFAULT_REVIEW_DEADLINE_MS, EXPIRED, raceDeadline, startProgress, type ReviewProgress } from './deadline.js';
 import type { WebhookMetrics, Outcome } from './metrics.js';
 import { toReviewResponse, type Verdict } from './response.js';
@@ -173,18 +174,4 @@ export function createApp(deps: AppDeps): express.Express {
     status(res, code, message);
   });
   return app;
-}
-
-/** /healthz (the process serves), /readyz (whatever `ready` says), /metrics; the webhook's and the agent's. */
-export function addHealthRoutes(app: express.Express, deps: { metrics: Pick<WebhookMetrics, 'registry'>; ready: AppDeps['ready'] }): void {
-  app.get('/healthz', (_req, res) => {
-    res.type('text/plain').send('ok\n');
-  });
-  app.get('/readyz', (_req, res) => {
-    const r = deps.ready();
-    res.status(r.ready ? 200 : 503).type('text/plain').send(`${r.reason}\n`);
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
 }

@@ -1,4 +1,4 @@
-import { POLICY_GROUP, POLICY_RESOURCES, POLICY_VERSION } from './policy-crds.js';
+import { POLICY_GROUP, POLICY_RESOURCES, POLICY_VERSION } from '../policy/policy-crds.js';
 import { skippedNamespaces } from './skipped-namespaces.js';
 
 // The MutatingWebhookConfiguration and ValidatingWebhookConfiguration for rollguard, as plain

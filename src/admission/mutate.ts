@@ -3,7 +3,7 @@ import { reconcileOwnedKeys } from './owned-keys.js';
 import { annotationPatch, readAnnotations } from './patch.js';
 import type { Verdict } from './response.js';
 import type { AdmissionRequest } from './review.js';
-import type { StampCache } from './stamp-cache.js';
+import type { StampCache } from '../stamps/stamp-cache.js';
 import { stampConfig } from './stamp-config.js';
 import { stampDeployment } from './stamp-deployment.js';
 import { stampJob } from './stamp-job.js';

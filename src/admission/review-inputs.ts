@@ -4,8 +4,8 @@ import { templateRefs, type ConfigKind } from '../core/template-refs.js';
 import { awaitStage, type ReviewProgress } from './deadline.js';
 import type { MutateDeps } from './mutate.js';
 import type { AdmissionRequest } from './review.js';
-import type { ConfigLookup, ConfigStamps, StampCache } from './stamp-cache.js';
-import type { PolicyObjectsView } from './validate-policy.js';
+import type { ConfigLookup, ConfigStamps, StampCache } from '../stamps/stamp-cache.js';
+import type { PolicyObjectsView } from '../policy/policy-objects-view.js';
 
 // The review's inputs from outside the request, read before the (synchronous) handler runs, each
 // under its deadline stage: the stamps of the ConfigMaps and Secrets a Deployment's templates read

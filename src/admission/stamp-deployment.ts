@@ -4,7 +4,7 @@ import { annotationsOf, type Deployment } from '../core/kube.js';
 import { rollbackRecord } from '../core/rollback-record.js';
 import { templateSince } from '../core/template-since.js';
 import { earlierRevision, formatTemplateHistory, parseTemplateHistory, pushTemplateHistory, templateHash } from '../core/template-hash.js';
-import { judgeEligibility } from './eligibility.js';
+import { judgeEligibility } from '../stamps/eligibility.js';
 import type { StampContext, Stamps } from './stamp-types.js';
 import { stampTime } from './stamp-time.js';
 

@@ -1,5 +1,5 @@
 import type { Policy } from '../core/policy.js';
-import type { StampCache } from './stamp-cache.js';
+import type { StampCache } from '../stamps/stamp-cache.js';
 
 export interface StampContext {
   now: number;

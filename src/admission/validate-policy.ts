@@ -1,7 +1,8 @@
 import { DEFAULT_POLICY, parsePolicy } from '../core/policy.js';
 import { objectKey, refText, toPolicyObject, type PolicyKind, type PolicyObject } from '../core/policy-objects.js';
 import { resolvePolicyObjects } from '../core/policy-resolution.js';
-import { POLICY_GROUP, POLICY_RESOURCES } from './policy-crds.js';
+import { POLICY_GROUP, POLICY_RESOURCES } from '../policy/policy-crds.js';
+import type { PolicyObjectsView } from '../policy/policy-objects-view.js';
 import type { AdmissionRequest } from './review.js';
 import type { ValidateResult } from './validate.js';
 
@@ -10,11 +11,6 @@ import type { ValidateResult } from './validate.js';
 // and refused with one "spec.field: message" per problem. A valid policy that will not take
 // effect (a second one in its namespace, a ClusterRollbackPolicy not named default) is admitted
 // with a warning that says so.
-
-/** The policy objects the webhook sees (from its CrdPolicySource); none when it reads a file. */
-export interface PolicyObjectsView {
-  objects(): { cluster: readonly PolicyObject[]; namespaced: readonly PolicyObject[] };
-}
 
 const MAX_WARNINGS = 5;
 

@@ -7,7 +7,8 @@ import type { Verdict } from './response.js';
 import type { AdmissionRequest } from './review.js';
 import { skipReason } from './skipped-namespaces.js';
 import { admissionTarget } from './target.js';
-import { policyKindOf, validatePolicyObject, type PolicyObjectsView } from './validate-policy.js';
+import type { PolicyObjectsView } from '../policy/policy-objects-view.js';
+import { policyKindOf, validatePolicyObject } from './validate-policy.js';
 
 // The validating webhook: the blackout guard (R8), and the policy CRDs checked like the policy
 // file (R11). Every other request is allowed.

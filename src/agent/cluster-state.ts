@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { InformerStampCache } from '../admission/informer-stamp-cache.js';
+import { InformerStampCache } from '../stamps/informer-stamp-cache.js';
 import type { Deployment, Job, ReplicaSet } from '../core/kube.js';
 import { ownedReplicaSets } from '../core/rollback-plan.js';
 import { Informer, type InformerEvent } from '../kube/informer.js';

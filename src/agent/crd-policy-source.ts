@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { policyPaths } from '../admission/policy-crds.js';
-import type { PolicyObjectsView } from '../admission/validate-policy.js';
+import { policyPaths } from '../policy/policy-crds.js';
+import type { PolicyObjectsView } from '../policy/policy-objects-view.js';
 import type { Policy } from '../core/policy.js';
 import { refText, toPolicyObject, type PolicyKind, type PolicyObject } from '../core/policy-objects.js';
 import { capMode, effectiveFor, resolvePolicyObjects, type Resolution } from '../core/policy-resolution.js';

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { POLICY_API_VERSION, POLICY_GROUP, POLICY_VERSION } from '../admission/policy-crds.js';
+import { POLICY_API_VERSION, POLICY_GROUP, POLICY_VERSION } from '../policy/policy-crds.js';
 
 // The RollbackDecision CRD: one object per decision, in rollguard's own namespace, so every agent
 // replica reads the same decisions and a restart loses none (see decision-object.ts). Generated

@@ -1,5 +1,5 @@
-import { policyPaths } from '../admission/policy-crds.js';
-import { loadPolicySet } from '../admission/policy-file.js';
+import { policyPaths } from '../policy/policy-crds.js';
+import { loadPolicySet } from '../policy/policy-file.js';
 import type { Dependency } from '../health/dependency-health.js';
 import { NOT_CONFIGURED, type Probe } from '../health/prober.js';
 import { connectProbe } from '../health/probes.js';

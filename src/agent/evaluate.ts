@@ -1,4 +1,4 @@
-import { configEvents } from '../admission/eligibility.js';
+import { configEvents } from '../stamps/eligibility.js';
 import { trafficShareOf } from '../core/blast-radius.js';
 import { decide } from '../core/decide.js';
 import type { Decision, DecisionInput } from '../core/decision-types.js';

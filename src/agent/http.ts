@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { addHealthRoutes } from '../admission/app.js';
+import { addHealthRoutes } from '../health/routes.js';
 import type { Agent } from './agent.js';
 import { AlertForwarder, FORWARDED_BY_HEADER, routeAlert } from './alert-forward.js';
 import { AlertPayloadError, parseAlertmanagerPayload, type AlertTarget } from './alertmanager.js';

@@ -1,6 +1,6 @@
 import { unwatchFile, watchFile } from 'node:fs';
 import type { Logger } from 'pino';
-import { DEFAULT_POLICY_SET, loadPolicySet, resolver, type PolicySet } from '../admission/policy-file.js';
+import { DEFAULT_POLICY_SET, loadPolicySet, resolver, type PolicySet } from '../policy/policy-file.js';
 import type { Policy } from '../core/policy.js';
 
 // Where the agent's policies come from: built-in defaults, a file (`--policy`, re-read when it

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { policyPaths } from '../admission/policy-crds.js';
+import { policyPaths } from '../policy/policy-crds.js';
 import { objectKey, refText, type PolicyObject } from '../core/policy-objects.js';
 import type { DesiredStatus, Resolution } from '../core/policy-resolution.js';
 import { sameStatus, statusFor } from '../core/policy-status.js';

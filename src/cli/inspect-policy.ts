@@ -1,5 +1,5 @@
-import { loadPolicySet, parsePolicySet, readPolicyDocument, resolver } from '../admission/policy-file.js';
-import { policyPaths } from '../admission/policy-crds.js';
+import { loadPolicySet, parsePolicySet, readPolicyDocument, resolver } from '../policy/policy-file.js';
+import { policyPaths } from '../policy/policy-crds.js';
 import { DEFAULT_POLICY, type Policy } from '../core/policy.js';
 import { toPolicyObject } from '../core/policy-objects.js';
 import { explainResolution, fieldOrigins, type PolicyExplanation, type PolicyLayer } from '../core/policy-provenance.js';

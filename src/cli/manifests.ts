@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { withCleanErrors } from './webhook-options.js';
 import { stringify } from 'yaml';
 import { webhookConfigurations } from '../admission/manifests.js';
-import { policyCrdFiles } from '../admission/policy-crds.js';
+import { policyCrdFiles } from '../policy/policy-crds.js';
 import { decisionCrdFile } from '../agent/decision-crd.js';
 import { agentApplyRbac, agentRbac } from '../agent/rbac.js';
 import { DEFAULT_AGENT_SERVICE_ACCOUNT, DEFAULT_NAMESPACE } from '../kube/service-account.js';

@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Command } from 'commander';
-import { packageRoot } from './package-root.js';
+import type { Command } from 'commander';
+import { baseProgram } from './base-program.js';
 import { registerDecide } from './decide.js';
 import { registerExamples } from './examples.js';
 import { registerInspect } from './inspect.js';
@@ -17,11 +15,7 @@ import { registerCheck } from './check.js';
 /** The `rollguard` command with every verb registered, not yet parsed (the docs tests read its help from it). */
 export function buildProgram(): Command {
   // Each verb lives in its own file and registers itself here.
-  const program = new Command()
-    .name('rollguard')
-    .description('Decides when a Kubernetes rollback may happen without a human.')
-    .version((JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version, '-V, --version', 'print the version and exit')
-    .showHelpAfterError();
+  const program = baseProgram();
   for (const register of [registerDecide, registerExamples, registerInspect, registerWebhook, registerCerts, registerManifests, registerReplay, registerAgent, registerDecisions, registerApply, registerCheck]) register(program);
   return program;
 }

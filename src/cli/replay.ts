@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { DEFAULT_POLICY_SET, loadPolicySet, resolver, type PolicySet } from '../admission/policy-file.js';
+import { DEFAULT_POLICY_SET, loadPolicySet, resolver, type PolicySet } from '../policy/policy-file.js';
 import type { Verdict } from '../core/decision-types.js';
 import type { Policy } from '../core/policy.js';
 import { OpenMetricsFileSource } from '../metrics/openmetrics-file.js';

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { connectionOf, type KubeAccess, type KubeConnection } from './connection.js';
 import { kubeStream, type KubeStream } from './kube-http.js';
 import { WATCH_ACCEPT, listObjects, metadataOnly as keepMetadataOnly, withQuery } from './list-objects.js';
+import { NamespacedStore } from './namespaced-store.js';
 
 // One resource kept in memory by list, then watch. A watch that ends (the server's timeout, a cut
 // connection) resumes from the last resourceVersion it saw, bookmarks included, so an outage costs no
@@ -56,11 +57,9 @@ interface WatchEvent {
   object?: KubernetesObject & { code?: number; message?: string };
 }
 
-const keyOf = (namespace: string | undefined, name: string | undefined): string => `${namespace ?? ''}/${name ?? ''}`;
-
 export class Informer<T extends KubernetesObject> {
   private readonly conn: KubeConnection;
-  private readonly store = new Map<string, T>();
+  private readonly store = new NamespacedStore<T>();
   private resourceVersion: string | undefined;
   private isSynced = false;
   private stopped = false;
@@ -90,12 +89,11 @@ export class Informer<T extends KubernetesObject> {
   }
 
   list(namespace?: string): readonly T[] {
-    const all = [...this.store.values()];
-    return namespace === undefined ? all : all.filter((o) => o.metadata?.namespace === namespace);
+    return this.store.list(namespace);
   }
 
   get(namespace: string, name: string): T | undefined {
-    return this.store.get(keyOf(namespace, name)) ?? this.store.get(keyOf(undefined, name));
+    return this.store.get(namespace, name) ?? this.store.get(undefined, name);
   }
 
   /** Lists, then watches; a failure on the way is logged and retried, never thrown. */
@@ -141,18 +139,17 @@ export class Informer<T extends KubernetesObject> {
   private async relist(): Promise<void> {
     const { path, metadataOnly } = this.opts;
     const listed = await listObjects<T>(this.conn, path, metadataOnly, (item) => this.keep(item));
-    const seen = new Set<string>();
+    const seen = new Set<T>();
     for (const obj of listed.items) {
-      const key = keyOf(obj.metadata?.namespace, obj.metadata?.name);
-      seen.add(key);
-      const before = this.store.get(key);
-      this.store.set(key, obj);
+      seen.add(obj);
+      const before = this.store.get(obj.metadata?.namespace, obj.metadata?.name);
+      this.store.set(obj);
       if (before === undefined) this.emit('add', obj);
       else if (before.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.emit('update', obj);
     }
-    for (const [key, obj] of this.store) {
-      if (seen.has(key)) continue;
-      this.store.delete(key);
+    for (const obj of [...this.store.values()]) {
+      if (seen.has(obj)) continue;
+      this.store.delete(obj.metadata?.namespace, obj.metadata?.name);
       this.emit('delete', obj);
     }
     this.resourceVersion = listed.resourceVersion;
@@ -239,17 +236,15 @@ export class Informer<T extends KubernetesObject> {
       case 'ADDED':
       case 'MODIFIED': {
         const kept = this.keep(obj as T);
-        const key = keyOf(kept.metadata?.namespace, kept.metadata?.name);
-        const existed = this.store.has(key);
-        this.store.set(key, kept);
+        const existed = this.store.has(kept.metadata?.namespace, kept.metadata?.name);
+        this.store.set(kept);
         if (rv !== undefined) this.resourceVersion = rv;
         this.emit(existed ? 'update' : 'add', kept);
         return 'go on';
       }
       case 'DELETED': {
-        const key = keyOf(obj.metadata?.namespace, obj.metadata?.name);
-        const kept = this.store.get(key) ?? this.keep(obj as T);
-        this.store.delete(key);
+        const kept = this.store.get(obj.metadata?.namespace, obj.metadata?.name) ?? this.keep(obj as T);
+        this.store.delete(obj.metadata?.namespace, obj.metadata?.name);
         if (rv !== undefined) this.resourceVersion = rv;
         this.emit('delete', kept);
         return 'go on';

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY_SET, resolver } from '../../src/admission/policy-file.js';
+import { DEFAULT_POLICY_SET, resolver } from '../../src/policy/policy-file.js';
 import type { PolicyObjectsSource, StampSource } from '../../src/admission/review-inputs.js';
-import { InMemoryStampCache } from '../../src/admission/stamp-cache.js';
+import { InMemoryStampCache } from '../../src/stamps/stamp-cache.js';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { Deployment } from '../../src/core/kube.js';
 import type { Policy } from '../../src/core/policy.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
-import type { StampCache } from '../../src/admission/stamp-cache.js';
+import type { StampCache } from '../../src/stamps/stamp-cache.js';
 import { annotationsAfter, fixture, startTestWebhook, type Review, type TestWebhook } from './harness.js';
 
 // F3: a Secret with a known value goes through every path the webhook has (create, update,

@@ -7,12 +7,12 @@ import { fileURLToPath } from 'node:url';
 import fjp from 'fast-json-patch';
 import { pino } from 'pino';
 import { expect } from 'vitest';
-import { resolver, DEFAULT_POLICY_SET, type PolicySet } from '../../src/admission/policy-file.js';
+import { resolver, DEFAULT_POLICY_SET, type PolicySet } from '../../src/policy/policy-file.js';
 import type { ReviewResponse } from '../../src/admission/response.js';
 import { startWebhookServer, type WebhookServer } from '../../src/admission/server.js';
 import type { Policy } from '../../src/core/policy.js';
 import type { PolicyObjectsSource, StampSource } from '../../src/admission/review-inputs.js';
-import { InMemoryStampCache } from '../../src/admission/stamp-cache.js';
+import { InMemoryStampCache } from '../../src/stamps/stamp-cache.js';
 import { ensureCertificates } from '../../src/certs/store.js';
 
 // A real webhook over HTTPS with certificates made by rollguard's own `certs` code, its log lines

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StampCache } from '../../src/admission/stamp-cache.js';
+import type { StampCache } from '../../src/stamps/stamp-cache.js';
 import { ensureCertificates } from '../../src/certs/store.js';
 import { describeCert } from '../../src/certs/x509.js';
 import { fixture, startTestWebhook, type TestWebhook } from './harness.js';

@@ -3,9 +3,9 @@ import fjp from 'fast-json-patch';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ANNOTATIONS, ROLLGUARD_OWNED_KEYS } from '../../src/core/annotations.js';
 import { mutate, type MutateDeps } from '../../src/admission/mutate.js';
-import { DEFAULT_POLICY_SET, resolver } from '../../src/admission/policy-file.js';
+import { DEFAULT_POLICY_SET, resolver } from '../../src/policy/policy-file.js';
 import type { AdmissionRequest } from '../../src/admission/review.js';
-import { InMemoryStampCache } from '../../src/admission/stamp-cache.js';
+import { InMemoryStampCache } from '../../src/stamps/stamp-cache.js';
 import { fixture, type Review } from './harness.js';
 
 // Properties of the mutating answer over arbitrary annotations on object and oldObject: the patch

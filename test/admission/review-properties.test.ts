@@ -3,11 +3,11 @@ import fjp from 'fast-json-patch';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Handler, HandlerResult } from '../../src/admission/app.js';
 import { startProgress } from '../../src/admission/deadline.js';
-import { DEFAULT_POLICY_SET, resolver } from '../../src/admission/policy-file.js';
+import { DEFAULT_POLICY_SET, resolver } from '../../src/policy/policy-file.js';
 import { toReviewResponse } from '../../src/admission/response.js';
 import { parseReview, type AdmissionRequest } from '../../src/admission/review.js';
 import { webhookHandlers } from '../../src/admission/server.js';
-import { InMemoryStampCache } from '../../src/admission/stamp-cache.js';
+import { InMemoryStampCache } from '../../src/stamps/stamp-cache.js';
 import { ANNOTATIONS, isRollguardKey, ROLLGUARD_OWNED_KEYS } from '../../src/core/annotations.js';
 import { fixture, type Review } from './harness.js';
 

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
 import { mutate, type MutateDeps } from '../../src/admission/mutate.js';
-import { DEFAULT_POLICY_SET, resolver } from '../../src/admission/policy-file.js';
+import { DEFAULT_POLICY_SET, resolver } from '../../src/policy/policy-file.js';
 import type { AdmissionRequest } from '../../src/admission/review.js';
-import { InMemoryStampCache } from '../../src/admission/stamp-cache.js';
+import { InMemoryStampCache } from '../../src/stamps/stamp-cache.js';
 import { validate } from '../../src/admission/validate.js';
 import { fixture, type Review } from './harness.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ReviewResponse } from '../../src/admission/response.js';
 import type { AdmissionRequest } from '../../src/admission/review.js';
 import { validate } from '../../src/admission/validate.js';
-import type { PolicyObjectsView } from '../../src/admission/validate-policy.js';
+import type { PolicyObjectsView } from '../../src/policy/policy-objects-view.js';
 import type { PolicyObject } from '../../src/core/policy-objects.js';
 import { startTestWebhook, type Review } from './harness.js';
 

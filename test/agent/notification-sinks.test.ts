@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePolicySet, resolver } from '../../src/admission/policy-file.js';
+import { parsePolicySet, resolver } from '../../src/policy/policy-file.js';
 import { NotificationSinks } from '../../src/agent/notification-sinks.js';
 import { SLACK_ACTIONS } from '../../src/agent/slack/blocks.js';
 import type { DecisionPayloadV1 } from '../../src/agent/webhook-payload.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotificationSinks } from '../../src/agent/notification-sinks.js';
-import { parsePolicySet, resolver } from '../../src/admission/policy-file.js';
+import { parsePolicySet, resolver } from '../../src/policy/policy-file.js';
 import { blockedByConfig, recordOf } from '../support/decision-fixtures.js';
 import { DecisionReceiver } from '../support/decision-receiver.js';
 import { FakeSecrets } from '../support/fake-secrets.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { policyPaths } from '../../src/admission/policy-crds.js';
+import { policyPaths } from '../../src/policy/policy-crds.js';
 import type { Agent } from '../../src/agent/agent.js';
 import { CrdPolicySource } from '../../src/agent/crd-policy-source.js';
 import { ANNOTATIONS } from '../../src/core/annotations.js';

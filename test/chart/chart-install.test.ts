@@ -6,7 +6,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
-import { policyPaths } from '../../src/admission/policy-crds.js';
+import { policyPaths } from '../../src/policy/policy-crds.js';
 import { ensureCertificates } from '../../src/certs/store.js';
 import { isStatus, KubeApiError, KubeRest } from '../../src/kube/rest.js';
 import { controlPlane, describeWithControlPlane, type ControlPlane } from '../support/control-plane.js';

@@ -311,6 +311,20 @@ describeWithControlPlane(
       expect(container(defaults, 'agent').env?.some((e) => e.name === 'KUBERNETES_SERVICE_HOST')).toBe(false);
     });
 
+    it('F2 V8 is sized to each container: a small young generation, the old one at three quarters of the memory limit', async () => {
+      const nodeOptions = (objects: KubeObject[], name: string) => container(objects, name).env?.find((e) => e.name === 'NODE_OPTIONS')?.value;
+      for (const name of ['webhook', 'agent']) {
+        const limit = container(defaults, name).resources.limits?.memory ?? '';
+        expect(limit).toMatch(/^\d+Mi$/);
+        expect(nodeOptions(defaults, name)).toBe(`--max-semi-space-size=2 --max-old-space-size=${String((Number.parseInt(limit, 10) * 3) / 4)}`);
+      }
+      const gi = await helm.template(merge(BASE, { agent: { resources: { limits: { memory: '2Gi' } } } }), { release: RELEASE, namespace: NS });
+      expect(nodeOptions(gi, 'agent')).toBe('--max-semi-space-size=2 --max-old-space-size=1536');
+      // No limit (or one in another unit): V8 keeps its own old-generation default.
+      const none = await helm.template(merge(BASE, { agent: { resources: { limits: null } } }), { release: RELEASE, namespace: NS });
+      expect(nodeOptions(none, 'agent')).toBe('--max-semi-space-size=2');
+    });
+
     it('F2 one Deployment, two replicas, two containers, restricted: non-root uid 10001, read-only root, no escalation, no capabilities, seccomp RuntimeDefault; probes, resources, spread', async () => {
       const deployment = findObject(defaults, 'Deployment');
       expect((deployment.spec as { replicas: number }).replicas).toBe(2);

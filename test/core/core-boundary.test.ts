@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { importsOf, sources } from '../support/source-imports.js';
 
 // src/core/ is what every adapter reasons through: it may import only itself and a few pure
 // packages, never an adapter (timeline, metrics, kube, agent, …), so the rules stay testable
@@ -8,15 +8,6 @@ import { describe, expect, it } from 'vitest';
 
 const CORE = resolve(import.meta.dirname, '..', '..', 'src', 'core');
 const PURE_PACKAGES = new Set(['zod', 'node:crypto', 'node:net']);
-
-function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
-}
-
-function importsOf(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^\s*(?:import|export)\b[^'"]*?\bfrom\s+'([^']+)'/gm), ...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)].map((m) => m[1] ?? '');
-}
 
 describe('src/core imports nothing but itself and pure packages', () => {
   const files = sources(CORE);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePolicySet } from '../../src/admission/policy-file.js';
+import { parsePolicySet } from '../../src/policy/policy-file.js';
 import { DEFAULT_POLICY, parsePolicy } from '../../src/core/policy.js';
 
 // The policy's `notifications` section (R10, R11): where decisions go, per namespace over the

@@ -3,7 +3,7 @@ import { pino, type Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { Agent, type AgentOptions } from '../../src/agent/agent.js';
 import { StaticPolicySource } from '../../src/agent/policy-source.js';
-import { parsePolicySet, type PolicySet } from '../../src/admission/policy-file.js';
+import { parsePolicySet, type PolicySet } from '../../src/policy/policy-file.js';
 import type { Deployment, EnvFromSource } from '../../src/core/kube.js';
 import type { Policy } from '../../src/core/policy.js';
 import { paths } from '../../src/kube/rest.js';

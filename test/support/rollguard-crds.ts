@@ -1,4 +1,4 @@
-import { policyCrds, policyPaths } from '../../src/admission/policy-crds.js';
+import { policyCrds, policyPaths } from '../../src/policy/policy-crds.js';
 import { decisionCrd } from '../../src/agent/decision-crd.js';
 import { isStatus, type KubeRest } from '../../src/kube/rest.js';
 import { waitFor } from './wait.js';

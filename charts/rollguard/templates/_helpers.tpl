@@ -79,3 +79,15 @@ rollguard-agent
 - /etc/rollguard/policy/policy.yaml
 {{- end -}}
 {{- end }}
+
+{{/*
+NODE_OPTIONS for a container, from its resources: V8's young generation kept small (its default
+grows to tens of MB of RSS that a Pod sized for rollguard does not have), and the old generation
+capped at three quarters of the memory limit (Mi or Gi), so V8 collects before the kubelet kills.
+*/}}
+{{- define "rollguard.nodeOptions" -}}
+{{- $memory := toString ((default dict .limits).memory | default "") -}}
+{{- $mi := 0 -}}
+{{- if hasSuffix "Mi" $memory }}{{ $mi = trimSuffix "Mi" $memory | int }}{{ else if hasSuffix "Gi" $memory }}{{ $mi = mul (trimSuffix "Gi" $memory | int) 1024 }}{{ end -}}
+--max-semi-space-size=2{{ if gt $mi 0 }} --max-old-space-size={{ div (mul $mi 3) 4 }}{{ end }}
+{{- end }}

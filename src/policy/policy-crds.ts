@@ -131,6 +131,6 @@ export function policyCrdFiles(): { name: string; text: string }[] {
   return POLICY_RESOURCES.map((r) => ({
     name: `${r.plural}.${POLICY_GROUP}.yaml`,
     // YAML 1.1, as kubectl and Helm read it: "off" quoted, or it would be the boolean false.
-    text: `# Generated from src/admission/policy-crds.ts by \`rollguard manifests --crds --out-dir charts/rollguard/crds\`; do not edit.\n${stringify(policyCrd(r), { version: '1.1' })}`,
+    text: `# Generated from src/policy/policy-crds.ts by \`rollguard manifests --crds --out-dir charts/rollguard/crds\`; do not edit.\n${stringify(policyCrd(r), { version: '1.1' })}`,
   }));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
-import { metadataForStamps, StampStore, stampsFromMetadata } from '../../src/admission/stamp-cache.js';
+import { metadataForStamps, StampStore, stampsFromMetadata } from '../../src/stamps/stamp-cache.js';
 
 const HOUR = 3_600_000;
 const T = Date.parse('2026-03-02T10:00:00Z');

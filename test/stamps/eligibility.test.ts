@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
-import { configEvents, judgeEligibility } from '../../src/admission/eligibility.js';
-import { InMemoryStampCache } from '../../src/admission/stamp-cache.js';
+import { configEvents, judgeEligibility } from '../../src/stamps/eligibility.js';
+import { InMemoryStampCache } from '../../src/stamps/stamp-cache.js';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
 import { deployment, min, T0, withConfig } from '../support/builders.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePolicySet, resolver } from '../../src/admission/policy-file.js';
+import { parsePolicySet, resolver } from '../../src/policy/policy-file.js';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
 
 describe('R11 webhook policy file', () => {

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { InformerStampCache, LIST_ACCEPT, WATCH_ACCEPT } from '../../src/admission/informer-stamp-cache.js';
+import { InformerStampCache, LIST_ACCEPT, WATCH_ACCEPT } from '../../src/stamps/informer-stamp-cache.js';
 import { Informer } from '../../src/kube/informer.js';
 import { KubeApiServer, testApiKubeConfig, until } from '../support/kube-api-server.js';
 

@@ -2,7 +2,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ConfigKind } from '../core/template-refs.js';
 import { Informer } from '../kube/informer.js';
-import { metadataForStamps, StampStore, type ConfigLookup, type ConfigStamps, type StampCache } from './stamp-cache.js';
+import { StampStore, stampsFromMetadata, type StampMetadata, type ConfigLookup, type ConfigStamps, type StampCache } from './stamp-cache.js';
 import type { KubeAccess } from '../kube/connection.js';
 
 export { LIST_ACCEPT, metadataOnly, WATCH_ACCEPT } from '../kube/list-objects.js';
@@ -13,8 +13,30 @@ export { LIST_ACCEPT, metadataOnly, WATCH_ACCEPT } from '../kube/list-objects.js
 
 const PATHS: Record<ConfigKind, string> = { ConfigMap: '/api/v1/configmaps', Secret: '/api/v1/secrets' };
 
-function forStamps(o: KubernetesObject): KubernetesObject {
-  return { apiVersion: o.apiVersion, kind: o.kind, metadata: metadataForStamps(o.metadata ?? {}) } as KubernetesObject;
+/**
+ * What the informer keeps of one object: the keys list+watch need (name, namespace,
+ * resourceVersion) and the stamps read once into numbers, the same record the StampStore holds.
+ * Annotations, labels and managedFields are dropped as soon as the stamps are read from them.
+ */
+interface StampRecord {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+  stamps: ConfigStamps;
+}
+
+const namespaces = new Map<string, string>();
+
+/** One string per namespace name, however many objects were parsed with it (a cluster has few namespaces). */
+function interned(namespace: string | undefined): string | undefined {
+  if (namespace === undefined) return undefined;
+  const known = namespaces.get(namespace);
+  if (known !== undefined) return known;
+  namespaces.set(namespace, namespace);
+  return namespace;
+}
+
+function forStamps(o: KubernetesObject): StampRecord {
+  const meta: StampMetadata = o.metadata ?? {};
+  return { metadata: { name: meta.name, namespace: interned(meta.namespace), resourceVersion: meta.resourceVersion }, stamps: stampsFromMetadata(meta) };
 }
 
 export interface InformerStampCacheOptions {
@@ -28,15 +50,17 @@ export interface InformerStampCacheOptions {
 
 export class InformerStampCache implements StampCache {
   private readonly store = new StampStore({ synced: false });
-  private readonly informers: Informer<KubernetesObject>[];
+  private readonly informers: Informer<StampRecord>[];
 
   constructor(private readonly opts: InformerStampCacheOptions) {
     this.informers = (Object.keys(PATHS) as ConfigKind[]).map((kind) => {
       // Only what the stamps need (managedFields' times bound an unstamped object's last write).
-      const informer = new Informer<KubernetesObject>({ ...opts, path: PATHS[kind], metadataOnly: true, trim: forStamps });
+      const informer = new Informer<StampRecord>({ ...opts, path: PATHS[kind], metadataOnly: true, trim: forStamps });
       informer.on((event, obj) => {
-        if (event === 'delete') this.store.remove(kind, { name: obj.metadata?.name, namespace: obj.metadata?.namespace }, this.opts.clock());
-        else this.store.upsert(kind, obj.metadata ?? {});
+        const name = obj.metadata?.name;
+        const namespace = obj.metadata?.namespace;
+        if (event === 'delete') this.store.remove(kind, { name, namespace }, this.opts.clock());
+        else if (name !== undefined) this.store.upsertStamps(kind, namespace ?? '', name, obj.stamps);
         this.updateSynced();
       });
       return informer;

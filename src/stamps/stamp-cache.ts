@@ -114,8 +114,12 @@ export class StampStore implements StampCache {
 
   upsert(kind: ConfigKind, meta: MetadataLike): void {
     if (meta.name === undefined) return;
-    const id = StampStore.id(meta.namespace ?? '', kind, meta.name);
-    const seen = stampsFromMetadata(meta);
+    this.upsertStamps(kind, meta.namespace ?? '', meta.name, stampsFromMetadata(meta));
+  }
+
+  /** What the last list/watch event said of one object, already read into its stamps. */
+  upsertStamps(kind: ConfigKind, namespace: string, name: string, seen: ConfigStamps): void {
+    const id = StampStore.id(namespace, kind, name);
     this.objects.set(id, seen);
     this.tombstones.delete(id);
     const noted = this.notes.get(id);
