@@ -1,4 +1,5 @@
-import { unwatchFile, watchFile } from 'node:fs';
+import { unwatchFile, watch, watchFile, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
@@ -100,8 +101,12 @@ export interface TlsWatcher {
   stop(): void;
 }
 
+/** Quiet time after a change in the files' directory before they are read (a writer may be mid-way). */
+const SETTLE_MS = 100;
+
 /**
- * Polls the files' stat (follows symlinks, so a Secret volume update is seen) every `intervalMs`.
+ * Watches the files' directories (a Secret volume's `..data` rename is seen at once) and polls the
+ * files' stat (follows symlinks) every `intervalMs` as well, where directory events do not arrive.
  * One swap changes both files, so both are seen changing: the pair is loaded, or refused, once.
  */
 export function watchTlsFiles(opts: {
@@ -130,10 +135,25 @@ export function watchTlsFiles(opts: {
       }
     });
   };
+  let settle: NodeJS.Timeout | undefined;
+  const changed = (): void => {
+    clearTimeout(settle);
+    settle = setTimeout(reload, SETTLE_MS);
+  };
+  const dirs: FSWatcher[] = [];
+  for (const dir of new Set([dirname(opts.certFile), dirname(opts.keyFile)])) {
+    try {
+      dirs.push(watch(dir, { persistent: false }, changed).on('error', () => undefined));
+    } catch {
+      // No directory events here (e.g. out of inotify watches): the stat poll still sees changes.
+    }
+  }
   watchFile(opts.certFile, { interval: opts.intervalMs }, reload);
   watchFile(opts.keyFile, { interval: opts.intervalMs }, reload);
   return {
     stop() {
+      clearTimeout(settle);
+      for (const d of dirs) d.close();
       unwatchFile(opts.certFile, reload);
       unwatchFile(opts.keyFile, reload);
     },

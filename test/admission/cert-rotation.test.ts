@@ -105,3 +105,27 @@ describe('F2 the serving pair rotates through a Secret volume swap; a bad pair i
     expect(lines.map((l) => l.msg)).toEqual(['certificate files changed but the new pair is refused; keeping the previous certificate']);
   });
 });
+
+describe('F2 a Secret volume swap is served at once, not at the next stat poll', () => {
+  it('with a one-minute poll, the swapped pair is served within two seconds', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rollguard-rotation-'));
+    const volume = await secretVolume(join(dir, 'tls'), files(leaf()));
+    const server = await startWebhookServer({
+      host: '127.0.0.1',
+      port: 0,
+      tlsCertFile: volume.file('tls.crt'),
+      tlsKeyFile: volume.file('tls.key'),
+      reloadIntervalMs: 60_000,
+      logger: pino({ level: 'silent' }),
+      mutate: { cache: new InMemoryStampCache(), policyFor: resolver(DEFAULT_POLICY_SET), trustedUsers: new Set(), ownNamespace: 'rollguard' },
+    });
+    try {
+      const next = leaf();
+      await volume.update(files(next));
+      await waitFor('the swapped serving certificate', async () => (await servedSerial(server.port)) === serialOf(next), { timeoutMs: 2000 });
+    } finally {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
