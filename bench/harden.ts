@@ -2,13 +2,14 @@ import { renderTable, type HardenPart, type HardenRow } from './harden/table.js'
 import { replayHostileInput } from './harden/replay-input.js';
 import { webhookHostileInput } from './harden/webhook-input.js';
 import { webhookUnderLoad } from './harden/webhook-load.js';
+import { certRotationUnderLoad } from './harden/cert-rotation.js';
 import { parseDuration } from '../src/core/duration.js';
 
 // `npm run harden` (issue 17): runs each hardening part and prints one table, part | what was held |
 // what was tried | what was lost. `--short` runs a few thousand inputs per part (CI runs it in
 // test/bench/harden.test.ts). Exit 1 when anything was lost. Loopback only.
 // Flags: --part=PREFIX runs the parts whose name starts with it; --rate=N (reviews/s, default 1000)
-// and --duration=D (default 10m) set the load parts' steady phase.
+// and --duration=D (default 10m) set the load and certificate-rotation parts' length.
 
 export interface HardenFlags {
   rate: number;
@@ -18,7 +19,7 @@ export interface HardenFlags {
 export const DEFAULT_FLAGS: HardenFlags = { rate: 1000, durationMs: 10 * 60_000 };
 
 export function hardenParts(flags: HardenFlags = DEFAULT_FLAGS): HardenPart[] {
-  return [webhookHostileInput({ total: 1_000_000 }), replayHostileInput({ total: 1_000_000 }), webhookUnderLoad(flags)];
+  return [webhookHostileInput({ total: 1_000_000 }), replayHostileInput({ total: 1_000_000 }), webhookUnderLoad(flags), certRotationUnderLoad(flags)];
 }
 
 export const PARTS: readonly HardenPart[] = hardenParts();

@@ -67,9 +67,9 @@ export async function rssBytes(pid: number): Promise<number> {
   return kb === undefined ? Number.NaN : Number(kb) * 1024;
 }
 
-/** A gauge or counter from the webhook's /metrics (first series of that name). */
-export async function scrape(healthPort: number, name: string): Promise<number | undefined> {
-  const text = await (await fetch(`http://127.0.0.1:${String(healthPort)}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+/** One series from the webhook's /metrics, named as exposed (`name` or `name{label="value"}`); undefined when absent. */
+export async function scrape(healthPort: number, series: string): Promise<number | undefined> {
+  const text = await (await fetch(`http://127.0.0.1:${String(healthPort)}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }

@@ -30,6 +30,8 @@ export interface OpenLoopOptions {
   /** Requests per second at `t` ms from the start. */
   rate: (t: number) => number;
   durationMs: number;
+  /** Ends the run early when it returns true. */
+  until?: () => boolean;
   freshShare: number;
   next: () => ReviewBody;
   rand: () => number;
@@ -115,7 +117,7 @@ export async function openLoop(opts: OpenLoopOptions): Promise<Sample[]> {
   const began = performance.now();
   let due = 0;
   let nextTick = 1000;
-  while (due < opts.durationMs) {
+  while (due < opts.durationMs && opts.until?.() !== true) {
     const now = performance.now() - began;
     while (due <= now && due < opts.durationMs) {
       const at = due;

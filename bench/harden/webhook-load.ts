@@ -43,7 +43,7 @@ const KNEE_P99_MS = 1000;
 
 function shape(opts: LoadOptions, short: boolean): Shape {
   return short
-    ? { warmupMs: 500, steadyMs: 2000, steadyRate: Math.min(opts.rate, 300), spikeBaseMs: 500, spikeRiseMs: 1000, spikeHoldMs: 500, stepMs: 1000, firstStep: 500, maxSteps: 2 }
+    ? { warmupMs: 500, steadyMs: 2000, steadyRate: Math.min(opts.rate, 200), spikeBaseMs: 500, spikeRiseMs: 1000, spikeHoldMs: 500, stepMs: 1000, firstStep: 500, maxSteps: 2 }
     : { warmupMs: 10_000, steadyMs: opts.durationMs, steadyRate: opts.rate, spikeBaseMs: 10_000, spikeRiseMs: 10_000, spikeHoldMs: 20_000, stepMs: 10_000, firstStep: 250, maxSteps: 20 };
 }
 

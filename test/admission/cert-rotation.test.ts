@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { connect } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { startWebhookServer, type WebhookServer } from '../../src/admission/serv
 import { InMemoryStampCache } from '../../src/admission/stamp-cache.js';
 import { createCa, createServingCert, type KeyPairPem } from '../../src/certs/x509.js';
 import { secretVolume, type SecretVolume } from '../support/secret-volume.js';
+import { servedSerial } from '../support/tls-probe.js';
 import { waitFor } from '../support/wait.js';
 
 // The serving pair in a Secret volume updated as the kubelet does (the `..data` symlink swap).
@@ -24,17 +24,7 @@ function files(pair: KeyPairPem): Record<string, string> {
   return { 'tls.crt': pair.certPem, 'tls.key': pair.keyPem, 'ca.crt': ca.certPem };
 }
 
-/** The serial of the certificate a fresh handshake gets; rejects on a handshake error. */
-function servedSerial(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, servername: 'localhost', ca: ca.certPem }, () => {
-      const serial = socket.getPeerCertificate().serialNumber;
-      socket.end();
-      resolve(serial.toLowerCase().replace(/^0+/, ''));
-    });
-    socket.on('error', reject);
-  });
-}
+const served = (port: number): Promise<string> => servedSerial(port, ca.certPem);
 
 const serialOf = (pair: KeyPairPem): string => new X509Certificate(pair.certPem).serialNumber.toLowerCase().replace(/^0+/, '');
 
@@ -74,10 +64,10 @@ describe('F2 the serving pair rotates through a Secret volume swap; a bad pair i
   };
 
   it('serves the new pair after a swap, and counts one reload per swap', async () => {
-    expect(await servedSerial(server.port)).toBe(serialOf(first));
+    expect(await served(server.port)).toBe(serialOf(first));
     const next = leaf();
     await volume.update(files(next));
-    await waitFor('the new serving certificate', async () => (await servedSerial(server.port)) === serialOf(next), { timeoutMs: 5000 });
+    await waitFor('the new serving certificate', async () => (await served(server.port)) === serialOf(next), { timeoutMs: 5000 });
     // Both watched files change in one swap; the pair is loaded once.
     await new Promise((r) => setTimeout(r, 200));
     const loaded = (await server.metrics.certReloads.get()).values.find((v) => v.labels.result === 'loaded')?.value;
@@ -92,12 +82,12 @@ describe('F2 the serving pair rotates through a Secret volume swap; a bad pair i
   ] as const)('refuses %s: the last good pair keeps serving, a metric and a log line say why', async (_label, bad, reason) => {
     const good = leaf();
     await volume.update(files(good));
-    await waitFor('the good serving certificate', async () => (await servedSerial(server.port)) === serialOf(good), { timeoutMs: 5000 });
+    await waitFor('the good serving certificate', async () => (await served(server.port)) === serialOf(good), { timeoutMs: 5000 });
     const before = await failures(reason);
     const logged = logs.length;
     await volume.update(bad(good));
     await waitFor(`a ${reason} refusal`, async () => (await failures(reason)) === before + 1, { timeoutMs: 5000, detail: () => logs.slice(-5).join('\n') });
-    expect(await servedSerial(server.port)).toBe(serialOf(good));
+    expect(await served(server.port)).toBe(serialOf(good));
     // Both watched files changed in the one swap: refused (counted, logged) once.
     await new Promise((r) => setTimeout(r, 200));
     expect(await failures(reason)).toBe(before + 1);
@@ -122,7 +112,7 @@ describe('F2 a Secret volume swap is served at once, not at the next stat poll',
     try {
       const next = leaf();
       await volume.update(files(next));
-      await waitFor('the swapped serving certificate', async () => (await servedSerial(server.port)) === serialOf(next), { timeoutMs: 2000 });
+      await waitFor('the swapped serving certificate', async () => (await served(server.port)) === serialOf(next), { timeoutMs: 2000 });
     } finally {
       await server.close();
       await rm(dir, { recursive: true, force: true });
