@@ -18,8 +18,8 @@ import { count, type HardenPart, type HardenRow } from './table.js';
 // Issue 17 part 4, certificate rotation under load: while the open-loop load runs (10% of the
 // requests on a fresh connection, so handshakes happen throughout), the serving pair in a Secret
 // volume is replaced every period the way the kubelet does it (the `..data` symlink swap), in a
-// cycle: renewals from the same CA; a CA rotation (the client's bundle first holds old and new, then
-// the pair moves to the new CA: the chart's renewal path); and an expired, a mismatched (key not the
+// cycle: renewals from the same CA; a CA rotation (the client's bundle holds old and new before the
+// pair moves to the new CA: the chart's renewal path); and an expired, a mismatched (key not the
 // certificate's) and a truncated pair, each of which must be refused: the last good pair keeps
 // serving, rollguard_webhook_certificate_reload_failures_total{reason} and a log line say why.
 // Every pair is made before the load starts (node-forge's key generation would stall the generator).
@@ -42,20 +42,25 @@ const serialOf = (pem: string): string => new X509Certificate(pem).serialNumber.
 const files = (pair: KeyPairPem, ca: KeyPairPem): Record<string, string> => ({ 'tls.crt': pair.certPem, 'tls.key': pair.keyPem, 'ca.crt': ca.certPem });
 
 function plan(steps: number, now: number): { first: Event; events: Event[] } {
-  let ca = createCa({ commonName: 'rollguard-ca-0', days: 30, now });
-  let bundle = ca.certPem;
+  // Every CA up front: the client's bundle holds the previous, current and next CA, so the new CA is
+  // trusted a whole CA period before the pair moves to it (the chart's caBundle holds old and new),
+  // even by a handshake that waits long in a saturated server's accept queue.
+  const cas = Array.from({ length: Math.ceil(steps / CYCLE.length) + 2 }, (_, i) => createCa({ commonName: `rollguard-ca-${String(i)}`, days: 30, now }));
+  const bundleAt = (k: number): string => cas.slice(Math.max(0, k - 1), k + 2).map((c) => c.certPem).join('');
+  let k = 0;
+  let ca = cas[0] as KeyPairPem;
   let good = createServingCert({ ca, names: NAMES, days: 10, now });
-  const first: Event = { step: 'renew', files: files(good, ca), bundle, serial: serialOf(good.certPem) };
+  const first: Event = { step: 'renew', files: files(good, ca), bundle: bundleAt(0), serial: serialOf(good.certPem) };
   const events: Event[] = [];
   for (let i = 0; i < steps; i++) {
     const step = CYCLE[i % CYCLE.length] as Step;
     const keep = serialOf(good.certPem);
+    if (step === 'ca') {
+      k++;
+      ca = cas[k] as KeyPairPem;
+    }
+    const bundle = bundleAt(k);
     if (step === 'renew' || step === 'ca') {
-      if (step === 'ca') {
-        const next = createCa({ commonName: `rollguard-ca-${String(i + 1)}`, days: 30, now });
-        bundle = ca.certPem + next.certPem;
-        ca = next;
-      }
       good = createServingCert({ ca, names: NAMES, days: 10, now });
       events.push({ step, files: files(good, ca), bundle, serial: serialOf(good.certPem) });
     } else if (step === 'expired') {
@@ -95,12 +100,10 @@ export function certRotationUnderLoad(opts: { rate: number; durationMs: number; 
       };
       const rotate = async (): Promise<void> => {
         await sleep(periodMs / 2);
-        for (const [i, e] of events.entries()) {
+        for (const e of events) {
           const began = performance.now();
           const before = e.step === 'renew' || e.step === 'ca' ? 0 : await refusals(e.step);
-          // The client's bundle changes a period before the pair moves to a new CA (the apiserver's
-          // caBundle is updated at once, a mounted Secret a kubelet sync later); it holds old and new.
-          bundle = (events[i + 1] ?? e).bundle;
+          bundle = e.bundle;
           await volume.update(e.files);
           // Seen by the directory watch at once (the stat poll, every 2 s, is the fallback); on a
           // busy machine a short run's period may stretch, up to 5 s, rather than fail for it.
