@@ -10,6 +10,7 @@ export interface WebhookMetrics {
   requests: Counter<'webhook' | 'kind' | 'operation' | 'outcome'>;
   duration: Histogram<'webhook'>;
   certReloads: Counter<'result'>;
+  certReloadFailures: Counter<'reason'>;
   deadlineExceeded: Counter<'webhook' | 'stage'>;
 }
 
@@ -35,6 +36,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): WebhookM
       name: 'rollguard_webhook_certificate_reloads_total',
       help: 'Serving certificate reloads after the files changed, by result.',
       labelNames: ['result'],
+      registers: [registry],
+    }),
+    certReloadFailures: new Counter({
+      name: 'rollguard_webhook_certificate_reload_failures_total',
+      help: 'Changed certificate files refused (the previous pair keeps serving), by reason: unreadable, malformed (empty or truncated), mismatched (key not the certificate\'s), expired, not-yet-valid.',
+      labelNames: ['reason'],
       registers: [registry],
     }),
     deadlineExceeded: new Counter({

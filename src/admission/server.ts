@@ -96,6 +96,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     certFile: opts.tlsCertFile,
     keyFile: opts.tlsKeyFile,
     intervalMs: opts.reloadIntervalMs ?? 2000,
+    current: pair,
     onPair: (next) => {
       https.setSecureContext({ ...next, minVersion: 'TLSv1.2' });
       metrics.certReloads.inc({ result: 'loaded' });
@@ -103,7 +104,8 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     },
     onError: (err) => {
       metrics.certReloads.inc({ result: 'failed' });
-      logger.warn({ certFile: opts.tlsCertFile, error: err.message }, 'certificate files changed but could not be loaded; keeping the previous certificate');
+      metrics.certReloadFailures.inc({ reason: err.reason });
+      logger.warn({ certFile: opts.tlsCertFile, reason: err.reason, error: err.message }, 'certificate files changed but the new pair is refused; keeping the previous certificate');
     },
   });
   const port = await listen(https, opts.port, host);

@@ -14,6 +14,7 @@ import { AGENT_APPLY_RULES, AGENT_CLUSTER_RULES, AGENT_DECISION_RULES, AGENT_LEA
 import { describeWithControlPlane } from '../support/control-plane.js';
 import { REPO_ROOT } from '../support/control-plane-launch.js';
 import { CHART_DIR, createHelm, findObject, HelmError, unpackedHelmBinary, type Helm, type KubeObject } from './helm.js';
+import { parseDeadline } from '../../src/cli/webhook-options.js';
 
 // The chart as helm 3.5.4 renders it, with the value sets an admin would use: the objects are
 // checked against rollguard's own sources of truth (webhookConfigurations, the agent's RBAC
@@ -137,6 +138,17 @@ describeWithControlPlane(
       expect(webhooksOf(mutating)[0]?.timeoutSeconds).toBe(1);
       const template = readFileSync(join(CHART_DIR, 'templates', 'admission.yaml'), 'utf8');
       expect(template).toMatch(/# Another mutating webhook may rewrite annotations[^\n]*\n[^\n]*\n\s*reinvocationPolicy: IfNeeded/);
+    });
+
+    it.each([
+      [undefined, 500],
+      ['250ms', 250],
+      ['1.5s', 1500],
+    ] as const)('F2 webhook.deadline %s reaches the webhook as --deadline, a value its parser takes (%i ms)', async (deadline, ms) => {
+      const objects = deadline === undefined ? defaults : await helm.template(merge(BASE, { webhook: { deadline } }), { release: RELEASE, namespace: NS });
+      const value = argValue(container(objects, 'webhook').args, '--deadline');
+      expect(value).toBeDefined();
+      expect(parseDeadline(value ?? '')).toBe(ms);
     });
 
     it.each([
@@ -419,6 +431,8 @@ describeWithControlPlane(
       ['a kube version that is not one', { kubeVersion: 'latest' }, /kubeVersion: Does not match pattern/],
       ['an unknown certificate mode', { certs: { mode: 'manual' } }, /certs\.mode: certs\.mode must be one of the following: "generate", "cert-manager", "existingSecret"/],
       ['a duration that is not one', { agent: { leaseDuration: 'fifteen' } }, /agent\.leaseDuration: Does not match pattern/],
+      ['a webhook deadline of 5 s or more (F2: past every timeoutSeconds)', { webhook: { deadline: '5s' } }, /webhook\.deadline: Does not match pattern/],
+      ['a webhook deadline that is not a duration', { webhook: { deadline: 'fast' } }, /webhook\.deadline: Does not match pattern/],
       ['a policy with a third top-level key', { policy: { defaults: {} } }, /policy: Additional property defaults is not allowed/],
     ])('F5 %s fails helm install with a message naming it', async (_label, bad, message) => {
       const err = await helm.template(merge(BASE, bad), { release: RELEASE, namespace: NS }).then(

@@ -1,0 +1,75 @@
+import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { startProcess, withFreePorts, type ManagedProcess } from '../../test/support/process.js';
+
+// The servers under load, each in its own process (the generator runs in the harden process):
+// `rollguard webhook` itself (--no-kube: no cluster to watch, so every Deployment is stamped with
+// an unknown change set) and the bare node:https echo server.
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+export interface ServerUnderLoad {
+  name: string;
+  process: ManagedProcess;
+  port: number;
+  path: string;
+  /** The webhook's plain-HTTP health/metrics port. */
+  healthPort?: number;
+}
+
+const tsx = (script: string, args: string[]): string[] => ['--import', 'tsx', join(ROOT, script), ...args];
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.on('error', () => {
+      resolve(false);
+    });
+  });
+}
+
+export function startRollguard(tls: { cert: string; key: string }, extra: string[] = []): Promise<ServerUnderLoad> {
+  return withFreePorts(2, async ([port, healthPort]) => {
+    const args = ['webhook', '--no-kube', '--host', '127.0.0.1', '--port', String(port), '--health-port', String(healthPort), '--tls-cert', tls.cert, '--tls-key', tls.key, ...extra];
+    const proc = await startProcess({
+      name: 'rollguard webhook',
+      command: process.execPath,
+      args: tsx('src/cli/main.ts', args),
+      cwd: ROOT,
+      logBytes: 64_000,
+      ready: async () => (await fetch(`http://127.0.0.1:${String(healthPort)}/readyz`)).ok,
+    });
+    return { name: 'rollguard webhook', process: proc, port: port as number, path: '/mutate', healthPort: healthPort as number };
+  });
+}
+
+export function startEcho(tls: { cert: string; key: string }): Promise<ServerUnderLoad> {
+  return withFreePorts(1, async ([port]) => {
+    const proc = await startProcess({
+      name: 'node:https echo',
+      command: process.execPath,
+      args: tsx('bench/harden/echo-server.ts', [tls.cert, tls.key, String(port)]),
+      cwd: ROOT,
+      ready: () => listening(port as number),
+    });
+    return { name: 'bare node:https (parse, echo uid)', process: proc, port: port as number, path: '/' };
+  });
+}
+
+/** Resident memory of a process, bytes (Linux /proc). */
+export async function rssBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${String(pid)}/status`, 'utf8');
+  const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+  return kb === undefined ? Number.NaN : Number(kb) * 1024;
+}
+
+/** One series from the webhook's /metrics, named as exposed (`name` or `name{label="value"}`); undefined when absent. */
+export async function scrape(healthPort: number, series: string): Promise<number | undefined> {
+  const text = await (await fetch(`http://127.0.0.1:${String(healthPort)}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
