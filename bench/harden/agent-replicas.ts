@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { freePort, httpOk, type ManagedProcess } from '../../test/support/process.js';
+import { freePort, httpOk, startProcess, type ManagedProcess } from '../../test/support/process.js';
 import type { Stack } from '../../test/support/rollguard-stack.js';
 import type { FaultProxy } from './fault-proxy.js';
 import type { Interval } from './fault-invariants.js';
@@ -9,6 +9,10 @@ import type { Interval } from './fault-invariants.js';
 // The two agent processes of the fault schedules, each reaching the apiserver through its own slot
 // of the fault proxy and Prometheus through the gate. A replica killed by a fault is started again
 // (as its Deployment would) under a new identity; one that exits on its own is a crash.
+
+const ROOT = join(import.meta.dirname, '..', '..');
+/** Starting tsx on a busy shared 2-core machine has taken a minute. */
+const START_TIMEOUT_MS = 180_000;
 
 export const LEASE = { durationMs: 6000, renewDeadlineMs: 4000, retryPeriodMs: 1000 };
 const RESTART_AFTER_MS = 1000;
@@ -62,7 +66,7 @@ export class AgentReplicas {
     const s = this.stack;
     const args = ['agent', '--kubeconfig', this.kubeconfigs.get(slot) ?? '', '--prometheus', this.prometheusUrl, '--policy', s.policyPath, '--namespace', s.own, '--id', identity, '--port', String(port), '--interval', '1s', '--lease-duration', `${String(LEASE.durationMs)}ms`, '--renew-deadline', `${String(LEASE.renewDeadlineMs)}ms`, '--retry-period', `${String(LEASE.retryPeriodMs)}ms`, '--only-namespace', s.ns, ...s.more.flatMap((n) => ['--only-namespace', n])];
     const ready = waitReady ? () => httpOk(`http://127.0.0.1:${String(port)}/readyz`) : () => httpOk(`http://127.0.0.1:${String(port)}/healthz`);
-    const process = await s.startCli(`agent-${identity}`, args, ready);
+    const process = await startProcess({ name: `agent-${identity}`, command: globalThis.process.execPath, args: ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], cwd: ROOT, ready, timeoutMs: START_TIMEOUT_MS });
     this.replicas.set(slot, { slot, identity, port, process, expectedExit: false });
   }
 

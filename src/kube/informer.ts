@@ -167,9 +167,6 @@ export class Informer<T extends KubernetesObject> {
     // ends each at once): never more than one watch request a second, or recovery becomes a hot loop.
     const early = MIN_WATCH_INTERVAL_MS - (performance.now() - this.watchRequestedAt);
     if (early > 0) await new Promise((resolve) => { this.timer = setTimeout(resolve, early); });
-    // stop() may have run during the pause.
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-    if (this.stopped) return;
     this.watchRequestedAt = performance.now();
     const seconds = watchSeconds();
     const target = withQuery(path, { watch: 'true', resourceVersion: this.resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(seconds) });
