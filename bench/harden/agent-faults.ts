@@ -18,9 +18,11 @@ import { TcpGate } from './tcp-gate.js';
 // Part 5 of `npm run harden` (issue 17): the agent through faults. Two agent processes on the real
 // control plane, each behind the harness's own fault proxy (loopback), Prometheus behind a gate; every
 // schedule deploys, regresses (auto and suggest namespaces) and injects its faults, then checks the
-// invariants of fault-invariants.ts. The apiserver "goes away" by the proxy closing its ports: the
-// control plane is shared by the whole test run, so its process is never stopped. Seeded: the seed
-// is printed, and `--seed=N --schedule=I` replays one schedule.
+// invariants of fault-invariants.ts. The apiserver "goes away" by the proxy closing its ports (every
+// connection refused, every open one cut): in CI the control plane is shared by the whole test run,
+// so its process is never stopped; `npm run harden` launches one of its own but goes the same way,
+// so both runs inject the same faults. Seeded: the seed is printed, and `--seed=N --schedule=I`
+// replays one schedule.
 
 export const AGENT_FAULTS_PART = 'agent through faults';
 
@@ -246,7 +248,11 @@ async function runSchedule(env: Env, schedule: Schedule, say: (line: string) => 
     steadyAt,
   }, t0);
   proxy.onRollback = () => 'forward';
-  for (const d of schedule.deploys) await stack.admin.request('DELETE', paths.deployment(nsOf(d.mode), d.name)).catch(() => undefined);
+  // Its services healthy again: a later schedule's regression must not look like "everything regressed at once" (R2).
+  for (const d of schedule.deploys) {
+    stack.exporter.set(nsOf(d.mode), d.name, { errorShare: 0.002 });
+    await stack.admin.request('DELETE', paths.deployment(nsOf(d.mode), d.name)).catch(() => undefined);
+  }
   say(`${describeSchedule(schedule)}: ${String(Math.round((Date.now() - t0) / 1000))} s, steady ${steadyAt === undefined ? 'never' : `${((steadyAt - lastFaultEnd) / 1000).toFixed(1)} s after the last fault`}`);
   for (const n of notes) say(n);
   for (const inv of INVARIANTS) for (const v of verdicts[inv].violations) say(`  VIOLATION ${inv}: ${v}`);
