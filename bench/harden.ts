@@ -1,4 +1,5 @@
 import { renderTable, type HardenPart, type HardenRow } from './harden/table.js';
+import { agentFaults } from './harden/agent-faults.js';
 import { replayHostileInput } from './harden/replay-input.js';
 import { webhookHostileInput } from './harden/webhook-input.js';
 import { webhookUnderLoad } from './harden/webhook-load.js';
@@ -19,7 +20,13 @@ export interface HardenFlags {
 export const DEFAULT_FLAGS: HardenFlags = { rate: 1000, durationMs: 10 * 60_000 };
 
 export function hardenParts(flags: HardenFlags = DEFAULT_FLAGS): HardenPart[] {
-  return [webhookHostileInput({ total: 1_000_000 }), replayHostileInput({ total: 1_000_000 }), webhookUnderLoad(flags), certRotationUnderLoad(flags)];
+  return [
+    webhookHostileInput({ total: 1_000_000 }),
+    replayHostileInput({ total: 1_000_000 }),
+    webhookUnderLoad(flags),
+    certRotationUnderLoad(flags),
+    agentFaults({ schedules: 50, shortSchedules: 3, windowMs: 60_000 }),
+  ];
 }
 
 export const PARTS: readonly HardenPart[] = hardenParts();
@@ -39,7 +46,7 @@ export async function runHarden(opts: { short: boolean; parts?: readonly HardenP
   const rows: HardenRow[] = [];
   for (const part of opts.parts ?? PARTS) {
     try {
-      rows.push(await part.run({ short: opts.short }));
+      rows.push(...[await part.run({ short: opts.short })].flat());
     } catch (err) {
       rows.push({ part: part.name, held: 'nothing: the part failed', tried: '', lost: [`the part itself failed: ${err instanceof Error ? err.message : String(err)}`] });
     }

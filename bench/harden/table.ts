@@ -12,7 +12,10 @@ export interface HardenRow {
 
 export interface HardenPart {
   name: string;
-  run(opts: { short: boolean }): Promise<HardenRow>;
+  /** One row, or several (a row per fault type and invariant). */
+  run(opts: { short: boolean }): Promise<HardenRow | HardenRow[]>;
+  /** The test file that runs this part's short version in CI, when it is not harden.test.ts (a long part runs in parallel with the rest). */
+  ciFile?: string;
 }
 
 function cell(text: string): string {

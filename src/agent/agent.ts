@@ -325,7 +325,14 @@ export class Agent {
     const key = `${namespace}/${name}`;
     const running = this.inFlight.get(key);
     if (running !== undefined) return running;
-    const p = this.evaluateNow(namespace, name).finally(() => this.inFlight.delete(key));
+    // A write that fails (the apiserver away, a connection cut) fails this evaluation, never the
+    // process: the next round tries again.
+    const p = this.evaluateNow(namespace, name)
+      .catch((err: unknown): EvaluationOutcome => {
+        this.writeFailed(key, err);
+        return { key, result: 'failed' };
+      })
+      .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, p);
     return p;
   }
@@ -352,6 +359,9 @@ export class Agent {
     } finally {
       endTimer();
     }
+    // The evaluation can take long (a slow Prometheus, a slow apiserver): what it found is written
+    // only while the Lease is still surely held, never past the renew deadline (F4).
+    if (!this.lease.isLeader()) return { key, result: 'not-leader' };
     if (ev.kind === 'skipped') {
       this.metrics.evaluations.inc({ result: 'skipped' });
       await this.closeFor(namespace, name, ev.why);
@@ -380,6 +390,7 @@ export class Agent {
       at: now,
     });
     if (change !== 'same') this.metrics.decisions.inc({ verdict: d.verdict });
+    if (!this.lease.isLeader()) return { key, result: 'not-leader' };
     if (d.verdict === 'auto' && record.state === 'open') return { key, result: await this.rollBack(current, record, ev) };
     this.reconcile(record);
     const value = decisionAnnotation(record);

@@ -68,7 +68,8 @@ export class Informer<T extends KubernetesObject> {
   private lastEventAt: number | undefined;
   /** Consecutive failed watch or list attempts, for the backoff; 0 once a watch is established. */
   private failures = 0;
-  private watchOpenedAt = 0;
+  /** When the last watch was requested (performance.now()): the next waits until a second has passed. */
+  private watchRequestedAt = Number.NEGATIVE_INFINITY;
   private readonly handlers: ((event: InformerEvent, obj: T) => void)[] = [];
 
   constructor(private readonly opts: InformerOptions<T>) {
@@ -159,6 +160,11 @@ export class Informer<T extends KubernetesObject> {
 
   private async watch(): Promise<void> {
     const { path, metadataOnly } = this.opts;
+    // Whatever ended the last watch (its timeout, a 410 right after it opened, a reset, a proxy that
+    // ends each at once): never more than one watch request a second, or recovery becomes a hot loop.
+    const early = MIN_WATCH_INTERVAL_MS - (performance.now() - this.watchRequestedAt);
+    if (early > 0) await new Promise((resolve) => { this.timer = setTimeout(resolve, early); });
+    this.watchRequestedAt = performance.now();
     const seconds = watchSeconds();
     const target = withQuery(path, { watch: 'true', resourceVersion: this.resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(seconds) });
     // Idle past the server's own timeout means a connection that died without closing.
@@ -177,7 +183,6 @@ export class Informer<T extends KubernetesObject> {
       throw new Error(`watch of ${path} refused: HTTP ${String(res.statusCode)}: ${statusMessage(body)}`);
     }
     this.stream = stream;
-    this.watchOpenedAt = performance.now();
     if (this.failures > 0) this.opts.logger.info({ path, failedAttempts: this.failures }, 'watch resumed');
     this.failures = 0;
     this.isSynced = true;
@@ -214,14 +219,10 @@ export class Informer<T extends KubernetesObject> {
         else if (outcome instanceof Error) finish(() => { this.failed(outcome); });
       }
     });
-    // The server ends every watch at its timeoutSeconds: resume at once from where it stopped, but
-    // never more than one watch a second (a proxy that ends each one at once would make a hot loop).
+    // The server ends every watch at its timeoutSeconds: resume from where it stopped (watch() keeps
+    // to one request a second).
     stream.res.once('end', () => {
-      finish(() => {
-        const early = MIN_WATCH_INTERVAL_MS - (performance.now() - this.watchOpenedAt);
-        if (early <= 0) void this.cycle(false);
-        else this.timer = setTimeout(() => void this.cycle(false), early);
-      });
+      finish(() => void this.cycle(false));
     });
     stream.res.once('error', (err) => { finish(() => { this.failed(err); }); });
     stream.res.once('close', () => { finish(() => { this.failed(new Error(`watch of ${this.opts.path} was cut`)); }); });

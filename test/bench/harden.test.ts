@@ -7,8 +7,10 @@ import { renderTable, type HardenPart } from '../../bench/harden/table.js';
 
 describe('F2 F5 npm run harden --short', () => {
   it('every part holds: no crash, every webhook answer a valid AdmissionReview or a precise 4xx, every replay line accounted for', async () => {
-    const rows = await runHarden({ short: true });
-    expect(rows.map((r) => r.part)).toEqual(PARTS.map((p) => p.name));
+    // Parts with a CI file of their own run there, in parallel with the rest.
+    const parts = PARTS.filter((p) => p.ciFile === undefined);
+    const rows = await runHarden({ short: true, parts });
+    expect(rows.map((r) => r.part)).toEqual(parts.map((p) => p.name));
     for (const row of rows) expect(row.lost, `${row.part}: ${row.held}`).toEqual([]);
     expect(rows[0]?.held).toMatch(/^0 crashes; [\d,]+ valid AdmissionReviews \(uid echoed\), [\d,]+ precise 4xx/);
     expect(rows[1]?.held).toMatch(/^0 crashes; [\d,]+ lines read in [\d.]+ s: [\d,]+ used, [\d,]+ irrelevant, [\d,]+ skipped by reason \(/);

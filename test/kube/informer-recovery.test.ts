@@ -75,6 +75,37 @@ describe('F1 informer freshness through an apiserver outage', () => {
   });
 });
 
+describe('F1 informer: at most one watch request a second per resource, whatever ends the watches', () => {
+  const watchTimes = (): number[] => server.requests.filter((r) => /[?&]watch=(true|1)/.test(r.url)).map((r) => r.at);
+  /** Seen from the server, which stamps each request when it gets to it: a few ms of that are not the client's. */
+  const SECOND = 950;
+
+  it('a watch ended with 410 Gone right after it opened: relisted at once, the next watch a second after the previous one', async () => {
+    const listsBefore = lists();
+    const goneAt = Date.now();
+    server.expireWatches();
+    await until('relisted', () => lists() === listsBefore + 1);
+    expect(Date.now() - goneAt).toBeLessThan(2000);
+    await until('watching again', () => server.openWatches() === 1, 3000);
+    const [previous = 0, next = 0] = watchTimes().slice(-2);
+    expect(next - previous).toBeGreaterThanOrEqual(SECOND);
+  });
+
+  it('watches cut again and again as soon as they open: never two watch requests within a second', async () => {
+    for (let i = 0; i < 4; i++) {
+      await until('watching', () => server.openWatches() === 1, 3000);
+      if (i % 2 === 0) server.expireWatches();
+      else server.setDown(true);
+      server.setDown(false);
+    }
+    await until('watching', () => server.openWatches() === 1, 3000);
+    const times = watchTimes();
+    const gaps = times.slice(1).map((t, i) => t - (times[i] ?? 0));
+    expect(gaps.length).toBeGreaterThanOrEqual(4);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(SECOND);
+  });
+});
+
 describe('restartDelay', () => {
   it('doubles from the base per consecutive failure, capped, with jitter of at most ±20%', () => {
     const mid = () => 0.5;

@@ -52,7 +52,7 @@ export class KubeApiServer {
   /** Events at or below this resourceVersion are gone: a watch from before it gets 410. */
   private compactedAt = 0;
   /** Every request's method, path+query and Accept header, for assertions. */
-  readonly requests: { method: string; url: string; accept: string }[] = [];
+  readonly requests: { method: string; url: string; accept: string; at: number }[] = [];
   /** Misbehave: ignore the metadata-only Accept on every request or on watches only (F3 defence tests). */
   ignorePartialAccept: false | 'all' | 'watch' = false;
   gone: 'event' | 'http' = 'event';
@@ -149,6 +149,12 @@ export class KubeApiServer {
     this.watchers.clear();
   }
 
+  /** Ends every open watch with a 410 Gone ERROR event, as the apiserver does when the history it serves from is gone. */
+  expireWatches(): void {
+    for (const w of this.watchers) w.res.end(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'too old resource version', reason: 'Expired', code: 410 } })}\n`);
+    this.watchers.clear();
+  }
+
   /** Takes the server down (watches cut, connections reset, as a killed apiserver) or brings it back. */
   setDown(down: boolean): void {
     this.down = down;
@@ -173,7 +179,7 @@ export class KubeApiServer {
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const accept = req.headers.accept ?? '';
-    this.requests.push({ method: req.method ?? '', url: `${url.pathname}${url.search}`, accept });
+    this.requests.push({ method: req.method ?? '', url: `${url.pathname}${url.search}`, accept, at: Date.now() });
     if (req.method !== 'GET') {
       status(res, 405, 'MethodNotAllowed', `${req.method ?? ''} is not supported by the test API server`);
       return;
