@@ -391,7 +391,11 @@ export class Agent {
     });
     if (change !== 'same') this.metrics.decisions.inc({ verdict: d.verdict });
     if (!this.lease.isLeader()) return { key, result: 'not-leader' };
-    if (d.verdict === 'auto' && record.state === 'open') return { key, result: await this.rollBack(current, record, ev) };
+    if (d.verdict === 'auto' && record.state === 'open') {
+      // Acted on: an alert still firing for it has nothing more to follow up.
+      this.followUp.stop(key);
+      return { key, result: await this.rollBack(current, record, ev) };
+    }
     this.reconcile(record);
     const value = decisionAnnotation(record);
     await this.writeStamps(current, decisionChanged(annotations[ANNOTATIONS.decision.key], value) ? value : undefined, ev.view.completionToRecord, ev.view.templateHash);
