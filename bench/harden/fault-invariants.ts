@@ -153,8 +153,13 @@ function backoffCap(r: ScheduleRecord, t0: number): Verdict {
   const limit = BACKOFF_CAP_MS + BACKOFF_SLACK_MS;
   // `after`: a later request counts; `cutAt`: when the cut happened at the latest.
   const cuts: { identity: string; path: string; after: number; cutAt: number; cause?: ProxiedRequest; down?: Interval; why: string }[] = [];
+  // Only an informer's list and watch are held to the cap: a periodic read (the apiserver probe's
+  // /version every 30 s, the Lease) comes back at its own period, not a reconnect backoff.
+  const informed = new Set(r.log.filter((q) => q.watch && q.method === 'GET').map((q) => `${q.identity} ${q.path}`));
   for (const q of r.log) {
-    if (q.at >= r.since && q.injected === 'reset' && q.method === 'GET') cuts.push({ identity: q.identity, path: q.path, after: q.at, cutAt: q.at + RESET_AFTER_MS, cause: q, why: 'its connection reset' });
+    if (q.at >= r.since && q.injected === 'reset' && q.method === 'GET' && informed.has(`${q.identity} ${q.path}`)) {
+      cuts.push({ identity: q.identity, path: q.path, after: q.at, cutAt: q.at + RESET_AFTER_MS, cause: q, why: 'its connection reset' });
+    }
   }
   for (const d of r.apiserverDown) {
     const watched = new Set(r.log.filter((q) => q.watch && q.method === 'GET' && q.at < d.from).map((q) => `${q.identity} ${q.path}`));

@@ -66,6 +66,9 @@ describe('F4 the fault schedules check what they claim', () => {
     expect(checkSchedule(record({ log: [watch(1), watch(70)], apiserverDown: down }), T0)['backoff-cap'].violations).toHaveLength(1);
     expect(checkSchedule(record({ log: [watch(1, { injected: 'reset' }), watch(20)] }), T0)['backoff-cap'].violations).toEqual([]);
     expect(checkSchedule(record({ log: [watch(1, { injected: 'reset' })] }), T0)['backoff-cap'].violations).toHaveLength(1);
+    // A list reset on a watched path is held to it too; a periodic read (the probe's /version every 30 s) is not.
+    expect(checkSchedule(record({ log: [watch(1), req('a1', 2, 'GET', DEPLOYMENTS, { injected: 'reset' })] }), T0)['backoff-cap'].violations).toHaveLength(1);
+    expect(checkSchedule(record({ log: [watch(1), req('a1', 2, 'GET', '/version', { injected: 'reset' }), watch(20)] }), T0)['backoff-cap'].violations).toEqual([]);
   });
 
   it('F4 a crash, and steady state later than a minute after the last fault (or never), are violations', () => {
