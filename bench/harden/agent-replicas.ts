@@ -26,6 +26,17 @@ interface Replica {
   expectedExit: boolean;
 }
 
+/** Sends `sig`; false when the process is already gone (ESRCH), which is the caller's to judge. */
+function signal(r: Replica, sig: NodeJS.Signals): boolean {
+  try {
+    process.kill(r.process.pid, sig);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+}
+
 export class AgentReplicas {
   private readonly replicas = new Map<string, Replica>();
   private incarnation = 0;
@@ -82,9 +93,10 @@ export class AgentReplicas {
   killAndRestart(identity: string): void {
     const r = this.byIdentity(identity);
     if (r === undefined) return;
+    // A replica already gone exited on its own: checkCrashes reports it.
+    if (!signal(r, 'SIGKILL')) return;
     r.expectedExit = true;
     const from = Date.now();
-    process.kill(r.process.pid, 'SIGKILL');
     this.unavailable.push({ identity, from, to: Number.MAX_SAFE_INTEGER });
     const restarted = (async () => {
       await new Promise((res) => setTimeout(res, RESTART_AFTER_MS));
@@ -99,9 +111,9 @@ export class AgentReplicas {
     const r = this.byIdentity(identity);
     if (r === undefined) return;
     const from = Date.now();
-    process.kill(r.process.pid, 'SIGSTOP');
+    if (!signal(r, 'SIGSTOP')) return;
     await new Promise((res) => setTimeout(res, ms));
-    process.kill(r.process.pid, 'SIGCONT');
+    signal(r, 'SIGCONT');
     // A resumed process needs a moment before its timers and sockets catch up.
     this.unavailable.push({ identity, from, to: Date.now() + 1000 });
   }
@@ -131,11 +143,7 @@ export class AgentReplicas {
     await this.settled();
     for (const r of this.replicas.values()) {
       r.expectedExit = true;
-      try {
-        process.kill(r.process.pid, 'SIGCONT');
-      } catch {
-        // gone already
-      }
+      signal(r, 'SIGCONT');
       await r.process.stop(10_000);
     }
   }
