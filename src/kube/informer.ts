@@ -164,11 +164,17 @@ export class Informer<T extends KubernetesObject> {
     // ends each at once): never more than one watch request a second, or recovery becomes a hot loop.
     const early = MIN_WATCH_INTERVAL_MS - (performance.now() - this.watchRequestedAt);
     if (early > 0) await new Promise((resolve) => { this.timer = setTimeout(resolve, early); });
-    this.watchRequestedAt = performance.now();
     const seconds = watchSeconds();
     const target = withQuery(path, { watch: 'true', resourceVersion: this.resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(seconds) });
-    // Idle past the server's own timeout means a connection that died without closing.
-    const stream = await kubeStream(this.conn, target, { Accept: metadataOnly ? WATCH_ACCEPT : 'application/json' }, (seconds + 60) * 1000);
+    let stream: KubeStream;
+    try {
+      // Idle past the server's own timeout means a connection that died without closing.
+      stream = await kubeStream(this.conn, target, { Accept: metadataOnly ? WATCH_ACCEPT : 'application/json' }, (seconds + 60) * 1000);
+    } finally {
+      // Counted from the answer, not the send: a request slow to arrive (a new connection's
+      // handshake on a busy node) must not reach the server within a second of the next one.
+      this.watchRequestedAt = performance.now();
+    }
     if (this.stopped) {
       stream.close();
       return;
