@@ -4,6 +4,7 @@ import { ensureCertificates } from '../../src/certs/store.js';
 import { paths } from '../../src/kube/rest.js';
 import { deployedTwice } from '../../test/support/agent-helpers.js';
 import { adminControlPlane, type ControlPlane } from '../../test/support/control-plane-admin.js';
+import { restartApiserver } from '../../test/support/apiserver-restart.js';
 import { ENABLE_HINT, launchControlPlane, locateControlPlane } from '../../test/support/control-plane-launch.js';
 import { startStack, type Stack } from '../../test/support/rollguard-stack.js';
 import { waitFor } from '../../test/support/wait.js';
@@ -18,11 +19,12 @@ import { TcpGate } from './tcp-gate.js';
 // Part 5 of `npm run harden` (issue 17): the agent through faults. Two agent processes on the real
 // control plane, each behind the harness's own fault proxy (loopback), Prometheus behind a gate; every
 // schedule deploys, regresses (auto and suggest namespaces) and injects its faults, then checks the
-// invariants of fault-invariants.ts. The apiserver "goes away" by the proxy closing its ports (every
-// connection refused, every open one cut): in CI the control plane is shared by the whole test run,
-// so its process is never stopped; `npm run harden` launches one of its own but goes the same way,
-// so both runs inject the same faults. Seeded: the seed is printed, and `--seed=N --schedule=I`
-// replays one schedule.
+// invariants of fault-invariants.ts. The apiserver goes away for real where the harness owns the
+// control plane (`npm run harden` launches one): its process is killed and started again with the
+// same command line, so watches resume against a new watch cache. In CI the control plane is
+// shared by the whole test run, so there the proxy closes its ports instead (every connection
+// refused, every open one cut). Seeded: the seed is printed, and `--seed=N --schedule=I` replays
+// one schedule.
 
 export const AGENT_FAULTS_PART = 'agent through faults';
 
@@ -59,6 +61,8 @@ interface Env {
   proxy: FaultProxy;
   gate: TcpGate;
   replicas: AgentReplicas;
+  /** Kills the apiserver process for `downMs` and starts it again; only on a control plane of the harness's own. */
+  restartApiserver?: (downMs: number) => Promise<Interval>;
   close(): Promise<void>;
 }
 
@@ -69,6 +73,7 @@ async function environment(count: number, opts: AgentFaultsOptions, random: () =
   };
   try {
     let cp: ControlPlane;
+    let restart: Env['restartApiserver'];
     if (opts.controlPlane !== undefined) cp = await opts.controlPlane();
     else {
       const located = locateControlPlane();
@@ -76,6 +81,12 @@ async function environment(count: number, opts: AgentFaultsOptions, random: () =
       const launched = await launchControlPlane(located);
       cleanups.push(() => launched.stop());
       cp = adminControlPlane(launched.facts);
+      restart = async (downMs) => {
+        const r = await restartApiserver(launched.facts, downMs);
+        // Back from its start, not its /readyz: it serves watches while still warming up, and a
+        // client that got through then has no reason to try again.
+        return { from: r.killedAt, to: r.startedAt };
+      };
     }
     const names = Array.from({ length: count }, (_, i) => deployNames(i));
     const stack = await startStack({
@@ -93,7 +104,7 @@ async function environment(count: number, opts: AgentFaultsOptions, random: () =
     cleanups.push(() => proxy.close());
     const replicas = await AgentReplicas.start(stack, proxy, gate.url(), SLOTS);
     cleanups.push(() => replicas.stop());
-    return { stack, proxy, gate, replicas, close };
+    return { stack, proxy, gate, replicas, ...(restart === undefined ? {} : { restartApiserver: restart }), close };
   } catch (err) {
     await close();
     throw err;
@@ -184,6 +195,11 @@ async function runSchedule(env: Env, schedule: Schedule, say: (line: string) => 
         return;
       }
       case 'apiserver-down':
+        if (env.restartApiserver !== undefined) {
+          apiserverDown.push(await env.restartApiserver(f.durationMs));
+          ended(f.kind);
+          return;
+        }
         await proxy.stopUpstream();
         await sleep(f.durationMs);
         await proxy.startUpstream();

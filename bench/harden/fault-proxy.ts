@@ -216,6 +216,11 @@ export class FaultProxy {
       }
       up.pipe(res);
       res.once('close', () => up.destroy());
+      // The apiserver process gone mid-answer (a watch open when it is killed): cut the client's
+      // connection as the kernel would have, or its watch would hang on a proxy that stays up.
+      up.once('close', () => {
+        if (!up.complete) req.socket.destroy();
+      });
     });
     // An apiserver that is not there (a real restart behind the proxy): the client sees its connection cut.
     out.on('error', () => req.socket.destroy());

@@ -12,7 +12,7 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 export const FAULT_LABELS: Record<FaultKind, string> = {
   'kill-leader-mid-rollback': 'SIGKILL of the leader between read and patch',
   'pause-leader': 'SIGSTOP of the leader longer than the Lease, then SIGCONT',
-  'apiserver-down': 'kube-apiserver away for 30 s',
+  'apiserver-down': 'kube-apiserver away for 30 s (killed and started again where the run owns the control plane)',
   'watch-gone': 'watches ended with 410 Gone',
   latency: '2–8 s latency on the way to the apiserver',
   resets: 'connection resets on the way to the apiserver',

@@ -37,6 +37,15 @@ describe('F4 the fault schedules check what they claim', () => {
     expect(checkSchedule(record({ log: [...log, { ...rollback('b1', 2, 'web'), status: 422 }], deploys: [{ deploy: auto, verdicts: ['auto'] }] }), T0)['one-rollback'].violations).toEqual([]);
   });
 
+  it('F4 a clean deploy beside a regressing one may be told to a person, never rolled back or judged auto', () => {
+    const clean = { ...auto, name: 'cart', regress: false };
+    const check = (log: ProxiedRequest[], verdicts: string[]) => checkSchedule(record({ log, deploys: [{ deploy: clean, verdicts }] }), T0)['one-rollback'].violations;
+    expect(check(renew('a1', 0), [])).toEqual([]);
+    expect(check(renew('a1', 0), ['suggest'])).toEqual([]);
+    expect(check(renew('a1', 0), ['auto'])).toHaveLength(1);
+    expect(check([...renew('a1', 0), rollback('a1', 1, 'cart')], ['suggest'])).toHaveLength(1);
+  });
+
   it('F4 a write past the renew deadline (or before any renewal) is caught; a renewal before the schedule counts', () => {
     const write = (atS: number) => req('a1', atS, 'PUT', '/apis/rollguard.io/v1alpha1/namespaces/rg/rollbackdecisions/x');
     const ok = checkSchedule(record({ log: [...renew('a1', -2), write(1.5)] }), T0)['fenced-writes'];

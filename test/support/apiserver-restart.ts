@@ -42,8 +42,9 @@ function alive(pid: number): boolean {
 }
 
 export interface ApiserverRestart {
-  /** When the old process was gone and when the new one answered /readyz (epoch ms). */
+  /** When the old process was gone, the new one started, and it answered /readyz (epoch ms). */
   killedAt: number;
+  startedAt: number;
   readyAt: number;
   pid: number;
 }
@@ -75,6 +76,7 @@ export async function restartApiserver(facts: ControlPlaneFacts, downMs: number)
   await waitFor('the killed kube-apiserver to be gone', () => !alive(oldPid), { timeoutMs: 10_000, intervalMs: 50 });
   const killedAt = Date.now();
   await new Promise((r) => setTimeout(r, downMs));
+  const startedAt = Date.now();
   const log = openSync(join(facts.workDir, 'logs', 'kube-apiserver.log'), 'a');
   const [command, ...args] = image.argv;
   if (command === undefined) throw new Error(`kube-apiserver (pid ${String(oldPid)}) had an empty command line`);
@@ -89,5 +91,5 @@ export async function restartApiserver(facts: ControlPlaneFacts, downMs: number)
     if (!alive(pid)) throw new Error('the restarted kube-apiserver exited; see its log in ' + join(facts.workDir, 'logs'));
     return apiserverReady(facts);
   }, { timeoutMs: 120_000, intervalMs: 250 });
-  return { killedAt, readyAt: Date.now(), pid };
+  return { killedAt, startedAt, readyAt: Date.now(), pid };
 }
