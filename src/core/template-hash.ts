@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 import { formatInstant, parseInstant } from './duration.js';
 import type { PodTemplateSpec } from './kube.js';
@@ -26,7 +26,7 @@ function withoutControllerLabel(template: PodTemplateSpec | undefined): PodTempl
 
 /** sha256 of the template's canonical JSON (key order does not matter), first 80 bits, as "sha256:<hex>". */
 export function templateHash(template: PodTemplateSpec | undefined): string {
-  const digest = createHash('sha256').update(canonicalJson(withoutControllerLabel(template) ?? null)).digest('hex');
+  const digest = hash('sha256', canonicalJson(withoutControllerLabel(template) ?? null), 'hex');
   return `sha256:${digest.slice(0, 20)}`;
 }
 

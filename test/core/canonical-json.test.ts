@@ -25,6 +25,39 @@ describe('R3 canonical JSON', () => {
     );
   });
 
+  it('writes exactly what sorting every object and writing it as JSON writes, whatever the value holds', () => {
+    // The plain definition: keys sorted by code unit, values as JSON writes them (undefined,
+    // functions, symbols and bigints dropped from objects, null in arrays); objects of another
+    // prototype (a Date, a boxed string) by their own enumerable keys.
+    const reference = (v: unknown): string | undefined => {
+      if (v === null) return 'null';
+      if (typeof v === 'string') return JSON.stringify(v);
+      if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
+      if (typeof v === 'boolean') return String(v);
+      if (typeof v !== 'object') return undefined;
+      if (Array.isArray(v)) return `[${Array.from(v as unknown[], (x) => reference(x) ?? 'null').join(',')}]`;
+      const o = v as Record<string, unknown>;
+      const fields = Object.keys(o).sort().flatMap((k) => {
+        const text = reference(o[k]);
+        return text === undefined ? [] : [`${JSON.stringify(k)}:${text}`];
+      });
+      return `{${fields.join(',')}}`;
+    };
+    // Sorted objects at some levels (the native path), unsorted at others, integer-like keys, toJSON.
+    const sortedDeep = (v: unknown): unknown =>
+      v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
+        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortedDeep((v as Record<string, unknown>)[k])]))
+        : Array.isArray(v) ? v.map(sortedDeep) : v;
+    const leaf = fc.oneof(fc.anything({ withBoxedValues: true, withDate: true, withNullPrototype: true, withSparseArray: true, withBigInt: true, withObjectString: true }), fc.constantFrom(() => 1, Symbol('s'), Number.NaN, -0, Infinity, { toJSON: () => 'x', a: 1 }, { toJSON: 'not a function' }, { '10': 1, '9': 2, a: 3 }));
+    const value = fc.oneof(leaf, leaf.map(sortedDeep), fc.dictionary(fc.constantFrom('a', 'b', '0', '10', '9', 'toJSON', '__proto__'), fc.oneof(leaf, leaf.map(sortedDeep))), fc.array(leaf.map(sortedDeep)));
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(canonicalJson(v)).toBe(reference(v) ?? 'null');
+      }),
+      { numRuns: 5000, seed: 13 },
+    );
+  });
+
   it('sameJson agrees with comparing canonical JSON, for any pair of values', () => {
     const value = fc.oneof(fc.jsonValue(), fc.constant(undefined), fc.dictionary(fc.constantFrom('a', 'b'), fc.oneof(fc.constant(undefined), fc.integer({ min: 0, max: 2 }))));
     fc.assert(

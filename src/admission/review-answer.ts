@@ -1,0 +1,119 @@
+import type { ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { DEFAULT_REVIEW_DEADLINE_MS, EXPIRED, raceDeadline, startProgress, type ReviewProgress } from './deadline.js';
+import type { Outcome, WebhookMetrics } from './metrics.js';
+import { toReviewResponse, type Verdict } from './response.js';
+import { parseReview, type AdmissionRequest } from './review.js';
+
+// From a review's body to its answer: JSON, the AdmissionReview envelope, the handler under the
+// deadline, the answer in one write, metrics and the log line. Malformed requests get a precise
+// 4xx (a Kubernetes Status body); an exception inside a handler never becomes a bare 500: the
+// webhook fails open (F2).
+
+export interface HandlerResult {
+  verdict: Verdict;
+  summary: string;
+}
+
+export interface Handler {
+  name: 'mutate' | 'validate';
+  /** May wait for its dependencies (naming the stage in `progress`); the deadline bounds the wait. */
+  run(req: AdmissionRequest, now: number, progress: ReviewProgress): HandlerResult | Promise<HandlerResult>;
+}
+
+export interface ReviewDeps {
+  logger: Logger;
+  metrics: WebhookMetrics;
+  clock: () => number;
+  /** From the request's arrival to its answer; past it the review is admitted unstamped (F2). */
+  deadlineMs?: number;
+}
+
+/**
+ * One string write, headers included: Node then sends headers and body in a single TLS record
+ * instead of the two-buffer writev of res.json, which costs as much as the admission logic.
+ */
+export function sendJson(res: ServerResponse, code: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(code, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export function status(res: ServerResponse, code: number, message: string, details?: readonly string[]): void {
+  sendJson(res, code, { apiVersion: 'v1', kind: 'Status', status: 'Failure', code, message, ...(details ? { details: { causes: details.map((d) => ({ message: d })) } } : {}) });
+}
+
+function outcomeOf(verdict: Verdict): Outcome {
+  if (verdict.type === 'deny') return 'denied';
+  if (verdict.type === 'patch' && verdict.ops.length > 0) return 'patched';
+  return 'allowed';
+}
+
+/** The answer when a handler cannot give one: admitted, unstamped, and so unknown downstream (F1, F2). */
+function failOpen(handler: Handler, why: string): Verdict {
+  return { type: 'allow', warnings: [`rollguard could not ${handler.name === 'mutate' ? 'stamp' : 'check'} this change (${why}); it is admitted and rollguard will treat it as unknown`] };
+}
+
+async function runHandler(handler: Handler, request: AdmissionRequest, deps: ReviewDeps, arrivedAt: number, where: Record<string, unknown>): Promise<{ verdict: Verdict; outcome: Outcome }> {
+  const { logger } = deps;
+  const progress = startProgress();
+  const deadlineMs = deps.deadlineMs ?? DEFAULT_REVIEW_DEADLINE_MS;
+  try {
+    const work = Promise.resolve().then(() => handler.run(request, deps.clock(), progress));
+    const result = await raceDeadline(work, deadlineMs - (performance.now() - arrivedAt), progress);
+    if (result === EXPIRED) {
+      deps.metrics.deadlineExceeded.inc({ webhook: handler.name, stage: progress.stage });
+      logger.warn({ ...where, outcome: 'failed-open', stage: progress.stage, deadlineMs }, 'review deadline passed; admitted without stamps');
+      return { verdict: failOpen(handler, `no answer within ${String(deadlineMs)} ms, waiting for ${progress.stage}`), outcome: 'failed-open' };
+    }
+    const { verdict, summary } = result;
+    const outcome = outcomeOf(verdict);
+    if (verdict.type === 'deny') logger.info({ ...where, outcome, summary }, 'denied');
+    else if (verdict.warnings !== undefined && verdict.warnings.length > 0) logger.info({ ...where, outcome, summary, warnings: verdict.warnings }, 'admitted with warnings');
+    else if (logger.isLevelEnabled('debug')) logger.debug({ ...where, outcome, summary }, 'admitted');
+    return { verdict, outcome };
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error('non-Error thrown');
+    logger.error({ ...where, outcome: 'failed-open', error: e.message, stack: e.stack }, 'handler failed; admitted without stamps');
+    return { verdict: failOpen(handler, 'internal error'), outcome: 'failed-open' };
+  }
+}
+
+/** Answers one review from its body as received (undefined: no body was sent). */
+export async function answerReview(handler: Handler, deps: ReviewDeps, raw: Buffer | undefined, arrivedAt: number, res: ServerResponse): Promise<void> {
+  const { logger, metrics } = deps;
+  const endTimer = metrics.duration.startTimer({ webhook: handler.name });
+  const reject = (code: number, message: string, details?: readonly string[]): void => {
+    metrics.requests.inc({ webhook: handler.name, kind: 'unknown', operation: 'unknown', outcome: 'rejected' });
+    endTimer();
+    logger.warn({ webhook: handler.name, code, error: message }, 'rejected a malformed admission request');
+    status(res, code, message, details);
+  };
+  let body: unknown;
+  try {
+    // Node's JSON.parse messages quote part of the input, which may be a Secret: never echo them (F3).
+    body = JSON.parse((raw ?? Buffer.alloc(0)).toString('utf8'));
+  } catch {
+    reject(400, 'request body is empty or not valid JSON; expected an admission.k8s.io/v1 AdmissionReview');
+    return;
+  }
+  const parsed = parseReview(body);
+  if (!parsed.ok) {
+    reject(400, 'request body is not an admission.k8s.io/v1 AdmissionReview with a request', parsed.errors);
+    return;
+  }
+  const request = parsed.review.request;
+  const labels = { webhook: handler.name, kind: request.kind.kind, operation: request.operation };
+  const where = { webhook: handler.name, uid: request.uid, kind: request.kind.kind, operation: request.operation, namespace: request.namespace, name: request.name };
+  const { verdict, outcome } = await runHandler(handler, request, deps, arrivedAt, where);
+  metrics.requests.inc({ ...labels, outcome });
+  endTimer();
+  sendJson(res, 200, toReviewResponse(parsed.review, verdict));
+}
+
+/** A request refused before it could be read as a review (too large, unreadable, cut short): counted under webhook "http". */
+export function rejectRequest(deps: Pick<ReviewDeps, 'logger' | 'metrics'>, res: ServerResponse, code: number, message: string): void {
+  deps.metrics.requests.inc({ webhook: 'http', kind: 'unknown', operation: 'unknown', outcome: 'rejected' });
+  deps.logger.warn({ code, error: message }, 'rejected a request');
+  status(res, code, message);
+}
