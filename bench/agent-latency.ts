@@ -99,7 +99,7 @@ export async function measureLatency(cp: ControlPlane, runs: number, log: (line:
       const found = await firstDetectionFromSource(source, { namespace: ns, service: name, deployStart, policy, until: patchedAt + 3 * STEP_MS });
       const run: LatencyRun = { name, onset: raisedAt, decidedAt, patchedAt, detectableAt: found.at, detectedOnset: found.regression.onset };
       out.push(run);
-      log(`  run ${String(i + 1)}/${String(runs)} ${name}: onset phase ${((raisedAt % STEP_MS) / 1000).toFixed(2)} s, detectable +${fmtS(run.detectableAt, run.onset)} (onset found at +${fmtS(run.detectedOnset, run.onset)}), patch sent +${fmtS(run.decidedAt, run.onset)}, returned +${fmtS(run.patchedAt, run.onset)}`);
+      log(`  run ${String(i + 1)}/${String(runs)} ${name}: onset phase ${((raisedAt % STEP_MS) / 1000).toFixed(2)} s, detectable +${fmtS(run.detectableAt, run.onset)} (onset found at +${fmtS(run.detectedOnset, run.onset)}), patch sent +${fmtS(run.decidedAt, run.onset)} (the agent's share: +${fmtS(run.decidedAt, run.detectableAt ?? Number.NaN)} after detectable), returned +${fmtS(run.patchedAt, run.onset)}`);
     }
     return out;
   } finally {

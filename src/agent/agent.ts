@@ -21,6 +21,7 @@ import { decisionAnnotation, decisionChanged, decisionId, type DecisionRecord, t
 import { DecisionPublisher } from './decision-publisher.js';
 import { WatchedDecisionStore } from './decision-store-kube.js';
 import { evaluateDeployment, type Evaluation } from './evaluate.js';
+import { nextPassAt } from './evaluation-schedule.js';
 import { HandoffWatch, handoffTarget } from './handoff-watch.js';
 import { JobRuns } from './job-runs.js';
 import { LeaderElector } from './lease.js';
@@ -237,7 +238,7 @@ export class Agent {
     await this.state.start();
     this.started = true;
     this.lease.start();
-    this.schedule();
+    this.schedule(this.clock());
     this.startFollowUp();
   }
 
@@ -279,13 +280,17 @@ export class Agent {
     }
   }
 
-  private schedule(): void {
+  /** The next pass, just after a metric step boundary (see evaluation-schedule.ts). */
+  private schedule(previousStart: number): void {
     if (this.stopping) return;
+    const now = this.clock();
+    const stepMs = this.opts.policies.policyFor('').metrics.stepMs ?? this.intervalMs();
     this.timer = setTimeout(() => {
+      const started = this.clock();
       void this.evaluateAll().finally(() => {
-        this.schedule();
+        this.schedule(started);
       });
-    }, this.intervalMs());
+    }, nextPassAt(previousStart, now, this.intervalMs(), stepMs) - now);
   }
 
   /** Every Deployment once, a few at a time. */
@@ -435,8 +440,9 @@ export class Agent {
       const note = outcome.recordKept
         ? `rolled back from revision ${outcome.fromRevision ?? 'unknown'} to ${outcome.toRevision}${outcome.partial ? ' from a partially rolled-out state' : ''} at ${formatInstant(now)}: ${reason}`
         : `rolled back to revision ${outcome.toRevision}, but the webhook removed rollguard's record: it does not trust this agent's identity (see rollguard webhook --agent-service-account)`;
-      const done = await this.transition(record, 'rolled-back', note, now);
+      // Said as soon as the patch returned; the decision's own record follows.
       this.opts.logger.info({ ...base, fromRevision: outcome.fromRevision, toRevision: outcome.toRevision, partial: outcome.partial, recordKept: outcome.recordKept, reason }, 'rolled back');
+      const done = await this.transition(record, 'rolled-back', note, now);
       if (!outcome.recordKept) {
         this.metrics.failures.inc({ kind: 'record-stripped' });
         this.opts.logger.error({ ...base }, "the admission webhook stripped the agent's rollback record: make the webhook trust the agent's ServiceAccount (rollguard webhook --agent-service-account or --trusted-user)");

@@ -43,10 +43,15 @@ export const DEFAULT_REORDER_WINDOW_MS = 5 * 60_000;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 
-/** A whole-looking audit.k8s.io/v1 line that mentions none of the strings. */
-function cannotMatter(line: string, mentions: readonly string[]): boolean {
-  for (const m of mentions) if (line.includes(m)) return false;
-  return line.charCodeAt(0) === OPEN_BRACE && line.charCodeAt(line.length - 1) === CLOSE_BRACE && line.includes('"audit.k8s.io/v1"');
+/**
+ * Whether a line is a whole-looking audit.k8s.io/v1 record that mentions none of the strings. One
+ * regular expression for all of them: `includes` per string searches for each one's leading quote,
+ * which a JSON line holds every few bytes, and costs as much as parsing the line.
+ */
+function irrelevanceTest(mentions: readonly string[]): ((line: string) => boolean) | undefined {
+  if (mentions.length === 0) return undefined;
+  const any = new RegExp(mentions.map((m) => m.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')).join('|'));
+  return (line) => line.charCodeAt(0) === OPEN_BRACE && line.charCodeAt(line.length - 1) === CLOSE_BRACE && !any.test(line) && line.includes('"audit.k8s.io/v1"');
 }
 
 function count(stats: AuditReadStats, reason: SkipReason, n = 1): void {
@@ -64,7 +69,7 @@ export async function readAuditLog<T extends Ordered>(
   options: AuditReadOptions = {},
 ): Promise<AuditReadStats> {
   const stats: AuditReadStats = { files: [], lines: 0, used: 0, irrelevant: 0, skipped: {} };
-  const mentions = options.mentions ?? [];
+  const cannotMatter = irrelevanceTest(options.mentions ?? []);
   const buffer = new ReorderBuffer<T>(options.reorderWindowMs ?? DEFAULT_REORDER_WINDOW_MS, (record) => {
     stats.used++;
     sink(record);
@@ -77,7 +82,7 @@ export async function readAuditLog<T extends Ordered>(
       : undefined;
 
   stats.files = await mergeLines(paths, (line, position) => {
-    if (mentions.length > 0 && cannotMatter(line, mentions)) {
+    if (cannotMatter?.(line) === true) {
       stats.lines++;
       stats.irrelevant++;
       progress?.tick(stats.lines, position);

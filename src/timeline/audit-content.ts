@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import { canonicalJson } from '../core/canonical-json.js';
 
 // Whether a ConfigMap's or Secret's content changed between two writes seen in an audit log.
@@ -22,7 +22,8 @@ function isStringRecord(value: unknown): value is Record<string, string> {
 }
 
 export class ContentFingerprints {
-  readonly #key = randomBytes(32);
+  // A KeyObject: a raw Buffer key would be imported again by every createHmac.
+  readonly #key = createSecretKey(randomBytes(32));
 
   /**
    * A digest of the content fields. `stringData` is what a client may send instead of `data`: the

@@ -96,6 +96,15 @@ describe('F5 bad audit lines are counted by reason, never fatal', () => {
     expect(stats.lines).toBe(6);
   });
 
+  it('matches the tracked strings literally: a line holding one parses, a look-alike does not', async () => {
+    // Whole-looking v1 lines that are not JSON: parsed, each is counted invalid-json; left unparsed, irrelevant.
+    const line = (word: string) => `{"kind":"Event","apiVersion":"audit.k8s.io/v1","objectRef":{"resource":"${word}"} broken}`;
+    const lines = [line('apps.v1(x)'), line('appsXv1(x)'), line('apps.v1x'), line('apps.v1(x)|')];
+    const { stats } = await read([file(lines.join('\n'))], { mentions: ['"apps.v1(x)"', '"a|b"'] });
+    expect(stats.skipped).toEqual({ 'invalid-json': 1 });
+    expect(stats.irrelevant).toBe(3);
+  });
+
   it('reads the intact part of a gzip file cut off mid-stream and reports it truncated', async () => {
     const events = Array.from({ length: 400 }, (_, i) => patch(i / 10, `gz-${i}`));
     const whole = gzipSync(Buffer.from(toLog(events)));
