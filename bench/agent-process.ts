@@ -124,7 +124,7 @@ export type AgentConnection = { kubeconfig: string } | { pod: { server: string; 
  * private mount namespace (unshare, as root) with a tmpfs over /var/run. Without it the agent would
  * run with a kubeconfig, which loads client-node and is not what a Pod pays.
  */
-const POD_WRAPPER = [
+export const POD_WRAPPER = [
   'set -e',
   'mount -t tmpfs rollguard-pod /var/run',
   'd=/var/run/secrets/kubernetes.io/serviceaccount',
