@@ -5,7 +5,7 @@
 // kubelet and the OOM killer see. Baseline, same run and same NODE_OPTIONS: a bare `node -e`
 // HTTP server that has answered one request. Target: each process ≤ 60 MB.
 //
-//   npm run bench:idle   (bench:webhook prints the webhook's figure through measureWebhookIdle)
+//   npm run bench:idle   (bench:webhook prints the webhook's figure through reportIdle)
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -91,18 +91,20 @@ export async function measureAgentIdle(facts: ControlPlaneFacts, main: string, n
 export const idleLine = (label: string, f: IdleFigure, baseline: IdleFigure): string =>
   `${label}: idle RSS ${f.rssMb.toFixed(1)} MB as it runs (max ${f.maxMb.toFixed(1)}), ${(f.rssMb - baseline.rssMb).toFixed(1)} MB over the bare server; goal ≤ ${String(IDLE_TARGET_MB)} MB: ${f.rssMb <= IDLE_TARGET_MB ? 'met' : 'NOT met'}`;
 
-async function main(): Promise<void> {
-  const say = (line: string) => process.stdout.write(`${line}\n`);
+/**
+ * Starts a control plane and prints the idle RSS of each named process beside its baseline;
+ * false when a goal is not met. `--main FILE` on the command line reuses an existing build.
+ */
+export async function reportIdle(names: readonly ('agent' | 'webhook')[], say: (line: string) => void): Promise<boolean> {
   const located = locateControlPlane();
   if (!located.ok) {
-    say(`skipped: no Kubernetes control plane (${located.reason}); to run it, ${ENABLE_HINT}`);
-    return;
+    say(`idle RSS skipped: no Kubernetes control plane (${located.reason}); to run it, ${ENABLE_HINT}`);
+    return true;
   }
   if (!podMountPossible()) {
-    say('skipped: this machine cannot give a process a Pod\'s service-account mount (needs unshare -m as root)');
-    return;
+    say("idle RSS skipped: this machine cannot give a process a Pod's service-account mount (needs unshare -m as root)");
+    return true;
   }
-  // --main FILE: an existing build of src/cli/main.ts (skips the tsc build).
   const i = process.argv.indexOf('--main');
   const given = i >= 0 ? process.argv[i + 1] : undefined;
   const built = given !== undefined ? { main: given, remove: async () => {} } : await buildAgent();
@@ -112,19 +114,20 @@ async function main(): Promise<void> {
     const admin = new KubeRest(adminControlPlane(launched.facts).kubeConfig);
     await installRollguardCrds(admin);
     await admin.create('/api/v1/namespaces', { metadata: { name: 'rollguard-idle' } });
-    for (const name of ['agent', 'webhook'] as const) {
+    say(`idle RSS (empty cluster, after /readyz, ${String(WINDOW_MS / 1000)} s sampled as it runs, no forced GC): the tsc build as a Pod runs it (service-account mount, the chart's NODE_OPTIONS)`);
+    for (const name of names) {
       const { nodeOptions } = await chartContainer(name);
       const baseline = await measureBaseline(nodeOptions);
       const figure = await (name === 'agent' ? measureAgentIdle : measureWebhookIdle)(launched.facts, built.main, nodeOptions);
-      say(`NODE_OPTIONS="${nodeOptions}" (the chart's); bare \`node -e\` HTTP server: ${baseline.rssMb.toFixed(1)} MB`);
-      say(idleLine(name, figure, baseline));
+      say(`  NODE_OPTIONS="${nodeOptions}"; baseline, same run: a bare \`node -e\` HTTP server ${baseline.rssMb.toFixed(1)} MB`);
+      say(`  ${idleLine(name, figure, baseline)}`);
       ok = ok && figure.rssMb <= IDLE_TARGET_MB;
     }
   } finally {
     await launched.stop();
     await built.remove();
   }
-  process.exitCode = ok ? 0 : 1;
+  return ok;
 }
 
-if (import.meta.filename === process.argv[1]) await main();
+if (import.meta.filename === process.argv[1]) process.exitCode = (await reportIdle(['agent', 'webhook'], (line) => process.stdout.write(`${line}\n`))) ? 0 : 1;

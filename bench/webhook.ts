@@ -12,6 +12,7 @@ import type { Deployment } from '../src/core/kube.js';
 import { startWebhookServer } from '../src/admission/server.js';
 import { InMemoryStampCache } from '../src/stamps/stamp-cache.js';
 import { ensureCertificates } from '../src/certs/store.js';
+import { reportIdle } from './idle.js';
 
 // `npm run bench:webhook`: POST /mutate with a ~10 KB Deployment UPDATE review against rollguard's
 // webhook, and in the same run a bare node:https server with the same TLS and payload that answers
@@ -178,6 +179,7 @@ async function main(): Promise<void> {
   } finally {
     child.disconnect();
   }
+  await reportIdle(['webhook'], (l) => process.stdout.write(`${l}\n`));
 }
 
 if (process.argv.includes('--serve')) await serve();
