@@ -1,15 +1,17 @@
 // `npm run bench:idle`: the idle RSS of the two long-running processes on the real control plane
-// of ../shared/k8s (empty cluster, rollguard's CRDs installed), as a Pod runs them: the tsc build,
-// the service-account mount (no kubeconfig, so no client-node), the chart's NODE_OPTIONS. RSS is
+// of ../shared/k8s (empty cluster, rollguard's CRDs installed), as a Pod runs them: the image's
+// program (scripts/bundle.ts, the esbuild bundle the Dockerfile builds), the service-account mount (no kubeconfig, so no client-node), the chart's NODE_OPTIONS. RSS is
 // sampled from /proc every 250 ms for a few seconds after /readyz, without a forced GC: what the
 // kubelet and the OOM killer see. Baseline, same run and same NODE_OPTIONS: a bare `node -e`
 // HTTP server that has answered one request. Target: each process ≤ 60 MB.
 //
 //   npm run bench:idle   (bench:webhook prints the webhook's figure through reportIdle)
 
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { ensureCertificates } from '../src/certs/store.js';
 import { KubeRest } from '../src/kube/rest.js';
 import { adminControlPlane } from '../test/support/control-plane-admin.js';
@@ -17,12 +19,19 @@ import type { ControlPlaneFacts } from '../test/support/control-plane-context.js
 import { ENABLE_HINT, launchControlPlane, locateControlPlane } from '../test/support/control-plane-launch.js';
 import { freePort, httpOk, startProcess, type ManagedProcess } from '../test/support/process.js';
 import { installRollguardCrds } from '../test/support/rollguard-crds.js';
-import { buildAgent, podMountPossible, POD_WRAPPER, procSample, startPrometheusStub } from './agent-process.js';
+import { podMountPossible, POD_WRAPPER, procSample, startPrometheusStub } from './agent-process.js';
 import { chartContainer } from './chart-node-options.js';
 
 export const IDLE_TARGET_MB = 60;
 const WINDOW_MS = 5000;
 const ROOT = join(import.meta.dirname, '..');
+
+/** The CLI bundled as the image carries it, into a scratch dir inside the repo (it reads the package.json above it). */
+async function buildBundle(): Promise<{ main: string; remove: () => Promise<void> }> {
+  const out = join(ROOT, '.rollguard-tmp', 'bench-idle-bundle');
+  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'scripts', 'bundle.ts'), out], { cwd: ROOT, timeout: 120_000 });
+  return { main: join(out, 'rollguard.mjs'), remove: () => rm(out, { recursive: true, force: true }) };
+}
 
 export interface IdleFigure {
   /** Median RSS over the window, MB, as it runs. */
@@ -93,7 +102,7 @@ export const idleLine = (label: string, f: IdleFigure, baseline: IdleFigure): st
 
 /**
  * Starts a control plane and prints the idle RSS of each named process beside its baseline;
- * false when a goal is not met. `--main FILE` on the command line reuses an existing build.
+ * false when a goal is not met. `--main FILE` on the command line runs that build instead (e.g. a tsc build's dist/src/cli/main.js).
  */
 export async function reportIdle(names: readonly ('agent' | 'webhook')[], say: (line: string) => void): Promise<boolean> {
   const located = locateControlPlane();
@@ -107,14 +116,14 @@ export async function reportIdle(names: readonly ('agent' | 'webhook')[], say: (
   }
   const i = process.argv.indexOf('--main');
   const given = i >= 0 ? process.argv[i + 1] : undefined;
-  const built = given !== undefined ? { main: given, remove: async () => {} } : await buildAgent();
+  const built = given !== undefined ? { main: given, remove: async () => {} } : await buildBundle();
   const launched = await launchControlPlane(located);
   let ok = true;
   try {
     const admin = new KubeRest(adminControlPlane(launched.facts).kubeConfig);
     await installRollguardCrds(admin);
     await admin.create('/api/v1/namespaces', { metadata: { name: 'rollguard-idle' } });
-    say(`idle RSS (empty cluster, after /readyz, ${String(WINDOW_MS / 1000)} s sampled as it runs, no forced GC): the tsc build as a Pod runs it (service-account mount, the chart's NODE_OPTIONS)`);
+    say(`idle RSS (empty cluster, after /readyz, ${String(WINDOW_MS / 1000)} s sampled as it runs, no forced GC): ${given ?? "the image's bundle"} as a Pod runs it (service-account mount, the chart's NODE_OPTIONS)`);
     for (const name of names) {
       const { nodeOptions } = await chartContainer(name);
       const baseline = await measureBaseline(nodeOptions);
