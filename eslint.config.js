@@ -15,6 +15,15 @@ export default tseslint.config(
     },
   },
   {
+    // src/http/node-http.ts says why: an ESM import of node:http loads Node's bundled undici.
+    files: ['src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        paths: ['node:http', 'node:https', 'http', 'https'].map((name) => ({ name, allowTypeImports: true, message: "import { http, https } from src/http/node-http.ts: an ESM import of node:http costs ~10 MB of RSS" })),
+      }],
+    },
+  },
+  {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },

@@ -13,6 +13,7 @@ import { startWebhookServer } from '../src/admission/server.js';
 import { InMemoryStampCache } from '../src/stamps/stamp-cache.js';
 import { ensureCertificates } from '../src/certs/store.js';
 import { measureWebhookFootprint } from './webhook-footprint.js';
+import { reportIdle } from './idle.js';
 
 // `npm run bench:webhook` (issue 16's webhook rows):
 //  1. Throughput: POST /mutate with a ~10 KB Deployment UPDATE review against rollguard's webhook,
@@ -236,6 +237,7 @@ async function main(): Promise<void> {
   } finally {
     child.disconnect();
   }
+  if (only !== 'throughput') await reportIdle(['webhook'], (l) => process.stdout.write(`${l}\n`));
 }
 
 if (process.argv.includes('--serve')) await serve();

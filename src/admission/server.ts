@@ -1,5 +1,5 @@
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { Server } from 'node:http';
+import { http, https as nodeHttps } from '../http/node-http.js';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Logger } from 'pino';
@@ -89,7 +89,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}),
     ...(opts.deadlineMs !== undefined ? { deadlineMs: opts.deadlineMs } : {}),
   });
-  const https = createHttpsServer({ ...pair, minVersion: 'TLSv1.2' }, app);
+  const https = nodeHttps.createServer({ ...pair, minVersion: 'TLSv1.2' }, app);
   // The apiserver keeps connections open between admissions; outlive its idle timeout.
   https.keepAliveTimeout = 65_000;
   const watcher = watchTlsFiles({
@@ -115,7 +115,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     const healthApp = express();
     healthApp.disable('x-powered-by');
     addHealthRoutes(healthApp, { metrics, ready });
-    health = createHttpServer(healthApp);
+    health = http.createServer(healthApp);
     healthPort = await listen(health, opts.healthPort, host);
   }
   logger.info({ host: host ?? 'every interface', port, healthPort }, 'rollguard webhook listening');

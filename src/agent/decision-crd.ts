@@ -1,4 +1,3 @@
-import { stringify } from 'yaml';
 import { POLICY_API_VERSION, POLICY_GROUP, POLICY_VERSION } from '../policy/policy-crds.js';
 
 // The RollbackDecision CRD: one object per decision, in rollguard's own namespace, so every agent
@@ -92,12 +91,5 @@ export function decisionCrd(): Record<string, unknown> {
         },
       ],
     },
-  };
-}
-
-export function decisionCrdFile(): { name: string; text: string } {
-  return {
-    name: `${DECISION_PLURAL}.${POLICY_GROUP}.yaml`,
-    text: `# Generated from src/agent/decision-crd.ts by \`rollguard manifests --crds --out-dir charts/rollguard/crds\`; do not edit.\n${stringify(decisionCrd(), { version: '1.1' })}`,
   };
 }

@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { http } from '../http/node-http.js';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
@@ -145,7 +146,7 @@ export function createAgentApp(agent: Agent, logger: Logger): express.Express {
 
 /** host undefined: every interface. */
 export async function startAgentHttp(agent: Agent, logger: Logger, port: number, host?: string): Promise<{ port: number; close(): Promise<void> }> {
-  const server: Server = createServer(createAgentApp(agent, logger));
+  const server: Server = http.createServer(createAgentApp(agent, logger));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

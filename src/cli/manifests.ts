@@ -4,8 +4,7 @@ import type { Command } from 'commander';
 import { withCleanErrors } from './webhook-options.js';
 import { stringify } from 'yaml';
 import { webhookConfigurations } from '../admission/manifests.js';
-import { policyCrdFiles } from '../policy/policy-crds.js';
-import { decisionCrdFile } from '../agent/decision-crd.js';
+import { decisionCrdFile, policyCrdFiles } from './crd-files.js';
 import { agentApplyRbac, agentRbac } from '../agent/rbac.js';
 import { DEFAULT_AGENT_SERVICE_ACCOUNT, DEFAULT_NAMESPACE } from '../kube/service-account.js';
 

@@ -1,5 +1,6 @@
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type { Agent } from 'node:http';
+import type { AgentOptions, RequestOptions } from 'node:https';
+import { http, https } from '../http/node-http.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 // What a request to the apiserver needs: where, with which TLS and pooled connections, and with
@@ -9,7 +10,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 // handles (fromKubeConfig).
 
 export interface KubeRequestOptions {
-  agent: http.Agent;
+  agent: Agent;
   headers: Record<string, string>;
   /** user:password, for a kubeconfig with basic auth. */
   auth?: string | undefined;
@@ -44,7 +45,7 @@ export function connectionOf(access: KubeAccess): KubeConnection {
 export class NoClusterError extends Error {}
 
 /** Pooled connections: without keep-alive every request would pay a TCP and TLS handshake. */
-export function pooledAgent(server: string, tls: https.AgentOptions): http.Agent {
+export function pooledAgent(server: string, tls: AgentOptions): Agent {
   const common = { keepAlive: true, maxSockets: 32, maxFreeSockets: 8 };
   return server.startsWith('http:') ? new http.Agent(common) : new https.Agent({ ...tls, ...common });
 }
@@ -58,13 +59,13 @@ export function fromKubeConfig(kc: KubeConfig): KubeConnection {
   const cluster = kc.getCurrentCluster();
   if (cluster === null) throw new NoClusterError('the kubeconfig has no current cluster (set --kubeconfig and --context)');
   const server = cluster.server.replace(/\/+$/, '');
-  let agent: http.Agent | undefined;
+  let agent: Agent | undefined;
   return {
     server,
     source: `the kubeconfig's cluster ${cluster.name}`,
     userName: kc.getCurrentUser()?.name,
     async requestOptions(): Promise<KubeRequestOptions> {
-      const opts: https.RequestOptions = { headers: {} };
+      const opts: RequestOptions = { headers: {} };
       await kc.applyToHTTPSOptions(opts);
       // A proxy (proxy-url) needs client-node's own agent; otherwise ours, which pools.
       agent ??= cluster.proxyUrl !== undefined && cluster.proxyUrl !== '' && opts.agent instanceof http.Agent

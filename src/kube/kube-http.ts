@@ -1,5 +1,5 @@
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { http, https } from '../http/node-http.js';
 import type { KubeConnection } from './connection.js';
 
 // One request to the apiserver over node:http(s), with the connection's pooled agent and fresh
@@ -22,14 +22,14 @@ export interface KubeAnswer {
   text: string;
 }
 
-async function open(conn: KubeConnection, call: KubeCall): Promise<{ req: http.ClientRequest; res: Promise<http.IncomingMessage> }> {
+async function open(conn: KubeConnection, call: KubeCall): Promise<{ req: ClientRequest; res: Promise<IncomingMessage> }> {
   const { agent, headers, auth } = await conn.requestOptions();
   const url = new URL(conn.server + call.path);
   const transport = url.protocol === 'http:' ? http : https;
-  const allHeaders: http.OutgoingHttpHeaders = { ...headers, ...call.headers };
+  const allHeaders: OutgoingHttpHeaders = { ...headers, ...call.headers };
   if (call.body !== undefined) allHeaders['Content-Length'] = Buffer.byteLength(call.body);
   const req = transport.request(url, { method: call.method, agent, headers: allHeaders, auth });
-  const res = new Promise<http.IncomingMessage>((resolve, reject) => {
+  const res = new Promise<IncomingMessage>((resolve, reject) => {
     req.once('response', resolve);
     req.once('error', reject);
   });
@@ -51,7 +51,7 @@ export async function kubeCall(conn: KubeConnection, call: KubeCall): Promise<Ku
 }
 
 export interface KubeStream {
-  res: http.IncomingMessage;
+  res: IncomingMessage;
   /** Ends the request and its response, as a client hanging up. */
   close(): void;
 }

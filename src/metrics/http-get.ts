@@ -1,5 +1,4 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { http, https } from '../http/node-http.js';
 
 // A small HTTP(S) GET for JSON APIs with the options metric backends need: bearer token or basic
 // auth, a custom CA bundle, a timeout and a response size limit. Network failures are reported as
@@ -31,7 +30,7 @@ export function httpGet(url: URL, options: HttpOptions): Promise<HttpResponse> {
     headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
   }
   const maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const send = url.protocol === 'https:' ? https.request : http.request;
   return new Promise((resolve, reject) => {
     const req = send(url, { method: 'GET', headers, ...(options.ca !== undefined ? { ca: options.ca } : {}), signal: AbortSignal.timeout(options.timeoutMs) }, (res) => {
       const chunks: Buffer[] = [];

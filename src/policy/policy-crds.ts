@@ -1,4 +1,3 @@
-import { stringify } from 'yaml';
 import type { PolicyKind } from '../core/policy-objects.js';
 import { policyDocumentSchema, type Schema } from './policy-schema.js';
 
@@ -124,13 +123,4 @@ export function policyCrd(r: PolicyResource): Record<string, unknown> {
 
 export function policyCrds(): Record<string, unknown>[] {
   return POLICY_RESOURCES.map(policyCrd);
-}
-
-/** The file under charts/rollguard/crds/ for one CRD, and its content. */
-export function policyCrdFiles(): { name: string; text: string }[] {
-  return POLICY_RESOURCES.map((r) => ({
-    name: `${r.plural}.${POLICY_GROUP}.yaml`,
-    // YAML 1.1, as kubectl and Helm read it: "off" quoted, or it would be the boolean false.
-    text: `# Generated from src/policy/policy-crds.ts by \`rollguard manifests --crds --out-dir charts/rollguard/crds\`; do not edit.\n${stringify(policyCrd(r), { version: '1.1' })}`,
-  }));
 }

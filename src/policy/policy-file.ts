@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_POLICY, describeIssues, parsePolicy, policyFor, type Policy } from '../core/policy.js';
 
@@ -43,8 +42,10 @@ export function parsePolicySet(doc: unknown): PolicySetResult {
 /** The file's document as written (before defaults), e.g. to tell which level set a field. */
 export async function readPolicyDocument(path: string): Promise<unknown> {
   const text = await readFile(path, 'utf8');
+  // Loaded here, not at start-up: a process whose policies come from the CRDs never parses YAML.
+  const { parse } = await import('yaml');
   try {
-    return parseYaml(text) as unknown;
+    return parse(text) as unknown;
   } catch (err) {
     throw new Error(`${path} is not valid YAML or JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }

@@ -1,0 +1,142 @@
+// `npm run bench:idle`: the idle RSS of the two long-running processes on the real control plane
+// of ../shared/k8s (empty cluster, rollguard's CRDs installed), as a Pod runs them: the image's
+// program (scripts/bundle.ts, the esbuild bundle the Dockerfile builds), the service-account mount (no kubeconfig, so no client-node), the chart's NODE_OPTIONS. RSS is
+// sampled from /proc every 250 ms for a few seconds after /readyz, without a forced GC: what the
+// kubelet and the OOM killer see. Baseline, same run and same NODE_OPTIONS: a bare `node -e`
+// HTTP server that has answered one request. Target: each process ≤ 60 MB.
+//
+//   npm run bench:idle   (bench:webhook prints the webhook's figure through reportIdle)
+
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ensureCertificates } from '../src/certs/store.js';
+import { KubeRest } from '../src/kube/rest.js';
+import { adminControlPlane } from '../test/support/control-plane-admin.js';
+import type { ControlPlaneFacts } from '../test/support/control-plane-context.js';
+import { ENABLE_HINT, launchControlPlane, locateControlPlane } from '../test/support/control-plane-launch.js';
+import { freePort, httpOk, startProcess, type ManagedProcess } from '../test/support/process.js';
+import { installRollguardCrds } from '../test/support/rollguard-crds.js';
+import { podMountPossible, POD_WRAPPER, procSample, startPrometheusStub } from './agent-process.js';
+import { chartContainer } from './chart-node-options.js';
+
+export const IDLE_TARGET_MB = 60;
+const WINDOW_MS = 5000;
+const ROOT = join(import.meta.dirname, '..');
+
+/** The CLI bundled as the image carries it, into a scratch dir inside the repo (it reads the package.json above it). */
+async function buildBundle(): Promise<{ main: string; remove: () => Promise<void> }> {
+  const out = join(ROOT, '.rollguard-tmp', 'bench-idle-bundle');
+  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'scripts', 'bundle.ts'), out], { cwd: ROOT, timeout: 120_000 });
+  return { main: join(out, 'rollguard.mjs'), remove: () => rm(out, { recursive: true, force: true }) };
+}
+
+export interface IdleFigure {
+  /** Median RSS over the window, MB, as it runs. */
+  rssMb: number;
+  maxMb: number;
+}
+
+async function sampleIdle(p: ManagedProcess): Promise<IdleFigure> {
+  const rss: number[] = [];
+  const t0 = performance.now();
+  while (performance.now() - t0 < WINDOW_MS) {
+    rss.push(procSample(p.pid).rssMb);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  rss.sort((a, b) => a - b);
+  return { rssMb: rss[Math.floor(rss.length / 2)] ?? Number.NaN, maxMb: rss[rss.length - 1] ?? Number.NaN };
+}
+
+/** A node process as a Pod runs it: the service-account files mounted where a Pod has them (namespace `namespace`). */
+function inPod(facts: ControlPlaneFacts, namespace: string, nodeArgs: readonly string[], nodeOptions: string): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+  const server = new URL(facts.apiserverUrl);
+  const env = { ...process.env, NODE_ENV: 'production', KUBECONFIG: '', NODE_OPTIONS: nodeOptions, KUBERNETES_SERVICE_HOST: server.hostname, KUBERNETES_SERVICE_PORT: server.port, ROLLGUARD_POD_CA: facts.caFile, ROLLGUARD_POD_TOKEN: facts.adminToken, ROLLGUARD_POD_NAMESPACE: namespace };
+  return { command: 'unshare', args: ['-m', 'sh', '-c', POD_WRAPPER, 'sh', process.execPath, ...nodeArgs], env };
+}
+
+async function idleProcess(name: string, spawn: { command: string; args: string[]; env: NodeJS.ProcessEnv }, readyz: string): Promise<IdleFigure> {
+  const p = await startProcess({ name, ...spawn, cwd: ROOT, ready: () => httpOk(readyz), timeoutMs: 120_000 });
+  try {
+    return await sampleIdle(p);
+  } finally {
+    await p.stop();
+  }
+}
+
+/** A bare node:http server under the same NODE_OPTIONS, after one request: the floor. */
+export async function measureBaseline(nodeOptions: string): Promise<IdleFigure> {
+  const port = await freePort();
+  const code = `require('node:http').createServer((q, s) => s.end('ok')).listen(${String(port)}, '127.0.0.1')`;
+  return idleProcess('bare node server', { command: process.execPath, args: ['-e', code], env: { ...process.env, NODE_OPTIONS: nodeOptions } }, `http://127.0.0.1:${String(port)}/`);
+}
+
+/** `rollguard webhook` from the build `main`, in a Pod's form, watching ConfigMaps/Secrets of the empty cluster. */
+export async function measureWebhookIdle(facts: ControlPlaneFacts, main: string, nodeOptions: string): Promise<IdleFigure> {
+  const dir = await mkdtemp(join(tmpdir(), 'rollguard-idle-'));
+  try {
+    const certs = await ensureCertificates({ outDir: dir, names: ['localhost', '127.0.0.1'], days: 1, now: Date.now() });
+    const [port, healthPort] = [await freePort(), await freePort()];
+    const args = [main, 'webhook', '--host', '127.0.0.1', '--port', String(port), '--health-port', String(healthPort), '--tls-cert', certs.paths.cert, '--tls-key', certs.paths.key];
+    return await idleProcess('rollguard webhook', inPod(facts, 'rollguard-idle', args, nodeOptions), `http://127.0.0.1:${String(healthPort)}/readyz`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function measureAgentIdle(facts: ControlPlaneFacts, main: string, nodeOptions: string): Promise<IdleFigure> {
+  const stub = await startPrometheusStub();
+  try {
+    const port = await freePort();
+    const args = [main, 'agent', '--prometheus', stub.url, '--namespace', 'rollguard-idle', '--id', 'idle', '--host', '127.0.0.1', '--port', String(port)];
+    return await idleProcess('rollguard agent', inPod(facts, 'rollguard-idle', args, nodeOptions), `http://127.0.0.1:${String(port)}/readyz`);
+  } finally {
+    await stub.stop();
+  }
+}
+
+export const idleLine = (label: string, f: IdleFigure, baseline: IdleFigure): string =>
+  `${label}: idle RSS ${f.rssMb.toFixed(1)} MB as it runs (max ${f.maxMb.toFixed(1)}), ${(f.rssMb - baseline.rssMb).toFixed(1)} MB over the bare server; goal ≤ ${String(IDLE_TARGET_MB)} MB: ${f.rssMb <= IDLE_TARGET_MB ? 'met' : 'NOT met'}`;
+
+/**
+ * Starts a control plane and prints the idle RSS of each named process beside its baseline;
+ * false when a goal is not met. `--main FILE` on the command line runs that build instead (e.g. a tsc build's dist/src/cli/main.js).
+ */
+export async function reportIdle(names: readonly ('agent' | 'webhook')[], say: (line: string) => void): Promise<boolean> {
+  const located = locateControlPlane();
+  if (!located.ok) {
+    say(`idle RSS skipped: no Kubernetes control plane (${located.reason}); to run it, ${ENABLE_HINT}`);
+    return true;
+  }
+  if (!podMountPossible()) {
+    say("idle RSS skipped: this machine cannot give a process a Pod's service-account mount (needs unshare -m as root)");
+    return true;
+  }
+  const i = process.argv.indexOf('--main');
+  const given = i >= 0 ? process.argv[i + 1] : undefined;
+  const built = given !== undefined ? { main: given, remove: async () => {} } : await buildBundle();
+  const launched = await launchControlPlane(located);
+  let ok = true;
+  try {
+    const admin = new KubeRest(adminControlPlane(launched.facts).kubeConfig);
+    await installRollguardCrds(admin);
+    await admin.create('/api/v1/namespaces', { metadata: { name: 'rollguard-idle' } });
+    say(`idle RSS (empty cluster, after /readyz, ${String(WINDOW_MS / 1000)} s sampled as it runs, no forced GC): ${given ?? "the image's bundle"} as a Pod runs it (service-account mount, the chart's NODE_OPTIONS)`);
+    for (const name of names) {
+      const { nodeOptions } = await chartContainer(name);
+      const baseline = await measureBaseline(nodeOptions);
+      const figure = await (name === 'agent' ? measureAgentIdle : measureWebhookIdle)(launched.facts, built.main, nodeOptions);
+      say(`  NODE_OPTIONS="${nodeOptions}"; baseline, same run: a bare \`node -e\` HTTP server ${baseline.rssMb.toFixed(1)} MB`);
+      say(`  ${idleLine(name, figure, baseline)}`);
+      ok = ok && figure.rssMb <= IDLE_TARGET_MB;
+    }
+  } finally {
+    await launched.stop();
+    await built.remove();
+  }
+  return ok;
+}
+
+if (import.meta.filename === process.argv[1]) process.exitCode = (await reportIdle(['agent', 'webhook'], (line) => process.stdout.write(`${line}\n`))) ? 0 : 1;
