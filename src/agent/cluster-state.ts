@@ -7,6 +7,7 @@ import { Informer, type InformerEvent } from '../kube/informer.js';
 import { KubeRest, paths } from '../kube/rest.js';
 import type { KubeAccess } from '../kube/connection.js';
 import { keptDeployment, keptReplicaSet, lacksLastApplied } from './kept-objects.js';
+import { shareSubtrees } from './shared-subtrees.js';
 
 // What the agent watches: Deployments in full but for what no decision reads (kept-objects.ts);
 // ReplicaSets as a compact record of their metadata; ConfigMaps and Secrets (through the webhook's
@@ -106,7 +107,7 @@ export class ClusterState {
   async replicaSetsWithTemplates(deployment: Deployment, revisions: readonly (number | null | undefined)[]): Promise<ReplicaSet[]> {
     const metas = this.replicaSetsIn(deployment.metadata?.namespace ?? '');
     const wanted = new Set(ownedReplicaSets(deployment, metas).filter((o) => revisions.includes(o.revision)).map((o) => o.replicaSet));
-    return Promise.all(metas.map((rs) => (wanted.has(rs) ? this.withSpec(rs) : Promise.resolve(rs))));
+    return Promise.all(metas.map((rs) => (wanted.has(rs) ? this.withSpec(rs, deployment) : Promise.resolve(rs))));
   }
 
   /** For a rollback to `revision`: the ReplicaSets with its template, or as metadata (and the plan refuses) when it cannot be read. */
@@ -132,7 +133,7 @@ export class ClusterState {
     return { ...cached, metadata: { ...cached.metadata, annotations: full.metadata?.annotations ?? {} } };
   }
 
-  private async withSpec(rs: ReplicaSet): Promise<ReplicaSet> {
+  private async withSpec(rs: ReplicaSet, owner: Deployment): Promise<ReplicaSet> {
     const key = `${rs.metadata?.uid ?? ''}/${String(rs.metadata?.generation ?? '')}`;
     const now = this.clock();
     this.sweep(now);
@@ -141,7 +142,8 @@ export class ClusterState {
       const full = await this.rest.get<ReplicaSet>(paths.replicaSet(rs.metadata?.namespace ?? '', rs.metadata?.name ?? ''));
       // Another generation of the same object may have been read in the meantime: keep the one asked for.
       if (full.metadata?.uid !== rs.metadata?.uid || full.metadata?.generation !== rs.metadata?.generation) return { ...rs, spec: full.spec };
-      cached = { spec: full.spec, usedAt: now };
+      // Kept sharing what equals the Deployment's own spec: a deploy changes a few fields of it.
+      cached = { spec: shareSubtrees(full.spec, owner.spec), usedAt: now };
       this.specs.set(key, cached);
     }
     cached.usedAt = now;
