@@ -24,6 +24,8 @@ export interface TierResult extends Tier {
   rssMedian: number;
   rssMax: number;
   hwm: number;
+  /** VmHWM when /readyz first said synced: the peak of the initial lists. */
+  hwmAtSync: number;
   /** After a forced full GC at the end of the window (evaluations may be in flight). */
   liveHeapMb: number;
   rssAfterGc: number;
@@ -88,6 +90,7 @@ async function measure(facts: ControlPlaneFacts, main: string, prometheus: strin
       rssMedian: median(rss),
       rssMax: Math.max(...rss),
       hwm: last.hwmMb,
+      hwmAtSync: synced.hwmMb,
       liveHeapMb,
       rssAfterGc: procSample(pid).rssMb,
       cpuPercent: ((last.cpuSeconds - synced.cpuSeconds) / elapsedS) * 100,

@@ -58,3 +58,22 @@ export function fitSlopes(tiers: readonly TierResult[], y: (t: TierResult) => nu
   const perConfig = (scy * sdd - sdy * sdc) / det;
   return { perDeployment, perConfig, predict: (d, c) => y(idle) + perDeployment * d + perConfig * c };
 }
+
+/** One figure of the issue's table, as bench:agent measures it per tier; `target` in MB. */
+export interface AgentFigure {
+  label: string;
+  target: number | undefined;
+  /** Projected to the target cluster (false: read at the empty cluster, as the issue states it). */
+  projected: boolean;
+  pick: (t: TierResult) => number;
+  /** Printed beside it, e.g. the same figure after a forced GC. */
+  beside?: { label: string; pick: (t: TierResult) => number };
+}
+
+export const AGENT_FIGURES: readonly AgentFigure[] = [
+  { label: 'agent RSS idle (empty cluster, after /readyz), as it runs', target: 60, projected: false, pick: (t) => t.rssMedian, beside: { label: 'after a forced GC', pick: (t) => t.syncedRssGc } },
+  { label: 'agent RSS after sync, as it runs (at /readyz)', target: 150, projected: true, pick: (t) => t.rssAfterSync, beside: { label: 'after a forced GC', pick: (t) => t.syncedRssGc } },
+  { label: 'agent RSS through an evaluation window (max, as it runs)', target: 200, projected: true, pick: (t) => t.rssMax, beside: { label: 'after the window and a forced GC', pick: (t) => t.rssAfterGc } },
+  { label: 'agent peak RSS (VmHWM) during the initial sync', target: 250, projected: true, pick: (t) => t.hwmAtSync, beside: { label: 'VmHWM at the end of the window', pick: (t) => t.hwm } },
+  { label: 'V8 heap after sync + a forced GC (what the caches hold)', target: undefined, projected: true, pick: (t) => t.syncedHeapMb },
+];

@@ -423,7 +423,7 @@ export class Agent {
     const now = this.clock();
     const outcome = await performRollback({
       rest: this.rest,
-      deployment: current,
+      deployment: await this.state.deploymentForRollback(current),
       replicaSets: await this.state.replicaSetsForRollback(current, to, this.opts.logger),
       decisionId: record.id,
       toRevision: to,

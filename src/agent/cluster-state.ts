@@ -6,15 +6,20 @@ import { ownedReplicaSets } from '../core/rollback-plan.js';
 import { Informer, type InformerEvent } from '../kube/informer.js';
 import { KubeRest, paths } from '../kube/rest.js';
 import type { KubeAccess } from '../kube/connection.js';
+import { keptDeployment, keptReplicaSet, lacksLastApplied } from './kept-objects.js';
+import { shareSubtrees } from './shared-subtrees.js';
 
-// What the agent watches: Deployments in full; ReplicaSets, ConfigMaps and Secrets (through the
-// webhook's own stamp cache) and Jobs as metadata only. One place answers "what is there now" and
+// What the agent watches: Deployments in full but for what no decision reads (kept-objects.ts);
+// ReplicaSets as a compact record of their metadata; ConfigMaps and Secrets (through the webhook's
+// own stamp cache) and Jobs as metadata only. One place answers "what is there now" and
 // "is that complete" (every informer has listed since its last failure). A ReplicaSet's template is
 // read only when a decision needs it (the previous revision of a deploy in its span, a rollback's
-// target): caching every ReplicaSet in full doubled the agent's memory per Deployment.
+// target): caching every ReplicaSet in full doubled the agent's memory per Deployment. Templates
+// read are kept while they are asked for (every pass asks again for each deploy in its span), so
+// the cache is as large as the deploys in their span, and drops the rest after SPEC_IDLE_MS.
 
-/** Templates read in full and kept, per ReplicaSet uid and generation; far more than are in a span at once. */
-const SPEC_CACHE_LIMIT = 512;
+/** A template not asked for this long is dropped: longer than any evaluation interval, shorter than a span. */
+export const SPEC_IDLE_MS = 10 * 60_000;
 
 export interface ClusterStateOptions {
   kubeConfig: KubeAccess;
@@ -29,13 +34,20 @@ export class ClusterState {
   readonly jobs: Informer<Job & KubernetesObject>;
   readonly config: InformerStampCache;
   private readonly rest: KubeRest;
-  private readonly specs = new Map<string, ReplicaSet['spec']>();
+  /** Templates read, per ReplicaSet uid and generation, with when each was last asked for. */
+  private readonly specs = new Map<string, { spec: ReplicaSet['spec']; usedAt: number }>();
+  private readonly clock: () => number;
+  private sweptAt = Number.NEGATIVE_INFINITY;
 
   constructor(opts: ClusterStateOptions) {
     this.rest = new KubeRest(opts.kubeConfig);
+    this.clock = opts.clock;
     const base = { kubeConfig: opts.kubeConfig, logger: opts.logger, clock: opts.clock, ...(opts.restartDelayMs === undefined ? {} : { restartDelayMs: opts.restartDelayMs }) };
-    this.deployments = new Informer({ ...base, path: '/apis/apps/v1/deployments', metadataOnly: false });
-    this.replicaSets = new Informer({ ...base, path: '/apis/apps/v1/replicasets', metadataOnly: true });
+    this.deployments = new Informer({ ...base, path: '/apis/apps/v1/deployments', metadataOnly: false, trim: keptDeployment });
+    this.replicaSets = new Informer({ ...base, path: '/apis/apps/v1/replicasets', metadataOnly: true, trim: keptReplicaSet });
+    this.replicaSets.on((event, rs) => {
+      if (event === 'delete') for (const key of this.specs.keys()) if (key.startsWith(`${rs.metadata?.uid ?? ''}/`)) this.specs.delete(key);
+    });
     this.jobs = new Informer({ ...base, path: '/apis/batch/v1/jobs', metadataOnly: true });
     this.config = new InformerStampCache(base);
   }
@@ -95,7 +107,7 @@ export class ClusterState {
   async replicaSetsWithTemplates(deployment: Deployment, revisions: readonly (number | null | undefined)[]): Promise<ReplicaSet[]> {
     const metas = this.replicaSetsIn(deployment.metadata?.namespace ?? '');
     const wanted = new Set(ownedReplicaSets(deployment, metas).filter((o) => revisions.includes(o.revision)).map((o) => o.replicaSet));
-    return Promise.all(metas.map((rs) => (wanted.has(rs) ? this.withSpec(rs) : Promise.resolve(rs))));
+    return Promise.all(metas.map((rs) => (wanted.has(rs) ? this.withSpec(rs, deployment) : Promise.resolve(rs))));
   }
 
   /** For a rollback to `revision`: the ReplicaSets with its template, or as metadata (and the plan refuses) when it cannot be read. */
@@ -108,19 +120,47 @@ export class ClusterState {
     }
   }
 
-  private async withSpec(rs: ReplicaSet): Promise<ReplicaSet> {
+  /**
+   * The Deployment a rollback patches, with what the cache left out and kubectl carries over (its
+   * last-applied annotation), read again when the cache left something out. When the apiserver has
+   * moved on, the cached one: the rollback's resourceVersion test then refuses the write, as it
+   * would have. Throws when it cannot be read: nothing is written on a guess (F1).
+   */
+  async deploymentForRollback(cached: Deployment): Promise<Deployment> {
+    if (!lacksLastApplied(cached)) return cached;
+    const full = await this.rest.get<Deployment>(paths.deployment(cached.metadata?.namespace ?? '', cached.metadata?.name ?? ''));
+    if (full.metadata?.uid !== cached.metadata?.uid || full.metadata?.resourceVersion !== cached.metadata?.resourceVersion) return cached;
+    return { ...cached, metadata: { ...cached.metadata, annotations: full.metadata?.annotations ?? {} } };
+  }
+
+  private async withSpec(rs: ReplicaSet, owner: Deployment): Promise<ReplicaSet> {
     const key = `${rs.metadata?.uid ?? ''}/${String(rs.metadata?.generation ?? '')}`;
-    let spec = this.specs.get(key);
-    if (spec === undefined) {
+    const now = this.clock();
+    this.sweep(now);
+    let cached = this.specs.get(key);
+    if (cached === undefined) {
       const full = await this.rest.get<ReplicaSet>(paths.replicaSet(rs.metadata?.namespace ?? '', rs.metadata?.name ?? ''));
       // Another generation of the same object may have been read in the meantime: keep the one asked for.
       if (full.metadata?.uid !== rs.metadata?.uid || full.metadata?.generation !== rs.metadata?.generation) return { ...rs, spec: full.spec };
-      spec = full.spec;
-      this.specs.set(key, spec);
-      if (this.specs.size > SPEC_CACHE_LIMIT) this.specs.delete(this.specs.keys().next().value ?? '');
+      // Kept sharing what equals the Deployment's own spec: a deploy changes a few fields of it.
+      cached = { spec: shareSubtrees(full.spec, owner.spec), usedAt: now };
+      this.specs.set(key, cached);
     }
+    cached.usedAt = now;
     // The metadata (annotations kubectl copies on a rollback) is the informer's, which is current.
-    return { ...rs, spec };
+    return { ...rs, spec: cached.spec };
+  }
+
+  /** Drops the templates no pass has asked for in SPEC_IDLE_MS; at most once a minute. */
+  private sweep(now: number): void {
+    if (now - this.sweptAt < 60_000) return;
+    this.sweptAt = now;
+    for (const [key, entry] of this.specs) if (now - entry.usedAt > SPEC_IDLE_MS) this.specs.delete(key);
+  }
+
+  /** How many templates are cached now (the deploys in their span, roughly). */
+  cachedTemplates(): number {
+    return this.specs.size;
   }
 
   jobsIn(namespace: string): readonly Job[] {

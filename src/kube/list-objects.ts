@@ -21,11 +21,23 @@ export interface Listed<T> {
 }
 
 /**
- * Objects per list page. A whole-cluster list in one response is one body the size of every object
- * at once (tens of MB at 10,000 Deployments), and the RSS it takes stays after the GC; pages keep
- * that to one page, each page trimmed before the next is read.
+ * Objects per list page, fitted to the objects' size. A whole-cluster list in one response is one
+ * body the size of every object at once (tens of MB at 10,000 Deployments), and the RSS it takes
+ * stays after the GC. A page that V8 parses within its young generation (the chart gives it
+ * 2 MB semi-spaces) dies there: what `keep` returns is copied out compactly, the rest (managedFields,
+ * the fields not kept) never reaches the old generation, where it would leave pages half used. So
+ * each page asks for about PAGE_BYTES of JSON, at the size per object the previous page had.
  */
-export const LIST_PAGE_SIZE = 500;
+export const PAGE_BYTES = 384 * 1024;
+export const FIRST_PAGE_SIZE = 50;
+export const MIN_PAGE_SIZE = 10;
+export const MAX_PAGE_SIZE = 500;
+
+/** The limit for the next page, from the bytes and items of the page just read. */
+export function nextPageSize(bytes: number, items: number): number {
+  if (items <= 0 || bytes <= 0) return FIRST_PAGE_SIZE;
+  return Math.max(MIN_PAGE_SIZE, Math.min(MAX_PAGE_SIZE, Math.floor(PAGE_BYTES / (bytes / items))));
+}
 
 /** `path` with the paging parameters added to whatever query it has. */
 export function withQuery(path: string, params: Record<string, string | undefined>): string {
@@ -41,16 +53,18 @@ const LIST_TIMEOUT_MS = 60_000;
  * Lists every object at `path`, page by page (the apiserver's limit/continue), keeping of each item
  * what `keep` returns. All pages are of one snapshot: the resourceVersion of the first page is the
  * list's. A continue token that expired mid-list (410) fails the list; the caller lists again.
+ * `pageSize` fixes the objects per page; by default each page is fitted to the size of the last.
  */
-export async function listObjects<T extends KubernetesObject>(access: KubeAccess, path: string, asMetadata: boolean, keep: (item: T) => T = (item) => item, pageSize = LIST_PAGE_SIZE): Promise<Listed<T>> {
+export async function listObjects<T extends KubernetesObject>(access: KubeAccess, path: string, asMetadata: boolean, keep: (item: T) => T = (item) => item, pageSize?: number): Promise<Listed<T>> {
   const conn = connectionOf(access);
   const items: T[] = [];
   let resourceVersion: string | undefined;
   let token: string | undefined;
+  let limit = pageSize ?? FIRST_PAGE_SIZE;
   do {
     const answer = await kubeCall(conn, {
       method: 'GET',
-      path: withQuery(path, { limit: String(pageSize), continue: token }),
+      path: withQuery(path, { limit: String(limit), continue: token }),
       headers: { Accept: asMetadata ? LIST_ACCEPT : 'application/json' },
       timeoutMs: LIST_TIMEOUT_MS,
     });
@@ -63,7 +77,9 @@ export async function listObjects<T extends KubernetesObject>(access: KubeAccess
       throw new Error(`the API server answered ${path} with ${String(body.kind)} instead of PartialObjectMetadataList; rollguard never caches full objects it asked metadata of (F3)`);
     }
     resourceVersion ??= body.metadata?.resourceVersion;
-    for (const item of body.items ?? []) items.push(keep(asMetadata ? metadataOnly(item) : item));
+    const page = body.items ?? [];
+    for (const item of page) items.push(keep(asMetadata ? metadataOnly(item) : item));
+    if (pageSize === undefined) limit = nextPageSize(answer.text.length, page.length);
     token = body.metadata?.continue === '' ? undefined : body.metadata?.continue;
   } while (token !== undefined);
   return { resourceVersion, items };
