@@ -102,13 +102,20 @@ describeWithControlPlane('F4 the agent through failing writes and a lapsed Lease
     hold = new Promise<void>((resolve) => { release = resolve; });
     const evaluation = agent.evaluate(s.ns, 'fe');
     await inside;
-    // Another replica takes the Lease over meanwhile.
-    const lease = await s.admin.get<{ spec: Record<string, unknown> }>(paths.lease(s.own, 'rollguard-agent'));
-    const now = new Date().toISOString().replace(/Z$/, '000Z');
-    await s.admin.update(paths.lease(s.own, 'rollguard-agent'), { ...lease, spec: { ...lease.spec, holderIdentity: 'another-replica', leaseDurationSeconds: 120, renewTime: now, acquireTime: now } });
-    await waitFor('the agent to see it no longer leads', () => !agent.lease.isLeader(), { timeoutMs: 20_000 });
-    hold = undefined;
-    release();
+    try {
+      // Another replica takes the Lease over meanwhile; the leader renews every second, so a write
+      // between our read and our update is a conflict to read again after, as a replica would.
+      await waitFor('the Lease taken over by another replica', async () => {
+        const lease = await s.admin.get<{ spec: Record<string, unknown> }>(paths.lease(s.own, 'rollguard-agent'));
+        const now = new Date().toISOString().replace(/Z$/, '000Z');
+        await s.admin.update(paths.lease(s.own, 'rollguard-agent'), { ...lease, spec: { ...lease.spec, holderIdentity: 'another-replica', leaseDurationSeconds: 120, renewTime: now, acquireTime: now } });
+        return true;
+      }, { timeoutMs: 10_000, intervalMs: 50 });
+      await waitFor('the agent to see it no longer leads', () => !agent.lease.isLeader(), { timeoutMs: 20_000 });
+    } finally {
+      hold = undefined;
+      release();
+    }
     expect(await evaluation).toEqual({ key: `${s.ns}/fe`, result: 'not-leader' });
     expect(await decisionsFor('fe')).toBe(0);
   }, 240_000);
