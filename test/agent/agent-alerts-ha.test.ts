@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { Deployment } from '../../src/core/kube.js';
 import { paths } from '../../src/kube/rest.js';
-import { deployedTwice, POLICY } from '../support/agent-helpers.js';
+import { agentProcessArgs, deployedTwice, POLICY } from '../support/agent-helpers.js';
 import { startAlertmanager, type RunningAlertmanager } from '../support/alertmanager.js';
 import { describeWithControlPlane } from '../support/control-plane.js';
 import { freePort, httpOk, type ManagedProcess } from '../support/process.js';
@@ -52,7 +52,7 @@ describeWithControlPlane('R10 alerts are accepted by every replica; the leader e
     stack = s;
     for (const [i, port] of ports.entries()) {
       const id = `replica-${String(i)}`;
-      const args = ['agent', '--kubeconfig', s.agentKubeconfigPath, '--prometheus', s.prometheus.url, '--policy', s.policyPath, '--namespace', s.own, '--id', id, '--port', String(port), '--interval', '10m', '--lease-duration', '6s', '--renew-deadline', '4s', '--retry-period', '1s', '--only-namespace', s.ns];
+      const args = agentProcessArgs(s, id, port, { interval: '10m' });
       // One replica finds its URL from POD_IP as in the chart, the other falls back to loopback.
       const p = await s.startCli(`agent-${id}`, args, () => httpOk(`http://127.0.0.1:${String(port)}/readyz`), i === 0 ? { POD_IP: '127.0.0.1' } : {});
       agents.push({ id, port, p });

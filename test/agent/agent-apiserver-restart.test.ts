@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PREFIX } from '../../src/core/annotations.js';
 import type { Deployment } from '../../src/core/kube.js';
 import { paths } from '../../src/kube/rest.js';
-import { deploymentManifest, deployThenRegress, POLICY, rolledOut } from '../support/agent-helpers.js';
+import { agentProcessArgs, deploymentManifest, deployThenRegress, POLICY, rolledOut } from '../support/agent-helpers.js';
 import { restartApiserver } from '../support/apiserver-restart.js';
 import { adminControlPlane } from '../support/control-plane-admin.js';
 import { CONTROL_PLANE_START_TIMEOUT_MS, describeWithControlPlane } from '../support/control-plane.js';
@@ -35,7 +35,7 @@ describeWithControlPlane('F4 R7 the agent through a kube-apiserver restart', () 
     stack = s;
     const port = await freePort();
     readyz = `http://127.0.0.1:${String(port)}/readyz`;
-    agent = await s.startCli('agent-restart', ['agent', '--kubeconfig', s.agentKubeconfigPath, '--prometheus', s.prometheus.url, '--policy', s.policyPath, '--namespace', s.own, '--id', 'restart-a', '--port', String(port), '--interval', '1s', '--lease-duration', '6s', '--renew-deadline', '4s', '--retry-period', '1s', '--only-namespace', s.ns], () => httpOk(readyz));
+    agent = await s.startCli('agent-restart', agentProcessArgs(s, 'restart-a', port), () => httpOk(readyz));
   }, CONTROL_PLANE_START_TIMEOUT_MS + 120_000);
 
   afterAll(async () => {

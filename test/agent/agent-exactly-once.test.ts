@@ -9,7 +9,7 @@ import { describeWithControlPlane } from '../support/control-plane.js';
 import { freePort, httpOk, type ManagedProcess } from '../support/process.js';
 import { startStack, type Stack } from '../support/rollguard-stack.js';
 import { waitFor } from '../support/wait.js';
-import { deployedTwice, POLICY, startAgent } from '../support/agent-helpers.js';
+import { agentProcessArgs, deployedTwice, POLICY, startAgent } from '../support/agent-helpers.js';
 
 // F4 exactly one rollback, proven by faults on the real control plane: two agents at once, an
 // agent killed between deciding and patching and between patching and its Event, a leader paused
@@ -59,7 +59,7 @@ describeWithControlPlane('F4 exactly one rollback, whatever fails', () => {
   async function agentProcess(id: string, env: NodeJS.ProcessEnv = {}): Promise<ManagedProcess> {
     const s = need();
     const port = await freePort();
-    const args = ['agent', '--kubeconfig', s.agentKubeconfigPath, '--prometheus', s.prometheus.url, '--policy', s.policyPath, '--namespace', s.own, '--id', id, '--port', String(port), '--interval', '1s', '--lease-duration', '6s', '--renew-deadline', '4s', '--retry-period', '1s', '--only-namespace', s.ns];
+    const args = agentProcessArgs(s, id, port);
     const p = await s.startCli(`agent-${id}`, args, () => httpOk(`http://127.0.0.1:${port}/readyz`), env);
     processes.push(p);
     ports.set(p, port);

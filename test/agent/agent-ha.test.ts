@@ -9,7 +9,7 @@ import { slackSignature } from '../../src/agent/slack/verify.js';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { Deployment } from '../../src/core/kube.js';
 import { KubeRest, paths } from '../../src/kube/rest.js';
-import { deployThenRegress, startAgent } from '../support/agent-helpers.js';
+import { agentProcessArgs, deployThenRegress, startAgent } from '../support/agent-helpers.js';
 import { describeWithControlPlane } from '../support/control-plane.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { grantApplyButton, person, type Person } from '../support/people.js';
@@ -234,7 +234,7 @@ describeWithControlPlane('R10 F4 every replica serves the person, and no decisio
     const ports = new Map<ManagedProcess, number>();
     const start = async (id: string): Promise<ManagedProcess> => {
       const port = await freePort();
-      const args = ['agent', '--kubeconfig', s.agentKubeconfigPath, '--prometheus', s.prometheus.url, '--policy', s.policyPath, '--namespace', s.own, '--id', id, '--port', String(port), '--interval', '1s', '--lease-duration', '6s', '--renew-deadline', '4s', '--retry-period', '1s', '--only-namespace', s.ns, '--slack-api', slack?.apiBase ?? ''];
+      const args = agentProcessArgs(s, id, port, { extra: ['--slack-api', slack?.apiBase ?? ''] });
       const p = await s.startCli(`agent-${id}`, args, () => httpOk(`http://127.0.0.1:${port}/readyz`));
       processes.push(p);
       ports.set(p, port);

@@ -86,6 +86,11 @@ export async function deployThenRegress(stack: Stack, name: string, ns = stack.n
   stack.exporter.set(ns, name, { errorShare: 0.2 });
 }
 
+/** A `rollguard agent` process's arguments on `stack`, with the Lease timings startAgent gives (6 s / 4 s / 1 s). */
+export function agentProcessArgs(stack: Stack, id: string, port: number, opts: { interval?: string; extra?: readonly string[] } = {}): string[] {
+  return ['agent', '--kubeconfig', stack.agentKubeconfigPath, '--prometheus', stack.prometheus.url, '--policy', stack.policyPath, '--namespace', stack.own, '--id', id, '--port', String(port), '--interval', opts.interval ?? '1s', '--lease-duration', '6s', '--renew-deadline', '4s', '--retry-period', '1s', '--only-namespace', stack.ns, ...(opts.extra ?? [])];
+}
+
 /** `overrides` replace the test defaults (e.g. a long intervalMs so that only alerts trigger evaluations). */
 export function startAgent(stack: Stack, identity: string, policyText = POLICY, overrides: Partial<AgentOptions> = {}): Agent {
   const set = policySet(policyText);
