@@ -7,11 +7,9 @@
 //
 //   npm run bench:idle   (bench:webhook prints the webhook's figure through reportIdle)
 
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ensureCertificates } from '../src/certs/store.js';
 import { KubeRest } from '../src/kube/rest.js';
 import { adminControlPlane } from '../test/support/control-plane-admin.js';
@@ -21,17 +19,11 @@ import { freePort, httpOk, startProcess, type ManagedProcess } from '../test/sup
 import { installRollguardCrds } from '../test/support/rollguard-crds.js';
 import { podMountPossible, POD_WRAPPER, procSample, startPrometheusStub } from './agent-process.js';
 import { chartContainer } from './chart-node-options.js';
+import { buildBundle } from './image-bundle.js';
 
 export const IDLE_TARGET_MB = 60;
 const WINDOW_MS = 5000;
 const ROOT = join(import.meta.dirname, '..');
-
-/** The CLI bundled as the image carries it, into a scratch dir inside the repo (it reads the package.json above it). */
-async function buildBundle(): Promise<{ main: string; remove: () => Promise<void> }> {
-  const out = join(ROOT, '.rollguard-tmp', 'bench-idle-bundle');
-  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'scripts', 'bundle.ts'), out], { cwd: ROOT, timeout: 120_000 });
-  return { main: join(out, 'rollguard.mjs'), remove: () => rm(out, { recursive: true, force: true }) };
-}
 
 export interface IdleFigure {
   /** Median RSS over the window, MB, as it runs. */
@@ -116,7 +108,7 @@ export async function reportIdle(names: readonly ('agent' | 'webhook')[], say: (
   }
   const i = process.argv.indexOf('--main');
   const given = i >= 0 ? process.argv[i + 1] : undefined;
-  const built = given !== undefined ? { main: given, remove: async () => {} } : await buildBundle();
+  const built = given !== undefined ? { main: given, remove: async () => {} } : await buildBundle('bench-idle-bundle');
   const launched = await launchControlPlane(located);
   let ok = true;
   try {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { freePort, httpOk, startProcess } from '../test/support/process.js';
 import { podMountPossible, POD_WRAPPER, procSample } from './agent-process.js';
 
-// The webhook's RSS with its stamp cache filled: `rollguard webhook` (run by tsx, as the harden
-// load parts run it) lists and watches the ConfigMaps and Secrets of an API server of this bench's
+// The webhook's RSS with its stamp cache filled: `rollguard webhook` as a Pod runs it (the image's
+// bundle, the chart's NODE_OPTIONS, a service-account mount) lists and watches the ConfigMaps and Secrets of an API server of this bench's
 // own (HTTPS, metadata-only lists paged by limit/continue as the apiserver pages them, watches held
 // open), holding N objects shaped as the apiserver serves them (labels, kubectl's
 // last-applied-configuration, two managedFields entries, stamps on half). Tiers from an empty
@@ -110,7 +110,7 @@ function fit(points: readonly FootprintTier[]): { slope: number; intercept: numb
 }
 
 /** Starts a webhook per tier against the fake API server and samples its RSS once synced. */
-export async function measureWebhookFootprint(tls: { cert: string; key: string; ca: string; servingCert: string; servingKey: string }, tiers: readonly number[]): Promise<Footprint> {
+export async function measureWebhookFootprint(tls: { cert: string; key: string; ca: string; servingCert: string; servingKey: string }, tiers: readonly number[], run: { main: string; nodeOptions: string }): Promise<Footprint> {
   const api = await startFakeApi({ cert: tls.cert, key: tls.key });
   const pod = podMountPossible();
   const results: FootprintTier[] = [];
@@ -118,8 +118,8 @@ export async function measureWebhookFootprint(tls: { cert: string; key: string; 
     for (const objects of tiers) {
       api.setObjects(objects);
       const [port, healthPort] = [await freePort(), await freePort()];
-      const webhook = ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'webhook', '--host', '127.0.0.1', '--port', String(port), '--health-port', String(healthPort), '--tls-cert', tls.servingCert, '--tls-key', tls.servingKey, '--namespace', 'rollguard', '--log-level', 'warn'];
-      const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', NODE_OPTIONS: '' };
+      const webhook = [run.main, 'webhook', '--host', '127.0.0.1', '--port', String(port), '--health-port', String(healthPort), '--tls-cert', tls.servingCert, '--tls-key', tls.servingKey, '--namespace', 'rollguard', '--log-level', 'warn'];
+      const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', NODE_OPTIONS: run.nodeOptions };
       let command = process.execPath;
       let args: string[];
       if (pod) {
@@ -149,5 +149,5 @@ export async function measureWebhookFootprint(tls: { cert: string; key: string; 
     await api.close();
   }
   const { slope, intercept } = fit(results);
-  return { tiers: results, slopeMbPerK: slope, interceptMb: intercept, how: "a Pod's service-account mount (private mount namespace), run by tsx" };
+  return { tiers: results, slopeMbPerK: slope, interceptMb: intercept, how: `the image's bundle as a Pod runs it (service-account mount in a private mount namespace, NODE_OPTIONS="${run.nodeOptions}")` };
 }

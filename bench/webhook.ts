@@ -12,7 +12,9 @@ import type { Deployment } from '../src/core/kube.js';
 import { startWebhookServer } from '../src/admission/server.js';
 import { InMemoryStampCache } from '../src/stamps/stamp-cache.js';
 import { ensureCertificates } from '../src/certs/store.js';
-import { measureWebhookFootprint } from './webhook-footprint.js';
+import { chartContainer } from './chart-node-options.js';
+import { buildBundle } from './image-bundle.js';
+import { measureWebhookFootprint, type Footprint } from './webhook-footprint.js';
 import { reportIdle } from './idle.js';
 
 // `npm run bench:webhook` (issue 16's webhook rows):
@@ -210,7 +212,14 @@ async function throughput(body: string, ports: Ports): Promise<void> {
 }
 
 async function memory(ports: Ports): Promise<void> {
-  const f = await measureWebhookFootprint({ cert: await readFile(ports.cert, 'utf8'), key: await readFile(ports.key, 'utf8'), ca: ports.caFile, servingCert: ports.cert, servingKey: ports.key }, TIERS);
+  const bundle = await buildBundle('bench-webhook-bundle');
+  let f: Footprint;
+  try {
+    const { nodeOptions } = await chartContainer('webhook');
+    f = await measureWebhookFootprint({ cert: await readFile(ports.cert, 'utf8'), key: await readFile(ports.key, 'utf8'), ca: ports.caFile, servingCert: ports.cert, servingKey: ports.key }, TIERS, { main: bundle.main, nodeOptions });
+  } finally {
+    await bundle.remove();
+  }
   say(`webhook RSS as it runs (no forced GC), stamp cache filled from a paged metadata-only list; ${f.how}:`);
   for (const t of f.tiers) say(`  ${t.objects.toLocaleString('en-US').padStart(7)} ConfigMaps/Secrets: ${t.rssMb.toFixed(1)} MB (synced in ${t.syncS.toFixed(1)} s)`);
   const idle = f.tiers[0]?.rssMb ?? Number.NaN;

@@ -15,12 +15,12 @@ const PATHS: Record<ConfigKind, string> = { ConfigMap: '/api/v1/configmaps', Sec
 
 /**
  * What the informer keeps of one object: the keys list+watch need (name, namespace,
- * resourceVersion) and the stamps read once into numbers, the same record the StampStore holds.
- * Annotations, labels and managedFields are dropped as soon as the stamps are read from them.
+ * resourceVersion) and the stamps read once into numbers. The record is the stamps the StampStore
+ * reads, so each object is held and indexed once. Annotations, labels and managedFields are dropped
+ * as soon as the stamps are read from them.
  */
-interface StampRecord {
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
-  stamps: ConfigStamps;
+interface StampRecord extends ConfigStamps {
+  metadata: { name?: string; namespace?: string; resourceVersion?: string };
 }
 
 const namespaces = new Map<string, string>();
@@ -36,7 +36,8 @@ function interned(namespace: string | undefined): string | undefined {
 
 function forStamps(o: KubernetesObject): StampRecord {
   const meta: StampMetadata = o.metadata ?? {};
-  return { metadata: { name: meta.name, namespace: interned(meta.namespace), resourceVersion: meta.resourceVersion }, stamps: stampsFromMetadata(meta) };
+  const { createdAt, contentChangedAt, lastWriteAt } = stampsFromMetadata(meta);
+  return { metadata: { name: meta.name, namespace: interned(meta.namespace), resourceVersion: meta.resourceVersion }, createdAt, contentChangedAt, lastWriteAt };
 }
 
 export interface InformerStampCacheOptions {
@@ -49,18 +50,22 @@ export interface InformerStampCacheOptions {
 }
 
 export class InformerStampCache implements StampCache {
-  private readonly store = new StampStore({ synced: false });
+  private readonly store: StampStore;
   private readonly informers: Informer<StampRecord>[];
 
   constructor(private readonly opts: InformerStampCacheOptions) {
+    const byKind = new Map<ConfigKind, Informer<StampRecord>>();
+    this.store = new StampStore({ get: (namespace, kind, name) => byKind.get(kind)?.get(namespace, name) }, { synced: false });
     this.informers = (Object.keys(PATHS) as ConfigKind[]).map((kind) => {
       // Only what the stamps need (managedFields' times bound an unstamped object's last write).
       const informer = new Informer<StampRecord>({ ...opts, path: PATHS[kind], metadataOnly: true, trim: forStamps });
+      byKind.set(kind, informer);
       informer.on((event, obj) => {
-        const name = obj.metadata?.name;
-        const namespace = obj.metadata?.namespace;
-        if (event === 'delete') this.store.remove(kind, { name, namespace }, this.opts.clock());
-        else if (name !== undefined) this.store.upsertStamps(kind, namespace ?? '', name, obj.stamps);
+        const { name, namespace = '' } = obj.metadata;
+        if (name !== undefined) {
+          if (event === 'delete') this.store.removed(kind, namespace, name, this.opts.clock());
+          else this.store.observed(kind, namespace, name, obj);
+        }
         this.updateSynced();
       });
       return informer;

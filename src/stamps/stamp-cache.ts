@@ -95,16 +95,26 @@ function later(a: number | undefined, b: number | undefined): number | undefined
 const MAX_TOMBSTONES = 10_000;
 const TOMBSTONE_TTL_MS = 24 * 3_600_000;
 
-/** Keeps stamps per object and tombstones of deletions; the in-memory cache and the informer share it. */
+/** Where the stamps the last list/watch event showed are kept: the informers' own records, or a map. */
+export interface SeenStamps {
+  get(namespace: string, kind: ConfigKind, name: string): ConfigStamps | undefined;
+}
+
+/**
+ * Stamps per object, as the last list/watch event said (read from `seen`), admission notes the watch
+ * has not shown yet, and tombstones of deletions. The in-memory cache and the informer share it; the
+ * informer's records are the seen stamps themselves, so a cluster's objects are indexed once.
+ */
 export class StampStore implements StampCache {
-  /** Exactly what the last list/watch event said. */
-  private readonly objects = new Map<string, ConfigStamps>();
   /** Stamps issued at admission that the watch has not shown yet. */
   private readonly notes = new Map<string, ConfigStamps>();
   private readonly tombstones = new Map<string, number>();
   private isSynced: boolean;
 
-  constructor(opts: { synced?: boolean } = {}) {
+  constructor(
+    private readonly seen: SeenStamps,
+    opts: { synced?: boolean } = {},
+  ) {
     this.isSynced = opts.synced ?? true;
   }
 
@@ -112,24 +122,18 @@ export class StampStore implements StampCache {
     return `${kind}\u0000${namespace}\u0000${name}`;
   }
 
-  upsert(kind: ConfigKind, meta: MetadataLike): void {
-    if (meta.name === undefined) return;
-    this.upsertStamps(kind, meta.namespace ?? '', meta.name, stampsFromMetadata(meta));
-  }
-
-  /** What the last list/watch event said of one object, already read into its stamps. */
-  upsertStamps(kind: ConfigKind, namespace: string, name: string, seen: ConfigStamps): void {
+  /** A list/watch event showed the object with these stamps (already kept in `seen`). */
+  observed(kind: ConfigKind, namespace: string, name: string, stamps: ConfigStamps): void {
+    if (this.tombstones.size === 0 && this.notes.size === 0) return;
     const id = StampStore.id(namespace, kind, name);
-    this.objects.set(id, seen);
     this.tombstones.delete(id);
     const noted = this.notes.get(id);
-    if (noted !== undefined && (seen.contentChangedAt ?? -Infinity) >= (noted.contentChangedAt ?? -Infinity)) this.notes.delete(id);
+    if (noted !== undefined && (stamps.contentChangedAt ?? -Infinity) >= (noted.contentChangedAt ?? -Infinity)) this.notes.delete(id);
   }
 
-  remove(kind: ConfigKind, meta: MetadataLike, at: number): void {
-    if (meta.name === undefined) return;
-    const id = StampStore.id(meta.namespace ?? '', kind, meta.name);
-    this.objects.delete(id);
+  /** A list/watch event showed the object gone (and it is gone from `seen`). */
+  removed(kind: ConfigKind, namespace: string, name: string, at: number): void {
+    const id = StampStore.id(namespace, kind, name);
     this.notes.delete(id);
     this.tombstones.set(id, at);
     // Hash-suffixed config churns names; forget deletions far older than any config window. A
@@ -139,9 +143,8 @@ export class StampStore implements StampCache {
     }
   }
 
-  /** Forgets everything (a fresh start, as after losing the watch). */
-  clear(): void {
-    this.objects.clear();
+  /** Forgets notes and tombstones (a fresh start). */
+  protected forget(): void {
     this.notes.clear();
     this.tombstones.clear();
   }
@@ -165,9 +168,9 @@ export class StampStore implements StampCache {
   }
 
   lookup(namespace: string, kind: ConfigKind, name: string): ConfigLookup {
-    const id = StampStore.id(namespace, kind, name);
-    const seen = this.objects.get(id);
-    const noted = this.notes.get(id);
+    const seen = this.seen.get(namespace, kind, name);
+    const id = this.notes.size === 0 && this.tombstones.size === 0 ? undefined : StampStore.id(namespace, kind, name);
+    const noted = id === undefined ? undefined : this.notes.get(id);
     if (seen !== undefined || noted !== undefined) {
       return {
         state: 'present',
@@ -176,10 +179,61 @@ export class StampStore implements StampCache {
         lastWriteAt: later(seen?.lastWriteAt, noted?.lastWriteAt),
       };
     }
-    const at = this.tombstones.get(id);
+    const at = id === undefined ? undefined : this.tombstones.get(id);
     return at === undefined ? { state: 'missing' } : { state: 'deleted', at };
   }
 }
 
-/** The in-memory cache used in tests and in `rollguard webhook --no-kube`. */
-export class InMemoryStampCache extends StampStore {}
+/** Seen stamps by kind, namespace and name, for a cache fed directly rather than by informers. */
+class SeenStampsMap implements SeenStamps {
+  private readonly byKey = new Map<string, Map<string, ConfigStamps>>();
+
+  get(namespace: string, kind: ConfigKind, name: string): ConfigStamps | undefined {
+    return this.byKey.get(`${kind}\u0000${namespace}`)?.get(name);
+  }
+
+  set(namespace: string, kind: ConfigKind, name: string, stamps: ConfigStamps): void {
+    const key = `${kind}\u0000${namespace}`;
+    let names = this.byKey.get(key);
+    if (names === undefined) this.byKey.set(key, (names = new Map<string, ConfigStamps>()));
+    names.set(name, stamps);
+  }
+
+  delete(namespace: string, kind: ConfigKind, name: string): void {
+    this.byKey.get(`${kind}\u0000${namespace}`)?.delete(name);
+  }
+
+  clear(): void {
+    this.byKey.clear();
+  }
+}
+
+/** The cache used in tests and in `rollguard webhook --no-kube`: fed object metadata directly. */
+export class InMemoryStampCache extends StampStore {
+  private readonly objects: SeenStampsMap;
+
+  constructor(opts: { synced?: boolean } = {}) {
+    const objects = new SeenStampsMap();
+    super(objects, opts);
+    this.objects = objects;
+  }
+
+  upsert(kind: ConfigKind, meta: MetadataLike): void {
+    if (meta.name === undefined) return;
+    const stamps = stampsFromMetadata(meta);
+    this.objects.set(meta.namespace ?? '', kind, meta.name, stamps);
+    this.observed(kind, meta.namespace ?? '', meta.name, stamps);
+  }
+
+  remove(kind: ConfigKind, meta: MetadataLike, at: number): void {
+    if (meta.name === undefined) return;
+    this.objects.delete(meta.namespace ?? '', kind, meta.name);
+    this.removed(kind, meta.namespace ?? '', meta.name, at);
+  }
+
+  /** Forgets everything, as a fresh start. */
+  clear(): void {
+    this.objects.clear();
+    this.forget();
+  }
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
-import { metadataForStamps, StampStore, stampsFromMetadata } from '../../src/stamps/stamp-cache.js';
+import { InMemoryStampCache, metadataForStamps, stampsFromMetadata } from '../../src/stamps/stamp-cache.js';
 
 const HOUR = 3_600_000;
 const T = Date.parse('2026-03-02T10:00:00Z');
@@ -8,7 +8,7 @@ const stamp = (ms: number) => ({ [ANNOTATIONS.createdAt.key]: new Date(ms).toISO
 
 describe('R3 stamp store', () => {
   it('reads stamps from metadata; an unstamped object is present without stamps', () => {
-    const s = new StampStore();
+    const s = new InMemoryStampCache();
     s.upsert('ConfigMap', { namespace: 'a', name: 'x', annotations: stamp(T) });
     s.upsert('ConfigMap', { namespace: 'a', name: 'y', annotations: { [ANNOTATIONS.contentChangedAt.key]: 'not a time' } });
     expect(s.lookup('a', 'ConfigMap', 'x')).toEqual({ state: 'present', createdAt: T, contentChangedAt: T });
@@ -17,14 +17,14 @@ describe('R3 stamp store', () => {
   });
 
   it('a watch event replaces what it knew: a recreated object without stamps is unstamped again', () => {
-    const s = new StampStore();
+    const s = new InMemoryStampCache();
     s.upsert('Secret', { namespace: 'a', name: 'x', annotations: stamp(T) });
     s.upsert('Secret', { namespace: 'a', name: 'x', annotations: {} });
     expect(s.lookup('a', 'Secret', 'x')).toMatchObject({ contentChangedAt: undefined });
   });
 
   it('an admission note wins until the watch shows a stamp at least as new', () => {
-    const s = new StampStore();
+    const s = new InMemoryStampCache();
     s.upsert('ConfigMap', { namespace: 'a', name: 'x', annotations: stamp(T - HOUR) });
     s.noteAdmitted('a', 'ConfigMap', 'x', { createdAt: undefined, contentChangedAt: T });
     s.upsert('ConfigMap', { namespace: 'a', name: 'x', annotations: stamp(T - HOUR) });
@@ -35,7 +35,7 @@ describe('R3 stamp store', () => {
   });
 
   it('remembers deletions, and forgets day-old ones once there are many', () => {
-    const s = new StampStore();
+    const s = new InMemoryStampCache();
     s.remove('ConfigMap', { namespace: 'a', name: 'old' }, T - 25 * HOUR);
     expect(s.lookup('a', 'ConfigMap', 'old')).toEqual({ state: 'deleted', at: T - 25 * HOUR });
     for (let i = 0; i < 10_000; i++) s.remove('ConfigMap', { namespace: 'a', name: `cfg-${String(i)}` }, T);
