@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, httpOk, startProcess, type ManagedProcess } from '../test/support/process.js';
+import { imageEnv } from './image-bundle.js';
 
 // `rollguard agent` as a child process for the footprint measurement: built with tsc as the
 // container runs it (node dist/..., no tsx loader thread in the figures), a Prometheus stand-in
@@ -152,7 +153,7 @@ export async function startAgentProcess(main: string, args: { connection: AgentC
   const t0 = performance.now();
   const nodeArgs = [`--inspect=127.0.0.1:${String(inspectorPort)}`, main, 'agent', '--prometheus', args.prometheus, '--namespace', args.namespace, '--id', args.id, '--port', String(port), '--interval', args.interval];
   const conn = args.connection;
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', KUBECONFIG: '', NODE_OPTIONS: args.nodeOptions ?? '' };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...imageEnv(), KUBECONFIG: '', NODE_OPTIONS: args.nodeOptions ?? '' };
   let command = process.execPath;
   let commandArgs: string[];
   if ('kubeconfig' in conn) {

@@ -19,7 +19,7 @@ import { freePort, httpOk, startProcess, type ManagedProcess } from '../test/sup
 import { installRollguardCrds } from '../test/support/rollguard-crds.js';
 import { podMountPossible, POD_WRAPPER, procSample, startPrometheusStub } from './agent-process.js';
 import { chartContainer } from './chart-node-options.js';
-import { buildBundle } from './image-bundle.js';
+import { buildBundle, imageEnv } from './image-bundle.js';
 
 export const IDLE_TARGET_MB = 60;
 const WINDOW_MS = 5000;
@@ -45,7 +45,7 @@ async function sampleIdle(p: ManagedProcess): Promise<IdleFigure> {
 /** A node process as a Pod runs it: the service-account files mounted where a Pod has them (namespace `namespace`). */
 function inPod(facts: ControlPlaneFacts, namespace: string, nodeArgs: readonly string[], nodeOptions: string): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
   const server = new URL(facts.apiserverUrl);
-  const env = { ...process.env, NODE_ENV: 'production', KUBECONFIG: '', NODE_OPTIONS: nodeOptions, KUBERNETES_SERVICE_HOST: server.hostname, KUBERNETES_SERVICE_PORT: server.port, ROLLGUARD_POD_CA: facts.caFile, ROLLGUARD_POD_TOKEN: facts.adminToken, ROLLGUARD_POD_NAMESPACE: namespace };
+  const env = { ...process.env, ...imageEnv(), KUBECONFIG: '', NODE_OPTIONS: nodeOptions, KUBERNETES_SERVICE_HOST: server.hostname, KUBERNETES_SERVICE_PORT: server.port, ROLLGUARD_POD_CA: facts.caFile, ROLLGUARD_POD_TOKEN: facts.adminToken, ROLLGUARD_POD_NAMESPACE: namespace };
   return { command: 'unshare', args: ['-m', 'sh', '-c', POD_WRAPPER, 'sh', process.execPath, ...nodeArgs], env };
 }
 
@@ -62,7 +62,7 @@ async function idleProcess(name: string, spawn: { command: string; args: string[
 export async function measureBaseline(nodeOptions: string): Promise<IdleFigure> {
   const port = await freePort();
   const code = `require('node:http').createServer((q, s) => s.end('ok')).listen(${String(port)}, '127.0.0.1')`;
-  return idleProcess('bare node server', { command: process.execPath, args: ['-e', code], env: { ...process.env, NODE_OPTIONS: nodeOptions } }, `http://127.0.0.1:${String(port)}/`);
+  return idleProcess('bare node server', { command: process.execPath, args: ['-e', code], env: { ...process.env, ...imageEnv(), NODE_OPTIONS: nodeOptions } }, `http://127.0.0.1:${String(port)}/`);
 }
 
 /** `rollguard webhook` from the build `main`, in a Pod's form, watching ConfigMaps/Secrets of the empty cluster. */

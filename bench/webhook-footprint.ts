@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { freePort, httpOk, startProcess } from '../test/support/process.js';
 import { podMountPossible, POD_WRAPPER, procSample } from './agent-process.js';
+import { imageEnv } from './image-bundle.js';
 
 // The webhook's RSS with its stamp cache filled: `rollguard webhook` as a Pod runs it (the image's
 // bundle, the chart's NODE_OPTIONS, a service-account mount) lists and watches the ConfigMaps and Secrets of an API server of this bench's
@@ -119,7 +120,7 @@ export async function measureWebhookFootprint(tls: { cert: string; key: string; 
       api.setObjects(objects);
       const [port, healthPort] = [await freePort(), await freePort()];
       const webhook = [run.main, 'webhook', '--host', '127.0.0.1', '--port', String(port), '--health-port', String(healthPort), '--tls-cert', tls.servingCert, '--tls-key', tls.servingKey, '--namespace', 'rollguard', '--log-level', 'warn'];
-      const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', NODE_OPTIONS: run.nodeOptions };
+      const env: NodeJS.ProcessEnv = { ...process.env, ...imageEnv(), NODE_OPTIONS: run.nodeOptions };
       let command = process.execPath;
       let args: string[];
       if (pod) {

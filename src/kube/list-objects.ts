@@ -23,13 +23,16 @@ export interface Listed<T> {
 /**
  * Objects per list page, fitted to the objects' size. A whole-cluster list in one response is one
  * body the size of every object at once (tens of MB at 10,000 Deployments), and the RSS it takes
- * stays after the GC. A page that V8 parses within its young generation (the chart gives it
- * 2 MB semi-spaces) dies there: what `keep` returns is copied out compactly, the rest (managedFields,
- * the fields not kept) never reaches the old generation, where it would leave pages half used. So
- * each page asks for about PAGE_BYTES of JSON, at the size per object the previous page had.
+ * stays after the GC. A page is kept below V8's large-object threshold (128 KB): then the page's
+ * text is allocated in the young generation like the objects parsed from it, and all of it dies
+ * there once `keep` has copied out what is kept. A larger page's text goes straight to the
+ * large-object space, which only a full GC frees, so every page of an initial sync stayed until
+ * then and the old generation grew by tens of MB (and the body's Buffer, above glibc's mmap
+ * threshold, fragmented the native heap). So each page asks for about PAGE_BYTES of JSON, at the
+ * size per object the previous page had.
  */
-export const PAGE_BYTES = 384 * 1024;
-export const FIRST_PAGE_SIZE = 50;
+export const PAGE_BYTES = 96 * 1024;
+export const FIRST_PAGE_SIZE = 10;
 export const MIN_PAGE_SIZE = 10;
 export const MAX_PAGE_SIZE = 500;
 
