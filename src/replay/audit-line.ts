@@ -14,6 +14,8 @@ export const NOT_READ: unknown = Object.freeze({ notRead: 'requestObject' });
 
 /** Below this length scanning costs more than the parse it saves (records without big bodies). */
 const SCAN_FROM = 2048;
+/** The scanner keeps a buffer as long as the longest line it read: a hostile line that long is parsed whole. */
+const SCAN_UP_TO = 1 << 20;
 const REQUEST = 'requestObject';
 /** A later member named "requestObject", plainly or with \u escapes, would be the one JSON.parse keeps. */
 const NAMED_AGAIN = /"requestObject"|\\u/;
@@ -25,7 +27,7 @@ export class AuditLineParser {
   constructor(private readonly requestBodyRead: (e: AuditEvent) => boolean) {}
 
   parse(line: string): TimedAuditEvent | SkipReason | undefined {
-    if (line.length < SCAN_FROM) return parseAuditLine(line);
+    if (line.length < SCAN_FROM || line.length > SCAN_UP_TO) return parseAuditLine(line);
     const span = this.scanner.member(line, REQUEST);
     if (span === undefined) return parseAuditLine(line);
     const rest = line.slice(span.end);
