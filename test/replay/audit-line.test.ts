@@ -83,6 +83,13 @@ describe('AuditLineParser', () => {
     expect(typeof got === 'object' && got.event.requestObject).toEqual(body);
   });
 
+  it('parses a line over 1 MB whole, body included', () => {
+    const huge = statusUpdate().replace('"requestObject":{', `"requestObject":{"pad":"${'x'.repeat(1 << 20)}",`);
+    const got = parser.parse(huge);
+    expect(got).toEqual(parseAuditLine(huge));
+    expect(typeof got === 'object' && got.event.requestObject).not.toBe(NOT_READ);
+  });
+
   it('reads a body nested 10,000 deep, and counts one broken inside as invalid JSON', () => {
     const deep = statusUpdate().replace('"requestObject":{', `"requestObject":{"deep":${'['.repeat(10_000)}1${']'.repeat(10_000)},`);
     const [got, want] = both(deep);
