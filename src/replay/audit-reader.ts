@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
-import { parseAuditLine, type SkipReason, type TimedAuditEvent } from '../timeline/audit-event.js';
+import { parseAuditLine, type AuditEvent, type SkipReason, type TimedAuditEvent } from '../timeline/audit-event.js';
+import { AuditLineParser } from './audit-line.js';
 import type { FileResult } from './lines.js';
 import { mergeLines } from './merge-lines.js';
 import { Progress, type ProgressSink } from './progress.js';
@@ -19,6 +20,11 @@ export interface AuditReadOptions {
    * keeps the reader fast and its garbage low. Other lines are always parsed and classified.
    */
   mentions?: readonly string[];
+  /**
+   * Whether `prepare` reads the content of a record's request body, not only whether it has one.
+   * When it does not, the body is checked but not parsed, and holds NOT_READ (audit-line.ts).
+   */
+  requestBodyRead?: (e: AuditEvent) => boolean;
   /** How far out of stageTimestamp order a record may arrive and still be put in its place. */
   reorderWindowMs?: number;
   /** Where the progress line goes (normally process.stderr); none when undefined. */
@@ -70,6 +76,7 @@ export async function readAuditLog<T extends Ordered>(
 ): Promise<AuditReadStats> {
   const stats: AuditReadStats = { files: [], lines: 0, used: 0, irrelevant: 0, skipped: {} };
   const cannotMatter = irrelevanceTest(options.mentions ?? []);
+  const parser = options.requestBodyRead === undefined ? undefined : new AuditLineParser(options.requestBodyRead);
   const buffer = new ReorderBuffer<T>(options.reorderWindowMs ?? DEFAULT_REORDER_WINDOW_MS, (record) => {
     stats.used++;
     sink(record);
@@ -88,7 +95,7 @@ export async function readAuditLog<T extends Ordered>(
       progress?.tick(stats.lines, position);
       return;
     }
-    const parsed = parseAuditLine(line);
+    const parsed = parser === undefined ? parseAuditLine(line) : parser.parse(line);
     if (parsed === undefined) return;
     stats.lines++;
     progress?.tick(stats.lines, position);

@@ -1,4 +1,5 @@
 import { AuditTimeline, TIMELINE_MENTIONS, type AuditTimelineResult } from '../timeline/audit-timeline.js';
+import { requestBodyRead } from '../timeline/audit-bodies.js';
 import { readAuditLog, type AuditReadOptions, type AuditReadStats } from './audit-reader.js';
 
 // From audit log files to the change timeline and its deploys, in one streaming pass.
@@ -15,7 +16,7 @@ export async function timelineFromAuditLog(paths: readonly string[], options: Au
     (record) => {
       timeline.add(record);
     },
-    { mentions: TIMELINE_MENTIONS, ...options },
+    { mentions: TIMELINE_MENTIONS, requestBodyRead, ...options },
   );
   return { ...timeline.result(), stats };
 }

@@ -10,10 +10,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+function storedObject(e: AuditEvent): (KubeObject & Record<string, unknown>) | undefined {
+  const response = e.responseObject;
+  return isRecord(response) && response.kind !== 'Status' ? response : undefined;
+}
+
 /** The object as the request left it, when the record holds it whole; undefined otherwise. */
 export function resultObject(e: AuditEvent): (KubeObject & Record<string, unknown>) | undefined {
-  const response = e.responseObject;
-  if (isRecord(response) && response.kind !== 'Status') return response;
+  const stored = storedObject(e);
+  if (stored !== undefined) return stored;
   if ((e.verb === 'create' || e.verb === 'update') && isRecord(e.requestObject) && e.requestObject.kind !== 'Status') {
     return e.requestObject;
   }
@@ -23,6 +28,15 @@ export function resultObject(e: AuditEvent): (KubeObject & Record<string, unknow
 /** The request body of a patch (JSON patch list, merge or strategic merge or apply object). */
 export function patchBody(e: AuditEvent): unknown {
   return e.verb === 'patch' ? e.requestObject : undefined;
+}
+
+/**
+ * Whether the timeline reads what the request body holds, not only whether there is one
+ * (hasNoBody): a patch's body, and a create's or update's when the response does not hold the
+ * stored object (resultObject). A reader may leave any other request body unparsed.
+ */
+export function requestBodyRead(e: AuditEvent): boolean {
+  return e.verb === 'patch' || storedObject(e) === undefined;
 }
 
 /** True when the record carries no body at all for this write (Metadata level, or bodies omitted). */
