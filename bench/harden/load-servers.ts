@@ -1,11 +1,16 @@
+import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startProcess, withFreePorts, type ManagedProcess } from '../../test/support/process.js';
+import { chartContainer } from '../chart-node-options.js';
+import { buildBundle, imageEnv } from '../image-bundle.js';
 
 // The servers under load, each in its own process (the generator runs in the harden process):
 // `rollguard webhook` itself (--no-kube: no cluster to watch, so every Deployment is stamped with
-// an unknown change set) and the bare node:https echo server.
+// an unknown change set) and the bare node:https echo server. The webhook runs as its Pod runs it:
+// the image's bundle, the image's environment and the chart's NODE_OPTIONS (V8's heap sized to
+// the container); the echo server gets the same environment and V8 options.
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -19,6 +24,25 @@ export interface ServerUnderLoad {
 }
 
 const tsx = (script: string, args: string[]): string[] => ['--import', 'tsx', join(ROOT, script), ...args];
+
+interface PodRuntime {
+  main: string;
+  env: NodeJS.ProcessEnv;
+}
+
+let runtime: Promise<PodRuntime> | undefined;
+
+/** The bundle is built once per run and removed when the run's process exits. */
+function podRuntime(): Promise<PodRuntime> {
+  runtime ??= (async () => {
+    const [bundle, { nodeOptions }] = await Promise.all([buildBundle(`harden-bundle-${String(process.pid)}`), chartContainer('webhook')]);
+    process.once('exit', () => {
+      rmSync(dirname(bundle.main), { recursive: true, force: true });
+    });
+    return { main: bundle.main, env: { ...process.env, ...imageEnv(), NODE_OPTIONS: nodeOptions } };
+  })();
+  return runtime;
+}
 
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -35,10 +59,12 @@ function listening(port: number): Promise<boolean> {
 export function startRollguard(tls: { cert: string; key: string }, extra: string[] = []): Promise<ServerUnderLoad> {
   return withFreePorts(2, async ([port, healthPort]) => {
     const args = ['webhook', '--no-kube', '--host', '127.0.0.1', '--port', String(port), '--health-port', String(healthPort), '--tls-cert', tls.cert, '--tls-key', tls.key, ...extra];
+    const pod = await podRuntime();
     const proc = await startProcess({
       name: 'rollguard webhook',
       command: process.execPath,
-      args: tsx('src/cli/main.ts', args),
+      args: [pod.main, ...args],
+      env: pod.env,
       cwd: ROOT,
       logBytes: 64_000,
       ready: async () => (await fetch(`http://127.0.0.1:${String(healthPort)}/readyz`)).ok,
@@ -49,10 +75,12 @@ export function startRollguard(tls: { cert: string; key: string }, extra: string
 
 export function startEcho(tls: { cert: string; key: string }): Promise<ServerUnderLoad> {
   return withFreePorts(1, async ([port]) => {
+    const pod = await podRuntime();
     const proc = await startProcess({
       name: 'node:https echo',
       command: process.execPath,
       args: tsx('bench/harden/echo-server.ts', [tls.cert, tls.key, String(port)]),
+      env: pod.env,
       cwd: ROOT,
       ready: () => listening(port as number),
     });

@@ -4,7 +4,7 @@ import type { Coverage } from './decision-types.js';
 import { formatDuration, formatInstant } from './duration.js';
 import { diffDeployment, type DeploymentDiff } from './deployment-diff.js';
 import type { Deployment } from './kube.js';
-import { refKey, templateRefs, type ConfigRef } from './template-refs.js';
+import { deployRefs, refKey, type ConfigRef, type DeployRefs, type TemplateRefs } from './template-refs.js';
 import { describeBeforeState, patchedDiff, type BeforeState } from './before-state.js';
 
 export { diffDeployment, type DeploymentDiff } from './deployment-diff.js';
@@ -43,6 +43,8 @@ export interface ChangeSetInput {
    * pods is older. Undefined when not known, or when it came back by a rollback (its pods may predate it).
    */
   oldTemplateSince?: number | undefined;
+  /** The refs of `before`'s and `after`'s templates, when the caller has read them already. */
+  refs?: DeployRefs | undefined;
 }
 
 interface Findings {
@@ -174,20 +176,21 @@ function judgeDiff(diff: DeploymentDiff, out: Findings): void {
   for (const field of diff.outsideTemplate) out.mixed.push(`${field} changed outside the pod template; a rollback does not revert it`);
 }
 
-function refMap(d: Deployment): Map<string, ConfigRef> {
-  return new Map(templateRefs(d.spec?.template).all.map((r) => [refKey(r), r]));
+function refMap(refs: TemplateRefs): Map<string, ConfigRef> {
+  return new Map(refs.all.map((r) => [refKey(r), r]));
 }
 
 /** What changed against the known before-state, and the refs each template is known to read. */
 function judgeChange(input: ChangeSetInput, out: Findings): { diff: DeploymentDiff | undefined; refs: Omit<KnownRefs, 'oldSince'> } {
   const { before, after } = input;
   const derived = before === undefined && input.beforeKnown?.how === 'patch' ? input.beforeKnown : undefined;
-  const newRefs = after === undefined ? undefined : refMap(after);
+  const read = input.refs ?? deployRefs(before?.spec?.template, after?.spec?.template);
+  const newRefs = after === undefined ? undefined : refMap(read.after);
   if (after === undefined) out.unknown.push('the Deployment as the deploy left it is not known');
   if (before !== undefined) {
-    const diff = after === undefined ? undefined : diffDeployment(before, after);
+    const diff = after === undefined ? undefined : diffDeployment(before, after, read);
     if (diff !== undefined) judgeDiff(diff, out);
-    return { diff, refs: { old: refMap(before), new: newRefs, oldUnknownWhy: '' } };
+    return { diff, refs: { old: refMap(read.before), new: newRefs, oldUnknownWhy: '' } };
   }
   if (derived === undefined || after === undefined) {
     if (after !== undefined) out.unknown.push(BEFORE_UNKNOWN);

@@ -1,6 +1,6 @@
 import { sameJson } from './canonical-json.js';
 import type { Container, Deployment, PodSpec } from './kube.js';
-import { refKey, templateRefs, type ConfigRef } from './template-refs.js';
+import { deployRefs, refKey, type ConfigRef, type DeployRefs } from './template-refs.js';
 
 // What a Deployment change touched: which parts of the pod template, which spec fields outside
 // it, and which ConfigMaps/Secrets the template started or stopped reading.
@@ -96,10 +96,11 @@ function imageChanges(before: Deployment | undefined, after: Deployment): Deploy
   return out;
 }
 
-export function diffDeployment(before: Deployment | undefined, after: Deployment): DeploymentDiff {
+/** `refs`: the two templates' refs when the caller has read them already. */
+export function diffDeployment(before: Deployment | undefined, after: Deployment, refs: DeployRefs = deployRefs(before?.spec?.template, after.spec?.template)): DeploymentDiff {
   const templateChanged = !sameJson(before?.spec?.template, after.spec?.template);
-  const refsBefore = templateRefs(before?.spec?.template).all;
-  const refsAfter = templateRefs(after.spec?.template).all;
+  const refsBefore = refs.before.all;
+  const refsAfter = refs.after.all;
   const beforeKeys = new Set(refsBefore.map(refKey));
   const afterKeys = new Set(refsAfter.map(refKey));
   return {

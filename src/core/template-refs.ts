@@ -72,3 +72,13 @@ export function templateRefs(template: PodTemplateSpec | undefined): TemplateRef
   const imagePullSecrets = [...new Set((spec?.imagePullSecrets ?? []).flatMap((s) => (s.name ? [s.name] : [])))].sort();
   return { configMaps, secrets, all: [...configMaps, ...secrets], imagePullSecrets };
 }
+
+/** The refs of a deploy's two templates, read once per review and passed to whatever needs them. */
+export interface DeployRefs {
+  before: TemplateRefs;
+  after: TemplateRefs;
+}
+
+export function deployRefs(before: PodTemplateSpec | undefined, after: PodTemplateSpec | undefined): DeployRefs {
+  return { before: templateRefs(before), after: templateRefs(after) };
+}

@@ -3,7 +3,7 @@ import { classifyChangeSet, type ChangeSet } from '../core/changeset.js';
 import type { Deployment } from '../core/kube.js';
 import { detectOwner } from '../core/ownership.js';
 import type { Policy } from '../core/policy.js';
-import { templateRefs, refKey, type ConfigRef } from '../core/template-refs.js';
+import { deployRefs, refKey, type ConfigRef, type DeployRefs } from '../core/template-refs.js';
 import type { ConfigChange } from '../core/change-events.js';
 import type { StampCache } from './stamp-cache.js';
 
@@ -25,10 +25,10 @@ export interface EligibilityResult {
  * whose last write, by the apiserver's own record, lies before `windowStart` cannot have changed in
  * the window and yields no event; any other unstamped object is a change of unknown content (F1).
  */
-export function configEvents(cache: StampCache, namespace: string, before: Deployment | undefined, after: Deployment, now: number, windowStart: number): ConfigChange[] {
-  const oldKeys = new Set(templateRefs(before?.spec?.template).all.map(refKey));
+export function configEvents(cache: StampCache, namespace: string, before: Deployment | undefined, after: Deployment, now: number, windowStart: number, read: DeployRefs = deployRefs(before?.spec?.template, after.spec?.template)): ConfigChange[] {
+  const oldKeys = new Set(read.before.all.map(refKey));
   const refs = new Map<string, ConfigRef>();
-  for (const ref of [...templateRefs(before?.spec?.template).all, ...templateRefs(after.spec?.template).all]) refs.set(refKey(ref), ref);
+  for (const ref of [...read.before.all, ...read.after.all]) refs.set(refKey(ref), ref);
   const events: ConfigChange[] = [];
   for (const [key, ref] of refs) {
     const base = { type: 'config-change', namespace, kind: ref.kind, name: ref.name } as const;
@@ -60,15 +60,17 @@ export function judgeEligibility(input: {
   oldTemplateSince?: number | undefined;
 }): EligibilityResult {
   const namespace = input.after.metadata?.namespace ?? input.before?.metadata?.namespace ?? '';
+  const refs = deployRefs(input.before?.spec?.template, input.after.spec?.template);
   const changeSet = classifyChangeSet({
     before: input.before,
     after: input.after,
     deployStart: input.deployStart,
     now: input.deployStart,
-    events: configEvents(input.cache, namespace, input.before, input.after, input.deployStart, input.deployStart - input.policy.configWindowMs),
+    events: configEvents(input.cache, namespace, input.before, input.after, input.deployStart, input.deployStart - input.policy.configWindowMs, refs),
     configWindowMs: input.policy.configWindowMs,
     coverage: { config: input.cache.synced() },
     oldTemplateSince: input.oldTemplateSince,
+    refs,
   });
   const reasons: string[] = [];
   if (input.before === undefined) reasons.push('the Deployment was just created: there is no earlier revision to roll back to');
