@@ -35,6 +35,8 @@ export class StaticPolicySource implements PolicySource {
 export class FilePolicySource implements PolicySource {
   private resolve: (namespace: string) => Policy;
   private lastError: string | undefined;
+  /** The reload in progress: reloads run one at a time, so an earlier read never lands after a later one. */
+  private reloading: Promise<void> = Promise.resolve();
   private readonly onChange = (): void => void this.reload();
 
   private constructor(
@@ -42,20 +44,28 @@ export class FilePolicySource implements PolicySource {
     set: PolicySet,
     private readonly logger: Logger,
     private readonly onError: (message: string) => void,
+    private readonly read: (path: string) => Promise<PolicySet>,
   ) {
     this.resolve = resolver(set);
   }
 
   /** Fails when the file is missing or invalid at start: the agent refuses to start on a bad policy. */
-  static async open(path: string, logger: Logger, opts: { intervalMs?: number; onError?: (message: string) => void } = {}): Promise<FilePolicySource> {
-    const source = new FilePolicySource(path, await loadPolicySet(path), logger, opts.onError ?? (() => undefined));
+  static async open(path: string, logger: Logger, opts: { intervalMs?: number; onError?: (message: string) => void; read?: (path: string) => Promise<PolicySet> } = {}): Promise<FilePolicySource> {
+    const read = opts.read ?? ((file: string) => loadPolicySet(file, { refuseEmpty: true }));
+    const source = new FilePolicySource(path, await loadPolicySet(path), logger, opts.onError ?? (() => undefined), read);
     watchFile(path, { interval: opts.intervalMs ?? 2000 }, source.onChange);
     return source;
   }
 
-  async reload(): Promise<void> {
+  /** Reads the file again once any reload in progress is done; resolves when this one is applied. */
+  reload(): Promise<void> {
+    this.reloading = this.reloading.then(() => this.load());
+    return this.reloading;
+  }
+
+  private async load(): Promise<void> {
     try {
-      this.resolve = resolver(await loadPolicySet(this.path));
+      this.resolve = resolver(await this.read(this.path));
       this.lastError = undefined;
       this.logger.info({ policy: this.path }, 'policy reloaded');
     } catch (err) {

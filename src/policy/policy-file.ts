@@ -51,8 +51,14 @@ export async function readPolicyDocument(path: string): Promise<unknown> {
   }
 }
 
-export async function loadPolicySet(path: string): Promise<PolicySet> {
+/**
+ * `refuseEmpty`: an empty document is an error rather than "every default". A reload sets it: a
+ * file caught between an editor's truncate and its write reads empty, and every default (mode auto)
+ * is more permissive than most policies it would replace (F1).
+ */
+export async function loadPolicySet(path: string, opts: { refuseEmpty?: boolean } = {}): Promise<PolicySet> {
   const doc = await readPolicyDocument(path);
+  if (opts.refuseEmpty === true && (doc === null || doc === undefined)) throw new Error(`${path} is empty (a write in progress, or the file was emptied)`);
   const result = parsePolicySet(doc);
   if (!result.ok) throw new Error(`invalid policy in ${path}:\n  ${result.errors.join('\n  ')}`);
   return result.set;
