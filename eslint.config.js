@@ -16,10 +16,18 @@ export default tseslint.config(
   },
   {
     // src/http/node-http.ts says why: an ESM import of node:http loads Node's bundled undici.
+    // zod's `z` (named or default) is its whole namespace object, which the bundle cannot shake:
+    // with `import * as z` it keeps only the schemas rollguard builds.
     files: ['src/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', {
-        paths: ['node:http', 'node:https', 'http', 'https'].map((name) => ({ name, allowTypeImports: true, message: "import { http, https } from src/http/node-http.ts: an ESM import of node:http costs ~10 MB of RSS" })),
+        paths: [
+          ...['node:http', 'node:https', 'http', 'https'].map((name) => ({ name, allowTypeImports: true, message: "import { http, https } from src/http/node-http.ts: an ESM import of node:http costs ~10 MB of RSS" })),
+        ],
+      }],
+      'no-restricted-syntax': ['error', {
+        selector: "ImportDeclaration[source.value='zod'][importKind!='type'] > :matches(ImportSpecifier[imported.name='z'], ImportDefaultSpecifier)",
+        message: "import * as z from 'zod': the z export is the whole namespace, which keeps every schema type and locale in the bundle (1–2 MB of RSS)",
       }],
     },
   },

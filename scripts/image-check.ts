@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -43,9 +43,9 @@ function check(ok: boolean, what: string, detail = ''): void {
   step(`ok: ${what}`);
 }
 
-function post(url: string, ca: string, body: string): Promise<{ status: number; body: string }> {
+function post(url: string, ca: string, body: string, method = 'POST'): Promise<{ status: number; body: string }> {
   return new Promise((resolvePost, reject) => {
-    const req = request(url, { method: 'POST', ca, headers: { 'content-type': 'application/json' }, timeout: 5000 }, (res) => {
+    const req = request(url, { method, ca, headers: { 'content-type': 'application/json' }, timeout: 5000 }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
@@ -68,9 +68,11 @@ async function webhookInContainer(dir: string): Promise<void> {
     await copyFile(join(dir, 'certs', f), join(mounted, f));
     await chmod(join(mounted, f), 0o644);
   }
+  // A policy file: read with yaml, which the bundle loads on demand.
+  await writeFile(join(mounted, 'policy.yaml'), 'default:\n  mode: suggest\n', { mode: 0o644 });
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const name = `rollguard-check-${randomBytes(3).toString('hex')}`;
-  await podman(['run', '-d', '--rm', '--name', name, '--read-only', '-p', `127.0.0.1:${String(port)}:8443`, '-v', `${mounted}:/certs:ro`, image, 'webhook', '--no-kube', '--tls-cert', '/certs/tls.crt', '--tls-key', '/certs/tls.key', '--health-port', '8081']);
+  await podman(['run', '-d', '--rm', '--name', name, '--read-only', '-p', `127.0.0.1:${String(port)}:8443`, '-v', `${mounted}:/certs:ro`, image, 'webhook', '--no-kube', '--tls-cert', '/certs/tls.crt', '--tls-key', '/certs/tls.key', '--health-port', '8081', '--policy', '/certs/policy.yaml']);
   try {
     const review = await readFile(join(ROOT, 'test', 'fixtures', 'admission', 'deployment-create.json'), 'utf8');
     const uid = (JSON.parse(review) as { request: { uid: string } }).request.uid;
@@ -88,6 +90,9 @@ async function webhookInContainer(dir: string): Promise<void> {
     check(answer !== undefined, 'the webhook in the container answers over TLS', `${lastError}\n${logs}`);
     const parsed = JSON.parse(answer?.body ?? '{}') as { response?: { uid?: string; allowed?: boolean; patchType?: string } };
     check(answer?.status === 200 && parsed.response?.uid === uid && parsed.response.allowed === true && parsed.response.patchType === 'JSONPatch', 'it admits a Deployment CREATE with a stamping JSON patch, uid echoed', answer?.body ?? '');
+    // Routed by express, which the bundle loads with the first request the fast path and the probes leave.
+    const unknown = await post(`https://127.0.0.1:${String(port)}/no-such-path`, certs.caPem, '', 'GET');
+    check(unknown.status === 404 && unknown.body.includes('no route GET /no-such-path'), 'an unknown path gets the 404 Status from the lazily loaded routes', unknown.body);
   } finally {
     await podman(['rm', '-f', name], { allowFailure: true });
   }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeIssues } from '../core/policy.js';
 import { wellFormedEnvelope } from './review-envelope.js';
 

@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
 import { http, https as nodeHttps } from '../http/node-http.js';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
 import type { Logger } from 'pino';
-import { addHealthRoutes } from '../health/routes.js';
+import { addHealthRoutes, serveHealthRoute } from '../health/routes.js';
+import { lazyApp } from '../http/lazy-app.js';
 import { createApp, type Handler } from './app.js';
 import { createMetrics, type WebhookMetrics } from './metrics.js';
 import { mutate } from './mutate.js';
@@ -112,10 +112,17 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
   let health: Server | undefined;
   let healthPort: number | undefined;
   if (opts.healthPort !== undefined) {
-    const healthApp = express();
-    healthApp.disable('x-powered-by');
-    addHealthRoutes(healthApp, { metrics, ready });
-    health = http.createServer(healthApp);
+    const deps = { metrics, ready };
+    // Any other request (a 404) is express's, loaded then.
+    const other = lazyApp(async () => {
+      const healthApp = (await import('express')).default();
+      healthApp.disable('x-powered-by');
+      addHealthRoutes(healthApp, deps);
+      return healthApp;
+    });
+    health = http.createServer((req, res) => {
+      if (!serveHealthRoute(req, res, deps)) other(req, res);
+    });
     healthPort = await listen(health, opts.healthPort, host);
   }
   logger.info({ host: host ?? 'every interface', port, healthPort }, 'rollguard webhook listening');

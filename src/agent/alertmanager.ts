@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // Alertmanager's webhook receiver payload (version 4): which alerts fired, and the labels that say
 // which deploy they are about. Only the fields rollguard uses are checked; the rest passes.

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from './duration.js';
 
 /** A policy duration: text such as "15m" or a number of seconds; the output is milliseconds. */

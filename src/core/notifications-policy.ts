@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { deliveryUrlProblem } from './delivery-url.js';
 import { durationSchema } from './duration-schema.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration, formatDuration } from './duration.js';
 
 // R5: how long a breach must last before it counts as a regression. Written as a duration ("90s")

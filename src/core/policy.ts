@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { durationSchema as duration } from './duration-schema.js';
 import { formatDuration, MINUTE } from './duration.js';
 import type { LabelSelector } from './kube.js';

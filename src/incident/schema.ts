@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from '../core/duration.js';
 
 // The documented JSON shape of one incident for `rollguard decide` and the examples: the

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_POLICY, describeIssues, parsePolicy, policyFor, type Policy } from '../core/policy.js';
 
 // `--policy FILE`: the cluster default and per-namespace overrides in one YAML or JSON document:
@@ -43,7 +43,8 @@ export function parsePolicySet(doc: unknown): PolicySetResult {
 export async function readPolicyDocument(path: string): Promise<unknown> {
   const text = await readFile(path, 'utf8');
   // Loaded here, not at start-up: a process whose policies come from the CRDs never parses YAML.
-  const { parse } = await import('yaml');
+  // yaml is CommonJS: its exports object is the default export (the image's bundle gives it no named ones).
+  const { parse } = (await import('yaml')).default;
   try {
     return parse(text) as unknown;
   } catch (err) {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AUDIT_LEVELS, AUDIT_STAGES, type AuditPolicy } from '../core/audit-policy.js';
 import { describeIssues } from '../core/policy.js';
 
