@@ -15,12 +15,11 @@ const PATHS: Record<ConfigKind, string> = { ConfigMap: '/api/v1/configmaps', Sec
 
 /**
  * What the informer keeps of one object: the keys list+watch need (name, namespace,
- * resourceVersion) and the stamps read once into numbers, the same record the StampStore holds.
+ * resourceVersion) and the stamps read once into numbers; the StampStore reads them here.
  * Annotations, labels and managedFields are dropped as soon as the stamps are read from them.
  */
-interface StampRecord {
+interface StampRecord extends ConfigStamps {
   metadata?: { name?: string; namespace?: string; resourceVersion?: string };
-  stamps: ConfigStamps;
 }
 
 const namespaces = new Map<string, string>();
@@ -36,7 +35,8 @@ function interned(namespace: string | undefined): string | undefined {
 
 function forStamps(o: KubernetesObject): StampRecord {
   const meta: StampMetadata = o.metadata ?? {};
-  return { metadata: { name: meta.name, namespace: interned(meta.namespace), resourceVersion: meta.resourceVersion }, stamps: stampsFromMetadata(meta) };
+  const { createdAt, contentChangedAt, lastWriteAt } = stampsFromMetadata(meta);
+  return { metadata: { name: meta.name, namespace: interned(meta.namespace), resourceVersion: meta.resourceVersion }, createdAt, contentChangedAt, lastWriteAt };
 }
 
 export interface InformerStampCacheOptions {
@@ -49,18 +49,20 @@ export interface InformerStampCacheOptions {
 }
 
 export class InformerStampCache implements StampCache {
-  private readonly store = new StampStore({ synced: false });
+  private readonly store: StampStore;
   private readonly informers: Informer<StampRecord>[];
 
   constructor(private readonly opts: InformerStampCacheOptions) {
-    this.informers = (Object.keys(PATHS) as ConfigKind[]).map((kind) => {
+    const kinds = Object.keys(PATHS) as ConfigKind[];
+    this.store = new StampStore({ synced: false, seen: (namespace, kind, name) => this.informers[kinds.indexOf(kind)]?.get(namespace, name) });
+    this.informers = kinds.map((kind) => {
       // Only what the stamps need (managedFields' times bound an unstamped object's last write).
       const informer = new Informer<StampRecord>({ ...opts, path: PATHS[kind], metadataOnly: true, trim: forStamps });
       informer.on((event, obj) => {
         const name = obj.metadata?.name;
         const namespace = obj.metadata?.namespace;
         if (event === 'delete') this.store.remove(kind, { name, namespace }, this.opts.clock());
-        else if (name !== undefined) this.store.upsertStamps(kind, namespace ?? '', name, obj.stamps);
+        else if (name !== undefined) this.store.upsertStamps(kind, namespace ?? '', name, obj);
         this.updateSynced();
       });
       return informer;

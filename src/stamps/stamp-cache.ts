@@ -95,17 +95,32 @@ function later(a: number | undefined, b: number | undefined): number | undefined
 const MAX_TOMBSTONES = 10_000;
 const TOMBSTONE_TTL_MS = 24 * 3_600_000;
 
-/** Keeps stamps per object and tombstones of deletions; the in-memory cache and the informer share it. */
+/** Where a StampStore reads what the last list/watch event said of an object. */
+export type SeenStamps = (namespace: string, kind: ConfigKind, name: string) => ConfigStamps | undefined;
+
+/**
+ * Keeps stamps per object and tombstones of deletions; the in-memory cache and the informer share
+ * it. With `seen`, the objects' stamps are read there (the informers' own records) instead of being
+ * kept a second time here, keyed again.
+ */
 export class StampStore implements StampCache {
-  /** Exactly what the last list/watch event said. */
-  private readonly objects = new Map<string, ConfigStamps>();
+  /** Exactly what the last list/watch event said, when this store keeps it itself. */
+  private readonly objects: Map<string, ConfigStamps> | undefined;
+  private readonly seen: SeenStamps;
   /** Stamps issued at admission that the watch has not shown yet. */
   private readonly notes = new Map<string, ConfigStamps>();
   private readonly tombstones = new Map<string, number>();
   private isSynced: boolean;
 
-  constructor(opts: { synced?: boolean } = {}) {
+  constructor(opts: { synced?: boolean; seen?: SeenStamps } = {}) {
     this.isSynced = opts.synced ?? true;
+    if (opts.seen !== undefined) {
+      this.seen = opts.seen;
+    } else {
+      const objects = new Map<string, ConfigStamps>();
+      this.objects = objects;
+      this.seen = (namespace, kind, name) => objects.get(StampStore.id(namespace, kind, name));
+    }
   }
 
   private static id(namespace: string, kind: ConfigKind, name: string): string {
@@ -120,7 +135,7 @@ export class StampStore implements StampCache {
   /** What the last list/watch event said of one object, already read into its stamps. */
   upsertStamps(kind: ConfigKind, namespace: string, name: string, seen: ConfigStamps): void {
     const id = StampStore.id(namespace, kind, name);
-    this.objects.set(id, seen);
+    this.objects?.set(id, seen);
     this.tombstones.delete(id);
     const noted = this.notes.get(id);
     if (noted !== undefined && (seen.contentChangedAt ?? -Infinity) >= (noted.contentChangedAt ?? -Infinity)) this.notes.delete(id);
@@ -129,7 +144,7 @@ export class StampStore implements StampCache {
   remove(kind: ConfigKind, meta: MetadataLike, at: number): void {
     if (meta.name === undefined) return;
     const id = StampStore.id(meta.namespace ?? '', kind, meta.name);
-    this.objects.delete(id);
+    this.objects?.delete(id);
     this.notes.delete(id);
     this.tombstones.set(id, at);
     // Hash-suffixed config churns names; forget deletions far older than any config window. A
@@ -139,9 +154,9 @@ export class StampStore implements StampCache {
     }
   }
 
-  /** Forgets everything (a fresh start, as after losing the watch). */
+  /** Forgets everything it keeps (a fresh start, as after losing the watch); what `seen` reads is its owner's. */
   clear(): void {
-    this.objects.clear();
+    this.objects?.clear();
     this.notes.clear();
     this.tombstones.clear();
   }
@@ -166,7 +181,7 @@ export class StampStore implements StampCache {
 
   lookup(namespace: string, kind: ConfigKind, name: string): ConfigLookup {
     const id = StampStore.id(namespace, kind, name);
-    const seen = this.objects.get(id);
+    const seen = this.seen(namespace, kind, name);
     const noted = this.notes.get(id);
     if (seen !== undefined || noted !== undefined) {
       return {

@@ -44,6 +44,23 @@ describe('R3 stamp store', () => {
   });
 });
 
+describe('R3 a stamp store reading the objects it is given (the informers\' records)', () => {
+  it('answers from them, with notes and tombstones on top; an object they do not have is missing, never guessed', () => {
+    const records = new Map<string, { createdAt: number | undefined; contentChangedAt: number | undefined }>([['a/x', { createdAt: T - HOUR, contentChangedAt: T - HOUR }]]);
+    const s = new StampStore({ seen: (namespace, kind, name) => (kind === 'ConfigMap' ? records.get(`${namespace}/${name}`) : undefined) });
+    expect(s.lookup('a', 'ConfigMap', 'x')).toEqual({ state: 'present', createdAt: T - HOUR, contentChangedAt: T - HOUR, lastWriteAt: undefined });
+    expect(s.lookup('a', 'Secret', 'x')).toEqual({ state: 'missing' });
+    s.noteAdmitted('a', 'ConfigMap', 'x', { createdAt: undefined, contentChangedAt: T });
+    expect(s.lookup('a', 'ConfigMap', 'x')).toMatchObject({ contentChangedAt: T });
+    records.delete('a/x');
+    s.remove('ConfigMap', { namespace: 'a', name: 'x' }, T);
+    expect(s.lookup('a', 'ConfigMap', 'x')).toEqual({ state: 'deleted', at: T });
+    records.set('a/x', { createdAt: T, contentChangedAt: T });
+    s.upsertStamps('ConfigMap', 'a', 'x', { createdAt: T, contentChangedAt: T });
+    expect(s.lookup('a', 'ConfigMap', 'x')).toMatchObject({ state: 'present', contentChangedAt: T });
+  });
+});
+
 describe('R3 what the stamp informers keep of an object', () => {
   const managedFields = [
     { manager: 'kubectl-client-side-apply', operation: 'Update', time: '2025-11-02T08:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { 'f:a': {} } } },
