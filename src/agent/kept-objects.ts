@@ -36,6 +36,15 @@ function keptCondition(c: Condition): Condition {
   return kept;
 }
 
+/** The pod template's labels are mostly the Deployment's own, and the selector's are the template's: held once. */
+function shareLabels(d: Deployment): void {
+  const spec = d.spec;
+  const template = spec?.template?.metadata;
+  if (template?.labels !== undefined && d.metadata?.labels !== undefined) template.labels = shareSubtrees(template.labels, d.metadata.labels);
+  const selector = spec?.selector;
+  if (selector?.matchLabels !== undefined && template?.labels !== undefined) selector.matchLabels = shareSubtrees(selector.matchLabels, template.labels);
+}
+
 /**
  * The Deployment as kept, sharing the parts equal to `like` (the version it replaces, or a
  * neighbour). `d` is fresh from the wire: its parts may be replaced in place.
@@ -50,6 +59,7 @@ export function keptDeployment<T extends Deployment>(d: T, like?: Deployment): T
   const conditions = d.status?.conditions;
   const status = conditions === undefined ? d.status : { ...d.status, conditions: conditions.map(keptCondition) };
   const kept: T = Object.assign({}, d, { metadata }, status === undefined ? {} : { status });
+  shareLabels(kept);
   const shared = like === undefined ? kept : shareSubtrees(kept, like);
   // `like` whole is only taken when it is the same version; it must say the same of last-applied.
   const out = shared === like && lacksLastApplied(like) !== hadLastApplied ? kept : shared;

@@ -161,3 +161,18 @@ describe('R7 a kept Deployment shares what equals its previous version or a neig
     expect(second.metadata?.ownerReferences).toBe(first.metadata?.ownerReferences);
   });
 });
+
+describe('R7 a kept Deployment holds the labels its template and selector repeat once', () => {
+  it('shares the values equal to the Deployment labels, and the whole object when they are all equal', () => {
+    const wire = JSON.parse(JSON.stringify({
+      metadata: { name: 'checkout', namespace: 'shop', labels: { app: 'checkout', team: 'shop' } },
+      spec: { selector: { matchLabels: { app: 'checkout' } }, template: { metadata: { labels: { app: 'checkout', team: 'shop' } }, spec: { containers: [{ name: 'app' }] } } },
+    })) as Deployment;
+    const expected = JSON.parse(JSON.stringify(wire)) as Deployment;
+    const kept = keptDeployment(wire);
+    expect(kept).toEqual(expected);
+    expect(kept.spec?.template?.metadata?.labels).toBe(kept.metadata?.labels);
+    expect(kept.spec?.selector?.matchLabels).not.toBe(kept.metadata?.labels);
+    expect(kept.spec?.selector?.matchLabels).toEqual({ app: 'checkout' });
+  });
+});
