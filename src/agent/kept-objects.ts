@@ -77,17 +77,20 @@ function controllerRef(o: OwnerReference): OwnerReference {
 export function keptReplicaSet<T extends ReplicaSet>(rs: T, like?: ReplicaSet): T {
   const m = rs.metadata;
   if (m === undefined) return rs;
-  const metadata: ObjectMeta = {};
-  if (m.name !== undefined) metadata.name = m.name;
-  if (m.namespace !== undefined) metadata.namespace = m.namespace;
-  if (m.uid !== undefined) metadata.uid = m.uid;
-  if (m.resourceVersion !== undefined) metadata.resourceVersion = m.resourceVersion;
-  if (m.generation !== undefined) metadata.generation = m.generation;
-  if (m.creationTimestamp !== undefined) metadata.creationTimestamp = m.creationTimestamp;
-  if (m.deletionTimestamp !== undefined) metadata.deletionTimestamp = m.deletionTimestamp;
-  if (m.annotations !== undefined) metadata.annotations = m.annotations;
   const owners = m.ownerReferences?.filter((o) => o.controller === true).map(controllerRef);
-  if (owners !== undefined && owners.length > 0) metadata.ownerReferences = owners;
+  // One literal, every field present (undefined when absent): V8 lays it out in the object itself,
+  // where adding fields one by one spills them into a second array (~60 B more per ReplicaSet).
+  const metadata: ObjectMeta = {
+    name: m.name,
+    namespace: m.namespace,
+    uid: m.uid,
+    resourceVersion: m.resourceVersion,
+    generation: m.generation,
+    creationTimestamp: m.creationTimestamp,
+    deletionTimestamp: m.deletionTimestamp,
+    annotations: m.annotations,
+    ownerReferences: owners !== undefined && owners.length > 0 ? owners : undefined,
+  };
   const kept = { ...rs, metadata };
   return like === undefined ? kept : shareSubtrees(kept, like);
 }
