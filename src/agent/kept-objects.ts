@@ -1,11 +1,15 @@
-import type { Deployment, ObjectMeta, ReplicaSet } from '../core/kube.js';
+import type { Deployment, DeploymentStatus, KubeObject, ObjectMeta, ReplicaSet } from '../core/kube.js';
+import { shareSubtrees } from './shared-subtrees.js';
 
 // What the agent's informers keep of each object: what a decision reads, not the object as
-// listed. A Deployment loses managedFields and kubectl's last-applied copy of the manifest (often
+// listed. A Deployment loses managedFields, kubectl's last-applied copy of the manifest (often
 // the largest part of an object kept with `kubectl apply`, and read only to carry it over on a
-// rollback: that reads the Deployment again, see ClusterState.deploymentForRollback). A ReplicaSet
-// keeps its identity, creation, annotations (revision, the ones a rollback copies) and its
-// controller; its labels and the rest of its metadata go.
+// rollback: that reads the Deployment again, see ClusterState.deploymentForRollback) and of its
+// status conditions the message and transition time. A ReplicaSet keeps its identity, creation,
+// annotations (revision, the ones a rollback copies) and its controller; its labels and the rest
+// of its metadata go. Each shares the parts equal to the version it replaces, or to a neighbour's
+// (shared-subtrees.ts): a stamp written on a Deployment, or ten Deployments of one chart, hold
+// their templates, defaults and strings once.
 
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
@@ -22,17 +26,45 @@ function without<V>(record: Record<string, V>, drop: (key: string) => boolean): 
   return Object.fromEntries(Object.entries(record).filter(([k]) => !drop(k)));
 }
 
-export function keptDeployment<T extends Deployment>(d: T): T {
+type Condition = NonNullable<DeploymentStatus['conditions']>[number];
+
+/** A condition as a decision reads it (the Progressing one's reason and update time). */
+function keptCondition(c: Condition): Condition {
+  const kept: Condition = { type: c.type, status: c.status };
+  if (c.reason !== undefined) kept.reason = c.reason;
+  if (c.lastUpdateTime !== undefined) kept.lastUpdateTime = c.lastUpdateTime;
+  return kept;
+}
+
+/** The pod template's labels are mostly the Deployment's own, and the selector's are the template's: held once. */
+function shareLabels(d: Deployment): void {
+  const spec = d.spec;
+  const template = spec?.template?.metadata;
+  if (template?.labels !== undefined && d.metadata?.labels !== undefined) template.labels = shareSubtrees(template.labels, d.metadata.labels);
+  const selector = spec?.selector;
+  if (selector?.matchLabels !== undefined && template?.labels !== undefined) selector.matchLabels = shareSubtrees(selector.matchLabels, template.labels);
+}
+
+/**
+ * The Deployment as kept, sharing the parts equal to `like` (the version it replaces, or a
+ * neighbour). `d` is fresh from the wire: its parts may be replaced in place.
+ */
+export function keptDeployment<T extends Deployment>(d: T, like?: Deployment): T {
   const meta = d.metadata;
   if (meta === undefined) return d;
   const annotations = meta.annotations;
   const hadLastApplied = annotations !== undefined && Object.hasOwn(annotations, LAST_APPLIED);
-  if (meta.managedFields === undefined && !hadLastApplied) return d;
   const metadata = without(meta as Record<string, unknown>, (k) => k === 'managedFields');
   if (hadLastApplied) metadata.annotations = without(annotations, (k) => k === LAST_APPLIED);
-  const kept = Object.assign({}, d, { metadata });
-  if (hadLastApplied) lastAppliedDropped.add(kept);
-  return kept;
+  const conditions = d.status?.conditions;
+  const status = conditions === undefined ? d.status : { ...d.status, conditions: conditions.map(keptCondition) };
+  const kept: T = Object.assign({}, d, { metadata }, status === undefined ? {} : { status });
+  shareLabels(kept);
+  const shared = like === undefined ? kept : shareSubtrees(kept, like);
+  // `like` whole is only taken when it is the same version; it must say the same of last-applied.
+  const out = shared === like && lacksLastApplied(like) !== hadLastApplied ? kept : shared;
+  if (hadLastApplied) lastAppliedDropped.add(out);
+  return out;
 }
 
 type OwnerReference = NonNullable<ObjectMeta['ownerReferences']>[number];
@@ -41,20 +73,38 @@ function controllerRef(o: OwnerReference): OwnerReference {
   return { apiVersion: o.apiVersion, kind: o.kind, name: o.name, uid: o.uid, controller: true };
 }
 
-/** A ReplicaSet (metadata) as the agent reads it: which Deployment controls it, its revision, when it was made. */
-export function keptReplicaSet<T extends ReplicaSet>(rs: T): T {
+/** A ReplicaSet (metadata) as the agent reads it: which Deployment controls it, its revision, when it was made; sharing the parts equal to `like`. */
+export function keptReplicaSet<T extends ReplicaSet>(rs: T, like?: ReplicaSet): T {
   const m = rs.metadata;
   if (m === undefined) return rs;
-  const metadata: ObjectMeta = {};
-  if (m.name !== undefined) metadata.name = m.name;
-  if (m.namespace !== undefined) metadata.namespace = m.namespace;
-  if (m.uid !== undefined) metadata.uid = m.uid;
-  if (m.resourceVersion !== undefined) metadata.resourceVersion = m.resourceVersion;
-  if (m.generation !== undefined) metadata.generation = m.generation;
-  if (m.creationTimestamp !== undefined) metadata.creationTimestamp = m.creationTimestamp;
-  if (m.deletionTimestamp !== undefined) metadata.deletionTimestamp = m.deletionTimestamp;
-  if (m.annotations !== undefined) metadata.annotations = m.annotations;
   const owners = m.ownerReferences?.filter((o) => o.controller === true).map(controllerRef);
-  if (owners !== undefined && owners.length > 0) metadata.ownerReferences = owners;
-  return { ...rs, metadata };
+  // One literal, every field present (undefined when absent): V8 lays it out in the object itself,
+  // where adding fields one by one spills them into a second array (~60 B more per ReplicaSet).
+  const metadata: ObjectMeta = {
+    name: m.name,
+    namespace: m.namespace,
+    uid: m.uid,
+    resourceVersion: m.resourceVersion,
+    generation: m.generation,
+    creationTimestamp: m.creationTimestamp,
+    deletionTimestamp: m.deletionTimestamp,
+    annotations: m.annotations,
+    ownerReferences: owners !== undefined && owners.length > 0 ? owners : undefined,
+  };
+  const kept = { ...rs, metadata };
+  return like === undefined ? kept : shareSubtrees(kept, like);
+}
+
+/**
+ * An informer's trim from `keep`: an object is kept like the version it replaces or, when it is
+ * new, like the last object kept in its namespace (one per namespace is remembered).
+ */
+export function likeNeighbours<T extends KubeObject>(keep: (obj: T, like: T | undefined) => T): (obj: T, previous: T | undefined) => T {
+  const last = new Map<string, T>();
+  return (obj, previous) => {
+    const namespace = obj.metadata?.namespace ?? '';
+    const kept = keep(obj, previous ?? last.get(namespace));
+    last.set(namespace, kept);
+    return kept;
+  };
 }

@@ -25,8 +25,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   restartDelayMs?: number;
   /** The longest pause between restarts (default 30 s). */
   maxRestartDelayMs?: number;
-  /** Reduces each object before it is kept (default: drop managedFields). */
-  trim?: (obj: T) => T;
+  /** Reduces each object before it is kept (default: drop managedFields); `previous` is the version it replaces, if any. */
+  trim?: (obj: T, previous: T | undefined) => T;
 }
 
 export type InformerEvent = 'add' | 'update' | 'delete';
@@ -124,7 +124,7 @@ export class Informer<T extends KubernetesObject> {
 
   private keep(obj: T): T {
     const trim = this.opts.trim ?? dropManagedFields;
-    return trim(this.opts.metadataOnly ? keepMetadataOnly(obj) : obj);
+    return trim(this.opts.metadataOnly ? keepMetadataOnly(obj) : obj, this.store.get(obj.metadata?.namespace, obj.metadata?.name));
   }
 
   private async cycle(relist: boolean): Promise<void> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keptDeployment, keptReplicaSet, lacksLastApplied, LAST_APPLIED } from '../../src/agent/kept-objects.js';
+import { keptDeployment, keptReplicaSet, lacksLastApplied, LAST_APPLIED, likeNeighbours } from '../../src/agent/kept-objects.js';
 import type { Deployment, ReplicaSet } from '../../src/core/kube.js';
 import { ownedReplicaSets } from '../../src/core/rollback-plan.js';
 import { stampedDeploy } from '../../src/core/stamped-deploy.js';
@@ -77,7 +77,7 @@ describe('R7 a compact ReplicaSet record answers what the rollback and the view 
   it('gives the same owned revisions and the same view of the deploy as the ReplicaSets as listed', () => {
     const d = keptDeployment(wireDeployment({ 'deployment.kubernetes.io/revision': '2' }));
     const listed = [wireReplicaSet('1', 'd-uid'), wireReplicaSet('2', 'd-uid'), wireReplicaSet('3', 'someone-else')];
-    const kept = listed.map(keptReplicaSet);
+    const kept = listed.map((rs) => keptReplicaSet(rs));
     const revisions = (rs: readonly ReplicaSet[]) => ownedReplicaSets(d, rs).map((o) => [o.revision, o.replicaSet.metadata?.name]);
     expect(revisions(kept)).toEqual(revisions(listed));
     const now = Date.parse('2026-12-06T11:00:00Z');
@@ -86,5 +86,93 @@ describe('R7 a compact ReplicaSet record answers what the rollback and the view 
       return { ...v, owned: v.owned.map((o) => o.revision) };
     };
     expect(view(kept)).toEqual(view(listed));
+  });
+});
+
+describe('R7 a kept Deployment shares what equals its previous version or a neighbour, and reads the same', () => {
+  const conditions = [
+    { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.', lastUpdateTime: '2026-12-06T10:00:00Z', lastTransitionTime: '2026-12-06T10:00:00Z' },
+    { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: 'ReplicaSet "checkout-2" has successfully progressed.', lastUpdateTime: '2026-12-06T10:05:00Z', lastTransitionTime: '2026-12-06T09:00:00Z' },
+  ];
+  const withConditions = (annotations: Record<string, string>, name = 'checkout'): Deployment => {
+    const d = wireDeployment(annotations);
+    return JSON.parse(JSON.stringify({ ...d, metadata: { ...d.metadata, name }, status: { ...d.status, conditions } })) as Deployment;
+  };
+
+  it('keeps of the status conditions what a decision reads (type, status, reason, update time)', () => {
+    const kept = keptDeployment(withConditions({ 'deployment.kubernetes.io/revision': '2' }));
+    expect(kept.status?.conditions).toEqual(conditions.map(({ type, status, reason, lastUpdateTime }) => ({ type, status, reason, lastUpdateTime })));
+    const now = Date.parse('2026-12-06T11:00:00Z');
+    const view = (d: Deployment) => {
+      const { deploy, ...rest } = stampedDeploy(d, [], now);
+      return { rollout: deploy.rollout, start: deploy.start, ...rest };
+    };
+    expect(view(kept)).toEqual(view(withConditions({ 'deployment.kubernetes.io/revision': '2' })));
+    expect(view(kept).rollout).toEqual({ state: 'complete', at: Date.parse('2026-12-06T10:05:00Z') });
+  });
+
+  it('a new version with only a stamp added holds the spec and status of the version it replaces', () => {
+    const before = keptDeployment(withConditions({ 'deployment.kubernetes.io/revision': '2' }));
+    const stamped = withConditions({ 'deployment.kubernetes.io/revision': '2', 'rollguard.io/rollout-completed': '{"hash":"h"}' });
+    const kept = keptDeployment(stamped, before);
+    expect(kept).toEqual(keptDeployment(withConditions({ 'deployment.kubernetes.io/revision': '2', 'rollguard.io/rollout-completed': '{"hash":"h"}' })));
+    expect(kept.spec).toBe(before.spec);
+    expect(kept.status).toBe(before.status);
+    expect(kept.metadata).not.toBe(before.metadata);
+    expect(kept.metadata?.annotations?.['rollguard.io/rollout-completed']).toBe('{"hash":"h"}');
+  });
+
+  it('a neighbour shares its equal parts and nothing of what differs', () => {
+    const neighbour = keptDeployment(withConditions({ 'deployment.kubernetes.io/revision': '2' }, 'cart'));
+    const kept = keptDeployment(withConditions({ 'deployment.kubernetes.io/revision': '2' }), neighbour);
+    expect(kept.metadata?.name).toBe('checkout');
+    expect(kept.spec).toBe(neighbour.spec);
+    expect(kept).toEqual(keptDeployment(withConditions({ 'deployment.kubernetes.io/revision': '2' })));
+  });
+
+  it('marks the kept copy that lacks last-applied, and takes the same version whole only when it says the same', () => {
+    const plain = keptDeployment(withConditions({ 'deployment.kubernetes.io/revision': '2' }));
+    const applied = keptDeployment(withConditions({ [LAST_APPLIED]: '{}', 'deployment.kubernetes.io/revision': '2' }), plain);
+    expect(applied).not.toBe(plain);
+    expect(lacksLastApplied(applied)).toBe(true);
+    expect(lacksLastApplied(plain)).toBe(false);
+    const again = keptDeployment(withConditions({ 'deployment.kubernetes.io/revision': '2' }), plain);
+    expect(again).toBe(plain);
+  });
+
+  it('likeNeighbours prefers the version replaced, else the last object kept in the same namespace', () => {
+    const seen: (string | undefined)[] = [];
+    const trim = likeNeighbours<Deployment>((d, like) => {
+      seen.push(like?.metadata?.name);
+      return d;
+    });
+    const d = (name: string, namespace: string): Deployment => ({ metadata: { name, namespace } });
+    const a = trim(d('a', 'shop'), undefined);
+    trim(d('b', 'shop'), undefined);
+    trim(d('c', 'other'), undefined);
+    trim(d('a', 'shop'), a);
+    expect(seen).toEqual([undefined, 'a', undefined, 'a']);
+  });
+
+  it('a ReplicaSet record shares the strings and annotations equal to a neighbour, with the same content', () => {
+    const first = keptReplicaSet(wireReplicaSet('1', 'd-uid'));
+    const second = keptReplicaSet(wireReplicaSet('2', 'd-uid'), first);
+    expect(second).toEqual(keptReplicaSet(wireReplicaSet('2', 'd-uid')));
+    expect(second.metadata?.ownerReferences).toBe(first.metadata?.ownerReferences);
+  });
+});
+
+describe('R7 a kept Deployment holds the labels its template and selector repeat once', () => {
+  it('shares the values equal to the Deployment labels, and the whole object when they are all equal', () => {
+    const wire = JSON.parse(JSON.stringify({
+      metadata: { name: 'checkout', namespace: 'shop', labels: { app: 'checkout', team: 'shop' } },
+      spec: { selector: { matchLabels: { app: 'checkout' } }, template: { metadata: { labels: { app: 'checkout', team: 'shop' } }, spec: { containers: [{ name: 'app' }] } } },
+    })) as Deployment;
+    const expected = JSON.parse(JSON.stringify(wire)) as Deployment;
+    const kept = keptDeployment(wire);
+    expect(kept).toEqual(expected);
+    expect(kept.spec?.template?.metadata?.labels).toBe(kept.metadata?.labels);
+    expect(kept.spec?.selector?.matchLabels).not.toBe(kept.metadata?.labels);
+    expect(kept.spec?.selector?.matchLabels).toEqual({ app: 'checkout' });
   });
 });

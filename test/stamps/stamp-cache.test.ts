@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
-import { InMemoryStampCache, metadataForStamps, stampsFromMetadata } from '../../src/stamps/stamp-cache.js';
+import { InMemoryStampCache, metadataForStamps, StampStore, stampsFromMetadata } from '../../src/stamps/stamp-cache.js';
 
 const HOUR = 3_600_000;
 const T = Date.parse('2026-03-02T10:00:00Z');
@@ -41,6 +41,23 @@ describe('R3 stamp store', () => {
     for (let i = 0; i < 10_000; i++) s.remove('ConfigMap', { namespace: 'a', name: `cfg-${String(i)}` }, T);
     expect(s.lookup('a', 'ConfigMap', 'old')).toEqual({ state: 'missing' });
     expect(s.lookup('a', 'ConfigMap', 'cfg-9999')).toEqual({ state: 'deleted', at: T });
+  });
+});
+
+describe('R3 a stamp store reading the objects it is given (the informers\' records)', () => {
+  it('answers from them, with notes and tombstones on top; an object they do not have is missing, never guessed', () => {
+    const records = new Map<string, { createdAt: number | undefined; contentChangedAt: number | undefined }>([['a/x', { createdAt: T - HOUR, contentChangedAt: T - HOUR }]]);
+    const s = new StampStore({ get: (namespace, kind, name) => (kind === 'ConfigMap' ? records.get(`${namespace}/${name}`) : undefined) });
+    expect(s.lookup('a', 'ConfigMap', 'x')).toEqual({ state: 'present', createdAt: T - HOUR, contentChangedAt: T - HOUR, lastWriteAt: undefined });
+    expect(s.lookup('a', 'Secret', 'x')).toEqual({ state: 'missing' });
+    s.noteAdmitted('a', 'ConfigMap', 'x', { createdAt: undefined, contentChangedAt: T });
+    expect(s.lookup('a', 'ConfigMap', 'x')).toMatchObject({ contentChangedAt: T });
+    records.delete('a/x');
+    s.removed('ConfigMap', 'a', 'x', T);
+    expect(s.lookup('a', 'ConfigMap', 'x')).toEqual({ state: 'deleted', at: T });
+    records.set('a/x', { createdAt: T, contentChangedAt: T });
+    s.observed('ConfigMap', 'a', 'x', { createdAt: T, contentChangedAt: T });
+    expect(s.lookup('a', 'ConfigMap', 'x')).toMatchObject({ state: 'present', contentChangedAt: T });
   });
 });
 
