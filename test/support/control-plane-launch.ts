@@ -168,8 +168,29 @@ async function runStop(workDir: string): Promise<void> {
   if (existsSync(stopScript)) await run(stopScript, [], { timeout: 60_000 });
 }
 
-/** Unpacks (unless prebuilt), starts the control plane in a fresh temp work dir and reads its env file. */
+/** A start that failed because a port the script found free was taken before its server bound it. */
+function lostPortRace(err: unknown): boolean {
+  return err instanceof Error && /address already in use/.test(err.message);
+}
+
+const PORT_RACE_ATTEMPTS = 3;
+
+/**
+ * Unpacks (unless prebuilt), starts the control plane in a fresh temp work dir and reads its env file.
+ * The start script picks free ports, then starts the servers on them; with two test workers each
+ * starting processes, another may bind such a port in between. That start is retried on new ports.
+ */
 export async function launchControlPlane(located: Extract<Located, { ok: true }>, opts: LaunchOptions = {}): Promise<LaunchedControlPlane> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchOnce(located, opts);
+    } catch (err) {
+      if (attempt >= PORT_RACE_ATTEMPTS || !lostPortRace(err)) throw err;
+    }
+  }
+}
+
+async function launchOnce(located: Extract<Located, { ok: true }>, opts: LaunchOptions): Promise<LaunchedControlPlane> {
   const t0 = performance.now();
   const binDir = located.prebuiltBin ?? (await installBinaries(located.installScript, opts.binCache ?? join(tmpdir(), 'rollguard-k8s-bin')));
   const installMs = Math.round(performance.now() - t0);
