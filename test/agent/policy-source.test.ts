@@ -9,15 +9,21 @@ import { loadPolicySet, type PolicySet } from '../../src/policy/policy-file.js';
 const quiet = pino({ level: 'silent' });
 let dir: string | undefined;
 
+/** A policy file with `content` in a fresh temp dir, removed after the test. */
+async function policyFile(content: string): Promise<string> {
+  dir = await mkdtemp(join(tmpdir(), 'rollguard-policy-'));
+  const file = join(dir, 'policy.yaml');
+  await writeFile(file, content);
+  return file;
+}
+
 afterEach(async () => {
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
 
 describe('R11 the agent’s policy file is re-read when it changes', () => {
   it('applies a valid change and keeps the last valid policy when the file turns invalid (F1)', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'rollguard-policy-'));
-    const file = join(dir, 'policy.yaml');
-    await writeFile(file, 'default: { mode: auto }\nnamespaces:\n  shop: { mode: suggest }\n');
+    const file = await policyFile('default: { mode: auto }\nnamespaces:\n  shop: { mode: suggest }\n');
     const errors: string[] = [];
     const source = await FilePolicySource.open(file, quiet, { intervalMs: 20, onError: (m) => errors.push(m) });
     try {
@@ -37,9 +43,7 @@ describe('R11 the agent’s policy file is re-read when it changes', () => {
   });
 
   it('reloads apply in the order they were asked for: a slow read of the old content never lands after a later one', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'rollguard-policy-'));
-    const file = join(dir, 'policy.yaml');
-    await writeFile(file, 'default: { mode: auto }\n');
+    const file = await policyFile('default: { mode: auto }\n');
     // The first reload reads the old content, then stalls (a busy disk, the watcher's poll); the
     // second reads the new content at once.
     let reads = 0;
@@ -66,9 +70,7 @@ describe('R11 the agent’s policy file is re-read when it changes', () => {
   });
 
   it('F1 a file that reads empty on a change (a write caught half-way) keeps the last valid policy, not every default', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'rollguard-policy-'));
-    const file = join(dir, 'policy.yaml');
-    await writeFile(file, 'default: { mode: off }\n');
+    const file = await policyFile('default: { mode: off }\n');
     const errors: string[] = [];
     const source = await FilePolicySource.open(file, quiet, { intervalMs: 60_000, onError: (m) => errors.push(m) });
     try {
@@ -85,9 +87,7 @@ describe('R11 the agent’s policy file is re-read when it changes', () => {
   });
 
   it('notices a change by itself', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'rollguard-policy-'));
-    const file = join(dir, 'policy.yaml');
-    await writeFile(file, 'default: { mode: auto }\n');
+    const file = await policyFile('default: { mode: auto }\n');
     const source = await FilePolicySource.open(file, quiet, { intervalMs: 20 });
     try {
       await writeFile(file, 'default: { mode: suggest }\n');
@@ -100,9 +100,7 @@ describe('R11 the agent’s policy file is re-read when it changes', () => {
   });
 
   it('refuses to start on an invalid policy, naming the field', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'rollguard-policy-'));
-    const file = join(dir, 'policy.yaml');
-    await writeFile(file, 'default: { mode: sometimes }\n');
+    const file = await policyFile('default: { mode: sometimes }\n');
     await expect(FilePolicySource.open(file, quiet)).rejects.toThrow(/default\.mode/);
   });
 });
