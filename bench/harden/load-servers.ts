@@ -96,8 +96,20 @@ export async function rssBytes(pid: number): Promise<number> {
 }
 
 /** One series from the webhook's /metrics, named as exposed (`name` or `name{label="value"}`); undefined when absent. */
+async function metricLines(healthPort: number): Promise<string[]> {
+  return (await (await fetch(`http://127.0.0.1:${String(healthPort)}/metrics`, { signal: AbortSignal.timeout(5000) })).text()).split('\n');
+}
+
 export async function scrape(healthPort: number, series: string): Promise<number | undefined> {
-  const text = await (await fetch(`http://127.0.0.1:${String(healthPort)}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  const line = (await metricLines(healthPort)).find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+/** The sum of every series of a metric (each label set), 0 when it has none yet. */
+export async function scrapeSum(healthPort: number, name: string): Promise<number> {
+  let sum = 0;
+  for (const line of await metricLines(healthPort)) {
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
 }

@@ -6,7 +6,7 @@ import { rng as seeded } from '../../test/support/metric-scenarios.js';
 import { describeFigures, figures, ms, type Figures } from './latency.js';
 import { openLoop, type Sample } from './open-loop.js';
 import { reviewMix } from './review-mix.js';
-import { rssBytes, scrape, startEcho, startRollguard, type ServerUnderLoad } from './load-servers.js';
+import { rssBytes, scrape, scrapeSum, startEcho, startRollguard, type ServerUnderLoad } from './load-servers.js';
 import { count, type HardenPart, type HardenRow } from './table.js';
 
 // Issue 17 part 1, the webhook under load: an open-loop generator (this process) sends real
@@ -115,6 +115,11 @@ function kneeText(k: Knee, s: Shape): string {
 
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
 
+/** Reviews the webhook admitted unstamped because it was overloaded, so far. */
+const shedSoFar = (server: ServerUnderLoad): Promise<number> => (server.healthPort === undefined ? Promise.resolve(0) : scrapeSum(server.healthPort, 'rollguard_webhook_shed_total'));
+
+const shedText = (shed: number, of: number): string => `${count(shed)} of ${count(of)} shed (admitted unstamped)`;
+
 export function webhookUnderLoad(opts: LoadOptions): HardenPart {
   return {
     name: 'webhook: under load',
@@ -139,13 +144,18 @@ export function webhookUnderLoad(opts: LoadOptions): HardenPart {
         };
         for (const server of servers) await loadOn(server)(() => s.steadyRate / 2, s.warmupMs);
         const base = await steady(echo, s, loadOn(echo));
+        const shed0 = await shedSoFar(rollguard);
         const rg = await steady(rollguard, s, loadOn(rollguard));
+        const shed1 = await shedSoFar(rollguard);
         const spikeMs = s.spikeBaseMs + s.spikeRiseMs + s.spikeHoldMs;
         const baseSpike = figures(await loadOn(echo)(spikeRate(s), spikeMs));
         const rgSpike = figures(await loadOn(rollguard)(spikeRate(s), spikeMs));
+        const shed2 = await shedSoFar(rollguard);
         const baseKnee = await ramp(s, loadOn(echo));
         const rgKnee = await ramp(s, loadOn(rollguard));
         const lost: string[] = [];
+        // Below the knee every review is to be stamped: shedding there is a loss too.
+        if (!short && shed1 > shed0) lost.push(`steady: ${count(shed1 - shed0)} reviews shed (admitted unstamped) below the knee`);
         if (rg.figures.failed > 0) lost.push(`steady: ${count(rg.figures.failed)} failed reviews (${rg.figures.reasons})`);
         if (rgSpike.failed > 0) lost.push(`spike: ${count(rgSpike.failed)} failed reviews (${rgSpike.reasons})`);
         if (!rollguard.process.running()) lost.push('the webhook process died');
@@ -162,9 +172,9 @@ export function webhookUnderLoad(opts: LoadOptions): HardenPart {
         return {
           part: this.name,
           held:
-            `steady ${rate}: rollguard ${describeFigures(rg.figures)}; baseline ${describeFigures(base.figures)}; p99 ratio ${ratio(rg.figures.p99, base.figures.p99)}; ` +
+            `steady ${rate}: rollguard ${describeFigures(rg.figures)}, ${shedText(shed1 - shed0, rg.figures.n)}; baseline ${describeFigures(base.figures)}; p99 ratio ${ratio(rg.figures.p99, base.figures.p99)}; ` +
             `rollguard RSS ${rg.rssMb[0].toFixed(0)} → ${rg.rssMb[1].toFixed(0)} MB over the second half (max growth ${(rg.rssGrowth * 100).toFixed(1)}%), event-loop delay p99 ${ms(rg.eventLoopP99 ?? Number.NaN)} ms (worst window of /metrics scraped every 5 s; monitorEventLoopDelay at 10 ms resolution); ` +
-            `spike ${count(SPIKE_FROM)}→${count(SPIKE_TO)}/s in ${String(s.spikeRiseMs / 1000)} s: rollguard ${describeFigures(rgSpike)}; baseline ${describeFigures(baseSpike)}; p99 ratio ${ratio(rgSpike.p99, baseSpike.p99)}; ` +
+            `spike ${count(SPIKE_FROM)}→${count(SPIKE_TO)}/s in ${String(s.spikeRiseMs / 1000)} s: rollguard ${describeFigures(rgSpike)}, ${shedText(shed2 - shed1, rgSpike.n)}; baseline ${describeFigures(baseSpike)}; p99 ratio ${ratio(rgSpike.p99, baseSpike.p99)}; ` +
             `knee (p99 > 1 s or a failure): rollguard ${kneeText(rgKnee, s)}; baseline ${kneeText(baseKnee, s)}`,
           tried: `open-loop AdmissionReviews over TLS from a separate process (latency from the intended send time), 10% on a fresh connection: 70% Deployment, 20% ConfigMap, 5% Secret, 5% Job; ${count(sorted.length)} bodies, median ${(median / 1024).toFixed(1)} KB, 5% at 256 KB, 0.1% at 3 MiB; rollguard webhook --no-kube (/mutate) vs a bare node:https server (parse, echo uid), each its own process, same load in the same run`,
           lost,

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 // Prometheus metrics of one webhook server, on its own registry (no global state, so tests and
 // benchmarks can run several servers in one process).
@@ -12,6 +12,8 @@ export interface WebhookMetrics {
   certReloads: Counter<'result'>;
   certReloadFailures: Counter<'reason'>;
   deadlineExceeded: Counter<'webhook' | 'stage'>;
+  shed: Counter<'webhook' | 'kind'>;
+  shedShare: Gauge;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): WebhookMetrics {
@@ -48,6 +50,17 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): WebhookM
       name: 'rollguard_webhook_deadline_exceeded_total',
       help: 'Reviews answered allowed and unstamped because the internal deadline passed, by webhook and the stage they were waiting in.',
       labelNames: ['webhook', 'stage'],
+      registers: [registry],
+    }),
+    shed: new Counter({
+      name: 'rollguard_webhook_shed_total',
+      help: 'Mutating reviews answered allowed and unstamped because the webhook was overloaded (its event loop busy past --shed-above), by webhook and object kind.',
+      labelNames: ['webhook', 'kind'],
+      registers: [registry],
+    }),
+    shedShare: new Gauge({
+      name: 'rollguard_webhook_shed_share',
+      help: 'The share of mutating reviews the webhook currently admits unstamped to keep up (0 when not overloaded).',
       registers: [registry],
     }),
   };

@@ -48,23 +48,37 @@ function stampsFor(kind: TargetKind, req: AdmissionRequest, object: Record<strin
   }
 }
 
-export function mutate(req: AdmissionRequest, deps: MutateDeps, now: number): MutateResult {
-  if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return { verdict: { type: 'allow' }, summary: `${req.operation}: nothing to stamp` };
-  const skipped = skipReason(req.namespace, deps.ownNamespace);
-  if (skipped !== undefined) return { verdict: { type: 'allow' }, summary: skipped };
+/** What a mutating review is about: the kind and object to stamp, or the answer when there is none. */
+export type MutationSubject = { type: 'object'; kind: TargetKind; object: Record<string, unknown> } | { type: 'done'; result: MutateResult };
+
+export function mutationSubject(req: AdmissionRequest, ownNamespace: string): MutationSubject {
+  if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return { type: 'done', result: { verdict: { type: 'allow' }, summary: `${req.operation}: nothing to stamp` } };
+  const skipped = skipReason(req.namespace, ownNamespace);
+  if (skipped !== undefined) return { type: 'done', result: { verdict: { type: 'allow' }, summary: skipped } };
   const target = admissionTarget(req);
-  if (target.type === 'skip') return { verdict: { type: 'allow', ...(target.warning ? { warnings: [target.warning] } : {}) }, summary: target.why };
+  if (target.type === 'skip') return { type: 'done', result: { verdict: { type: 'allow', ...(target.warning ? { warnings: [target.warning] } : {}) }, summary: target.why } };
   const object = req.object;
   if (object === null || object === undefined) {
-    return { verdict: { type: 'allow', warnings: [`rollguard: ${req.operation} without an object; not stamped`] }, summary: 'no object' };
+    return { type: 'done', result: { verdict: { type: 'allow', warnings: [`rollguard: ${req.operation} without an object; not stamped`] }, summary: 'no object' } };
   }
+  return { type: 'object', kind: target.kind, object };
+}
+
+export function isTrustedWriter(req: AdmissionRequest, trustedUsers: ReadonlySet<string>): boolean {
+  const requester = req.userInfo?.username;
+  return requester !== undefined && trustedUsers.has(requester);
+}
+
+export function mutate(req: AdmissionRequest, deps: MutateDeps, now: number): MutateResult {
+  const subject = mutationSubject(req, deps.ownNamespace);
+  if (subject.type === 'done') return subject.result;
+  const { kind, object } = subject;
   const requested = readAnnotations(object);
   const old = readAnnotations(req.operation === 'UPDATE' ? req.oldObject : undefined);
-  const requester = req.userInfo?.username;
-  const trustedWriter = requester !== undefined && deps.trustedUsers.has(requester);
-  const ctx: StampContext = { now, namespace: req.namespace ?? '', requested, old, cache: deps.cache, policyFor: deps.policyFor, requester, trustedWriter, dryRun: req.dryRun === true };
-  const stamped = stampsFor(target.kind, req, object, ctx);
+  const trustedWriter = isTrustedWriter(req, deps.trustedUsers);
+  const ctx: StampContext = { now, namespace: req.namespace ?? '', requested, old, cache: deps.cache, policyFor: deps.policyFor, requester: req.userInfo?.username, trustedWriter, dryRun: req.dryRun === true };
+  const stamped = stampsFor(kind, req, object, ctx);
   const { annotations, warnings } = reconcileOwnedKeys({ old, requested, stamps: stamped.stamps, trustedWriter, templateChanged: stamped.templateChanged });
   const ops = annotationPatch(object, annotations);
-  return { verdict: { type: 'patch', ops, warnings }, summary: `${target.kind}: ${stamped.summary}; ${ops.length.toString()} patch ops` };
+  return { verdict: { type: 'patch', ops, warnings }, summary: `${kind}: ${stamped.summary}; ${ops.length.toString()} patch ops` };
 }

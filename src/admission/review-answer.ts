@@ -19,6 +19,8 @@ export interface Handler {
   name: 'mutate' | 'validate';
   /** May wait for its dependencies (naming the stage in `progress`); the deadline bounds the wait. */
   run(req: AdmissionRequest, now: number, progress: ReviewProgress): HandlerResult | Promise<HandlerResult>;
+  /** The answer without this handler's work (unstamped.ts); absent: a plain allow. */
+  unstamped?(req: AdmissionRequest, why: string): Verdict;
 }
 
 export interface ReviewDeps {
@@ -27,6 +29,8 @@ export interface ReviewDeps {
   clock: () => number;
   /** From the request's arrival to its answer; past it the review is admitted unstamped (F2). */
   deadlineMs?: number;
+  /** Under overload (overload.ts): true when this review's stamping is to be skipped. */
+  shed?: () => boolean;
 }
 
 /**
@@ -50,7 +54,12 @@ function outcomeOf(verdict: Verdict): Outcome {
 }
 
 /** The answer when a handler cannot give one: admitted, unstamped, and so unknown downstream (F1, F2). */
-function failOpen(handler: Handler, why: string): Verdict {
+function failOpen(handler: Handler, request: AdmissionRequest, why: string): Verdict {
+  try {
+    if (handler.unstamped !== undefined) return handler.unstamped(request, why);
+  } catch {
+    // The plain allow below: still admitted, still unknown.
+  }
   return { type: 'allow', warnings: [`rollguard could not ${handler.name === 'mutate' ? 'stamp' : 'check'} this change (${why}); it is admitted and rollguard will treat it as unknown`] };
 }
 
@@ -64,7 +73,7 @@ async function runHandler(handler: Handler, request: AdmissionRequest, deps: Rev
     if (result === EXPIRED) {
       deps.metrics.deadlineExceeded.inc({ webhook: handler.name, stage: progress.stage });
       logger.warn({ ...where, outcome: 'failed-open', stage: progress.stage, deadlineMs }, 'review deadline passed; admitted without stamps');
-      return { verdict: failOpen(handler, `no answer within ${String(deadlineMs)} ms, waiting for ${progress.stage}`), outcome: 'failed-open' };
+      return { verdict: failOpen(handler, request, `no answer within ${String(deadlineMs)} ms, waiting for ${progress.stage}`), outcome: 'failed-open' };
     }
     const { verdict, summary } = result;
     const outcome = outcomeOf(verdict);
@@ -75,8 +84,15 @@ async function runHandler(handler: Handler, request: AdmissionRequest, deps: Rev
   } catch (err) {
     const e = err instanceof Error ? err : new Error('non-Error thrown');
     logger.error({ ...where, outcome: 'failed-open', error: e.message, stack: e.stack }, 'handler failed; admitted without stamps');
-    return { verdict: failOpen(handler, 'internal error'), outcome: 'failed-open' };
+    return { verdict: failOpen(handler, request, 'internal error'), outcome: 'failed-open' };
   }
+}
+
+/** A review whose stamping is skipped while the webhook is overloaded; the shedder logs the episode, so each review only at debug. */
+function shedReview(handler: Handler, request: AdmissionRequest, deps: ReviewDeps, where: Record<string, unknown>): { verdict: Verdict; outcome: Outcome } {
+  deps.metrics.shed.inc({ webhook: handler.name, kind: request.kind.kind });
+  if (deps.logger.isLevelEnabled('debug')) deps.logger.debug({ ...where, outcome: 'failed-open' }, 'overloaded: admitted without stamps');
+  return { verdict: failOpen(handler, request, 'the webhook is overloaded'), outcome: 'failed-open' };
 }
 
 /** Answers one review from its body as received (undefined: no body was sent). */
@@ -105,7 +121,7 @@ export async function answerReview(handler: Handler, deps: ReviewDeps, raw: Buff
   const request = parsed.review.request;
   const labels = { webhook: handler.name, kind: request.kind.kind, operation: request.operation };
   const where = { webhook: handler.name, uid: request.uid, kind: request.kind.kind, operation: request.operation, namespace: request.namespace, name: request.name };
-  const { verdict, outcome } = await runHandler(handler, request, deps, arrivedAt, where);
+  const { verdict, outcome } = handler.unstamped !== undefined && deps.shed?.() === true ? shedReview(handler, request, deps, where) : await runHandler(handler, request, deps, arrivedAt, where);
   metrics.requests.inc({ ...labels, outcome });
   endTimer();
   sendJson(res, 200, toReviewResponse(parsed.review, verdict));

@@ -7,6 +7,8 @@ import { lazyApp } from '../http/lazy-app.js';
 import { createApp, type Handler } from './app.js';
 import { createMetrics, type WebhookMetrics } from './metrics.js';
 import { mutate } from './mutate.js';
+import { DEFAULT_SHED_ABOVE, startShedder, type ShedChange, type Shedder } from './overload.js';
+import { unstampedVerdict } from './unstamped.js';
 import { mutateInputs, policyObjectsInput, type MutateSources, type PolicyObjectsSource } from './review-inputs.js';
 import { readTlsPair, watchTlsFiles } from './tls-files.js';
 import { validate } from './validate.js';
@@ -35,12 +37,18 @@ export interface WebhookServerOptions {
   maxBodyBytes?: number;
   /** The internal deadline of a review (DEFAULT_REVIEW_DEADLINE_MS). */
   deadlineMs?: number;
+  /** Event-loop utilization past which mutating reviews are shed (DEFAULT_SHED_ABOVE); 1 never sheds. */
+  shedAbove?: number;
+  /** false: the shedder samples no event-loop utilization itself; it is fed through WebhookServer.shedder (tests). */
+  shedTimer?: boolean;
 }
 
 export interface WebhookServer {
   port: number;
   healthPort: number | undefined;
   metrics: WebhookMetrics;
+  /** Undefined when shedding is off (shedAbove 1). */
+  shedder: Shedder | undefined;
   close(): Promise<void>;
 }
 
@@ -65,7 +73,11 @@ function close(server: Server): Promise<void> {
 
 export function webhookHandlers(sources: MutateSources, policies?: PolicyObjectsSource): Handler[] {
   return [
-    { name: 'mutate', run: async (req, now, progress) => mutate(req, await mutateInputs(req, sources, progress), now) },
+    {
+      name: 'mutate',
+      run: async (req, now, progress) => mutate(req, await mutateInputs(req, sources, progress), now),
+      unstamped: (req, why) => unstampedVerdict(req, sources, why),
+    },
     {
       name: 'validate',
       // The blackout guard reads the request alone; only a policy object needs the others.
@@ -74,12 +86,24 @@ export function webhookHandlers(sources: MutateSources, policies?: PolicyObjects
   ];
 }
 
+function onShedChange(change: ShedChange, metrics: WebhookMetrics, logger: Logger): void {
+  metrics.shedShare.set(change.share);
+  const utilization = Math.round(change.utilization * 100) / 100;
+  if (change.previous === 0) logger.warn({ utilization, share: change.share }, 'overloaded: admitting a share of mutating reviews unstamped (unknown to the agent) to keep answering');
+  else if (change.share === 0) logger.info({ utilization, shed: change.shedInEpisode }, 'no longer overloaded; every review is stamped again');
+}
+
 export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
   const host = opts.host;
   const metrics = opts.metrics ?? createMetrics();
   const logger = opts.logger;
   const ready = opts.ready ?? (() => ({ ready: true, reason: 'ready' }));
   const pair = await readTlsPair(opts.tlsCertFile, opts.tlsKeyFile);
+  const shedAbove = opts.shedAbove ?? DEFAULT_SHED_ABOVE;
+  const onChange = (change: ShedChange): void => {
+    onShedChange(change, metrics, logger);
+  };
+  const shedder = shedAbove < 1 ? startShedder({ above: shedAbove, timer: opts.shedTimer !== false, onChange }) : undefined;
   const app = createApp({
     handlers: webhookHandlers(opts.mutate, opts.policies),
     logger,
@@ -88,6 +112,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     ready,
     ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}),
     ...(opts.deadlineMs !== undefined ? { deadlineMs: opts.deadlineMs } : {}),
+    ...(shedder !== undefined ? { shed: () => shedder.shed() } : {}),
   });
   const https = nodeHttps.createServer({ ...pair, minVersion: 'TLSv1.2' }, app);
   // The apiserver keeps connections open between admissions; outlive its idle timeout.
@@ -130,8 +155,10 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     port,
     healthPort,
     metrics,
+    shedder,
     async close() {
       watcher.stop();
+      shedder?.stop();
       await Promise.all([close(https), health ? close(health) : Promise.resolve()]);
     },
   };

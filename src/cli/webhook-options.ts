@@ -61,3 +61,9 @@ export function parseDeadline(value: string): number {
   if (ms === undefined || ms < 10 || ms >= 5000) throw new InvalidArgumentError(`expected a duration from 10ms to under 5s, e.g. 500ms, got "${value}"`);
   return ms;
 }
+
+export function parseShedAbove(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0.5 || n > 1) throw new InvalidArgumentError(`expected an event-loop utilization from 0.5 to 1 (1 never sheds), e.g. 0.95, got "${value}"`);
+  return n;
+}

@@ -16,7 +16,8 @@ import { DEFAULT_AGENT_SERVICE_ACCOUNT, DEFAULT_NAMESPACE, ownNamespace, SERVICE
 import { choosePolicySource, policySourceOption } from './policy-source-option.js';
 import { durationOption } from './duration-option.js';
 import { hostOption, listenHost } from './listen-host.js';
-import { agentUsers, parseDeadline, parseDnsLabel, parseDnsSubdomain, parsePort, withCleanErrors } from './webhook-options.js';
+import { agentUsers, parseDeadline, parseDnsLabel, parseDnsSubdomain, parsePort, parseShedAbove, withCleanErrors } from './webhook-options.js';
+import { DEFAULT_SHED_ABOVE } from '../admission/overload.js';
 
 interface WebhookOptions {
   port: number;
@@ -34,6 +35,7 @@ interface WebhookOptions {
   context?: string;
   logLevel: string;
   deadline: number;
+  shedAbove: number;
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -57,6 +59,7 @@ export function registerWebhook(program: Command): void {
     .option('--no-kube', 'do not watch ConfigMaps/Secrets in a cluster (every Deployment is then stamped with an unknown change set)')
     .option('--log-level <level>', 'pino log level', 'info')
     .addOption(durationOption('--deadline <duration>', "longest a review may wait for the stamp cache or the policies; past it the change is admitted unstamped (unknown to the agent); keep it well under the configurations' timeoutSeconds", DEFAULT_REVIEW_DEADLINE_MS, parseDeadline))
+    .option('--shed-above <utilization>', 'event-loop utilization (0.5–1) past which a share of mutating reviews is admitted unstamped (unknown to the agent) so that every review is still answered quickly; 1 never sheds', parseShedAbove, DEFAULT_SHED_ABOVE)
     .action(withCleanErrors('webhook', runWebhook));
 }
 
@@ -117,6 +120,7 @@ async function runWebhook(opts: WebhookOptions): Promise<void> {
     logger,
     metrics,
     deadlineMs: opts.deadline,
+    shedAbove: opts.shedAbove,
     mutate: { cache, policyFor, trustedUsers: new Set(trustedUsers), ownNamespace: namespace },
     ...(crd === undefined ? {} : { policies: crd }),
     ready: () => {

@@ -90,6 +90,9 @@ export async function startTestWebhook(opts: {
     logger,
     clock: () => now,
     ...(opts.deadlineMs === undefined ? {} : { deadlineMs: opts.deadlineMs }),
+    // The test process is client and server at once: its event loop's load is the test's, so the
+    // shedder is fed by hand (server.shedder.sample) where a test wants it.
+    shedTimer: false,
     ...(opts.policyObjects === undefined ? {} : { policies: opts.policyObjects }),
     mutate: {
       cache: opts.cache ?? memory,
