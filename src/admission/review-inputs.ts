@@ -50,7 +50,11 @@ async function stampSnapshot(source: StampSource, req: AdmissionRequest, progres
   const read = deployRefs(before?.spec?.template, after?.spec?.template);
   const refs = [...read.before.all, ...read.after.all];
   const id = (kind: ConfigKind, name: string): string => `${kind}/${name}`;
-  const [synced, found] = await awaitStage(progress, 'stamp-cache', Promise.all([source.synced(), Promise.all(refs.map(async (r) => source.lookup(namespace, r.kind, r.name)))]));
+  const syncedNow = source.synced();
+  const lookups = refs.map((r) => source.lookup(namespace, r.kind, r.name));
+  // An in-memory source answers at once: nothing to wait for but the stage's one await.
+  const atOnce = !(syncedNow instanceof Promise) && lookups.every((l) => !(l instanceof Promise));
+  const [synced, found] = await awaitStage(progress, 'stamp-cache', atOnce ? [syncedNow, lookups as ConfigLookup[]] : Promise.all([syncedNow, Promise.all(lookups.map(async (l) => l))]));
   const known = new Map(refs.map((r, n) => [id(r.kind, r.name), found[n]]));
   return { cache: readThrough(source, { synced, namespace, known: (kind, name) => known.get(id(kind, name)) }), refs: read };
 }
