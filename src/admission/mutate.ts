@@ -1,4 +1,5 @@
 import type { Policy } from '../core/policy.js';
+import type { DeployRefs } from '../core/template-refs.js';
 import { reconcileOwnedKeys } from './owned-keys.js';
 import { annotationPatch, readAnnotations } from './patch.js';
 import type { Verdict } from './response.js';
@@ -21,6 +22,8 @@ export interface MutateDeps {
   trustedUsers: ReadonlySet<string>;
   /** rollguard's own namespace: never stamped, like kube-system (F2). */
   ownNamespace: string;
+  /** The refs of a Deployment request's templates (oldObject's for an UPDATE, object's), when the inputs read them already. */
+  deployRefs?: DeployRefs | undefined;
 }
 
 export interface MutateResult {
@@ -76,7 +79,7 @@ export function mutate(req: AdmissionRequest, deps: MutateDeps, now: number): Mu
   const requested = readAnnotations(object);
   const old = readAnnotations(req.operation === 'UPDATE' ? req.oldObject : undefined);
   const trustedWriter = isTrustedWriter(req, deps.trustedUsers);
-  const ctx: StampContext = { now, namespace: req.namespace ?? '', requested, old, cache: deps.cache, policyFor: deps.policyFor, requester: req.userInfo?.username, trustedWriter, dryRun: req.dryRun === true };
+  const ctx: StampContext = { now, namespace: req.namespace ?? '', requested, old, cache: deps.cache, policyFor: deps.policyFor, requester: req.userInfo?.username, trustedWriter, dryRun: req.dryRun === true, deployRefs: deps.deployRefs };
   const stamped = stampsFor(kind, req, object, ctx);
   const { annotations, warnings } = reconcileOwnedKeys({ old, requested, stamps: stamped.stamps, trustedWriter, templateChanged: stamped.templateChanged });
   const ops = annotationPatch(object, annotations);

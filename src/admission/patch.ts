@@ -32,9 +32,8 @@ export function annotationPatch(object: Record<string, unknown>, wanted: Readonl
     if (!wanted.has(key)) ops.push({ op: 'remove', path: `/metadata/annotations/${escapePathComponent(key)}` });
   }
   for (const [key, v] of wanted) {
-    const path = `/metadata/annotations/${escapePathComponent(key)}`;
-    if (!Object.hasOwn(current, key)) ops.push({ op: 'add', path, value: v });
-    else if (current[key] !== v) ops.push({ op: 'replace', path, value: v });
+    if (!Object.hasOwn(current, key)) ops.push({ op: 'add', path: `/metadata/annotations/${escapePathComponent(key)}`, value: v });
+    else if (current[key] !== v) ops.push({ op: 'replace', path: `/metadata/annotations/${escapePathComponent(key)}`, value: v });
   }
   return ops;
 }

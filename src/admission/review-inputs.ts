@@ -1,6 +1,6 @@
 import type { Deployment } from '../core/kube.js';
 import type { Policy } from '../core/policy.js';
-import { templateRefs, type ConfigKind } from '../core/template-refs.js';
+import { deployRefs, type ConfigKind, type DeployRefs } from '../core/template-refs.js';
 import { awaitStage, type ReviewProgress } from './deadline.js';
 import type { MutateDeps } from './mutate.js';
 import type { AdmissionRequest } from './review.js';
@@ -41,16 +41,22 @@ function unforeseen<T>(value: MaybePromise<T>, what: string): T {
   return value;
 }
 
-async function stampSnapshot(source: StampSource, req: AdmissionRequest, progress: ReviewProgress): Promise<StampCache> {
+/** The Deployment's templates' refs (read once, for the handler too) and the stamps of what they read. */
+async function stampSnapshot(source: StampSource, req: AdmissionRequest, progress: ReviewProgress): Promise<{ cache: StampCache; refs: DeployRefs }> {
   const after = req.object as Deployment | null | undefined;
   const before = (req.operation === 'UPDATE' ? req.oldObject : undefined) as Deployment | null | undefined;
   // The namespace eligibility looks the references up in (judgeEligibility).
   const namespace = after?.metadata?.namespace ?? before?.metadata?.namespace ?? '';
-  const refs = [...templateRefs(before?.spec?.template).all, ...templateRefs(after?.spec?.template).all];
+  const read = deployRefs(before?.spec?.template, after?.spec?.template);
+  const refs = [...read.before.all, ...read.after.all];
   const id = (kind: ConfigKind, name: string): string => `${kind}/${name}`;
-  const [synced, found] = await awaitStage(progress, 'stamp-cache', Promise.all([source.synced(), Promise.all(refs.map(async (r) => source.lookup(namespace, r.kind, r.name)))]));
+  const syncedNow = source.synced();
+  const lookups = refs.map((r) => source.lookup(namespace, r.kind, r.name));
+  // An in-memory source answers at once: nothing to wait for but the stage's one await.
+  const atOnce = !(syncedNow instanceof Promise) && lookups.every((l) => !(l instanceof Promise));
+  const [synced, found] = await awaitStage(progress, 'stamp-cache', atOnce ? [syncedNow, lookups as ConfigLookup[]] : Promise.all([syncedNow, Promise.all(lookups.map(async (l) => l))]));
   const known = new Map(refs.map((r, n) => [id(r.kind, r.name), found[n]]));
-  return readThrough(source, { synced, namespace, known: (kind, name) => known.get(id(kind, name)) });
+  return { cache: readThrough(source, { synced, namespace, known: (kind, name) => known.get(id(kind, name)) }), refs: read };
 }
 
 /** The stamp cache as the handler sees it: what was read ahead, else the source when it answers at once. */
@@ -72,11 +78,12 @@ export async function mutateInputs(req: AdmissionRequest, sources: MutateSources
   // The namespace the stamping functions ask the policy for.
   const namespace = metaNamespace(req.object) ?? req.namespace ?? '';
   const policy = readsPolicy ? await awaitStage(progress, 'policy', sources.policyFor(namespace)) : undefined;
-  const cache = stampsDeployment ? await stampSnapshot(sources.cache, req, progress) : readThrough(sources.cache);
+  const snapshot = stampsDeployment ? await stampSnapshot(sources.cache, req, progress) : undefined;
   return {
     trustedUsers: sources.trustedUsers,
     ownNamespace: sources.ownNamespace,
-    cache,
+    cache: snapshot?.cache ?? readThrough(sources.cache),
+    ...(snapshot === undefined ? {} : { deployRefs: snapshot.refs }),
     policyFor: (ns) => (policy !== undefined && ns === namespace ? policy : unforeseen(sources.policyFor(ns), `the policy of namespace ${ns}`)),
   };
 }

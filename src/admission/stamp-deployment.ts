@@ -31,7 +31,7 @@ export function stampDeployment(object: Deployment, old: Deployment | undefined,
   const history = pushTemplateHistory(oldHistory, previous, { hash: newHash, at });
   const policy = ctx.policyFor(object.metadata?.namespace ?? ctx.namespace);
   const oldTemplateSince = old === undefined || oldHash === undefined ? undefined : templateSince(annotationsOf(old), oldHash);
-  const result = judgeEligibility({ before: old, after: object, deployStart: at, policy, cache: ctx.cache, oldTemplateSince });
+  const result = judgeEligibility({ before: old, after: object, deployStart: at, policy, cache: ctx.cache, oldTemplateSince, refs: ctx.deployRefs });
   const stamps = new Map<string, string>([
     [CHANGED_AT, formatInstant(at)],
     [ANNOTATIONS.templateHash.key, newHash],

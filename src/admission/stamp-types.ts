@@ -1,4 +1,5 @@
 import type { Policy } from '../core/policy.js';
+import type { DeployRefs } from '../core/template-refs.js';
 import type { StampCache } from '../stamps/stamp-cache.js';
 
 export interface StampContext {
@@ -14,6 +15,8 @@ export interface StampContext {
   trustedWriter: boolean;
   /** Dry-run requests change nothing outside the response. */
   dryRun: boolean;
+  /** A Deployment's templates' refs, when read already (MutateDeps.deployRefs). */
+  deployRefs?: DeployRefs | undefined;
 }
 
 export interface Stamps {

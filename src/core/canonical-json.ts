@@ -1,13 +1,79 @@
 // JSON with object keys sorted at every level: two values that mean the same serialize the same,
 // whatever order a client or the apiserver wrote their keys in. The webhook hashes and compares pod
-// templates on every admission, so it is written in one pass: a subtree whose objects already have
-// their keys in order (maps the apiserver writes sorted: labels, annotations, most small structs)
-// is left to the native JSON.stringify, which writes it identically and several times faster; only
-// the objects above it are assembled here.
+// templates on every admission, so the common input, data as JSON.parse returns it (plain objects,
+// arrays, strings, numbers, booleans, null), is written in one pass by `plainCanonical`; a value
+// holding anything else (a Date, a function, a bigint, an object of another prototype) is written
+// by the general path below it, which gives a subtree whose objects already have their keys in
+// order to the native JSON.stringify and assembles only the objects above it.
 
 export function canonicalJson(value: unknown): string {
+  try {
+    return plainCanonical(value);
+  } catch (err) {
+    if (err !== NOT_PLAIN) throw err;
+  }
   const out = canon(value);
   return out === CLEAN ? JSON.stringify(value) : typeof out === 'string' ? out : 'null';
+}
+
+/** Thrown by plainCanonical at the first value it leaves to the general path. */
+const NOT_PLAIN = new Error('not plain JSON data');
+
+/** What JSON.stringify escapes in a string (quote, backslash, control characters, lone surrogates); any surrogate is left to it. */
+// eslint-disable-next-line no-control-regex -- the control characters are what is looked for
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function quoted(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
+/**
+ * The canonical JSON of plain JSON data, written in one pass; throws NOT_PLAIN for anything else.
+ * As JSON writes them: an undefined field is left out, an undefined array item is null, a
+ * non-finite number is null.
+ */
+function plainCanonical(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return quoted(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object':
+      if (value === null) return 'null';
+      if (Array.isArray(value)) return plainArray(value);
+      if (Object.getPrototypeOf(value) === Object.prototype) return plainObject(value as Record<string, unknown>);
+  }
+  throw NOT_PLAIN;
+}
+
+function plainArray(items: readonly unknown[]): string {
+  let out = '[';
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    out += (i === 0 ? '' : ',') + (item === undefined ? 'null' : plainCanonical(item));
+  }
+  return out + ']';
+}
+
+function plainObject(obj: Record<string, unknown>): string {
+  let keys = Object.keys(obj);
+  for (let k = 1; k < keys.length; k++) {
+    if ((keys[k - 1] as string) > (keys[k] as string)) {
+      keys = keys.sort();
+      break;
+    }
+  }
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const v = obj[key];
+    if (v === undefined) continue;
+    out += (first ? '' : ',') + quoted(key) + ':' + plainCanonical(v);
+    first = false;
+  }
+  return out + '}';
 }
 
 /** JSON.stringify writes the value exactly as the canonical form would. */

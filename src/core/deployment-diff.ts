@@ -30,6 +30,7 @@ const CONTAINER_PARTS: readonly [TemplatePart, readonly string[]][] = [
   ['volumes', ['volumeMounts', 'volumeDevices']],
 ];
 const CLASSIFIED_CONTAINER_FIELDS = new Set(['name', ...CONTAINER_PARTS.flatMap(([, fields]) => fields)]);
+const CLASSIFIED_POD_FIELDS = new Set(['containers', 'initContainers', 'ephemeralContainers', 'volumes']);
 
 /** The part of the template a container field belongs to (`other` for the rest). */
 export function containerFieldPart(field: string): TemplatePart {
@@ -60,13 +61,19 @@ function otherFields(a: Record<string, unknown> | undefined, b: Record<string, u
   return [...keys].filter((k) => !skip.has(k) && !sameJson(a?.[k], b?.[k])).sort();
 }
 
-function changedParts(before: Deployment | undefined, after: Deployment): TemplatePart[] {
+/** Whether otherFields would name any field: stops at the first. */
+function anyOtherField(a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined, skip: ReadonlySet<string>): boolean {
+  const inA = (k: string): boolean => a !== undefined && Object.prototype.propertyIsEnumerable.call(a, k);
+  for (const k of Object.keys(a ?? {})) if (!skip.has(k) && !sameJson(a?.[k], b?.[k])) return true;
+  for (const k of Object.keys(b ?? {})) if (!skip.has(k) && !inA(k) && !sameJson(undefined, b?.[k])) return true;
+  return false;
+}
+
+function changedParts(before: Deployment | undefined, after: Deployment, ca: Map<string, Container>, cb: Map<string, Container>): TemplatePart[] {
   const parts = new Set<TemplatePart>();
   const a = before?.spec?.template;
   const b = after.spec?.template;
   if (!sameJson(a?.metadata, b?.metadata)) parts.add('metadata');
-  const ca = allContainers(a?.spec);
-  const cb = allContainers(b?.spec);
   for (const name of new Set([...ca.keys(), ...cb.keys()])) {
     const x = ca.get(name);
     const y = cb.get(name);
@@ -76,17 +83,14 @@ function changedParts(before: Deployment | undefined, after: Deployment): Templa
       continue;
     }
     for (const [part, fields] of CONTAINER_PARTS) if (fieldsDiffer(x, y, fields)) parts.add(part);
-    if (otherFields(x, y, CLASSIFIED_CONTAINER_FIELDS).length > 0) parts.add('other');
+    if (anyOtherField(x, y, CLASSIFIED_CONTAINER_FIELDS)) parts.add('other');
   }
   if (!sameJson(a?.spec?.volumes, b?.spec?.volumes)) parts.add('volumes');
-  const podSkip = new Set(['containers', 'initContainers', 'ephemeralContainers', 'volumes']);
-  if (otherFields(a?.spec, b?.spec, podSkip).length > 0) parts.add('other');
+  if (anyOtherField(a?.spec, b?.spec, CLASSIFIED_POD_FIELDS)) parts.add('other');
   return TEMPLATE_PART_ORDER.filter((p) => parts.has(p));
 }
 
-function imageChanges(before: Deployment | undefined, after: Deployment): DeploymentDiff['images'] {
-  const ca = allContainers(before?.spec?.template?.spec);
-  const cb = allContainers(after.spec?.template?.spec);
+function imageChanges(ca: Map<string, Container>, cb: Map<string, Container>): DeploymentDiff['images'] {
   const out: DeploymentDiff['images'] = [];
   for (const name of new Set([...ca.keys(), ...cb.keys()])) {
     const x = ca.get(name)?.image;
@@ -103,13 +107,15 @@ export function diffDeployment(before: Deployment | undefined, after: Deployment
   const refsAfter = refs.after.all;
   const beforeKeys = new Set(refsBefore.map(refKey));
   const afterKeys = new Set(refsAfter.map(refKey));
+  const containersBefore = allContainers(before?.spec?.template?.spec);
+  const containersAfter = allContainers(after.spec?.template?.spec);
   return {
     templateChanged,
-    parts: templateChanged ? changedParts(before, after) : [],
+    parts: templateChanged ? changedParts(before, after, containersBefore, containersAfter) : [],
     outsideTemplate: otherFields(before?.spec, after.spec, NOT_A_DEPLOY).map((f) => `spec.${f}`),
     replicasChanged: before?.spec?.replicas !== after.spec?.replicas,
     refsAdded: refsAfter.filter((r) => !beforeKeys.has(refKey(r))),
     refsRemoved: refsBefore.filter((r) => !afterKeys.has(refKey(r))),
-    images: imageChanges(before, after),
+    images: imageChanges(containersBefore, containersAfter),
   };
 }

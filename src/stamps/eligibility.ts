@@ -58,9 +58,11 @@ export function judgeEligibility(input: {
   cache: StampCache;
   /** When the old template began running (from the old object's stamps); undefined when not known. */
   oldTemplateSince?: number | undefined;
+  /** The refs of `before`'s and `after`'s templates, when the caller has read them already. */
+  refs?: DeployRefs | undefined;
 }): EligibilityResult {
   const namespace = input.after.metadata?.namespace ?? input.before?.metadata?.namespace ?? '';
-  const refs = deployRefs(input.before?.spec?.template, input.after.spec?.template);
+  const refs = input.refs ?? deployRefs(input.before?.spec?.template, input.after.spec?.template);
   const changeSet = classifyChangeSet({
     before: input.before,
     after: input.after,

@@ -2,6 +2,24 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, sameJson } from '../../src/core/canonical-json.js';
 
+// The plain definition: keys sorted by code unit, values as JSON writes them (undefined,
+// functions, symbols and bigints dropped from objects, null in arrays); objects of another
+// prototype (a Date, a boxed string) by their own enumerable keys.
+const reference = (v: unknown): string | undefined => {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
+  if (typeof v === 'boolean') return String(v);
+  if (typeof v !== 'object') return undefined;
+  if (Array.isArray(v)) return `[${Array.from(v as unknown[], (x) => reference(x) ?? 'null').join(',')}]`;
+  const o = v as Record<string, unknown>;
+  const fields = Object.keys(o).sort().flatMap((k) => {
+    const text = reference(o[k]);
+    return text === undefined ? [] : [`${JSON.stringify(k)}:${text}`];
+  });
+  return `{${fields.join(',')}}`;
+};
+
 describe('R3 canonical JSON', () => {
   it('sorts keys at every level and keeps array order', () => {
     expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: 'x' } })).toBe('{"a":{"c":"x","d":[3,{"y":2,"z":1}]},"b":1}');
@@ -26,23 +44,6 @@ describe('R3 canonical JSON', () => {
   });
 
   it('writes exactly what sorting every object and writing it as JSON writes, whatever the value holds', () => {
-    // The plain definition: keys sorted by code unit, values as JSON writes them (undefined,
-    // functions, symbols and bigints dropped from objects, null in arrays); objects of another
-    // prototype (a Date, a boxed string) by their own enumerable keys.
-    const reference = (v: unknown): string | undefined => {
-      if (v === null) return 'null';
-      if (typeof v === 'string') return JSON.stringify(v);
-      if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
-      if (typeof v === 'boolean') return String(v);
-      if (typeof v !== 'object') return undefined;
-      if (Array.isArray(v)) return `[${Array.from(v as unknown[], (x) => reference(x) ?? 'null').join(',')}]`;
-      const o = v as Record<string, unknown>;
-      const fields = Object.keys(o).sort().flatMap((k) => {
-        const text = reference(o[k]);
-        return text === undefined ? [] : [`${JSON.stringify(k)}:${text}`];
-      });
-      return `{${fields.join(',')}}`;
-    };
     // Sorted objects at some levels (the native path), unsorted at others, integer-like keys, toJSON.
     const sortedDeep = (v: unknown): unknown =>
       v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
@@ -56,6 +57,23 @@ describe('R3 canonical JSON', () => {
       }),
       { numRuns: 5000, seed: 13 },
     );
+  });
+
+  it('writes JSON data (any string: quotes, control characters, lone surrogates; keys in any order) exactly as the definition does', () => {
+    const char = fc.oneof(fc.constantFrom('\ud800', '\udc00', '"', '\\', '\u0000', '\u001f', '\u007f', '\u2028'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }));
+    const text = fc.string({ unit: char });
+    const data = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, text, fc.double(), fc.boolean(), fc.constant(null), tie('array'), tie('object')),
+      array: fc.array(fc.oneof(tie('value'), fc.constant(undefined))),
+      object: fc.dictionary(fc.oneof(text, fc.constantFrom('a', 'b', '0', '10', '9', '__proto__')), fc.oneof(tie('value'), fc.constant(undefined))),
+    })).value;
+    fc.assert(
+      fc.property(data, (v) => {
+        expect(canonicalJson(v)).toBe(reference(v) ?? 'null');
+      }),
+      { numRuns: 3000, seed: 17 },
+    );
+    expect(canonicalJson({ z: '\u2028"\\', y: 'a\ud800', a: [undefined, Number.NaN, -0, 1e21] })).toBe('{"a":[null,null,0,1e+21],"y":"a\\ud800","z":"\u2028\\"\\\\"}');
   });
 
   it('sameJson agrees with comparing canonical JSON, for any pair of values', () => {

@@ -33,6 +33,18 @@ describe('R3 deployment diff', () => {
     expect(d.parts).not.toContain('images');
   });
 
+  it('counts a container or pod field outside the named parts as other, on whichever side it is set, and an undefined field as absent', () => {
+    const image = { image: 'checkout:1.5.0' };
+    const parts = (a: Partial<PodSpec>, b: Partial<PodSpec>) => diffDeployment(deployment({ pod: a }), deployment({ pod: b })).parts;
+    expect(parts({ containers: [container()] }, { containers: [container({ ...image, imagePullPolicy: 'Always' })] })).toEqual(['images', 'other']);
+    expect(parts({ containers: [container({ imagePullPolicy: 'Always' })] }, { containers: [container(image)] })).toEqual(['images', 'other']);
+    expect(parts({ containers: [container({ imagePullPolicy: undefined })] }, { containers: [container(image)] })).toEqual(['images']);
+    expect(parts({ containers: [container()] }, { containers: [container({ ...image, imagePullPolicy: undefined })] })).toEqual(['images']);
+    expect(parts({ containers: [container()], serviceAccountName: 'a' }, { containers: [container(image)] })).toEqual(['images', 'other']);
+    expect(parts({ containers: [container()] }, { containers: [container(image)], serviceAccountName: 'a' })).toEqual(['images', 'other']);
+    expect(parts({ containers: [container()], serviceAccountName: undefined }, { containers: [container(image)] })).toEqual(['images']);
+  });
+
   it('does not count replicas or pause as part of the deploy, but does count other spec fields', () => {
     expect(diffDeployment(deployment(), deployment({ replicas: 20, paused: true })).outsideTemplate).toEqual([]);
     expect(diffDeployment(deployment(), deployment({ replicas: 20 })).replicasChanged).toBe(true);

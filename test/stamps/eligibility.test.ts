@@ -3,6 +3,7 @@ import { ANNOTATIONS } from '../../src/core/annotations.js';
 import { configEvents, judgeEligibility } from '../../src/stamps/eligibility.js';
 import { InMemoryStampCache } from '../../src/stamps/stamp-cache.js';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
+import { deployRefs } from '../../src/core/template-refs.js';
 import { deployment, min, T0, withConfig } from '../support/builders.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -38,6 +39,8 @@ describe('R3 eligibility at admission', () => {
     const r = judgeEligibility({ before: b, after: a, deployStart: T0, policy: DEFAULT_POLICY, cache: c });
     expect(r.changeSet.kind).toBe(kind);
     expect(r.eligibility).toBe(eligibility);
+    // The refs the webhook's prefetch read already give the same judgement.
+    expect(judgeEligibility({ before: b, after: a, deployStart: T0, policy: DEFAULT_POLICY, cache: c, refs: deployRefs(b.spec?.template, a.spec?.template) })).toEqual(r);
     expect(r.reasons.length === 0).toBe(eligibility === 'eligible');
   });
 
