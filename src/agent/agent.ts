@@ -25,6 +25,7 @@ import { nextPassAt } from './evaluation-schedule.js';
 import { HandoffWatch, handoffTarget } from './handoff-watch.js';
 import { JobRuns } from './job-runs.js';
 import { LeaderElector } from './lease.js';
+import { FencedRest, isNotLeading } from './fenced-rest.js';
 import { createAgentMetrics, type AgentMetrics } from './metrics.js';
 import type { PolicySource } from './policy-source.js';
 import { performRollback } from './rollback.js';
@@ -107,6 +108,8 @@ export class Agent {
   readonly health: DependencyHealth;
   private readonly prober: Prober;
   readonly rest: KubeRest;
+  /** For the leader's own writes: each is sent only while the Lease is surely held (fenced-rest.ts). */
+  private readonly leaderRest: FencedRest;
   /** What a person's Apply or Dismiss does (page, chat, CLI). */
   readonly actions: DecisionActions;
   readonly webAuth: WebAuth;
@@ -129,6 +132,7 @@ export class Agent {
   constructor(private readonly opts: AgentOptions) {
     this.clock = opts.clock ?? Date.now;
     this.rest = new KubeRest(opts.kubeConfig);
+    this.leaderRest = new FencedRest(opts.kubeConfig, () => this.leadsSurely());
     this.state = new ClusterState({ kubeConfig: opts.kubeConfig, logger: opts.logger, clock: this.clock, ...(opts.restartDelayMs === undefined ? {} : { restartDelayMs: opts.restartDelayMs }) });
     this.lease = new LeaderElector({
       rest: this.rest,
@@ -142,10 +146,11 @@ export class Agent {
       ...(opts.lease?.retryPeriodMs === undefined ? {} : { retryPeriodMs: opts.lease.retryPeriodMs }),
     });
     this.jobRuns = new JobRuns(this.rest, this.clock);
-    this.events = new EventSink(this.rest, opts.logger, this.clock);
+    this.events = new EventSink(this.leaderRest, opts.logger, this.clock);
     this.sinks = [this.events, ...(opts.sinks ?? [])];
     this.decisions = new WatchedDecisionStore({
       rest: this.rest,
+      leaderRest: this.leaderRest,
       kubeConfig: opts.kubeConfig,
       namespace: opts.namespace,
       logger: opts.logger,
@@ -262,7 +267,7 @@ export class Agent {
       ? `${what} answers again (it failed for ${Math.round((change.downForMs ?? 0) / 1000)} s); decisions read it again`
       : `rollguard cannot reach ${what}: ${change.state.error ?? 'unknown error'}; decisions made meanwhile say so and never roll back automatically on missing data`;
     try {
-      await this.rest.create(
+      await this.leaderRest.create(
         paths.events(ns),
         kubeEvent({
           name: { generateName: 'rollguard-dependency-' },
@@ -413,7 +418,7 @@ export class Agent {
     if (typeof to !== 'number') return 'no-revision';
     // Checked again right before the write: a paused or partitioned replica must not act (F4).
     // At least one renewal period of validity left, so the write completes while the Lease is surely held.
-    if (this.lease.validForMs() < this.lease.retryPeriodMs) {
+    if (!this.leadsSurely()) {
       this.metrics.rollbacks.inc({ result: 'not-leader' });
       this.opts.logger.warn({ deployment: key, decision: record.id }, 'not rolling back: the lease is not certainly held');
       return 'not-leader';
@@ -422,7 +427,7 @@ export class Agent {
     faultPoint('after-decide');
     const now = this.clock();
     const outcome = await performRollback({
-      rest: this.rest,
+      rest: this.leaderRest,
       deployment: await this.state.deploymentForRollback(current),
       replicaSets: await this.state.replicaSetsForRollback(current, to, this.opts.logger),
       decisionId: record.id,
@@ -469,7 +474,7 @@ export class Agent {
 
   /** The agent's own transition of an open decision, published; resolves to the decision as stored. */
   private async transition(record: DecisionRecord, state: DecisionState, reason: string, at = this.clock()): Promise<DecisionRecord> {
-    const t = await this.decisions.transition(record.id, state, reason, { by: `${AGENT_BY} (${this.opts.identity})`, at, via: 'agent' });
+    const t = await this.decisions.transition(record.id, state, reason, { by: `${AGENT_BY} (${this.opts.identity})`, at, via: 'agent' }, 'leader');
     const stored = t.record ?? { ...record, state, stateReason: reason };
     this.reconcile(stored);
     return stored;
@@ -489,7 +494,7 @@ export class Agent {
       if (r.deployment !== current.metadata?.name) continue;
       const done = rollbackOf(r, current);
       if (done === undefined) continue;
-      const t = await this.decisions.transition(r.id, done.state, `${done.state === 'applied' ? 'applied' : 'rolled back'} by ${done.by} at ${formatInstant(done.at)}`, { by: done.by, at: done.at, via: 'agent' });
+      const t = await this.decisions.transition(r.id, done.state, `${done.state === 'applied' ? 'applied' : 'rolled back'} by ${done.by} at ${formatInstant(done.at)}`, { by: done.by, at: done.at, via: 'agent' }, 'leader');
       if (t.record !== undefined) this.reconcile(t.record);
     }
   }
@@ -497,7 +502,7 @@ export class Agent {
   /** R9: the handoff is kept on the decision (a new leader has it), then published. */
   private async keepHandoff(record: DecisionRecord): Promise<void> {
     try {
-      const stored = await this.decisions.update(record.id, (r) => (JSON.stringify(r.handoff) === JSON.stringify(record.handoff) ? undefined : { ...r, handoff: record.handoff }));
+      const stored = await this.decisions.update(record.id, (r) => (JSON.stringify(r.handoff) === JSON.stringify(record.handoff) ? undefined : { ...r, handoff: record.handoff }), 'leader');
       if (stored !== undefined) this.reconcile(stored);
     } catch (err) {
       this.writeFailed(record.id, err);
@@ -507,17 +512,33 @@ export class Agent {
   /** A sink sent something for a decision (the Slack message, a webhook event): kept on it. */
   private async noteDelivery(d: Delivery): Promise<void> {
     try {
-      await this.decisions.update(d.id, (r) => {
-        const n = r.notifications ?? {};
-        if ('slack' in d) return n.slack?.ts === d.slack.ts && n.slack.channel === d.slack.channel ? undefined : { ...r, notifications: { ...n, slack: { channel: d.slack.channel, ts: d.slack.ts } } };
-        return { ...r, notifications: { ...n, webhook: [...(n.webhook ?? []), d.webhook] } };
-      });
+      await this.decisions.update(
+        d.id,
+        (r) => {
+          const n = r.notifications ?? {};
+          if ('slack' in d) return n.slack?.ts === d.slack.ts && n.slack.channel === d.slack.channel ? undefined : { ...r, notifications: { ...n, slack: { channel: d.slack.channel, ts: d.slack.ts } } };
+          return { ...r, notifications: { ...n, webhook: [...(n.webhook ?? []), d.webhook] } };
+        },
+        'leader',
+      );
     } catch (err) {
       this.writeFailed(d.id, err);
     }
   }
 
+  /**
+   * At least one renewal period of validity left: a write sent now completes while the Lease is
+   * surely held (F4). Checked right before each of the leader's writes, through leaderRest.
+   */
+  private leadsSurely(): boolean {
+    return this.lease.validForMs() >= this.lease.retryPeriodMs;
+  }
+
   private writeFailed(id: string, err: unknown): void {
+    if (isNotLeading(err)) {
+      this.opts.logger.info({ decision: id, error: err.message }, 'the Lease was not surely held any more; left to the leader');
+      return;
+    }
     this.metrics.failures.inc({ kind: 'kube-write' });
     this.opts.logger.warn({ decision: id, error: err instanceof Error ? err.message : String(err) }, 'could not write the decision');
   }
@@ -541,7 +562,7 @@ export class Agent {
     const warnKey = `${ns}/${name}/${hash}/${Object.keys(set).sort().join(',')}`;
     if (Object.keys(set).length === 0 || this.strippedWarned.has(warnKey) || !this.lease.isLeader()) return;
     try {
-      const updated = await this.rest.patch<Deployment>(paths.deployment(ns, name), 'merge', { metadata: { annotations: set } });
+      const updated = await this.leaderRest.patch<Deployment>(paths.deployment(ns, name), 'merge', { metadata: { annotations: set } });
       const kept = Object.entries(set).every(([k, v]) => updated.metadata?.annotations?.[k] === v);
       if (!kept) {
         // Never retried for the same values: the webhook would strip them again.
@@ -550,6 +571,7 @@ export class Agent {
         this.opts.logger.error({ deployment: `${ns}/${name}`, keys: Object.keys(set) }, "the admission webhook stripped the agent's annotations: make the webhook trust the agent's ServiceAccount (rollguard webhook --agent-service-account or --trusted-user); rollout completion is then not remembered across restarts (F1)");
       }
     } catch (err) {
+      if (isNotLeading(err)) return;
       this.metrics.failures.inc({ kind: 'kube-write' });
       if (!isStatus(err, 404)) this.opts.logger.warn({ deployment: `${ns}/${name}`, error: err instanceof Error ? err.message : String(err) }, 'could not write the decision annotations');
     }

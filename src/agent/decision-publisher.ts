@@ -76,7 +76,7 @@ export class DecisionPublisher {
   /** Recorded only while the decision still is what was published: a newer change keeps its own turn. */
   private async mark(id: string, key: string): Promise<void> {
     try {
-      await this.deps.store.update(id, (r) => (r.published === key || publishKey(r) !== key ? undefined : { ...r, published: key }));
+      await this.deps.store.update(id, (r) => (r.published === key || publishKey(r) !== key ? undefined : { ...r, published: key }), 'leader');
     } catch (err) {
       this.deps.onError(id, err);
     }

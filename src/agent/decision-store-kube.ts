@@ -31,8 +31,8 @@ export function kubeDecisionBackend(rest: KubeRest, namespace: string): Decision
 export class WatchedDecisionStore extends DecisionStore {
   private readonly informer: Informer<RollbackDecisionObject>;
 
-  constructor(opts: { rest: KubeRest; kubeConfig: KubeAccess; namespace: string; logger: Logger; clock: () => number; restartDelayMs?: number; retentionMs?: number; maxClosed?: number }) {
-    super({ backend: kubeDecisionBackend(opts.rest, opts.namespace), namespace: opts.namespace, clock: opts.clock, ...(opts.retentionMs === undefined ? {} : { retentionMs: opts.retentionMs }), ...(opts.maxClosed === undefined ? {} : { maxClosed: opts.maxClosed }) });
+  constructor(opts: { rest: KubeRest; leaderRest?: KubeRest; kubeConfig: KubeAccess; namespace: string; logger: Logger; clock: () => number; restartDelayMs?: number; retentionMs?: number; maxClosed?: number }) {
+    super({ backend: kubeDecisionBackend(opts.rest, opts.namespace), ...(opts.leaderRest === undefined ? {} : { leaderBackend: kubeDecisionBackend(opts.leaderRest, opts.namespace) }), namespace: opts.namespace, clock: opts.clock, ...(opts.retentionMs === undefined ? {} : { retentionMs: opts.retentionMs }), ...(opts.maxClosed === undefined ? {} : { maxClosed: opts.maxClosed }) });
     this.informer = new Informer<RollbackDecisionObject>({
       kubeConfig: opts.kubeConfig,
       path: decisionPaths.collection(opts.namespace),

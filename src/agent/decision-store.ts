@@ -35,8 +35,17 @@ export interface DecisionBackend {
   remove(name: string, resourceVersion: string | undefined): Promise<void>;
 }
 
+/**
+ * Who a write is for: the leader's own work (its evaluations and what it did) is written only while
+ * this replica surely holds the Lease (`leaderBackend`, fenced in the agent, F4); a person's action
+ * may be taken on any replica.
+ */
+export type Writer = 'leader' | 'anyone';
+
 export interface DecisionStoreOptions {
   backend: DecisionBackend;
+  /** The backend for the leader's writes (default: `backend`). */
+  leaderBackend?: DecisionBackend;
   /** rollguard's own namespace, where the objects live. */
   namespace: string;
   clock: () => number;
@@ -111,6 +120,10 @@ export class DecisionStore {
       .map((r) => structuredClone(r));
   }
 
+  private writerBackend(writer: Writer): DecisionBackend {
+    return writer === 'leader' ? (this.opts.leaderBackend ?? this.opts.backend) : this.opts.backend;
+  }
+
   /** The object as the apiserver has it now, into the cache. */
   private async reread(id: string): Promise<Entry | undefined> {
     const fresh = await this.opts.backend.get(id);
@@ -127,7 +140,7 @@ export class DecisionStore {
    * be (undefined: leave it). Conditional on the resourceVersion read; a conflict re-reads and asks
    * `change` again. Resolves to the decision as stored afterwards (undefined when there is none).
    */
-  async update(id: string, change: (current: DecisionRecord) => DecisionRecord | undefined): Promise<DecisionRecord | undefined> {
+  async update(id: string, change: (current: DecisionRecord) => DecisionRecord | undefined, writer: Writer = 'anyone'): Promise<DecisionRecord | undefined> {
     let entry = this.byId.get(id) ?? (await this.reread(id));
     for (let attempt = 1; entry !== undefined; attempt++) {
       const next = change(structuredClone(entry.record));
@@ -136,7 +149,7 @@ export class DecisionStore {
       if (!objectChanged(entry.object, object)) return structuredClone(entry.record);
       object.metadata.resourceVersion = entry.object.metadata.resourceVersion;
       try {
-        const written = await this.opts.backend.replace(object);
+        const written = await this.writerBackend(writer).replace(object);
         this.observe('update', written);
         return fromObject(written);
       } catch (err) {
@@ -159,7 +172,7 @@ export class DecisionStore {
       const fresh: DecisionRecord = { ...facts, state: 'open', stateReason: undefined, firstDecidedAt: facts.at, lastEvaluatedAt: facts.at };
       delete (fresh as Partial<DecisionFacts>).at;
       try {
-        const created = await this.opts.backend.create(toObject(fresh, this.opts.namespace));
+        const created = await this.writerBackend('leader').create(toObject(fresh, this.opts.namespace));
         this.observe('update', created);
         out = { record: fromObject(created) ?? fresh, change: 'opened' };
       } catch (err) {
@@ -169,17 +182,21 @@ export class DecisionStore {
     }
     if (out === undefined) {
       const seen = { moved: false };
-      const record = await this.update(facts.id, (r) => {
-        seen.moved = decisionMoved(r, facts);
-        if (!seen.moved) return undefined;
-        return { ...r, decision: facts.decision, toRevision: facts.toRevision, deployCompleteAt: facts.deployCompleteAt, lastEvaluatedAt: facts.at };
-      });
+      const record = await this.update(
+        facts.id,
+        (r) => {
+          seen.moved = decisionMoved(r, facts);
+          if (!seen.moved) return undefined;
+          return { ...r, decision: facts.decision, toRevision: facts.toRevision, deployCompleteAt: facts.deployCompleteAt, lastEvaluatedAt: facts.at };
+        },
+        'leader',
+      );
       if (record === undefined) throw new Error(`decision ${facts.id} vanished while it was being recorded`);
       out = { record, change: seen.moved ? 'changed' : 'same' };
     }
     for (const older of this.list({ namespace: facts.namespace, openOnly: true })) {
       if (older.deployment !== facts.deployment || older.id === facts.id || older.firstDecidedAt > out.record.firstDecidedAt) continue;
-      await this.transition(older.id, 'superseded', `superseded by decision ${facts.id}`, { by: 'rollguard-agent', at: facts.at, via: 'agent' });
+      await this.transition(older.id, 'superseded', `superseded by decision ${facts.id}`, { by: 'rollguard-agent', at: facts.at, via: 'agent' }, 'leader');
     }
     return out;
   }
@@ -188,12 +205,16 @@ export class DecisionStore {
    * Takes an open decision to `state`; a decision no longer open stays as it is. `won` says
    * whether this call made the change (false: someone else decided first, `record` says who).
    */
-  async transition(id: string, state: DecisionState, reason: string, actor: DecisionActor): Promise<{ record: DecisionRecord | undefined; won: boolean }> {
+  async transition(id: string, state: DecisionState, reason: string, actor: DecisionActor, writer: Writer = 'anyone'): Promise<{ record: DecisionRecord | undefined; won: boolean }> {
     const seen = { won: false };
-    const record = await this.update(id, (r) => {
-      seen.won = r.state === 'open';
-      return seen.won ? { ...r, state, stateReason: reason, actor, lastEvaluatedAt: actor.at } : undefined;
-    });
+    const record = await this.update(
+      id,
+      (r) => {
+        seen.won = r.state === 'open';
+        return seen.won ? { ...r, state, stateReason: reason, actor, lastEvaluatedAt: actor.at } : undefined;
+      },
+      writer,
+    );
     return { record, won: seen.won };
   }
 
@@ -202,7 +223,7 @@ export class DecisionStore {
     const closed: DecisionRecord[] = [];
     for (const r of this.list({ namespace, openOnly: true })) {
       if (r.deployment !== name) continue;
-      const t = await this.transition(r.id, 'closed', reason, { by: 'rollguard-agent', at: this.opts.clock(), via: 'agent' });
+      const t = await this.transition(r.id, 'closed', reason, { by: 'rollguard-agent', at: this.opts.clock(), via: 'agent' }, 'leader');
       if (t.won && t.record !== undefined) closed.push(t.record);
     }
     return closed;
@@ -217,7 +238,7 @@ export class DecisionStore {
     const deleted: string[] = [];
     for (const e of doomed) {
       try {
-        await this.opts.backend.remove(e.record.id, e.object.metadata.resourceVersion);
+        await this.writerBackend('leader').remove(e.record.id, e.object.metadata.resourceVersion);
       } catch (err) {
         // Changed since: the next round judges it again.
         if (isStatus(err, 409)) continue;

@@ -1,3 +1,4 @@
+import { isNotLeading } from './fenced-rest.js';
 import { ANNOTATIONS } from '../core/annotations.js';
 import { formatInstant } from '../core/duration.js';
 import type { Deployment, ReplicaSet } from '../core/kube.js';
@@ -15,7 +16,9 @@ export type RollbackOutcome =
   | { result: 'refused'; message: string }
   | { result: 'stale'; message: string }
   | { result: 'denied'; message: string }
-  | { result: 'failed'; message: string };
+  | { result: 'failed'; message: string }
+  /** The agent's write was not sent: its Lease was not surely held any more (fenced-rest.ts). */
+  | { result: 'not-leader'; message: string };
 
 export interface RollbackRequest {
   rest: KubeRest;
@@ -71,6 +74,7 @@ export async function performRollback(req: RollbackRequest): Promise<RollbackOut
     // A failed `test` op (422) or a conflict (409): the Deployment changed since the decision.
     if (isStatus(err, 409, 422)) return { result: 'stale', message: `the Deployment changed after the decision; nothing was rolled back (${message})` };
     if (isStatus(err, 403) && /rollguard blackout/.test(message)) return { result: 'denied', message };
+    if (isNotLeading(err)) return { result: 'not-leader', message };
     return { result: 'failed', message };
   }
 }

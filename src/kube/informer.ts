@@ -4,6 +4,7 @@ import { connectionOf, type KubeAccess, type KubeConnection } from './connection
 import { kubeStream, type KubeStream } from './kube-http.js';
 import { WATCH_ACCEPT, listObjects, metadataOnly as keepMetadataOnly, withQuery } from './list-objects.js';
 import { NamespacedStore } from './namespaced-store.js';
+import { onReachableAgain } from './reachability.js';
 
 // One resource kept in memory by list, then watch. A watch that ends (the server's timeout, a cut
 // connection) resumes from the last resourceVersion it saw, bookmarks included, so an outage costs no
@@ -71,6 +72,8 @@ export class Informer<T extends KubernetesObject> {
   /** When the last watch was requested (performance.now()): the next waits until a second has passed. */
   private watchRequestedAt = Number.NEGATIVE_INFINITY;
   private readonly handlers: ((event: InformerEvent, obj: T) => void)[] = [];
+  /** Set while a failed watch waits out its backoff: the apiserver answering again ends the wait. */
+  private backoff: { timer: NodeJS.Timeout; unsubscribe: () => void } | undefined;
 
   constructor(private readonly opts: InformerOptions<T>) {
     this.conn = connectionOf(opts.kubeConfig);
@@ -104,6 +107,7 @@ export class Informer<T extends KubernetesObject> {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.endBackoff();
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.stream?.close();
     this.stream = undefined;
@@ -285,7 +289,34 @@ export class Informer<T extends KubernetesObject> {
     // Loud on the first failure of a streak, quiet while it lasts (the retries go on underneath).
     const level = this.failures === 1 ? 'warn' : 'debug';
     this.opts.logger[level]({ path: this.opts.path, error: err instanceof Error ? err.message : String(err), retryInMs: delayMs, failedAttempts: this.failures }, 'watch failed; restarting after a pause');
-    this.timer = setTimeout(() => void this.cycle(false), delayMs);
+    this.waitOut(delayMs);
+  }
+
+  /**
+   * Restarts after `delayMs`, or about a second after any request on this connection (the Lease's
+   * renewals, a probe) finds the apiserver answering again, whichever comes first: after an outage the
+   * watches come back with the apiserver, not up to a full backoff later. Spread over half a second
+   * either way, so replicas and resources do not return in step.
+   */
+  private waitOut(delayMs: number): void {
+    this.endBackoff();
+    const restart = (): void => {
+      this.endBackoff();
+      void this.cycle(false);
+    };
+    const unsubscribe = onReachableAgain(this.conn, () => {
+      if (this.backoff === undefined) return;
+      clearTimeout(this.backoff.timer);
+      this.backoff.timer = setTimeout(restart, Math.round(500 + Math.random() * 1000));
+    });
+    this.backoff = { timer: setTimeout(restart, delayMs), unsubscribe };
+  }
+
+  private endBackoff(): void {
+    if (this.backoff === undefined) return;
+    clearTimeout(this.backoff.timer);
+    this.backoff.unsubscribe();
+    this.backoff = undefined;
   }
 }
 

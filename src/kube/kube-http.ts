@@ -1,6 +1,7 @@
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { http, https } from '../http/node-http.js';
 import type { KubeConnection } from './connection.js';
+import { noteAnswered, noteUnreachable } from './reachability.js';
 
 // One request to the apiserver over node:http(s), with the connection's pooled agent and fresh
 // credentials. Two forms: a whole answer (status and body text), or an open response to stream (a
@@ -29,9 +30,19 @@ async function open(conn: KubeConnection, call: KubeCall): Promise<{ req: Client
   const allHeaders: OutgoingHttpHeaders = { ...headers, ...call.headers };
   if (call.body !== undefined) allHeaders['Content-Length'] = Buffer.byteLength(call.body);
   const req = transport.request(url, { method: call.method, agent, headers: allHeaders, auth });
+  let answered = false;
   const res = new Promise<IncomingMessage>((resolve, reject) => {
-    req.once('response', resolve);
-    req.once('error', reject);
+    req.once('response', (r) => {
+      answered = true;
+      if ((r.statusCode ?? 0) >= 500) noteUnreachable(conn);
+      else noteAnswered(conn);
+      resolve(r);
+    });
+    req.once('error', (err) => {
+      // After an answer, an error is the response's (or our own close of a watch): not the apiserver's absence.
+      if (!answered) noteUnreachable(conn);
+      reject(err);
+    });
   });
   req.setTimeout(call.timeoutMs, () => req.destroy(new Error(`no answer within ${String(call.timeoutMs / 1000)}s`)));
   req.end(call.body);

@@ -3,6 +3,8 @@ import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Informer, restartDelay } from '../../src/kube/informer.js';
+import { connectionOf } from '../../src/kube/connection.js';
+import { kubeCall } from '../../src/kube/kube-http.js';
 import { KubeApiServer, testApiKubeConfig, until } from '../support/kube-api-server.js';
 
 // An informer through an apiserver outage (the server killed, then back), against the
@@ -72,6 +74,50 @@ describe('F1 informer freshness through an apiserver outage', () => {
     server.closeWatches();
     await until('watching again', () => server.openWatches() === 1);
     expect(informer.synced()).toBe(true);
+  });
+});
+
+describe('F4 after an outage the watches come back with the apiserver, not a whole backoff later', () => {
+  /** An informer whose next attempt after a failure is 20–30 s away, sharing one connection with `call`. */
+  async function slowToRetry(): Promise<{ slow: Informer<KubernetesObject>; call: () => Promise<number> }> {
+    const kc = testApiKubeConfig(server);
+    const slow = new Informer<KubernetesObject>({ kubeConfig: kc, path: '/api/v1/configmaps', metadataOnly: true, logger: pino({ level: 'silent' }), clock: Date.now, restartDelayMs: 20_000, maxRestartDelayMs: 30_000 });
+    await slow.start();
+    await until('synced', () => slow.synced());
+    const call = async () => (await kubeCall(connectionOf(kc), { method: 'GET', path: '/api/v1/namespaces/shop/configmaps/a', timeoutMs: 2000 })).status;
+    return { slow, call };
+  }
+
+  async function throughOutage(slow: Informer<KubernetesObject>, call: () => Promise<number>): Promise<void> {
+    server.setDown(true);
+    await until('not synced while the apiserver is away', () => !slow.synced());
+    // What the Lease renewals see while it is away: nothing.
+    await expect(call()).rejects.toThrow();
+    server.setDown(false);
+  }
+
+  it('a request on the same connection that is answered again (a Lease renewal) ends the wait: synced within 2 s', async () => {
+    const { slow, call } = await slowToRetry();
+    try {
+      await throughOutage(slow, call);
+      const backAt = Date.now();
+      expect(await call()).toBe(200);
+      await until('synced again', () => slow.synced(), 3000);
+      expect(Date.now() - backAt).toBeLessThan(2000);
+    } finally {
+      await slow.stop();
+    }
+  });
+
+  it('without such an answer it waits out its backoff (the signal is what brings it back)', async () => {
+    const { slow, call } = await slowToRetry();
+    try {
+      await throughOutage(slow, call);
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(slow.synced()).toBe(false);
+    } finally {
+      await slow.stop();
+    }
   });
 });
 
