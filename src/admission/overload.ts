@@ -6,6 +6,7 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 // renewal missed (kubernetes#90217). Instead, while its event loop is busy past `above`, it admits
 // a share of the mutating reviews unstamped (unstamped.ts: cheap, unknown to the agent, never more
 // permissive), raising the share until the loop has room again and lowering it once it has.
+// Only a loop saturated for two windows in a row counts: a GC pause or one large body is not overload.
 // Validating reviews (the blackout guard) are never shed: they read the request alone.
 
 /** Event-loop utilization past which reviews are shed: near saturation, where queues start to grow without bound. */
@@ -16,11 +17,24 @@ const FALL = 0.05;
 const BAND = 0.1;
 const WINDOW_MS = 250;
 
-/** The share of mutating reviews to shed after a window of `utilization` (0–1) with `share` shed. */
-export function nextShedShare(share: number, utilization: number, above: number): number {
-  if (utilization > above) return hundredths(Math.min(1, share + RISE));
-  if (utilization < above - BAND) return hundredths(Math.max(0, share - FALL));
-  return share;
+/** Consecutive saturated windows before the share rises: one GC pause or one 3 MiB body is not overload. */
+const SATURATED_WINDOWS = 2;
+
+export interface ShedState {
+  /** The share of mutating reviews shed. */
+  share: number;
+  /** Consecutive windows with the loop busy past the bound. */
+  hot: number;
+}
+
+/** The shed state after a window of `utilization` (0–1). */
+export function nextShedState(state: ShedState, utilization: number, above: number): ShedState {
+  if (utilization > above) {
+    const hot = state.hot + 1;
+    return { hot, share: hot >= SATURATED_WINDOWS ? hundredths(Math.min(1, state.share + RISE)) : state.share };
+  }
+  if (utilization < above - BAND) return { hot: 0, share: hundredths(Math.max(0, state.share - FALL)) };
+  return { hot: 0, share: state.share };
 }
 
 /** Shares move in whole steps: 0.1 ten times is 1, not 0.9999999999999999. */
@@ -51,12 +65,13 @@ export interface ShedderOptions {
 }
 
 export function startShedder(opts: ShedderOptions): Shedder {
-  let share = 0;
+  let state: ShedState = { share: 0, hot: 0 };
   let credit = 0;
   let shedInEpisode = 0;
   const sample = (utilization: number): void => {
-    const previous = share;
-    share = nextShedShare(share, utilization, opts.above);
+    const previous = state.share;
+    state = nextShedState(state, utilization, opts.above);
+    const share = state.share;
     if (share === previous) return;
     opts.onChange?.({ share, previous, utilization, shedInEpisode });
     if (share === 0) {
@@ -76,15 +91,15 @@ export function startShedder(opts: ShedderOptions): Shedder {
   }
   return {
     shed() {
-      if (share === 0) return false;
+      if (state.share === 0) return false;
       // In hundredths, so that ten reviews at 0.1 shed exactly one.
-      credit += Math.round(share * 100);
+      credit += Math.round(state.share * 100);
       if (credit < 100) return false;
       credit -= 100;
       shedInEpisode++;
       return true;
     },
-    share: () => share,
+    share: () => state.share,
     sample,
     stop() {
       if (timer !== undefined) clearInterval(timer);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ANNOTATIONS } from '../../src/core/annotations.js';
 import type { Deployment } from '../../src/core/kube.js';
 import { stampedDeploy } from '../../src/core/stamped-deploy.js';
-import { DEFAULT_SHED_ABOVE, nextShedShare, startShedder, type ShedChange } from '../../src/admission/overload.js';
+import { DEFAULT_SHED_ABOVE, nextShedState, startShedder, type ShedChange, type ShedState } from '../../src/admission/overload.js';
 import { configEvents } from '../../src/stamps/eligibility.js';
 import { InMemoryStampCache } from '../../src/stamps/stamp-cache.js';
 import { annotationsAfter, fixture, patched, startTestWebhook, type Review, type TestWebhook } from './harness.js';
@@ -15,36 +15,37 @@ import { annotationsAfter, fixture, patched, startTestWebhook, type Review, type
 const NOW = Date.parse('2026-03-02T10:05:00Z');
 const AGENT = 'system:serviceaccount:rollguard:rollguard-agent';
 
-describe('F2 the shed share: rises while the event loop is saturated, falls once it has room', () => {
-  it('rises by steps past the bound, up to every review', () => {
-    let share = 0;
-    const seen: number[] = [];
-    for (let i = 0; i < 12; i++) seen.push((share = nextShedShare(share, 0.99, 0.95)));
-    expect(seen[0]).toBeCloseTo(0.1);
-    expect(seen[4]).toBeCloseTo(0.5);
+/** The share after each window of `utilizations`, from none shed. */
+function shares(utilizations: readonly number[], from: ShedState = { share: 0, hot: 0 }): number[] {
+  let state = from;
+  return utilizations.map((u) => (state = nextShedState(state, u, 0.95)).share);
+}
+
+describe('F2 the shed share: rises while the event loop stays saturated, falls once it has room', () => {
+  it('one saturated window (a GC pause, one large body) sheds nothing; from the second on it rises by steps, up to every review', () => {
+    const seen = shares(Array.from({ length: 13 }, () => 0.99));
+    expect(seen[0]).toBe(0);
+    expect(seen[1]).toBeCloseTo(0.1);
+    expect(seen[5]).toBeCloseTo(0.5);
     expect(seen.at(-1)).toBe(1);
     for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThanOrEqual(seen[i - 1] ?? 0);
   });
 
-  it('holds inside the band under the bound, and falls to exactly 0 below it', () => {
-    expect(nextShedShare(0.4, 0.9, 0.95)).toBe(0.4);
-    expect(nextShedShare(0.4, 0.95, 0.95)).toBe(0.4);
-    let share = 0.4;
-    for (let i = 0; i < 20; i++) share = nextShedShare(share, 0.5, 0.95);
-    expect(share).toBe(0);
-    expect(nextShedShare(0, 0.2, 0.95)).toBe(0);
+  it('saturated windows that are not consecutive never shed', () => {
+    expect(shares([0.99, 0.5, 0.99, 0.9, 0.99, 0.2, 0.99])).toEqual([0, 0, 0, 0, 0, 0, 0]);
   });
 
-  it('never sheds a review while the loop stays at or under the bound', () => {
-    let share = 0;
-    for (const u of [0.3, 0.95, 0.9, 0.95, 0.6]) share = nextShedShare(share, u, 0.95);
-    expect(share).toBe(0);
+  it('holds inside the band under the bound, and falls to exactly 0 below it', () => {
+    expect(shares([0.9, 0.95], { share: 0.4, hot: 3 })).toEqual([0.4, 0.4]);
+    expect(shares(Array.from({ length: 20 }, () => 0.5), { share: 0.4, hot: 0 }).at(-1)).toBe(0);
+    expect(shares([0.2])).toEqual([0]);
   });
 });
 
 describe('F2 the shedder: sheds its share of reviews, spread evenly, and says when it starts and stops', () => {
-  it('sheds nothing until a saturated window, then one in ten per 0.1 of share', () => {
+  it('sheds nothing until two saturated windows, then one in ten per 0.1 of share', () => {
     const shedder = startShedder({ above: DEFAULT_SHED_ABOVE, timer: false });
+    shedder.sample(1);
     expect(Array.from({ length: 100 }, () => shedder.shed()).filter(Boolean)).toHaveLength(0);
     shedder.sample(1);
     expect(Array.from({ length: 100 }, () => shedder.shed()).filter(Boolean)).toHaveLength(10);
@@ -58,6 +59,7 @@ describe('F2 the shedder: sheds its share of reviews, spread evenly, and says wh
   it('reports the episode: its start, and at its end how many reviews it shed', () => {
     const changes: ShedChange[] = [];
     const shedder = startShedder({ above: 0.95, timer: false, onChange: (c) => changes.push(c) });
+    shedder.sample(1);
     shedder.sample(1);
     shedder.sample(1);
     for (let i = 0; i < 20; i++) shedder.shed();
@@ -77,7 +79,7 @@ afterEach(async () => {
 async function overloaded(): Promise<TestWebhook> {
   const h = await startTestWebhook({ now: NOW });
   // Saturated windows until every mutating review is shed.
-  for (let i = 0; i < 10; i++) h.server.shedder?.sample(1);
+  for (let i = 0; i < 11; i++) h.server.shedder?.sample(1);
   expect(h.server.shedder?.share()).toBe(1);
   return h;
 }
