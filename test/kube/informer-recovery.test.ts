@@ -96,14 +96,15 @@ describe('F4 after an outage the watches come back with the apiserver, not a who
     server.setDown(false);
   }
 
-  it('a request on the same connection that is answered again (a Lease renewal) ends the wait: synced within 2 s', async () => {
+  it('a request on the same connection that is answered again (a Lease renewal) ends the wait: synced within seconds, not the 16 s or more of its backoff', async () => {
     const { slow, call } = await slowToRetry();
     try {
       await throughOutage(slow, call);
       const backAt = Date.now();
       expect(await call()).toBe(200);
-      await until('synced again', () => slow.synced(), 3000);
-      expect(Date.now() - backAt).toBeLessThan(2000);
+      // About a second by design; the margin is for a loaded CI machine, far under the backoff.
+      await until('synced again', () => slow.synced(), 6000);
+      expect(Date.now() - backAt).toBeLessThan(5000);
     } finally {
       await slow.stop();
     }
