@@ -60,7 +60,12 @@ function failOpen(handler: Handler, request: AdmissionRequest, why: string): Ver
   } catch {
     // The plain allow below: still admitted, still unknown.
   }
-  return { type: 'allow', warnings: [`rollguard could not ${handler.name === 'mutate' ? 'stamp' : 'check'} this change (${why}); it is admitted and rollguard will treat it as unknown`] };
+  return { type: 'allow', warnings: [failOpenWarning(handler.name === 'mutate' ? 'stamp' : 'check', why)] };
+}
+
+/** What a change admitted without rollguard's work is told, on every fail-open path. */
+export function failOpenWarning(action: 'stamp' | 'check', why: string): string {
+  return `rollguard could not ${action} this change (${why}); it is admitted and rollguard will treat it as unknown`;
 }
 
 async function runHandler(handler: Handler, request: AdmissionRequest, deps: ReviewDeps, arrivedAt: number, where: Record<string, unknown>): Promise<{ verdict: Verdict; outcome: Outcome }> {

@@ -4,6 +4,7 @@ import { reconcileOwnedKeys } from './owned-keys.js';
 import { annotationPatch, readAnnotations } from './patch.js';
 import type { Verdict } from './response.js';
 import type { AdmissionRequest } from './review.js';
+import { failOpenWarning } from './review-answer.js';
 
 // The answer to a mutating review admitted without its stamps (the deadline passed, the handler
 // failed, or the webhook sheds load): cheap, from the request's annotations alone, and never more
@@ -22,7 +23,7 @@ import type { AdmissionRequest } from './review.js';
 const CONTENT_STAMPS = [ANNOTATIONS.contentChangedAt.key, ANNOTATIONS.createdAt.key];
 
 export function unstampedVerdict(req: AdmissionRequest, deps: Pick<MutateDeps, 'trustedUsers' | 'ownNamespace'>, why: string): Verdict {
-  const warning = `rollguard could not stamp this change (${why}); it is admitted and rollguard will treat it as unknown`;
+  const warning = failOpenWarning('stamp', why);
   const subject = mutationSubject(req, deps.ownNamespace);
   if (subject.type === 'done') return { type: 'allow', warnings: [warning] };
   const requested = readAnnotations(subject.object);
