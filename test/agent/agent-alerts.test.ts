@@ -74,7 +74,7 @@ describeWithControlPlane('R10 an Alertmanager notification makes the agent evalu
     await alertmanager?.stop();
   }, 60_000);
 
-  it('R10 a firing alert for namespace+service rolls the clean regression back within one evaluation; an alert no Deployment matches is counted and ignored', async () => {
+  it('R10 a firing alert for namespace+service rolls the clean regression back, evaluating only when the alert asks and never after the rollback; an alert no Deployment matches is counted and ignored', async () => {
     if (stack === undefined || agent === undefined || http === undefined || alertmanager === undefined) throw new Error('the stack did not start');
     const { ns, admin } = stack;
     const a = agent;
@@ -111,12 +111,17 @@ describeWithControlPlane('R10 an Alertmanager notification makes the agent evalu
       const text = await metricsOf(port);
       return sample(text, 'rollguard_agent_alerts_total{result="no-match"}') >= 1 ? text : undefined;
     }, { timeoutMs: 60_000, detail: logs });
-    expect(sample(counted, 'rollguard_agent_alerts_total{result="evaluated"}')).toBe(1);
-    expect(sample(counted, 'rollguard_agent_alerts_total{result="no-match"}')).toBe(1);
-    // One evaluation in all, the alert's: the interval never ran, and orphan's alert evaluated nothing.
-    expect(total(counted, 'rollguard_agent_evaluations_total')).toBe(1);
-    expect(sample(counted, 'rollguard_agent_evaluations_total{result="decided"}')).toBe(1);
-    expect(sample(counted, 'rollguard_agent_rollbacks_total{result="rolled-back"}')).toBe(1);
+    const counters = (text: string) => text.split('\n').filter((l) => /^rollguard_agent_(evaluations|alerts|rollbacks)_total\{/.test(l)).join('\n');
+    expect(sample(counted, 'rollguard_agent_alerts_total{result="evaluated"}'), counters(counted)).toBe(1);
+    expect(sample(counted, 'rollguard_agent_alerts_total{result="no-match"}'), counters(counted)).toBe(1);
+    // Only the alert made the agent evaluate: the interval never ran, orphan's alert evaluated
+    // nothing. The first evaluation rolls back when the data already shows the regression; on a
+    // loaded machine the scrapes may land later, and the alert's follow-up evaluates every step
+    // until they do, so more than one evaluation is allowed before the rollback, none after it.
+    const atRollback = total(counted, 'rollguard_agent_evaluations_total');
+    expect(atRollback, counters(counted)).toBeGreaterThanOrEqual(1);
+    expect(sample(counted, 'rollguard_agent_evaluations_total{result="failed"}'), counters(counted)).toBe(0);
+    expect(sample(counted, 'rollguard_agent_rollbacks_total{result="rolled-back"}'), counters(counted)).toBe(1);
     expect(a.decisions.list({ namespace: ns }).map((r) => r.deployment)).toEqual(['checkout']);
 
     stack.exporter.set(ns, 'checkout', { errorShare: 0.002 });
@@ -126,7 +131,8 @@ describeWithControlPlane('R10 an Alertmanager notification makes the agent evalu
       return sample(text, 'rollguard_agent_alerts_total{result="resolved"}') >= 2 ? text : undefined;
     }, { timeoutMs: 60_000, detail: logs });
     expect(sample(resolved, 'rollguard_agent_alerts_total{result="resolved"}')).toBe(2);
-    expect(total(resolved, 'rollguard_agent_evaluations_total')).toBe(1);
+    // The rollback ended the follow-up: not one evaluation since, although the alert fired on.
+    expect(total(resolved, 'rollguard_agent_evaluations_total'), counters(resolved)).toBe(atRollback);
   }, 240_000);
 });
 
