@@ -219,7 +219,7 @@ export class Agent {
     });
     this.lease.onChange((leading) => {
       this.metrics.leader.set(leading ? 1 : 0);
-      opts.policies.leading?.(leading);
+      opts.policies.leading?.(leading, () => this.leadsSurely());
       if (leading) {
         void this.recoverRollbackEvents();
         // A dependency that broke while another replica led (or before anyone did) is reported by the new leader.

@@ -7,6 +7,7 @@ import { refText, toPolicyObject, type PolicyKind, type PolicyObject } from '../
 import { capMode, effectiveFor, resolvePolicyObjects, type Resolution } from '../core/policy-resolution.js';
 import { Informer } from '../kube/informer.js';
 import { isStatus, KubeRest } from '../kube/rest.js';
+import { FencedRest } from './fenced-rest.js';
 import type { PolicySource } from './policy-source.js';
 import { PolicyStatusWriter } from './policy-status-writer.js';
 import type { KubeAccess } from '../kube/connection.js';
@@ -37,6 +38,7 @@ export class CrdPolicySource implements PolicySource, PolicyObjectsView {
   private cached: Resolution | undefined;
   private scheduled = false;
   private isLeading = false;
+  private surely: () => boolean = () => false;
   private resync: NodeJS.Timeout | undefined;
 
   private constructor(private readonly opts: CrdPolicySourceOptions) {
@@ -51,7 +53,8 @@ export class CrdPolicySource implements PolicySource, PolicyObjectsView {
         this.changed();
       });
     }
-    this.writer = new PolicyStatusWriter({ rest: new KubeRest(opts.kubeConfig), logger: opts.logger, clock: this.clock });
+    // A status write is the leader's, checked against the Lease as it is sent (F4).
+    this.writer = new PolicyStatusWriter({ rest: new FencedRest(opts.kubeConfig, () => this.isLeading && this.surely()), logger: opts.logger, clock: this.clock });
   }
 
   /** Fails when the CRDs are not installed or cannot be listed: a policy source that is not there never means defaults (F1). */
@@ -107,8 +110,9 @@ export class CrdPolicySource implements PolicySource, PolicyObjectsView {
     return `policy CRDs (ClusterRollbackPolicy default, RollbackPolicy per namespace)${rejected === 0 ? '' : `; ${String(rejected)} not accepted (kubectl get rbp,crbp -A)`}${sync}`;
   }
 
-  leading(isLeader: boolean): void {
+  leading(isLeader: boolean, surely: () => boolean): void {
     this.isLeading = isLeader;
+    this.surely = surely;
     if (this.resync !== undefined) clearInterval(this.resync);
     this.resync = undefined;
     if (!isLeader) return;

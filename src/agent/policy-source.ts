@@ -11,8 +11,11 @@ export interface PolicySource {
   policyFor(namespace: string): Policy;
   /** Where the policies come from, for logs and /readyz. */
   describe(): string;
-  /** The agent's Lease changed hands: only the leader writes (the policy CRDs' status). */
-  leading?(isLeader: boolean): void;
+  /**
+   * The agent's Lease changed hands: only the leader writes (the policy CRDs' status), and each
+   * write only while `surely()` says the Lease is still surely held when it is sent (F4).
+   */
+  leading?(isLeader: boolean, surely: () => boolean): void;
   stop(): void;
 }
 

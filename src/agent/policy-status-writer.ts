@@ -4,6 +4,7 @@ import { objectKey, refText, type PolicyObject } from '../core/policy-objects.js
 import type { DesiredStatus, Resolution } from '../core/policy-resolution.js';
 import { sameStatus, statusFor } from '../core/policy-status.js';
 import { isStatus, type KubeRest } from '../kube/rest.js';
+import { isNotLeading } from './fenced-rest.js';
 
 // The leader's half of the policy CRDs: every policy object's status says whether it is accepted
 // and which spec applies. One write per object at a time, and none when nothing changed; the
@@ -36,6 +37,11 @@ export class PolicyStatusWriter {
       })
       .catch((err: unknown) => {
         if (isStatus(err, 404)) return;
+        // The Lease lapsed: the next leader writes the status at its own resync.
+        if (isNotLeading(err)) {
+          this.opts.logger.debug({ policy: refText(object) }, 'policy status not written: this replica no longer surely leads');
+          return;
+        }
         if (isStatus(err, 403) && !this.forbiddenLogged) {
           this.forbiddenLogged = true;
           this.opts.logger.error({ policy: refText(object), error: (err as Error).message }, 'may not write policy status: the agent needs patch on rollbackpolicies/status and clusterrollbackpolicies/status (rollguard manifests --agent-rbac)');

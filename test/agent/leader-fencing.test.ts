@@ -1,10 +1,15 @@
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DecisionStore, type DecisionBackend, type DecisionFacts } from '../../src/agent/decision-store.js';
 import { FencedRest, isNotLeading, NotLeadingError } from '../../src/agent/fenced-rest.js';
+import { PolicyStatusWriter } from '../../src/agent/policy-status-writer.js';
+import type { PolicyObject } from '../../src/core/policy-objects.js';
+import { resolvePolicyObjects } from '../../src/core/policy-resolution.js';
 import { blockedByConfig, recordOf } from '../support/decision-fixtures.js';
 import { MemoryDecisions } from '../support/memory-decisions.js';
 import { min } from '../support/builders.js';
 import { KubeApiServer, testApiKubeConfig } from '../support/kube-api-server.js';
+import { waitFor } from '../support/wait.js';
 
 // F4: the leader's own writes are checked against the Lease right before each is sent, not only when
 // the work that led to them began. A replica paused past its renew deadline (SIGSTOP, a long GC)
@@ -90,5 +95,35 @@ describe('F4 the decision store: the leader writes through the fenced backend, a
     const t = await lapsed.transition('d3', 'dismissed', 'not this one', { by: 'alice@example.com', at: min(11), via: 'web' });
     expect(t.won).toBe(true);
     expect(backend.objects.get('d3')?.status?.state).toBe('dismissed');
+  });
+});
+
+describe('F4 the policy status writer: a lapsed leader writes no status', () => {
+  let server: KubeApiServer;
+  beforeEach(async () => {
+    server = await new KubeApiServer().start();
+  });
+  afterEach(async () => {
+    await server.stop();
+  });
+
+  it('sends no status while the Lease is not surely held, and logs it below warn; sends it once it is', async () => {
+    let leads = false;
+    const lines: { level: number; msg: string }[] = [];
+    const logger = pino({ level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l) as { level: number; msg: string }) });
+    const writer = new PolicyStatusWriter({ rest: new FencedRest(testApiKubeConfig(server), () => leads), logger, clock: () => min(10) });
+    const policy: PolicyObject = { kind: 'RollbackPolicy', namespace: 'shop', name: 'p', generation: 1, createdAt: min(0), spec: { mode: 'suggest' }, status: undefined };
+    const resolution = resolvePolicyObjects([], [policy]);
+    const patches = () => server.requests.filter((r) => r.method === 'PATCH' && r.url.endsWith('/rollbackpolicies/p/status'));
+
+    writer.sync(resolution);
+    await waitFor('the refused write to be logged', () => lines.some((l) => l.msg.includes('no longer surely leads')));
+    expect(patches()).toHaveLength(0);
+    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
+
+    leads = true;
+    writer.sync(resolution);
+    // The test API server has no policy CRDs and answers 404, which the writer leaves alone.
+    await waitFor('the status write to be sent', () => patches().length === 1);
   });
 });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -199,5 +200,20 @@ describeWithControlPlane('R11 policies as Kubernetes objects, on a real apiserve
     }
     const table = (await s.cp.kubectl(['get', 'rbp', '-n', s.ns])).stdout;
     expect(table).toMatch(/\nrollout +auto +False +Invalid +/);
+  });
+
+  it('F4 a replica that no longer surely holds the Lease writes no policy status; once it does, the status is written', async () => {
+    const { s, src } = need();
+    src.leading(true, () => false);
+    try {
+      await s.admin.create(policyPaths.namespaced(s.ns), { apiVersion: 'rollguard.io/v1alpha1', kind: 'RollbackPolicy', metadata: { name: 'late' }, spec: { mode: 'suggest' } });
+      await waitFor('the source to see the new policy', () => src.objects().namespaced.some((o) => o.name === 'late'));
+      // Past two resyncs (every 2 s here) and the write that follows a change: sent, it would be there.
+      await sleep(5000);
+      expect((await getPolicy(s.ns, 'late')).status).toBeUndefined();
+    } finally {
+      src.leading(true, () => true);
+    }
+    await waitFor('the status written once the Lease is surely held', async () => accepted(await getPolicy(s.ns, 'late')) !== undefined);
   });
 });
