@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { get } from 'node:https';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { startProcess, withFreePorts, type ManagedProcess } from '../../test/support/process.js';
@@ -21,6 +22,8 @@ export interface ServerUnderLoad {
   path: string;
   /** The webhook's plain-HTTP health/metrics port. */
   healthPort?: number;
+  /** Event-loop delay p99 (ms) since the previous call, as the server measures it (10 ms resolution); undefined when unread. */
+  eventLoopP99(): Promise<number | undefined>;
 }
 
 const tsx = (script: string, args: string[]): string[] => ['--import', 'tsx', join(ROOT, script), ...args];
@@ -69,11 +72,37 @@ export function startRollguard(tls: { cert: string; key: string }, extra: string
       logBytes: 64_000,
       ready: async () => (await fetch(`http://127.0.0.1:${String(healthPort)}/readyz`)).ok,
     });
-    return { name: 'rollguard webhook', process: proc, port: port as number, path: '/mutate', healthPort: healthPort as number };
+    const eventLoopP99 = async (): Promise<number | undefined> => {
+      // prom-client resets its event-loop histogram at each scrape.
+      const v = await scrape(healthPort as number, 'rollguard_webhook_nodejs_eventloop_lag_p99_seconds').catch(() => undefined);
+      return v === undefined ? undefined : v * 1000;
+    };
+    return { name: 'rollguard webhook', process: proc, port: port as number, path: '/mutate', healthPort: healthPort as number, eventLoopP99 };
   });
 }
 
-export function startEcho(tls: { cert: string; key: string }): Promise<ServerUnderLoad> {
+/** The echo server's GET /eventloop (echo-server.ts), over TLS with the CA that signed its pair. */
+function echoEventLoopP99(port: number, ca: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const req = get({ host: '127.0.0.1', port, path: '/eventloop', servername: 'localhost', ca, agent: false, timeout: 5000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          resolve((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { p99Ms: number }).p99Ms);
+        } catch {
+          resolve(undefined);
+        }
+      });
+    });
+    req.on('error', () => {
+      resolve(undefined);
+    });
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+export function startEcho(tls: { cert: string; key: string; ca: string }): Promise<ServerUnderLoad> {
   return withFreePorts(1, async ([port]) => {
     const pod = await podRuntime();
     const proc = await startProcess({
@@ -84,7 +113,7 @@ export function startEcho(tls: { cert: string; key: string }): Promise<ServerUnd
       cwd: ROOT,
       ready: () => listening(port as number),
     });
-    return { name: 'bare node:https (parse, echo uid)', process: proc, port: port as number, path: '/' };
+    return { name: 'bare node:https (parse, echo uid)', process: proc, port: port as number, path: '/', eventLoopP99: () => echoEventLoopP99(port as number, tls.ca) };
   });
 }
 
