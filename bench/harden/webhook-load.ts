@@ -6,6 +6,7 @@ import { rng as seeded } from '../../test/support/metric-scenarios.js';
 import { describeFigures, figures, ms, type Figures } from './latency.js';
 import { openLoop, type Sample } from './open-loop.js';
 import { reviewMix } from './review-mix.js';
+import { rssGrowth, type RssSample, type RssGrowth } from './rss-growth.js';
 import { rssBytes, scrapeSum, startEcho, startRollguard, type ServerUnderLoad } from './load-servers.js';
 import { count, type HardenPart, type HardenRow } from './table.js';
 
@@ -53,15 +54,14 @@ function spikeRate(s: Shape): (t: number) => number {
 
 interface Steady {
   figures: Figures;
-  /** Growth of the resident set over the second half: (max of the second half − at half) / at half. */
-  rssGrowth: number;
-  rssMb: [number, number];
+  /** The resident set over the second half (rss-growth.ts). */
+  rss: RssGrowth;
   /** Event-loop delay p99 of each 5 s window (ms), as the server measured it. */
   eventLoop: number[];
 }
 
 async function steady(server: ServerUnderLoad, s: Shape, load: (rate: (t: number) => number, ms: number, tick?: (t: number) => unknown) => Promise<Sample[]>): Promise<Steady> {
-  const rss: { t: number; bytes: number }[] = [];
+  const rss: RssSample[] = [];
   const loop: number[] = [];
   // Each reading covers the time since the one before: one before the phase starts the first window.
   const eventLoopP99 = async (): Promise<void> => {
@@ -75,13 +75,9 @@ async function steady(server: ServerUnderLoad, s: Shape, load: (rate: (t: number
     if (Math.round(t / 1000) % 5 === 0) void eventLoopP99();
   });
   await eventLoopP99();
-  const half = rss.filter((r) => r.t >= s.steadyMs / 2);
-  const atHalf = half[0]?.bytes ?? Number.NaN;
-  const maxAfter = Math.max(...half.map((r) => r.bytes));
   return {
     figures: figures(samples),
-    rssGrowth: (maxAfter - atHalf) / atHalf,
-    rssMb: [atHalf / 2 ** 20, (half.at(-1)?.bytes ?? Number.NaN) / 2 ** 20],
+    rss: rssGrowth(rss, s.steadyMs),
     eventLoop: loop,
   };
 }
@@ -119,6 +115,9 @@ function loopText(windows: readonly number[]): string {
   const sorted = [...windows].sort((a, b) => a - b);
   return `worst ${ms(worst(windows))} / median ${ms(sorted[Math.floor(sorted.length / 2)] ?? Number.NaN)} ms`;
 }
+
+const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
+const percent = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
 
@@ -169,7 +168,7 @@ export function webhookUnderLoad(opts: LoadOptions): HardenPart {
         if (!short) {
           if (rg.figures.p99 > 1.5 * base.figures.p99) lost.push(`steady p99 ${ratio(rg.figures.p99, base.figures.p99)} the baseline's, over 1.5×`);
           if (rg.figures.max >= 1000) lost.push(`steady max ${ms(rg.figures.max)} ms, not under 1 s`);
-          if (!(rg.rssGrowth < 0.1)) lost.push(`RSS grew ${(rg.rssGrowth * 100).toFixed(0)}% over the second half, not under 10%`);
+          if (!(rg.rss.growth < 0.1)) lost.push(`RSS grew ${percent(rg.rss.growth)} over the second half, not under 10%`);
           if (!(worst(rg.eventLoop) < 20)) lost.push(`event-loop delay p99 ${ms(worst(rg.eventLoop))} ms in the worst 5 s window, not under 20 ms`);
           if (rgSpike.p99 > 1.5 * baseSpike.p99) lost.push(`spike p99 ${ratio(rgSpike.p99, baseSpike.p99)} the baseline's, over 1.5×`);
         }
@@ -180,7 +179,7 @@ export function webhookUnderLoad(opts: LoadOptions): HardenPart {
           part: this.name,
           held:
             `steady ${rate}: rollguard ${describeFigures(rg.figures)}, ${shedText(shed1 - shed0, rg.figures.n)}; baseline ${describeFigures(base.figures)}; p99 ratio ${ratio(rg.figures.p99, base.figures.p99)}; ` +
-            `rollguard RSS ${rg.rssMb[0].toFixed(0)} → ${rg.rssMb[1].toFixed(0)} MB over the second half (max growth ${(rg.rssGrowth * 100).toFixed(1)}%), event-loop delay p99 over 5 s windows (monitorEventLoopDelay at 10 ms resolution, read by each server): rollguard ${loopText(rg.eventLoop)}, baseline ${loopText(base.eventLoop)}; ` +
+            `rollguard RSS over the second half ${mb(rg.rss.startBytes)} → ${mb(rg.rss.endBytes)} MB (medians of its first and last ${String(Math.min(30, s.steadyMs / 10_000))} s: growth ${percent(rg.rss.growth)}; peak ${percent(rg.rss.peak)} over the start), event-loop delay p99 over 5 s windows (monitorEventLoopDelay at 10 ms resolution, read by each server): rollguard ${loopText(rg.eventLoop)}, baseline ${loopText(base.eventLoop)}; ` +
             `spike ${count(SPIKE_FROM)}→${count(SPIKE_TO)}/s in ${String(s.spikeRiseMs / 1000)} s: rollguard ${describeFigures(rgSpike)}, ${shedText(shed2 - shed1, rgSpike.n)}; baseline ${describeFigures(baseSpike)}; p99 ratio ${ratio(rgSpike.p99, baseSpike.p99)}; ` +
             `knee (p99 > 1 s or a failure): rollguard ${kneeText(rgKnee, s)}; baseline ${kneeText(baseKnee, s)}`,
           tried: `open-loop AdmissionReviews over TLS from a separate process (latency from the intended send time), 10% on a fresh connection: 70% Deployment, 20% ConfigMap, 5% Secret, 5% Job; ${count(sorted.length)} bodies, median ${(median / 1024).toFixed(1)} KB, 5% at 256 KB, 0.1% at 3 MiB; rollguard webhook --no-kube (/mutate) vs a bare node:https server (parse, echo uid), each its own process, same load in the same run`,

@@ -16,7 +16,8 @@ describe('F2 F5 npm run harden --short', () => {
     expect(rows[1]?.held).toMatch(/^0 crashes; [\d,]+ lines read in [\d.]+ s: [\d,]+ used, [\d,]+ irrelevant, [\d,]+ skipped by reason \(/);
     const load = rows.find((r) => r.part === 'webhook: under load')?.held;
     expect(load).toMatch(/^steady 200\/s × 2 s: rollguard 0 failed of [\d,]+, p50 [\d.]+ \/ p99 [\d.]+ \/ max [\d.]+ ms, [\d,]+ of [\d,]+ shed \(admitted unstamped\); baseline 0 failed of [\d,]+, /);
-    expect(load).toMatch(/rollguard RSS \d+ → \d+ MB over the second half \(max growth -?[\d.]+%\), event-loop delay p99 [\d.]+ ms/);
+    expect(load).toMatch(/rollguard RSS over the second half \d+ → \d+ MB \(medians of its first and last [\d.]+ s: growth [+-][\d.]+%; peak [+-][\d.]+% over the start\), /);
+    expect(load).toMatch(/event-loop delay p99 over 5 s windows \(monitorEventLoopDelay at 10 ms resolution, read by each server\): rollguard worst [\d.]+ \/ median [\d.]+ ms, baseline worst [\d.]+ \/ median [\d.]+ ms; /);
     expect(load).toMatch(/spike 100→2,000\/s in 1 s: rollguard 0 failed of [\d,]+, p50 .* ms, [\d,]+ of [\d,]+ shed \(admitted unstamped\); baseline /);
     expect(load).toMatch(/knee \(p99 > 1 s or a failure\): rollguard (held|broke)/);
     expect(rows.find((r) => r.part === 'webhook: certificate rotation under load')?.held).toMatch(
