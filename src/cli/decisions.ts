@@ -8,6 +8,7 @@ import { decisionV1, type DecisionV1 } from '../agent/webhook-payload.js';
 import { CONDITION_KEYS, CONDITION_LABELS, type ConditionStatus } from '../core/decision-types.js';
 import type { Deployment } from '../core/kube.js';
 import { loadKubeConnection } from '../kube/kubeconfig.js';
+import type { KubeConnection } from '../kube/connection.js';
 import { listObjects } from '../kube/list-objects.js';
 import { isStatus, KubeRest } from '../kube/rest.js';
 import { withCleanErrors } from './webhook-options.js';
@@ -70,8 +71,7 @@ function fromAnnotation(r: RecordedDecision): DecisionV1 {
   };
 }
 
-async function fromDeployments(opts: DecisionsSource, now: number): Promise<DecisionV1[]> {
-  const kc = await loadKubeConnection({ kubeconfig: opts.kubeconfig, context: opts.context });
+async function fromDeployments(kc: KubeConnection, opts: DecisionsSource, now: number): Promise<DecisionV1[]> {
   const path = opts.namespace === undefined ? '/apis/apps/v1/deployments' : `/apis/apps/v1/namespaces/${opts.namespace}/deployments`;
   const listed = await listObjects<KubernetesObject>(kc, path, true).catch((err: unknown) => {
     throw new Error(`cannot list Deployments${opts.namespace === undefined ? ' in all namespaces (try -n NS)' : ` in ${opts.namespace}`}: ${err instanceof Error ? err.message : String(err)}`);
@@ -80,7 +80,8 @@ async function fromDeployments(opts: DecisionsSource, now: number): Promise<Deci
 }
 
 export async function readDecisions(opts: DecisionsSource, now: number): Promise<ListedDecisions> {
-  const rest = new KubeRest(await loadKubeConnection({ kubeconfig: opts.kubeconfig, context: opts.context }));
+  const kc = await loadKubeConnection({ kubeconfig: opts.kubeconfig, context: opts.context });
+  const rest = new KubeRest(kc);
   try {
     const list = await rest.get<{ items: RollbackDecisionObject[] }>(decisionPaths.collection(opts.rollguardNamespace));
     const decisions = list.items
@@ -92,7 +93,7 @@ export async function readDecisions(opts: DecisionsSource, now: number): Promise
   } catch (err) {
     if (!isStatus(err, 401, 403, 404)) throw err;
     const why = isStatus(err, 404) ? 'none there (wrong --rollguard-namespace, or the CRD is not installed)' : 'not allowed';
-    return { decisions: await fromDeployments(opts, now), note: `note: cannot read the RollbackDecisions in namespace ${opts.rollguardNamespace} (${why}); showing what the Deployments record (rollguard.io/decision), which lacks who dismissed what and the evidence` };
+    return { decisions: await fromDeployments(kc, opts, now), note: `note: cannot read the RollbackDecisions in namespace ${opts.rollguardNamespace} (${why}); showing what the Deployments record (rollguard.io/decision), which lacks who dismissed what and the evidence` };
   }
 }
 
