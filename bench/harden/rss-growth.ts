@@ -1,3 +1,5 @@
+import { quantile } from './table.js';
+
 // How much the webhook's resident set grew over a phase's second half (issue 17: "< 10% over the
 // last 5 minutes"). Growth is what stays: the median of the half's last window against the median
 // of its first, so a transient peak that is given back (one 3 MiB body, a GC cycle) is not growth
@@ -10,6 +12,8 @@ export interface RssSample {
 }
 
 export interface RssGrowth {
+  /** The window at each end of the half, ms. */
+  windowMs: number;
   /** Median of the first window of the second half, bytes. */
   startBytes: number;
   /** Median of the last window, bytes. */
@@ -20,11 +24,6 @@ export interface RssGrowth {
   peak: number;
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? Number.NaN : (sorted[Math.floor((sorted.length - 1) / 2)] as number);
-}
-
 /** `windowMs` at each end of the half: 30 s for a 10-minute phase, a tenth of the phase when shorter. */
 export function rssGrowth(samples: readonly RssSample[], phaseMs: number, windowMs = Math.min(30_000, phaseMs / 10)): RssGrowth {
   const half = samples.filter((s) => s.t >= phaseMs / 2);
@@ -33,10 +32,11 @@ export function rssGrowth(samples: readonly RssSample[], phaseMs: number, window
     const found = half.filter(inWindow);
     return (found.length > 0 ? found : nearest === undefined ? [] : [nearest]).map((s) => s.bytes);
   };
+  const median = (values: number[]): number => quantile(Float64Array.from(values), 0.5);
   const first = within((s) => s.t < phaseMs / 2 + windowMs, half[0]);
   const last = within((s) => s.t >= phaseMs - windowMs, half.at(-1));
   const startBytes = median(first);
   const endBytes = median(last);
   const highest = Math.max(...half.map((s) => s.bytes));
-  return { startBytes, endBytes, growth: (endBytes - startBytes) / startBytes, peak: (highest - startBytes) / startBytes };
+  return { windowMs, startBytes, endBytes, growth: (endBytes - startBytes) / startBytes, peak: (highest - startBytes) / startBytes };
 }
