@@ -100,27 +100,29 @@ function shedReview(handler: Handler, request: AdmissionRequest, deps: ReviewDep
   return { verdict: failOpen(handler, request, 'the webhook is overloaded'), outcome: 'failed-open' };
 }
 
+/** A body that is not an AdmissionReview: 400 with what is wrong, counted and logged. */
+function rejectReview(handler: Handler, deps: ReviewDeps, endTimer: () => void, res: ServerResponse, message: string, details?: readonly string[]): void {
+  deps.metrics.requests.inc({ webhook: handler.name, kind: 'unknown', operation: 'unknown', outcome: 'rejected' });
+  endTimer();
+  deps.logger.warn({ webhook: handler.name, code: 400, error: message }, 'rejected a malformed admission request');
+  status(res, 400, message, details);
+}
+
 /** Answers one review from its body as received (undefined: no body was sent). */
 export async function answerReview(handler: Handler, deps: ReviewDeps, raw: Buffer | undefined, arrivedAt: number, res: ServerResponse): Promise<void> {
-  const { logger, metrics } = deps;
+  const { metrics } = deps;
   const endTimer = metrics.duration.startTimer({ webhook: handler.name });
-  const reject = (code: number, message: string, details?: readonly string[]): void => {
-    metrics.requests.inc({ webhook: handler.name, kind: 'unknown', operation: 'unknown', outcome: 'rejected' });
-    endTimer();
-    logger.warn({ webhook: handler.name, code, error: message }, 'rejected a malformed admission request');
-    status(res, code, message, details);
-  };
   let body: unknown;
   try {
     // Node's JSON.parse messages quote part of the input, which may be a Secret: never echo them (F3).
     body = JSON.parse((raw ?? Buffer.alloc(0)).toString('utf8'));
   } catch {
-    reject(400, 'request body is empty or not valid JSON; expected an admission.k8s.io/v1 AdmissionReview');
+    rejectReview(handler, deps, endTimer, res, 'request body is empty or not valid JSON; expected an admission.k8s.io/v1 AdmissionReview');
     return;
   }
   const parsed = parseReview(body);
   if (!parsed.ok) {
-    reject(400, 'request body is not an admission.k8s.io/v1 AdmissionReview with a request', parsed.errors);
+    rejectReview(handler, deps, endTimer, res, 'request body is not an admission.k8s.io/v1 AdmissionReview with a request', parsed.errors);
     return;
   }
   const request = parsed.review.request;

@@ -1,6 +1,6 @@
 import type { Deployment } from '../core/kube.js';
 import type { Policy } from '../core/policy.js';
-import { deployRefs, type ConfigKind, type DeployRefs } from '../core/template-refs.js';
+import { deployRefs, type ConfigKind, type ConfigRef, type DeployRefs } from '../core/template-refs.js';
 import { awaitStage, type ReviewProgress } from './deadline.js';
 import type { MutateDeps } from './mutate.js';
 import type { AdmissionRequest } from './review.js';
@@ -41,6 +41,16 @@ function unforeseen<T>(value: MaybePromise<T>, what: string): T {
   return value;
 }
 
+const configId = (kind: ConfigKind, name: string): string => `${kind}/${name}`;
+
+/** What a review read of the stamp cache before its handler ran. */
+interface ReadAhead {
+  synced: boolean;
+  namespace: string;
+  /** By configId. */
+  known: ReadonlyMap<string, ConfigLookup>;
+}
+
 /** The Deployment's templates' refs (read once, for the handler too) and the stamps of what they read. */
 async function stampSnapshot(source: StampSource, req: AdmissionRequest, progress: ReviewProgress): Promise<{ cache: StampCache; refs: DeployRefs }> {
   const after = req.object as Deployment | null | undefined;
@@ -49,25 +59,40 @@ async function stampSnapshot(source: StampSource, req: AdmissionRequest, progres
   const namespace = after?.metadata?.namespace ?? before?.metadata?.namespace ?? '';
   const read = deployRefs(before?.spec?.template, after?.spec?.template);
   const refs = [...read.before.all, ...read.after.all];
-  const id = (kind: ConfigKind, name: string): string => `${kind}/${name}`;
   const syncedNow = source.synced();
   const lookups = refs.map((r) => source.lookup(namespace, r.kind, r.name));
   // An in-memory source answers at once: nothing to wait for but the stage's one await.
   const atOnce = !(syncedNow instanceof Promise) && lookups.every((l) => !(l instanceof Promise));
   const [synced, found] = await awaitStage(progress, 'stamp-cache', atOnce ? [syncedNow, lookups as ConfigLookup[]] : Promise.all([syncedNow, Promise.all(lookups.map(async (l) => l))]));
-  const known = new Map(refs.map((r, n) => [id(r.kind, r.name), found[n]]));
-  return { cache: readThrough(source, { synced, namespace, known: (kind, name) => known.get(id(kind, name)) }), refs: read };
+  const known = new Map<string, ConfigLookup>();
+  for (let n = 0; n < refs.length; n++) {
+    const r = refs[n] as ConfigRef;
+    known.set(configId(r.kind, r.name), found[n] as ConfigLookup);
+  }
+  return { cache: new ReadThrough(source, { synced, namespace, known }), refs: read };
 }
 
-/** The stamp cache as the handler sees it: what was read ahead, else the source when it answers at once. */
-function readThrough(source: StampSource, ahead?: { synced: boolean; namespace: string; known: (kind: ConfigKind, name: string) => ConfigLookup | undefined }): StampCache {
-  return {
-    synced: () => ahead?.synced ?? unforeseen(source.synced(), 'whether the stamp cache has synced'),
-    lookup: (ns, kind, name) => (ns === ahead?.namespace ? ahead.known(kind, name) : undefined) ?? unforeseen(source.lookup(ns, kind, name), `the stamps of ${kind} ${ns}/${name}`),
-    noteAdmitted: (ns, kind, name, stamps) => {
-      source.noteAdmitted(ns, kind, name, stamps);
-    },
-  };
+/**
+ * The stamp cache as the handler sees it: what was read ahead, else the source when it answers at
+ * once. A class, not an object of closures: one is made per review.
+ */
+class ReadThrough implements StampCache {
+  constructor(
+    private readonly source: StampSource,
+    private readonly ahead?: ReadAhead,
+  ) {}
+
+  synced(): boolean {
+    return this.ahead?.synced ?? unforeseen(this.source.synced(), 'whether the stamp cache has synced');
+  }
+
+  lookup(ns: string, kind: ConfigKind, name: string): ConfigLookup {
+    return (ns === this.ahead?.namespace ? this.ahead.known.get(configId(kind, name)) : undefined) ?? unforeseen(this.source.lookup(ns, kind, name), `the stamps of ${kind} ${ns}/${name}`);
+  }
+
+  noteAdmitted(ns: string, kind: ConfigKind, name: string, stamps: ConfigStamps): void {
+    this.source.noteAdmitted(ns, kind, name, stamps);
+  }
 }
 
 /** The mutating handler's dependencies, read ahead: what mutate() reads of them, it finds here. */
@@ -82,7 +107,7 @@ export async function mutateInputs(req: AdmissionRequest, sources: MutateSources
   return {
     trustedUsers: sources.trustedUsers,
     ownNamespace: sources.ownNamespace,
-    cache: snapshot?.cache ?? readThrough(sources.cache),
+    cache: snapshot?.cache ?? new ReadThrough(sources.cache),
     ...(snapshot === undefined ? {} : { deployRefs: snapshot.refs }),
     policyFor: (ns) => (policy !== undefined && ns === namespace ? policy : unforeseen(sources.policyFor(ns), `the policy of namespace ${ns}`)),
   };

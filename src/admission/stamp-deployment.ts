@@ -3,7 +3,7 @@ import { formatInstant, parseInstant } from '../core/duration.js';
 import { annotationsOf, type Deployment } from '../core/kube.js';
 import { rollbackRecord } from '../core/rollback-record.js';
 import { templateSince } from '../core/template-since.js';
-import { earlierRevision, formatTemplateHistory, parseTemplateHistory, pushTemplateHistory, templateHash } from '../core/template-hash.js';
+import { earlierRevision, formatTemplateHistory, parseTemplateHistory, pushTemplateHistory, sameTemplate, templateHash } from '../core/template-hash.js';
 import { judgeEligibility } from '../stamps/eligibility.js';
 import type { StampContext, Stamps } from './stamp-types.js';
 import { stampTime } from './stamp-time.js';
@@ -14,10 +14,13 @@ import { stampTime } from './stamp-time.js';
 
 const CHANGED_AT = ANNOTATIONS.templateChangedAt.key;
 
+const unchanged = (): Stamps => ({ stamps: new Map(), templateChanged: false, summary: 'template unchanged' });
+
 export function stampDeployment(object: Deployment, old: Deployment | undefined, ctx: StampContext): Stamps {
+  if (old !== undefined && sameTemplate(old.spec?.template, object.spec?.template)) return unchanged();
   const newHash = templateHash(object.spec?.template);
   const oldHash = old === undefined ? undefined : templateHash(old.spec?.template);
-  if (newHash === oldHash) return { stamps: new Map(), templateChanged: false, summary: 'template unchanged' };
+  if (newHash === oldHash) return unchanged();
 
   const oldHistory = parseTemplateHistory(ctx.old.get(ANNOTATIONS.templateHistory.key));
   const returnedTo = oldHash === undefined ? undefined : earlierRevision(oldHistory, oldHash, newHash);

@@ -19,12 +19,17 @@ export function canonicalJson(value: unknown): string {
 /** Thrown by plainCanonical at the first value it leaves to the general path. */
 const NOT_PLAIN = new Error('not plain JSON data');
 
-/** What JSON.stringify escapes in a string (quote, backslash, control characters, lone surrogates); any surrogate is left to it. */
-// eslint-disable-next-line no-control-regex -- the control characters are what is looked for
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
+/**
+ * The string as JSON writes it. A string without what JSON.stringify escapes (quote, backslash,
+ * control characters, lone surrogates; any surrogate is left to it) is only quoted: a scan of its
+ * characters, which costs less than a regular expression's test on the short strings of objects.
+ */
 function quoted(text: string): string {
-  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(text);
+  }
+  return `"${text}"`;
 }
 
 /**

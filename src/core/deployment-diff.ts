@@ -63,10 +63,13 @@ function otherFields(a: Record<string, unknown> | undefined, b: Record<string, u
 
 /** Whether otherFields would name any field: stops at the first. */
 function anyOtherField(a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined, skip: ReadonlySet<string>): boolean {
-  const inA = (k: string): boolean => a !== undefined && Object.prototype.propertyIsEnumerable.call(a, k);
   for (const k of Object.keys(a ?? {})) if (!skip.has(k) && !sameJson(a?.[k], b?.[k])) return true;
-  for (const k of Object.keys(b ?? {})) if (!skip.has(k) && !inA(k) && !sameJson(undefined, b?.[k])) return true;
+  for (const k of Object.keys(b ?? {})) if (!skip.has(k) && !ownEnumerable(a, k) && !sameJson(undefined, b?.[k])) return true;
   return false;
+}
+
+function ownEnumerable(o: Record<string, unknown> | undefined, k: string): boolean {
+  return o !== undefined && Object.prototype.propertyIsEnumerable.call(o, k);
 }
 
 function changedParts(before: Deployment | undefined, after: Deployment, ca: Map<string, Container>, cb: Map<string, Container>): TemplatePart[] {

@@ -60,6 +60,36 @@ export function parseInstant(text: string | undefined): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
+const DAY_MS = 86_400_000;
+/** 10000-01-01T00:00:00Z: from here on toISOString writes a six-digit, signed year. */
+const YEAR_10000_MS = 253_402_300_800_000;
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, '0');
+}
+
+/**
+ * RFC 3339 in UTC, as stamped in annotations: "2026-03-02T09:00:00Z", milliseconds only when
+ * there are any ("2026-03-02T09:00:00.250Z"). The webhook formats several instants per review, so
+ * the years 1970–9999 are written by arithmetic (days to a civil date, Hinnant's algorithm) instead
+ * of through a Date; the output is toISOString's, which writes every other instant.
+ */
 export function formatInstant(ms: number): string {
-  return new Date(ms).toISOString().replace('.000Z', 'Z');
+  if (!Number.isInteger(ms) || ms < 0 || ms >= YEAR_10000_MS) return new Date(ms).toISOString().replace('.000Z', 'Z');
+  const days = Math.floor(ms / DAY_MS);
+  const inDay = ms - days * DAY_MS;
+  // Days since 0000-03-01 in 400-year eras, so that a leap day ends its year.
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const monthFromMarch = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * monthFromMarch + 2) / 5) + 1;
+  const month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  const milli = inDay % 1000;
+  const seconds = (inDay - milli) / 1000;
+  const time = `${pad(Math.floor(seconds / 3600), 2)}:${pad(Math.floor(seconds / 60) % 60, 2)}:${pad(seconds % 60, 2)}`;
+  return `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T${time}${milli === 0 ? '' : `.${pad(milli, 3)}`}Z`;
 }

@@ -29,6 +29,18 @@ describe('R3 canonical JSON', () => {
     expect(canonicalJson({ a: undefined, b: [undefined, 1] })).toBe('{"b":[null,1]}');
   });
 
+  it('writes strings and keys exactly as JSON.stringify does: quotes, backslashes, control characters, lone and paired surrogates', () => {
+    const char = fc.oneof(fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), fc.constantFrom('"', '\\', '\n', '\u0000', '\u001f', '\ud800', '\udfff', '😀', 'a'));
+    const text = fc.array(char, { maxLength: 12 }).map((cs) => cs.join(''));
+    fc.assert(
+      fc.property(text, text, (value, key) => {
+        expect(canonicalJson(value)).toBe(JSON.stringify(value));
+        expect(canonicalJson({ [key]: value })).toBe(JSON.stringify({ [key]: value }));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   it('is valid JSON equal to the input, and independent of key order', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (v) => {

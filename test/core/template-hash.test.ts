@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { earlierRevision, formatTemplateHistory, parseTemplateHistory, pushTemplateHistory, TEMPLATE_HISTORY_LIMIT, templateHash } from '../../src/core/template-hash.js';
+import type { PodTemplateSpec } from '../../src/core/kube.js';
+import { earlierRevision, formatTemplateHistory, parseTemplateHistory, pushTemplateHistory, sameTemplate, TEMPLATE_HISTORY_LIMIT, templateHash } from '../../src/core/template-hash.js';
 import { deployment, T0 } from '../support/builders.js';
 
 const template = (image: string) => deployment({ image }).spec?.template;
@@ -51,5 +53,47 @@ describe('R8 template history', () => {
   ])('%s', (_label, oldHash, newHash, rollback) => {
     const history = [{ hash: h(1), at: T0 }, { hash: h(2), at: T0 - 1 }];
     expect(earlierRevision(history, oldHash, newHash) !== undefined).toBe(rollback);
+  });
+});
+
+describe('R8 sameTemplate decides what the two hashes would', () => {
+  const base = template('app:1');
+  interface Variant {
+    image: string;
+    controllerLabel: string | undefined;
+    extraLabel: string | undefined;
+    reorder: boolean;
+    env: { name?: string; value?: string }[] | undefined;
+    absentTemplate: boolean;
+  }
+  const variants: fc.Arbitrary<Variant> = fc.record({
+    image: fc.constantFrom('app:1', 'app:2'),
+    controllerLabel: fc.constantFrom(undefined, '5d8f7c9b6', '7c9b65d8f'),
+    extraLabel: fc.constantFrom(undefined, 'x', 'y'),
+    reorder: fc.boolean(),
+    env: fc.constantFrom(undefined, [], [{ name: 'A', value: '1' }], [{ name: 'A', value: undefined }], [{ value: '1', name: 'A' }]),
+    absentTemplate: fc.constantFrom(false, false, false, true),
+  });
+  const build = (v: Variant): PodTemplateSpec | undefined => {
+    if (v.absentTemplate) return undefined;
+    const t = structuredClone(template(v.image)) as PodTemplateSpec;
+    const labels: Record<string, string> = { ...t.metadata?.labels };
+    if (v.controllerLabel !== undefined) labels['pod-template-hash'] = v.controllerLabel;
+    if (v.extraLabel !== undefined) labels.extra = v.extraLabel;
+    t.metadata = { ...t.metadata, labels };
+    const container = t.spec?.containers?.[0];
+    if (container !== undefined && v.env !== undefined) container.env = v.env as never;
+    return v.reorder ? ({ spec: t.spec, metadata: t.metadata }) : t;
+  };
+
+  it('is true exactly when templateHash is the same (key order, the controller label, undefined fields, an absent template)', () => {
+    expect(sameTemplate(base, structuredClone(base))).toBe(true);
+    fc.assert(
+      fc.property(variants, variants, (x, y) => {
+        const [a, b] = [build(x), build(y)];
+        expect(sameTemplate(a, b)).toBe(templateHash(a) === templateHash(b));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
