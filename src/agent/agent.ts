@@ -19,6 +19,7 @@ import { Prober, type Probe } from '../health/prober.js';
 import { ClusterState } from './cluster-state.js';
 import { decisionAnnotation, decisionChanged, decisionId, type DecisionRecord, type DecisionState } from './decision-record.js';
 import { DecisionPublisher } from './decision-publisher.js';
+import { DeliveryNotes } from './delivery-notes.js';
 import { WatchedDecisionStore } from './decision-store-kube.js';
 import { evaluateDeployment, type Evaluation } from './evaluate.js';
 import { nextPassAt } from './evaluation-schedule.js';
@@ -30,7 +31,7 @@ import { createAgentMetrics, type AgentMetrics } from './metrics.js';
 import type { PolicySource } from './policy-source.js';
 import { performRollback } from './rollback.js';
 import { AGENT_BY, rollbackOf } from './rollback-attribution.js';
-import { EventSink, kubeEvent, type DecisionChange, type DecisionSink, type Delivery } from './sinks.js';
+import { EventSink, kubeEvent, type DecisionChange, type DecisionSink } from './sinks.js';
 import type { KubeAccess } from '../kube/connection.js';
 
 // The agent: watches, evaluates every deploy in its span each interval (and at once when an alert
@@ -81,6 +82,9 @@ const FAILURE_KIND: Record<Dependency, string> = { prometheus: 'metrics', apiser
 
 /** How often the leader expires and prunes decisions. */
 const SWEEP_MS = 60_000;
+
+/** How long a stopping leader waits for the publishing under way before it lets the Lease go. */
+const DRAIN_MS = 10_000;
 
 export type EvaluationOutcome = { key: string; result: string };
 
@@ -158,10 +162,12 @@ export class Agent {
       ...(opts.restartDelayMs === undefined ? {} : { restartDelayMs: opts.restartDelayMs }),
       ...(opts.decisionRetentionMs === undefined ? {} : { retentionMs: opts.decisionRetentionMs }),
     });
+    const notes = new DeliveryNotes(this.decisions);
     this.publisher = new DecisionPublisher({
       store: this.decisions,
       isLeader: () => this.lease.isLeader(),
       publish: (record, change) => this.publish(record, change),
+      recorded: (id) => notes.recorded(id),
       onError: (id, err) => {
         this.writeFailed(id, err);
       },
@@ -169,7 +175,11 @@ export class Agent {
     this.decisions.onChange((record, event) => {
       if (event === 'update') this.reconcile(record);
     });
-    for (const sink of this.sinks) sink.onDelivered?.((d) => void this.noteDelivery(d));
+    for (const sink of this.sinks) {
+      sink.onDelivered?.((d) => {
+        notes.note(d);
+      });
+    }
     this.metrics = createAgentMetrics(
       () => this.state.lastEvents().map((e) => ({ resource: e.resource, ageSeconds: e.at === undefined ? undefined : (this.clock() - e.at) / 1000 })),
       { defaultMetrics: opts.defaultMetrics ?? false },
@@ -509,23 +519,6 @@ export class Agent {
     }
   }
 
-  /** A sink sent something for a decision (the Slack message, a webhook event): kept on it. */
-  private async noteDelivery(d: Delivery): Promise<void> {
-    try {
-      await this.decisions.update(
-        d.id,
-        (r) => {
-          const n = r.notifications ?? {};
-          if ('slack' in d) return n.slack?.ts === d.slack.ts && n.slack.channel === d.slack.channel ? undefined : { ...r, notifications: { ...n, slack: { channel: d.slack.channel, ts: d.slack.ts } } };
-          return { ...r, notifications: { ...n, webhook: [...(n.webhook ?? []), d.webhook] } };
-        },
-        'leader',
-      );
-    } catch (err) {
-      this.writeFailed(d.id, err);
-    }
-  }
-
   /**
    * At least one renewal period of validity left: a write sent now completes while the Lease is
    * surely held (F4). Checked right before each of the leader's writes, through leaderRest.
@@ -655,7 +648,6 @@ export class Agent {
     this.followUpTimer.unref();
   }
 
-  /** SIGTERM: no new evaluation starts, running ones finish (a rollback is one write: never half done), the Lease is released. */
   private readonly metricsHealth = {
     ok: (): void => {
       this.health.ok('prometheus');
@@ -666,6 +658,10 @@ export class Agent {
     },
   };
 
+  /**
+   * SIGTERM: no new evaluation starts, running ones finish (a rollback is one write: never half
+   * done), the publishing under way finishes (at most DRAIN_MS), then the Lease is released.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     this.prober.stop();
@@ -673,10 +669,25 @@ export class Agent {
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.followUpTimer !== undefined) clearInterval(this.followUpTimer);
     await Promise.allSettled([...this.inFlight.values()]);
+    // Still the leader: a Slack message being posted is kept on its decision (its ts) and marked
+    // published before another replica can take over, which then edits it instead of posting again.
+    await this.drainPublishing();
     await this.lease.stop();
     await this.state.stop();
     await this.decisions.stop();
     this.opts.policies.stop();
+  }
+
+  private async drainPublishing(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => {
+        resolve(true);
+      }, DRAIN_MS);
+    });
+    const waited = await Promise.race([this.publisher.idle().then(() => false), late]);
+    clearTimeout(timer);
+    if (waited) this.opts.logger.warn({ waitedMs: DRAIN_MS }, 'stopping with decisions still being published: the next leader publishes them again');
   }
 
   policyFor(namespace: string): Policy {

@@ -10,6 +10,9 @@ import type { DecisionChange } from './sinks.js';
 // a change nor skips one. The record is written once every channel has the change, not when it is
 // handed over: a leader killed while Slack is being posted to leaves it unpublished, and the next
 // leader sends it (a message edited twice is harmless; one never sent is a decision nobody hears of).
+// Nor is it written before what the channel sent is kept on the decision (`recorded`, the Slack
+// message's ts): a next leader that found the change published but no message would post a second
+// one. A replica that stops on purpose first lets the publishing under way finish (`idle`).
 
 /** What has to have been published for this record as it is now. */
 export function publishKey(r: DecisionRecord): string {
@@ -39,18 +42,37 @@ export interface PublisherDeps {
   isLeader: () => boolean;
   /** Hands the change to every sink; resolves once each has delivered it or given up (never rejects). */
   publish: (record: DecisionRecord, change: DecisionChange) => Promise<void>;
+  /** Resolves once what the sinks sent for the decision (the Slack message) is kept on it; rejects when it could not be. */
+  recorded?: (id: string) => Promise<void>;
   onError: (id: string, err: unknown) => void;
 }
 
 export class DecisionPublisher {
   /** Per decision, the key being published now: a watch event during the write is not a second publish. */
   private readonly inFlight = new Map<string, string>();
+  /** Every publishing under way, for a stop to wait on. */
+  private readonly running = new Set<Promise<void>>();
 
   constructor(private readonly deps: PublisherDeps) {}
 
   /** Publishes what this decision still needs published, if this replica leads. */
-  async reconcile(record: DecisionRecord): Promise<void> {
-    if (!this.deps.isLeader()) return;
+  reconcile(record: DecisionRecord): Promise<void> {
+    if (!this.deps.isLeader()) return Promise.resolve();
+    const run = this.publishOnce(record);
+    this.running.add(run);
+    const done = (): void => {
+      this.running.delete(run);
+    };
+    void run.then(done, done);
+    return run;
+  }
+
+  /** Resolves once no publishing is under way (those that start meanwhile included). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  private async publishOnce(record: DecisionRecord): Promise<void> {
     const key = publishKey(record);
     const change = changeToPublish(record);
     if (this.inFlight.get(record.id) === key) return;
@@ -62,6 +84,7 @@ export class DecisionPublisher {
     this.inFlight.set(record.id, key);
     try {
       await this.deps.publish(record, change);
+      await this.deps.recorded?.(record.id);
       await this.mark(record.id, key);
     } finally {
       if (this.inFlight.get(record.id) === key) this.inFlight.delete(record.id);

@@ -12,6 +12,11 @@ import { isStatus, paths, type KubeRest } from '../kube/rest.js';
 // The holder also writes where it serves HTTP (ANNOTATIONS.agentUrl) on every write of the Lease,
 // so a standby, which reads the Lease each round anyway, knows where the leader is without an
 // extra request.
+//
+// A holder whose renewal landed only after its renew deadline had passed (a slow apiserver, a
+// starved process) was not the leader in between: whatever asked isLeader() then was told no and
+// skipped its work (a decision change seen in the watch went unpublished). Listeners are told of
+// that gap as a term that ended and a new one that began, so a new term's catch-up runs.
 
 export interface LeaseOptions {
   rest: KubeRest;
@@ -62,6 +67,8 @@ export class LeaderElector {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private leading = false;
+  /** The last renewal landed after the previous one's validity had run out. */
+  private lapsed = false;
   private readonly listeners: ((leading: boolean) => void)[] = [];
 
   constructor(private readonly opts: LeaseOptions) {
@@ -132,6 +139,12 @@ export class LeaderElector {
 
   private notify(): void {
     const now = this.isLeader();
+    if (this.lapsed && now && this.leading) {
+      this.opts.logger.warn({ lease: this.where(), identity: this.opts.identity, renewDeadlineMs: this.renewDeadlineMs }, 'the lease was renewed only after its renew deadline: leading again after a gap');
+      this.leading = false;
+      for (const l of this.listeners) l(false);
+    }
+    this.lapsed = false;
     if (now === this.leading) return;
     this.leading = now;
     this.opts.logger.info({ lease: this.where(), identity: this.opts.identity, leading: now }, now ? 'became the leader' : 'is no longer the leader');
@@ -154,7 +167,7 @@ export class LeaderElector {
         metadata: { name, namespace, annotations: withUrl(undefined, this.advertised) },
         spec: { holderIdentity: identity, leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000), acquireTime: microTime(wall), renewTime: microTime(wall), leaseTransitions: 0 },
       });
-      this.lastRenewed = startedAt;
+      this.renewed(startedAt);
       return true;
     }
     const spec = lease.spec ?? {};
@@ -191,8 +204,14 @@ export class LeaderElector {
       throw err;
     }
     if (takingOver) this.opts.logger.info({ lease: this.where(), from: holder, identity }, 'took over the lease');
-    this.lastRenewed = startedAt;
+    this.renewed(startedAt);
     return true;
+  }
+
+  /** A successful write of the Lease, sent at `startedAt`; a gap since the last one's validity is noted for notify(). */
+  private renewed(startedAt: number): void {
+    if (this.lastRenewed !== undefined && this.monotonic() - this.lastRenewed >= this.renewDeadlineMs) this.lapsed = true;
+    this.lastRenewed = startedAt;
   }
 
   /** Stops renewing and, when holding the Lease, gives it up so another replica takes over at once. */

@@ -294,11 +294,12 @@ describeWithControlPlane('R10 F4 every replica serves the person, and no decisio
     expect([posts('k1'), posts('k2'), posts('k3')]).toEqual([1, 1, 1]);
     const k3Applied = await post(baseOf(p5), k3, 'apply', alice.token);
     expect(k3Applied.status).toBe(200);
-    // On failure: who leads, what each replica holds of k3, and every chat.update sent for it.
+    // On failure: who leads, what each replica holds of k3, and every chat.update and chat.postMessage sent for it
+    // (a second post means the message's ts was not kept on the decision when the Lease changed hands).
     const k3State = async () => {
       const held = await Promise.all([p4, p5].map(async (p) => (await decisionsAt(baseOf(p)).catch(() => [])).find((d) => d.id === k3)));
       const edits = (slack as FakeSlack).calls('chat.update').filter((c) => JSON.stringify(c.body).includes('deployment/k3 ')).length;
-      return `lease holder ${String(await holder().catch(() => 'unreadable'))}; k3 at p4 ${held[0]?.state ?? 'absent'}, at p5 ${held[1]?.state ?? 'absent'}; chat.update calls for k3: ${String(edits)}`;
+      return `lease holder ${String(await holder().catch(() => 'unreadable'))}; k3 at p4 ${held[0]?.state ?? 'absent'}, at p5 ${held[1]?.state ?? 'absent'}; chat.update calls for k3: ${String(edits)}; chat.postMessage calls for k3: ${String(posts('k3'))}`;
     };
     let k3Detail = '';
     await waitFor('the k3 message edited', async () => {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { RollbackDecisionObject } from '../../src/agent/decision-object.js';
 import { DecisionPublisher, publishKey } from '../../src/agent/decision-publisher.js';
-import { DecisionStore } from '../../src/agent/decision-store.js';
+import { DecisionStore, type DecisionBackend } from '../../src/agent/decision-store.js';
+import { DeliveryNotes } from '../../src/agent/delivery-notes.js';
+import { NotLeadingError } from '../../src/agent/fenced-rest.js';
 import type { DecisionChange } from '../../src/agent/sinks.js';
 import { min } from '../support/builders.js';
 import { blockedByConfig, recordOf } from '../support/decision-fixtures.js';
@@ -83,5 +86,137 @@ describe('F4 a change is published once every channel has it, by whichever leade
     await settled();
     expect(sent).toEqual(['opened', 'opened']);
     next.release();
+  });
+});
+
+/** The leader's writes of decisions, in order; `refuse` makes the next ones fail as a lapsed leader's, `hold` keeps the next one in flight. */
+class LeaderWrites implements DecisionBackend {
+  readonly written: string[] = [];
+  refuse = 0;
+  private held: { release: () => void } | undefined;
+  holdNext = false;
+
+  constructor(private readonly backend: MemoryDecisions) {}
+
+  get(name: string) {
+    return this.backend.get(name);
+  }
+
+  create(o: RollbackDecisionObject) {
+    return this.backend.create(o);
+  }
+
+  async replace(o: RollbackDecisionObject) {
+    const what = o.status?.published === undefined ? 'note' : 'mark';
+    if (this.refuse > 0) {
+      this.refuse--;
+      this.written.push(`${what} refused`);
+      throw new NotLeadingError(`PUT ${o.metadata.name}`);
+    }
+    if (this.holdNext) {
+      this.holdNext = false;
+      await new Promise<void>((resolve) => {
+        this.held = { release: resolve };
+      });
+    }
+    try {
+      const out = await this.backend.replace(o);
+      this.written.push(what);
+      return out;
+    } catch (err) {
+      this.written.push(`${what} conflict`);
+      throw err;
+    }
+  }
+
+  remove(name: string, rv: string | undefined) {
+    return this.backend.remove(name, rv);
+  }
+
+  release(): void {
+    this.held?.release();
+  }
+}
+
+/** A leader whose one channel posts a Slack message (ts 1.000001) and reports it, as SlackSink does. */
+function slackLeader(store: DecisionStore, sent: DecisionChange[]) {
+  const notes = new DeliveryNotes(store);
+  const publisher = new DecisionPublisher({
+    store,
+    isLeader: () => true,
+    publish: (record, change) => {
+      sent.push(change);
+      if (record.notifications?.slack === undefined) notes.note({ id: record.id, slack: { channel: 'C1', ts: '1.000001' } });
+      return Promise.resolve();
+    },
+    recorded: (id) => notes.recorded(id),
+    onError: (_id, err) => {
+      throw err;
+    },
+  });
+  return { publisher };
+}
+
+describe('F4 a change counts as published only once the message its channel sent is kept on the decision', () => {
+  function setupWrites() {
+    const backend = new MemoryDecisions();
+    const writes = new LeaderWrites(backend);
+    const store = new DecisionStore({ backend, leaderBackend: writes, namespace: 'rollguard', clock: () => min(10), retentionMs: 60 * 60_000 });
+    return { store, writes };
+  }
+
+  it('F4 the Slack message posted but its ts not written (the Lease not surely held any more): not marked published, so no later leader takes the decision as told while nobody knows its message', async () => {
+    const { store, writes } = setupWrites();
+    const record = await opened(store, 'n1');
+    const sent: DecisionChange[] = [];
+    writes.refuse = 1;
+    await expect(slackLeader(store, sent).publisher.reconcile(record)).rejects.toBeInstanceOf(NotLeadingError);
+    expect(sent).toEqual(['opened']);
+    expect(writes.written).toEqual(['note refused']);
+    expect(store.get('n1')?.notifications?.slack).toBeUndefined();
+    expect(store.get('n1')?.published).toBeUndefined();
+  });
+
+  it('F4 a ts still being written holds the mark back: both land, the ts first, without conflicting with each other', async () => {
+    const { store, writes } = setupWrites();
+    const record = await opened(store, 'n2');
+    const sent: DecisionChange[] = [];
+    writes.holdNext = true;
+    const done = slackLeader(store, sent).publisher.reconcile(record);
+    await settled();
+    expect(writes.written).toEqual([]);
+    writes.release();
+    await done;
+    expect(writes.written).toEqual(['note', 'mark']);
+    expect(store.get('n2')?.notifications?.slack).toEqual({ channel: 'C1', ts: '1.000001' });
+    expect(store.get('n2')?.published).toBe(publishKey(record));
+  });
+
+  it('F4 a stopping leader can wait for every publishing under way, one that starts meanwhile included', async () => {
+    const { store } = setupWrites();
+    const a = await opened(store, 'n3', 'web');
+    const b = await opened(store, 'n4', 'api');
+    const gates = new Map<string, () => void>();
+    const publisher = new DecisionPublisher({
+      store,
+      isLeader: () => true,
+      publish: (record) => new Promise<void>((resolve) => gates.set(record.id, resolve)),
+      onError: (_id, err) => {
+        throw err;
+      },
+    });
+    void publisher.reconcile(a);
+    let idle = false;
+    const waiting = publisher.idle().then(() => {
+      idle = true;
+    });
+    void publisher.reconcile(b);
+    gates.get('n3')?.();
+    await settled();
+    expect(store.get('n3')?.published).toBe(publishKey(a));
+    expect(idle).toBe(false);
+    gates.get('n4')?.();
+    await waiting;
+    expect(store.get('n4')?.published).toBe(publishKey(b));
   });
 });

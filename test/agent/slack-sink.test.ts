@@ -88,6 +88,23 @@ describe('R10 Slack with a bot token: one decision is one message', () => {
     expect(slack.calls('chat.update')).toHaveLength(0);
   });
 
+  it('F4 says again where its message is while the decision does not keep it (the first note was not written), and not once it does', async () => {
+    const sink = sinkWith(bot());
+    const notes: unknown[] = [];
+    sink.onDelivered((d) => notes.push(d));
+    const record = recordOf();
+    await sink.publish(record, 'opened');
+    const at = { channel: 'CDEPLOYS', ts: '1700000000.000001' };
+    expect(notes).toEqual([{ id: record.id, slack: at }]);
+    // Republished unchanged (the next takeover's catch-up): nothing sent to Slack, the ts noted again.
+    await sink.publish(record, 'opened');
+    expect(notes).toEqual([{ id: record.id, slack: at }, { id: record.id, slack: at }]);
+    await sink.publish({ ...record, notifications: { slack: at } }, 'opened');
+    expect(notes).toHaveLength(2);
+    expect(slack.calls('chat.postMessage')).toHaveLength(1);
+    expect(slack.calls('chat.update')).toHaveLength(0);
+  });
+
   it('marks the older message superseded when a newer decision for the same Deployment opens', async () => {
     const sink = sinkWith(bot());
     await sink.publish(recordOf(), 'opened');

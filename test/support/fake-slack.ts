@@ -7,7 +7,7 @@ import { blockKitProblems } from './block-kit.js';
 // Kit, for updates the ts of a message in that channel; Slack's error codes with HTTP 200),
 // users.lookupByEmail (a form body, the users:read.email scope, users_not_found) and an
 // incoming webhook (its secret path, JSON, "ok" or an error word with a 4xx). It can answer 429
-// with Retry-After, or 5xx, for the next requests.
+// with Retry-After, or 5xx, for the next requests, and hold its answers back (a slow Slack).
 
 export interface SlackRequest {
   path: string;
@@ -45,6 +45,7 @@ export class FakeSlack {
   readonly webhookPosts: { text: unknown; blocks: unknown }[] = [];
   private readonly server: Server;
   private next: { status: number; retryAfter?: string }[] = [];
+  private held: Promise<void> | undefined;
   private seq = 0;
   port = 0;
 
@@ -82,6 +83,18 @@ export class FakeSlack {
     for (let i = 0; i < count; i++) this.next.push(retryAfter === undefined ? { status } : { status, retryAfter });
   }
 
+  /** Requests are recorded as they come but answered only once the returned function is called. */
+  holdReplies(): () => void {
+    let release = (): void => undefined;
+    this.held = new Promise((resolve) => {
+      release = resolve;
+    });
+    return () => {
+      this.held = undefined;
+      release();
+    };
+  }
+
   calls(method: string): SlackRequest[] {
     return this.requests.filter((r) => r.path === `/api/${method}`);
   }
@@ -105,6 +118,7 @@ export class FakeSlack {
       body = undefined;
     }
     this.requests.push({ path, authorization: req.headers.authorization, contentType: req.headers['content-type'], body, at: Date.now() });
+    if (this.held !== undefined) await this.held;
     const injected = this.next.shift();
     if (injected !== undefined) {
       res.writeHead(injected.status, { 'content-type': 'application/json', ...(injected.retryAfter === undefined ? {} : { 'retry-after': injected.retryAfter }) });

@@ -98,7 +98,11 @@ export class SlackSink implements DecisionSink {
     if (sent === undefined && !opensAMessage(record)) return;
     const message = decisionMessage(record, { pageUrl, buttons: slack.signingSecret !== undefined });
     const body = JSON.stringify(message);
-    if (sent?.body === body) return;
+    if (sent?.body === body) {
+      // Sent already, but not kept on the decision (the write failed): said again, so it is.
+      if (kept?.ts !== sent.at.ts || kept.channel !== sent.at.channel) this.note({ id: record.id, slack: sent.at });
+      return;
+    }
     const token = await this.opts.secrets.read(slack.botToken);
     if (sent !== undefined) {
       try {
