@@ -14,7 +14,7 @@ export const LOOPBACK_HOST = '127.0.0.1';
 export const WILDCARDS: ReadonlySet<string> = new Set(['0.0.0.0', '::']);
 
 /** Every Pod gets KUBERNETES_SERVICE_HOST from the kubelet, whatever its enableServiceLinks. */
-export function inPod(env: NodeJS.ProcessEnv): boolean {
+export function runsInPod(env: NodeJS.ProcessEnv): boolean {
   return (env.KUBERNETES_SERVICE_HOST ?? '') !== '';
 }
 
@@ -24,7 +24,7 @@ export const IN_IMAGE_ENV = 'ROLLGUARD_IN_CONTAINER';
 /** The address to listen on; undefined is every interface (Node's unspecified address). */
 export function listenHost(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
   if (flag !== undefined) return flag;
-  return inPod(env) || env[IN_IMAGE_ENV] === 'true' ? undefined : LOOPBACK_HOST;
+  return runsInPod(env) || env[IN_IMAGE_ENV] === 'true' ? undefined : LOOPBACK_HOST;
 }
 
 export function hostOption(): Option {

@@ -3,7 +3,7 @@ import { delimiter, join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { fromKubeConfig, type KubeConnection } from './connection.js';
 import { inClusterConnection, InClusterError } from './in-cluster.js';
-import { inPod } from './service-account.js';
+import { serviceAccountMounted } from './service-account.js';
 
 // How every rollguard verb that talks to a cluster finds it: --kubeconfig FILE, else KUBECONFIG,
 // else the pod's service account (in a pod), else ~/.kube/config; then --context if given. Unlike
@@ -38,7 +38,7 @@ function findSource(opts: KubeConfigOptions, root: string): Source {
     // client-node reads and merges the KUBECONFIG files as kubectl does.
     return { name: `from KUBECONFIG (${envFiles.join(delimiter)})`, read: (kc) => { kc.loadFromDefault(); } };
   }
-  if (inPod(root)) return { name: "of the pod's service account" };
+  if (serviceAccountMounted(root)) return { name: "of the pod's service account" };
   const home = process.env.HOME;
   const homeConfig = home === undefined || home === '' ? undefined : join(home, '.kube', 'config');
   if (homeConfig !== undefined && existsSync(homeConfig)) return { name: homeConfig, read: (kc) => { kc.loadFromFile(homeConfig); } };

@@ -12,8 +12,8 @@ export function serviceAccountUsername(namespace: string, serviceAccount: string
   return `system:serviceaccount:${namespace}:${serviceAccount}`;
 }
 
-/** Inside a pod with a mounted service-account token. */
-export function inPod(root = ''): boolean {
+/** A service-account token is mounted where a Pod has it, and the apiserver is named (what in-cluster configuration reads). */
+export function serviceAccountMounted(root = ''): boolean {
   const host = process.env.KUBERNETES_SERVICE_HOST;
   return host !== undefined && host !== '' && existsSync(`${root}${SERVICE_ACCOUNT_DIR}/token`);
 }
