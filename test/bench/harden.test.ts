@@ -1,11 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PARTS, runHarden } from '../../bench/harden.js';
 import { renderTable, type HardenPart } from '../../bench/harden/table.js';
+import { killStartedProcesses } from '../support/process.js';
 
 // `npm run harden --short` in CI (issue 17): a few thousand hostile inputs per part, nothing lost.
 // The full run (≥ 1,000,000 inputs per part) and its figures are `npm run harden`'s.
 
 describe('F2 F5 npm run harden --short', () => {
+  // A part cut short by the test's timeout leaves its servers running otherwise.
+  afterAll(killStartedProcesses);
+
   it('every part holds: no crash, every webhook answer a valid AdmissionReview or a precise 4xx, every replay line accounted for', async () => {
     // Parts with a CI file of their own run there, in parallel with the rest.
     const parts = PARTS.filter((p) => p.ciFile === undefined);

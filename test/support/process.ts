@@ -18,6 +18,24 @@ function installExitHook(): void {
   });
 }
 
+/**
+ * Kills every process startProcess started that is still running. For an afterAll: a test that
+ * times out skips its own cleanup, and the exit hook does not run when the worker is killed.
+ */
+export async function killStartedProcesses(): Promise<void> {
+  const closing = [...live].map((child) => new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve();
+      return;
+    }
+    child.once('close', () => {
+      resolve();
+    });
+    child.kill('SIGKILL');
+  }));
+  await Promise.all(closing);
+}
+
 /** A TCP port that was free on 127.0.0.1 a moment ago. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
