@@ -1,3 +1,5 @@
+import { keptDeployment, keptReplicaSet } from '../src/agent/kept-objects.js';
+import type { Deployment, ReplicaSet } from '../src/core/kube.js';
 import { metadataForStamps, type StampMetadata } from '../src/stamps/stamp-cache.js';
 import type { ControlPlaneFacts } from '../test/support/control-plane-context.js';
 import { addConfig, addDeployments, BulkWriter, ensureNamespaces, LAST_APPLIED, META_LIST, NAMESPACES } from './agent-objects.js';
@@ -104,21 +106,26 @@ async function measure(facts: ControlPlaneFacts, main: string, prometheus: strin
 
 type Listed = { items: { metadata: { managedFields?: unknown; annotations?: Record<string, string> } }[] };
 
-/** Mean JSON lengths as listed, and of what the informers keep (Deployments and ReplicaSets without managedFields, ConfigMaps/Secrets: metadataForStamps). */
+/** Mean JSON lengths as the informers list them, and of what they keep (keptDeployment, keptReplicaSet of the metadata, metadataForStamps), before the sharing between neighbours. */
 export async function storedSizes(w: BulkWriter): Promise<{ kind: string; bytes: number; kept: number; managedFields: number; lastApplied: number }[]> {
   const out = [];
-  for (const [kind, path, metadataOnly] of [['Deployment', '/apis/apps/v1/deployments', false], ['ReplicaSet', '/apis/apps/v1/replicasets', false], ['ConfigMap', '/api/v1/configmaps', true], ['Secret', '/api/v1/secrets', true]] as const) {
+  const keepers: readonly [string, string, boolean, (o: Listed['items'][number]) => unknown][] = [
+    ['Deployment', '/apis/apps/v1/deployments', false, (o) => keptDeployment(o as Deployment)],
+    ['ReplicaSet', '/apis/apps/v1/replicasets', true, (o) => keptReplicaSet(o as ReplicaSet)],
+    ['ConfigMap', '/api/v1/configmaps', true, (o) => ({ metadata: metadataForStamps(o.metadata as StampMetadata) })],
+    ['Secret', '/api/v1/secrets', true, (o) => ({ metadata: metadataForStamps(o.metadata as StampMetadata) })],
+  ];
+  for (const [kind, path, metadataOnly, keep] of keepers) {
     const list = await w.send<Listed>('GET', path, undefined, undefined, metadataOnly ? META_LIST : undefined);
     let bytes = 0;
     let kept = 0;
     let managedFields = 0;
     let lastApplied = 0;
     for (const o of list.items) {
-      const { managedFields: mf, ...rest } = o.metadata;
-      managedFields += JSON.stringify(mf ?? []).length;
+      managedFields += JSON.stringify(o.metadata.managedFields ?? []).length;
       lastApplied += o.metadata.annotations?.[LAST_APPLIED]?.length ?? 0;
       bytes += JSON.stringify(o).length;
-      kept += JSON.stringify(metadataOnly ? { metadata: metadataForStamps(o.metadata as StampMetadata) } : { ...o, metadata: rest }).length;
+      kept += JSON.stringify(keep(o)).length;
     }
     const n = Math.max(1, list.items.length);
     out.push({ kind, bytes: bytes / n, kept: kept / n, managedFields: managedFields / n, lastApplied: lastApplied / n });
@@ -162,7 +169,7 @@ export async function measureFootprint(facts: ControlPlaneFacts, main: string, t
       }
     }
     for (const s of await storedSizes(writer)) {
-      log(`  per ${s.kind}: ${s.bytes.toFixed(0)} B of JSON as listed${s.kind.startsWith('Deploy') || s.kind.startsWith('Replica') ? '' : ' (metadata only)'}, of which managedFields ${s.managedFields.toFixed(0)} B and last-applied-configuration ${s.lastApplied.toFixed(0)} B; the informer keeps ${s.kept.toFixed(0)} B`);
+      log(`  per ${s.kind}: ${s.bytes.toFixed(0)} B of JSON as listed${s.kind.startsWith('Deploy') ? '' : ' (metadata only)'}, of which managedFields ${s.managedFields.toFixed(0)} B and last-applied-configuration ${s.lastApplied.toFixed(0)} B; the informer keeps ${s.kept.toFixed(0)} B`);
     }
     return results;
   } finally {
