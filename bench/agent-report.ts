@@ -59,32 +59,6 @@ export function fitSlopes(tiers: readonly TierResult[], y: (t: TierResult) => nu
   return { perDeployment, perConfig, predict: (d, c) => y(idle) + perDeployment * d + perConfig * c };
 }
 
-function det3(m: readonly (readonly number[])[]): number {
-  const [a = [], b = [], c = []] = m;
-  const [a0 = 0, a1 = 0, a2 = 0] = a;
-  const [b0 = 0, b1 = 0, b2 = 0] = b;
-  const [c0 = 0, c1 = 0, c2 = 0] = c;
-  return a0 * (b1 * c2 - b2 * c1) - a1 * (b0 * c2 - b2 * c0) + a2 * (b0 * c1 - b1 * c0);
-}
-
-/**
- * Least squares of y = a + b·deployments + c·config over the non-empty tiers, the intercept fitted
- * too: the marginal cost of one more object, without the one-off step from the empty cluster to
- * the first tier (heap headroom, JIT code, malloc arenas) that fitSlopes spreads over the objects.
- * Needs three non-empty tiers that vary both counts; with exactly three the fit passes through them.
- */
-export function fitMarginal(tiers: readonly TierResult[], y: (t: TierResult) => number): Fit & { intercept: number } {
-  const rows = tiers.filter((t) => t.deployments > 0 || t.config > 0).map((t) => [1, t.deployments, t.config, y(t)] as const);
-  if (rows.length < 3) throw new Error('a fitted intercept needs three non-empty tiers');
-  // Normal equations XᵀX·β = Xᵀy, solved by Cramer's rule.
-  const xtx = [0, 1, 2].map((i) => [0, 1, 2].map((j) => rows.reduce((sum, r) => sum + (r[i] ?? 0) * (r[j] ?? 0), 0)));
-  const xty = [0, 1, 2].map((i) => rows.reduce((sum, r) => sum + (r[i] ?? 0) * r[3], 0));
-  const d = det3(xtx);
-  if (Math.abs(d) < 1e-9) throw new Error('the non-empty tiers do not vary Deployments and ConfigMaps/Secrets independently');
-  const [intercept = 0, perDeployment = 0, perConfig = 0] = [0, 1, 2].map((k) => det3(xtx.map((row, i) => row.map((v, j) => (j === k ? (xty[i] ?? 0) : v)))) / d);
-  return { intercept, perDeployment, perConfig, predict: (dep, cfg) => intercept + perDeployment * dep + perConfig * cfg };
-}
-
 /** One figure of the issue's table, as bench:agent measures it per tier; `target` in MB. */
 export interface AgentFigure {
   label: string;
