@@ -57,7 +57,8 @@ describe('F4 a lease renewed only after its renew deadline', () => {
     for (const e of electors.splice(0)) await e.stop();
   });
 
-  it('is told to the listeners as the end of a term and a new one, even when the renewal that ends the gap makes it leader again at once', async () => {
+  /** An elector on a stubbed Lease and a clock of the test's, leading its first term (renew deadline 200 ms). */
+  async function firstTerm(): Promise<{ api: HeldLease; clock: { t: number }; elector: LeaderElector; told: boolean[] }> {
     const api = new HeldLease();
     const clock = { t: 0 };
     const elector = new LeaderElector({ rest: api as unknown as KubeRest, namespace: 'rollguard', name: 'rollguard-agent', identity: 'a', logger: pino({ level: 'silent' }), leaseDurationMs: 300, renewDeadlineMs: 200, retryPeriodMs: 20, monotonic: () => clock.t });
@@ -66,6 +67,11 @@ describe('F4 a lease renewed only after its renew deadline', () => {
     elector.onChange((leading) => told.push(leading));
     elector.start();
     await waitFor('the first term', () => told.length === 1 || undefined, { timeoutMs: 5000 });
+    return { api, clock, elector, told };
+  }
+
+  it('is told to the listeners as the end of a term and a new one, even when the renewal that ends the gap makes it leader again at once', async () => {
+    const { api, clock, elector, told } = await firstTerm();
     expect(told).toEqual([true]);
     // The next round starts 100 ms after the last renewal, and the apiserver takes 150 ms to answer it.
     api.holdReads();
@@ -82,14 +88,7 @@ describe('F4 a lease renewed only after its renew deadline', () => {
   });
 
   it('a renewal in time is no new term', async () => {
-    const api = new HeldLease();
-    const clock = { t: 0 };
-    const elector = new LeaderElector({ rest: api as unknown as KubeRest, namespace: 'rollguard', name: 'rollguard-agent', identity: 'a', logger: pino({ level: 'silent' }), leaseDurationMs: 300, renewDeadlineMs: 200, retryPeriodMs: 20, monotonic: () => clock.t });
-    electors.push(elector);
-    const told: boolean[] = [];
-    elector.onChange((leading) => told.push(leading));
-    elector.start();
-    await waitFor('the first term', () => told.length === 1 || undefined, { timeoutMs: 5000 });
+    const { api, clock, elector, told } = await firstTerm();
     api.holdReads();
     clock.t = 100;
     await waitFor('a renewal in flight', () => api.held > 0 || undefined, { timeoutMs: 5000 });
