@@ -6,7 +6,7 @@ import { ownedReplicaSets } from '../core/rollback-plan.js';
 import { Informer, type InformerEvent } from '../kube/informer.js';
 import { KubeRest, paths } from '../kube/rest.js';
 import type { KubeAccess } from '../kube/connection.js';
-import { keptDeployment, keptReplicaSet, lacksLastApplied, likeNeighbours } from './kept-objects.js';
+import { keptDeployment, keptReplicaSet, lacksLastApplied, likeNeighbours, ownerName, shareOwnerAnnotations } from './kept-objects.js';
 import { shareSubtrees } from './shared-subtrees.js';
 
 // What the agent watches: Deployments in full but for what no decision reads (kept-objects.ts);
@@ -44,7 +44,12 @@ export class ClusterState {
     this.clock = opts.clock;
     const base = { kubeConfig: opts.kubeConfig, logger: opts.logger, clock: opts.clock, ...(opts.restartDelayMs === undefined ? {} : { restartDelayMs: opts.restartDelayMs }) };
     this.deployments = new Informer({ ...base, path: '/apis/apps/v1/deployments', metadataOnly: false, trim: likeNeighbours(keptDeployment) });
-    this.replicaSets = new Informer({ ...base, path: '/apis/apps/v1/replicasets', metadataOnly: true, trim: likeNeighbours(keptReplicaSet) });
+    const rsLikeNeighbours = likeNeighbours(keptReplicaSet);
+    const ownerOf = (rs: ReplicaSet): Deployment | undefined => {
+      const name = ownerName(rs);
+      return name === undefined ? undefined : this.deployments.get(rs.metadata?.namespace ?? '', name);
+    };
+    this.replicaSets = new Informer({ ...base, path: '/apis/apps/v1/replicasets', metadataOnly: true, trim: (rs, previous) => shareOwnerAnnotations(rsLikeNeighbours(rs, previous), ownerOf(rs)) });
     this.replicaSets.on((event, rs) => {
       if (event === 'delete') for (const key of this.specs.keys()) if (key.startsWith(`${rs.metadata?.uid ?? ''}/`)) this.specs.delete(key);
     });

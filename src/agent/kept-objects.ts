@@ -96,6 +96,28 @@ export function keptReplicaSet<T extends ReplicaSet>(rs: T, like?: ReplicaSet): 
 }
 
 /**
+ * Takes the owner Deployment's copy of every annotation value the ReplicaSet holds equal: the
+ * controller copies the Deployment's annotations (rollguard's stamps among them, a few hundred
+ * bytes to kilobytes) onto the ReplicaSet of each revision, so the current one holds them twice.
+ * Strings compare by content: only which copy is held changes, never a value.
+ */
+export function shareOwnerAnnotations<T extends ReplicaSet>(rs: T, owner: Deployment | undefined): T {
+  const mine = rs.metadata?.annotations;
+  const theirs = owner?.metadata?.annotations;
+  if (mine === undefined || theirs === undefined) return rs;
+  for (const key of Object.keys(mine)) {
+    const value = Object.hasOwn(theirs, key) ? theirs[key] : undefined;
+    if (value !== undefined && value === mine[key]) mine[key] = value;
+  }
+  return rs;
+}
+
+/** The Deployment that controls the ReplicaSet, by its controller reference. */
+export function ownerName(rs: ReplicaSet): string | undefined {
+  return rs.metadata?.ownerReferences?.find((o) => o.controller === true && o.kind === 'Deployment')?.name;
+}
+
+/**
  * An informer's trim from `keep`: an object is kept like the version it replaces or, when it is
  * new, like the last object kept in its namespace (one per namespace is remembered).
  */

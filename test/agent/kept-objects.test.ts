@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keptDeployment, keptReplicaSet, lacksLastApplied, LAST_APPLIED, likeNeighbours } from '../../src/agent/kept-objects.js';
+import { keptDeployment, keptReplicaSet, lacksLastApplied, LAST_APPLIED, likeNeighbours, ownerName, shareOwnerAnnotations } from '../../src/agent/kept-objects.js';
 import type { Deployment, ReplicaSet } from '../../src/core/kube.js';
 import { ownedReplicaSets } from '../../src/core/rollback-plan.js';
 import { stampedDeploy } from '../../src/core/stamped-deploy.js';
@@ -174,5 +174,28 @@ describe('R7 a kept Deployment holds the labels its template and selector repeat
     expect(kept.spec?.template?.metadata?.labels).toBe(kept.metadata?.labels);
     expect(kept.spec?.selector?.matchLabels).not.toBe(kept.metadata?.labels);
     expect(kept.spec?.selector?.matchLabels).toEqual({ app: 'checkout' });
+  });
+});
+
+describe('a ReplicaSet kept beside its owner Deployment', () => {
+  it('holds every annotation value as before, the owner\'s and its own alike, and finds its owner by the controller reference', () => {
+    const d = keptDeployment(wireDeployment({ 'kubernetes.io/change-cause': 'deploy', 'rollguard.io/template-hash': 'sha256:aaaa', 'team': 'shop' }));
+    const rs = keptReplicaSet(wireReplicaSet('2', 'd-uid'));
+    if (rs.metadata?.annotations) rs.metadata.annotations['rollguard.io/template-hash'] = 'sha256:bbbb';
+    const before = structuredClone(rs);
+    expect(ownerName(rs)).toBe('checkout');
+    const shared = shareOwnerAnnotations(rs, d);
+    expect(shared).toEqual(before);
+    expect(shared.metadata?.annotations).toEqual({ 'deployment.kubernetes.io/revision': '2', 'kubernetes.io/change-cause': 'deploy', 'rollguard.io/template-hash': 'sha256:bbbb' });
+    expect(d.metadata?.annotations?.['rollguard.io/template-hash']).toBe('sha256:aaaa');
+  });
+
+  it('is left as it is without an owner or annotations', () => {
+    const rs = keptReplicaSet(wireReplicaSet('1', 'd-uid'));
+    const before = structuredClone(rs);
+    expect(shareOwnerAnnotations(rs, undefined)).toEqual(before);
+    expect(shareOwnerAnnotations(rs, { metadata: { name: 'checkout' } })).toEqual(before);
+    const orphan = { ...rs, metadata: { ...rs.metadata, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'checkout', uid: 'd-uid' }] } } as ReplicaSet;
+    expect(ownerName(orphan)).toBeUndefined();
   });
 });
