@@ -1,13 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
+import { ANNOTATIONS } from '../src/core/annotations.js';
+import { formatInstant } from '../src/core/duration.js';
+import type { PodTemplateSpec } from '../src/core/kube.js';
+import { formatTemplateHistory, templateHash, type TemplateHistoryEntry } from '../src/core/template-hash.js';
 import type { ControlPlaneFacts } from '../test/support/control-plane-context.js';
 import { rng } from '../test/support/metric-scenarios.js';
 
 // Many realistic objects in the real apiserver, fast: Deployments (each deployed twice, so two
 // ReplicaSets, replicas 0 so no Pods) and ConfigMaps/Secrets of a few KB, written by the admin
 // over 16 parallel connections. A third of the ConfigMaps/Secrets and half of the Deployments
-// carry kubectl's last-applied-configuration, as objects kept with `kubectl apply` do.
+// carry kubectl's last-applied-configuration, as objects kept with `kubectl apply` do. Each
+// Deployment carries the stamps rollguard's webhook writes at each deploy (which its ReplicaSets
+// copy, as in a cluster where rollguard runs); the benchmark writes them itself, no webhook runs.
 
 export const NAMESPACES = Array.from({ length: 40 }, (_, i) => `bench-team-${String(i).padStart(2, '0')}`);
 const SET_LABEL = 'bench.rollguard.io/set';
@@ -140,18 +146,47 @@ export async function ensureNamespaces(w: BulkWriter, names: readonly string[]):
   }));
 }
 
-/** `count` Deployments of set `set` across NAMESPACES, each at revision 2 (two ReplicaSets). */
+/** The stamps the webhook writes on a deploy of `template` at `at` after `history` (a clean, eligible pod-spec change). */
+function deployStamps(template: unknown, at: number, history: readonly TemplateHistoryEntry[]): { stamps: Record<string, string>; history: TemplateHistoryEntry[] } {
+  const hash = templateHash(template as PodTemplateSpec);
+  const next = [{ hash, at }, ...history];
+  const stamps = {
+    [ANNOTATIONS.templateChangedAt.key]: formatInstant(at),
+    [ANNOTATIONS.templateHash.key]: hash,
+    [ANNOTATIONS.templateHistory.key]: formatTemplateHistory(next),
+    [ANNOTATIONS.changeSet.key]: 'pod-spec-only',
+    [ANNOTATIONS.changeSetReasons.key]: '[]',
+    [ANNOTATIONS.eligibility.key]: 'eligible',
+    [ANNOTATIONS.eligibilityReasons.key]: '[]',
+  };
+  return { stamps, history: next };
+}
+
+/** `count` Deployments of set `set` across NAMESPACES, each at revision 2 (two ReplicaSets), stamped as the webhook stamps each deploy. */
 export async function addDeployments(w: BulkWriter, set: string, count: number): Promise<void> {
   const items = Array.from({ length: count }, (_, i) => ({ ns: NAMESPACES[i % NAMESPACES.length] ?? 'default', name: `${set}-svc-${String(i)}`, applied: i % 2 === 0 }));
-  await w.each(items, ({ ns, name, applied }) => {
+  type Stored = { spec: { template: { spec: { containers: { image: string }[] } } } };
+  const deployed = new Map<string, { template: Stored['spec']['template']; history: TemplateHistoryEntry[] }>();
+  const firstAt = Date.now() - 3_600_000;
+  const path = (ns: string, name: string) => `/apis/apps/v1/namespaces/${ns}/deployments/${name}`;
+  await w.each(items, async ({ ns, name, applied }) => {
     const d = deployment(ns, name, set);
-    return w.send('POST', `/apis/apps/v1/namespaces/${ns}/deployments${applied ? '?fieldManager=kubectl-client-side-apply' : ''}`, applied ? withLastApplied(d) : d);
+    const created = await w.send<Stored>('POST', `/apis/apps/v1/namespaces/${ns}/deployments${applied ? '?fieldManager=kubectl-client-side-apply' : ''}`, applied ? withLastApplied(d) : d);
+    // Hashed as stored (with the apiserver's defaults), as the webhook hashes what it admits.
+    const first = deployStamps(created.spec.template, firstAt, []);
+    deployed.set(name, { template: created.spec.template, history: first.history });
+    await w.send('PATCH', path(ns, name), { metadata: { annotations: first.stamps } }, 'application/merge-patch+json');
   });
   // The controller must have made revision 1's ReplicaSet before the template changes, or it only makes one.
   await waitForRevision(w, set, count, '1', 180_000);
-  await w.each(items, ({ ns, name }) =>
-    w.send('PATCH', `/apis/apps/v1/namespaces/${ns}/deployments/${name}`, { spec: { template: { spec: { containers: [{ name: 'app', image: `registry.example/${ns}/${name}:1.1.0` }] } } } }, 'application/strategic-merge-patch+json'),
-  );
+  await w.each(items, ({ ns, name }) => {
+    const image = `registry.example/${ns}/${name}:1.1.0`;
+    const before = deployed.get(name);
+    const template = structuredClone(before?.template);
+    for (const c of template?.spec.containers ?? []) c.image = image;
+    const second = deployStamps(template, firstAt + 1_800_000, before?.history ?? []);
+    return w.send('PATCH', path(ns, name), { metadata: { annotations: second.stamps }, spec: { template: { spec: { containers: [{ name: 'app', image }] } } } }, 'application/strategic-merge-patch+json');
+  });
   await waitForRevision(w, set, count, '2', 180_000);
 }
 
