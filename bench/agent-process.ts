@@ -1,29 +1,18 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { freePort, httpOk, startProcess, type ManagedProcess } from '../test/support/process.js';
 import { imageEnv } from './image-bundle.js';
 
-// `rollguard agent` as a child process for the footprint measurement: built with tsc as the
-// container runs it (node dist/..., no tsx loader thread in the figures), a Prometheus stand-in
+// `rollguard agent` as a child process for the footprint measurement: the image's bundle as the
+// container runs it (no tsx loader thread in the figures), a Prometheus stand-in
 // that answers every query with no data, and its RSS and CPU read from /proc. The inspector
 // (loopback) is open only to force a full GC: without memory pressure V8 keeps garbage around, so
 // what the caches really retain shows only after one.
 
 const ROOT = join(import.meta.dirname, '..');
-const OUT = join(ROOT, '.rollguard-tmp', 'bench-agent-dist');
-const run = promisify(execFile);
-
-/** Compiles src/ into a scratch dir inside the repo (node_modules must resolve from there). */
-export async function buildAgent(): Promise<{ main: string; remove: () => Promise<void> }> {
-  await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', OUT], { cwd: ROOT, timeout: 120_000 });
-  return { main: join(OUT, 'src', 'cli', 'main.js'), remove: () => rm(OUT, { recursive: true, force: true }) };
-}
-
 /** Answers query_range with an empty matrix, label values with an empty list: "no data" for every deploy; the health probe's `1` with a scalar. */
 export async function startPrometheusStub(): Promise<{ url: string; requests: () => number; stop: () => Promise<void> }> {
   let requests = 0;

@@ -21,8 +21,8 @@ import { installRollguardCrds } from '../test/support/rollguard-crds.js';
 import { waitFor } from '../test/support/wait.js';
 import { FOOTPRINT_WINDOW, footprintConnection, measureFootprint, type Tier, type TierResult } from './agent-footprint.js';
 import { measureLatency, type LatencyRun } from './agent-latency.js';
-import { buildAgent } from './agent-process.js';
 import { chartContainer } from './chart-node-options.js';
+import { buildBundle } from './image-bundle.js';
 import { AGENT_FIGURES, fitSlopes, summarizeLatency } from './agent-report.js';
 
 const STEP_S = 1;
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     say(`skipped: no Kubernetes control plane (${located.reason}); to run it, ${ENABLE_HINT}`);
     return;
   }
-  const built = only === 'latency' ? undefined : await buildAgent();
+  const built = only === 'latency' ? undefined : await buildBundle('bench-agent-bundle');
   // The controller manager's default client rate (20 requests/s) would take ~10 min to deploy
   // 2,000 Deployments twice; a local apiserver takes far more.
   process.env.EXTRA_KCM_ARGS ??= '--kube-api-qps=400 --kube-api-burst=800 --concurrent-deployment-syncs=10 --concurrent-replicaset-syncs=10';
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
       }, { timeoutMs: 120_000, intervalMs: 1000 });
     }
     if (built !== undefined) {
-      say(`\nfootprint: \`node dist/src/cli/main.js agent\` (tsc build), connected through ${footprintConnection(launched.facts).label}, a Prometheus stand-in answering no data; --interval ${String(FOOTPRINT_WINDOW.intervalS)}s, sampled every 250 ms for ${String(FOOTPRINT_WINDOW.windowS)} s after /readyz; every Deployment is in its evaluation span`);
+      say(`\nfootprint: \`rollguard agent\` from the image's bundle (scripts/bundle.ts, as the Pod runs it), connected through ${footprintConnection(launched.facts).label}, a Prometheus stand-in answering no data; --interval ${String(FOOTPRINT_WINDOW.intervalS)}s, sampled every 250 ms for ${String(FOOTPRINT_WINDOW.windowS)} s after /readyz; every Deployment is in its evaluation span`);
       say('objects: Deployments ~2.5 KB (half with last-applied-configuration), replicas 0, deployed twice; ConfigMaps (60%, 1-6 KB) and Secrets (40%, 0.1-2.8 KB), a third with last-applied-configuration; 40 namespaces');
       const chart = await chartContainer('agent');
       say(`as the chart runs it: NODE_OPTIONS="${chart.nodeOptions}" (memory limit ${chart.memoryLimit ?? 'none'})`);
