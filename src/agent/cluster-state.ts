@@ -6,7 +6,7 @@ import { ownedReplicaSets } from '../core/rollback-plan.js';
 import { Informer, type InformerEvent } from '../kube/informer.js';
 import { KubeRest, paths } from '../kube/rest.js';
 import type { KubeAccess } from '../kube/connection.js';
-import { keptDeployment, keptReplicaSet, lacksLastApplied, likeNeighbours, ownerName, shareOwnerAnnotations } from './kept-objects.js';
+import { keptDeployment, keptJob, keptReplicaSet, lacksLastApplied, likeNeighbours, ownerName, shareOwnerAnnotations } from './kept-objects.js';
 import { shareSubtrees } from './shared-subtrees.js';
 
 // What the agent watches: Deployments in full but for what no decision reads (kept-objects.ts);
@@ -53,7 +53,7 @@ export class ClusterState {
     this.replicaSets.on((event, rs) => {
       if (event === 'delete') for (const key of this.specs.keys()) if (key.startsWith(`${rs.metadata?.uid ?? ''}/`)) this.specs.delete(key);
     });
-    this.jobs = new Informer({ ...base, path: '/apis/batch/v1/jobs', metadataOnly: true });
+    this.jobs = new Informer({ ...base, path: '/apis/batch/v1/jobs', metadataOnly: true, trim: likeNeighbours(keptJob) });
     this.config = new InformerStampCache(base);
   }
 

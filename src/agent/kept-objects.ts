@@ -1,4 +1,4 @@
-import type { Deployment, DeploymentStatus, KubeObject, ObjectMeta, ReplicaSet } from '../core/kube.js';
+import type { Deployment, DeploymentStatus, Job, KubeObject, ObjectMeta, ReplicaSet } from '../core/kube.js';
 import { shareSubtrees } from './shared-subtrees.js';
 
 // What the agent's informers keep of each object: what a decision reads, not the object as
@@ -7,7 +7,8 @@ import { shareSubtrees } from './shared-subtrees.js';
 // rollback: that reads the Deployment again, see ClusterState.deploymentForRollback) and of its
 // status conditions the message and transition time. A ReplicaSet keeps its identity, creation,
 // annotations (revision, the ones a rollback copies) and its controller; its labels and the rest
-// of its metadata go. Each shares the parts equal to the version it replaces, or to a neighbour's
+// of its metadata go. A Job (watched as metadata) loses managedFields and the last-applied copy,
+// which is its whole manifest when it is kept with `kubectl apply`. Each shares the parts equal to the version it replaces, or to a neighbour's
 // (shared-subtrees.ts): a stamp written on a Deployment, or ten Deployments of one chart, hold
 // their templates, defaults and strings once.
 
@@ -92,6 +93,21 @@ export function keptReplicaSet<T extends ReplicaSet>(rs: T, like?: ReplicaSet): 
     ownerReferences: owners !== undefined && owners.length > 0 ? owners : undefined,
   };
   const kept = { ...rs, metadata };
+  return like === undefined ? kept : shareSubtrees(kept, like);
+}
+
+/**
+ * A Job's metadata as the agent reads it: identity, creation, labels and annotations (a
+ * migration's marks and the webhook's stamps, migrations.ts) and its owner; not managedFields nor
+ * kubectl's last-applied copy. Sharing the parts equal to `like`.
+ */
+export function keptJob<T extends Job>(job: T, like?: Job): T {
+  const meta = job.metadata;
+  if (meta === undefined) return job;
+  const metadata = without(meta as Record<string, unknown>, (k) => k === 'managedFields') as ObjectMeta;
+  const annotations = meta.annotations;
+  if (annotations !== undefined && Object.hasOwn(annotations, LAST_APPLIED)) metadata.annotations = without(annotations, (k) => k === LAST_APPLIED);
+  const kept = { ...job, metadata };
   return like === undefined ? kept : shareSubtrees(kept, like);
 }
 

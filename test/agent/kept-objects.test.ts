@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { keptDeployment, keptReplicaSet, lacksLastApplied, LAST_APPLIED, likeNeighbours, ownerName, shareOwnerAnnotations } from '../../src/agent/kept-objects.js';
-import type { Deployment, ReplicaSet } from '../../src/core/kube.js';
+import { keptDeployment, keptJob, keptReplicaSet, lacksLastApplied, LAST_APPLIED, likeNeighbours, ownerName, shareOwnerAnnotations } from '../../src/agent/kept-objects.js';
+import type { Deployment, Job, ReplicaSet } from '../../src/core/kube.js';
+import { detectMigration } from '../../src/core/migrations.js';
 import { ownedReplicaSets } from '../../src/core/rollback-plan.js';
 import { stampedDeploy } from '../../src/core/stamped-deploy.js';
 
@@ -197,5 +198,40 @@ describe('a ReplicaSet kept beside its owner Deployment', () => {
     expect(shareOwnerAnnotations(rs, { metadata: { name: 'checkout' } })).toEqual(before);
     const orphan = { ...rs, metadata: { ...rs.metadata, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'checkout', uid: 'd-uid' }] } } as ReplicaSet;
     expect(ownerName(orphan)).toBeUndefined();
+  });
+});
+
+describe('a Job kept as the agent reads it', () => {
+  const wireJob = (): Job =>
+    JSON.parse(JSON.stringify({
+      apiVersion: 'meta.k8s.io/v1',
+      kind: 'PartialObjectMetadata',
+      metadata: {
+        name: 'shop-db-upgrade',
+        namespace: 'shop',
+        uid: 'job-uid',
+        resourceVersion: '12',
+        creationTimestamp: '2026-12-06T10:00:00Z',
+        labels: { app: 'shop', 'rollguard.io/migration': 'true' },
+        annotations: { 'helm.sh/hook': 'pre-upgrade', 'rollguard.io/admitted-at': '2026-12-06T10:00:00Z', [LAST_APPLIED]: JSON.stringify({ spec: { template: { spec: { containers: [{ name: 'm', image: 'flyway:10' }] } } } }) },
+        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'nightly', uid: 'cj', controller: true }],
+        managedFields: [{ manager: 'kubectl', operation: 'Update', fieldsV1: { 'f:metadata': {} } }],
+      },
+    })) as Job;
+
+  it('keeps identity, labels, annotations and owner, leaves managedFields and the last-applied copy out, and reads as the same migration', () => {
+    const job = wireJob();
+    const kept = keptJob(wireJob());
+    expect(kept.metadata?.managedFields).toBeUndefined();
+    expect(kept.metadata?.annotations).toEqual({ 'helm.sh/hook': 'pre-upgrade', 'rollguard.io/admitted-at': '2026-12-06T10:00:00Z' });
+    for (const field of ['name', 'namespace', 'uid', 'resourceVersion', 'creationTimestamp', 'labels', 'ownerReferences'] as const) expect(kept.metadata?.[field], field).toEqual(job.metadata?.[field]);
+    expect(detectMigration(kept, [], { readStamp: true })).toEqual(detectMigration(job, [], { readStamp: true }));
+  });
+
+  it('shares the parts equal to its neighbour', () => {
+    const first = keptJob(wireJob());
+    const second = keptJob(wireJob(), first);
+    expect(second.metadata?.labels).toBe(first.metadata?.labels);
+    expect(second.metadata?.ownerReferences).toBe(first.metadata?.ownerReferences);
   });
 });
