@@ -8,9 +8,9 @@ import { shareSubtrees } from './shared-subtrees.js';
 // status conditions the message and transition time. A ReplicaSet keeps its identity, creation,
 // annotations (revision, the ones a rollback copies) and its controller; its labels and the rest
 // of its metadata go. A Job (watched as metadata) loses managedFields and the last-applied copy,
-// which is its whole manifest when it is kept with `kubectl apply`. Each shares the parts equal to the version it replaces, or to a neighbour's
-// (shared-subtrees.ts): a stamp written on a Deployment, or ten Deployments of one chart, hold
-// their templates, defaults and strings once.
+// which is its whole manifest when it is kept with `kubectl apply`. Each shares the parts equal
+// to the version it replaces, or to a neighbour's (shared-subtrees.ts): a stamp written on a
+// Deployment, or ten Deployments of one chart, hold their templates, defaults and strings once.
 
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
@@ -46,6 +46,15 @@ function shareLabels(d: Deployment): void {
   if (selector?.matchLabels !== undefined && template?.labels !== undefined) selector.matchLabels = shareSubtrees(selector.matchLabels, template.labels);
 }
 
+/** The metadata without managedFields and kubectl's last-applied copy, and whether it had that copy. */
+function leanMetadata(meta: ObjectMeta): { metadata: ObjectMeta; hadLastApplied: boolean } {
+  const annotations = meta.annotations;
+  const hadLastApplied = annotations !== undefined && Object.hasOwn(annotations, LAST_APPLIED);
+  const metadata: ObjectMeta = without(meta as Record<string, unknown>, (k) => k === 'managedFields');
+  if (hadLastApplied) metadata.annotations = without(annotations, (k) => k === LAST_APPLIED);
+  return { metadata, hadLastApplied };
+}
+
 /**
  * The Deployment as kept, sharing the parts equal to `like` (the version it replaces, or a
  * neighbour). `d` is fresh from the wire: its parts may be replaced in place.
@@ -53,10 +62,7 @@ function shareLabels(d: Deployment): void {
 export function keptDeployment<T extends Deployment>(d: T, like?: Deployment): T {
   const meta = d.metadata;
   if (meta === undefined) return d;
-  const annotations = meta.annotations;
-  const hadLastApplied = annotations !== undefined && Object.hasOwn(annotations, LAST_APPLIED);
-  const metadata = without(meta as Record<string, unknown>, (k) => k === 'managedFields');
-  if (hadLastApplied) metadata.annotations = without(annotations, (k) => k === LAST_APPLIED);
+  const { metadata, hadLastApplied } = leanMetadata(meta);
   const conditions = d.status?.conditions;
   const status = conditions === undefined ? d.status : { ...d.status, conditions: conditions.map(keptCondition) };
   const kept: T = Object.assign({}, d, { metadata }, status === undefined ? {} : { status });
@@ -104,10 +110,7 @@ export function keptReplicaSet<T extends ReplicaSet>(rs: T, like?: ReplicaSet): 
 export function keptJob<T extends Job>(job: T, like?: Job): T {
   const meta = job.metadata;
   if (meta === undefined) return job;
-  const metadata = without(meta as Record<string, unknown>, (k) => k === 'managedFields') as ObjectMeta;
-  const annotations = meta.annotations;
-  if (annotations !== undefined && Object.hasOwn(annotations, LAST_APPLIED)) metadata.annotations = without(annotations, (k) => k === LAST_APPLIED);
-  const kept = { ...job, metadata };
+  const kept = { ...job, metadata: leanMetadata(meta).metadata };
   return like === undefined ? kept : shareSubtrees(kept, like);
 }
 
