@@ -1,6 +1,6 @@
 import type { Deployment } from '../core/kube.js';
 import type { Policy } from '../core/policy.js';
-import { deployRefs, type ConfigKind, type ConfigRef, type DeployRefs } from '../core/template-refs.js';
+import { deployRefs, refKey, type ConfigKind, type ConfigRef, type DeployRefs } from '../core/template-refs.js';
 import { awaitStage, type ReviewProgress } from './deadline.js';
 import type { MutateDeps } from './mutate.js';
 import type { AdmissionRequest } from './review.js';
@@ -41,13 +41,11 @@ function unforeseen<T>(value: MaybePromise<T>, what: string): T {
   return value;
 }
 
-const configId = (kind: ConfigKind, name: string): string => `${kind}/${name}`;
-
 /** What a review read of the stamp cache before its handler ran. */
 interface ReadAhead {
   synced: boolean;
   namespace: string;
-  /** By configId. */
+  /** By refKey. */
   known: ReadonlyMap<string, ConfigLookup>;
 }
 
@@ -67,7 +65,7 @@ async function stampSnapshot(source: StampSource, req: AdmissionRequest, progres
   const known = new Map<string, ConfigLookup>();
   for (let n = 0; n < refs.length; n++) {
     const r = refs[n] as ConfigRef;
-    known.set(configId(r.kind, r.name), found[n] as ConfigLookup);
+    known.set(refKey(r), found[n] as ConfigLookup);
   }
   return { cache: new ReadThrough(source, { synced, namespace, known }), refs: read };
 }
@@ -87,7 +85,7 @@ class ReadThrough implements StampCache {
   }
 
   lookup(ns: string, kind: ConfigKind, name: string): ConfigLookup {
-    return (ns === this.ahead?.namespace ? this.ahead.known.get(configId(kind, name)) : undefined) ?? unforeseen(this.source.lookup(ns, kind, name), `the stamps of ${kind} ${ns}/${name}`);
+    return (ns === this.ahead?.namespace ? this.ahead.known.get(refKey({ kind, name })) : undefined) ?? unforeseen(this.source.lookup(ns, kind, name), `the stamps of ${kind} ${ns}/${name}`);
   }
 
   noteAdmitted(ns: string, kind: ConfigKind, name: string, stamps: ConfigStamps): void {
