@@ -71,6 +71,25 @@ function blackoutUntil(events: readonly ChangeEvent[], record: DeployRecord, at:
   return until !== undefined && until > at ? until : undefined;
 }
 
+/** The timeline's events grouped by namespace, in timeline order; one grouping per events array. */
+const byNamespace = new WeakMap<readonly ChangeEvent[], Map<string, ChangeEvent[]>>();
+
+// A replay decides each deploy at least once, often once per step: filtering every event of the log
+// each time made deciding quadratic (4 s of 13 for a million-line log).
+function eventsOfNamespace(events: readonly ChangeEvent[], namespace: string): readonly ChangeEvent[] {
+  let groups = byNamespace.get(events);
+  if (groups === undefined) {
+    groups = new Map();
+    for (const e of events) {
+      const group = groups.get(e.namespace);
+      if (group === undefined) groups.set(e.namespace, [e]);
+      else group.push(e);
+    }
+    byNamespace.set(events, groups);
+  }
+  return groups.get(namespace) ?? [];
+}
+
 export function decisionInput(
   timeline: Pick<ReplayTimeline, 'events' | 'deploys' | 'observed' | 'span'>,
   record: DeployRecord,
@@ -81,7 +100,7 @@ export function decisionInput(
   coverageOf: CoverageSource = guessedCoverage(timeline.observed),
 ): DecisionInput {
   const { coverage, doubts } = withinLogSpan(coverageOf(record), timeline.span, record, policy);
-  const namespaceEvents = timeline.events.filter((e) => e.namespace === record.namespace);
+  const namespaceEvents = eventsOfNamespace(timeline.events, record.namespace);
   const current: Deployment = record.after ?? record.before ?? { metadata: { name: record.name, namespace: record.namespace } };
   return {
     now: at,

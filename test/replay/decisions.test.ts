@@ -134,3 +134,19 @@ describe('R1 evaluation span and filters', () => {
     expect(await replay(events, { from: at(0), to: at(2) })).toHaveLength(1);
   });
 });
+
+describe('R2 R3 a deploy is decided from its own namespace’s events only', () => {
+  it('sees every event of its namespace, in timeline order, and none of another’s, whichever namespace is asked first', () => {
+    const timeline = timelineOf([...cleanDeploy('pay', 'api', 1), ...cleanDeploy('shop', 'web', 2), migrationJob(3)].sort((a, b) => Date.parse(a.stageTimestamp) - Date.parse(b.stageTimestamp)));
+    const pay = timeline.deploys.find((d) => d.namespace === 'pay');
+    const shop = timeline.deploys.find((d) => d.namespace === 'shop');
+    if (!pay || !shop) throw new Error('expected a deploy in each namespace');
+    const seen = (record: DeployRecord) => decisionInput(timeline, record, at(30), DEFAULT_POLICY, undefined, []).events;
+    const expected = (ns: string) => timeline.events.filter((e) => e.namespace === ns);
+    expect(new Set(timeline.events.map((e) => e.namespace))).toEqual(new Set(['pay', 'shop']));
+    expect(seen(shop)).toEqual(expected('shop'));
+    expect(seen(pay)).toEqual(expected('pay'));
+    expect(seen(pay).some((e) => e.type === 'job-run')).toBe(true);
+    expect(seen(shop).some((e) => e.type === 'job-run')).toBe(false);
+  });
+});
