@@ -1,10 +1,11 @@
-// Replay benchmark (issues 5 and 16): rollguard's streaming audit reader + timeline over a
-// generated 1M-event audit log, against a baseline that only reads the same lines and JSON.parses
-// them, in the same run. Each measured pass runs in its own child process (default heap limits) so
-// its peak RSS (process.resourceUsage().maxRSS) is its own. rollguard's pass is what `rollguard
-// replay` runs: the reader in a worker thread with a bounded young generation
-// (src/replay/extract-worker.ts), the result handed to the main thread. Targets (issue 16): ≥ 0.8×
-// the baseline's events/s, peak RSS < 200 MB.
+// Replay benchmark (issues 5 and 16): `rollguard replay`'s whole job (the streaming audit reader and
+// timeline, a decision for every deploy, the JSON output) over a generated 1M-event audit log and
+// the example metrics file, against a baseline that only reads the same lines and JSON.parses them,
+// in the same run. Each measured pass runs in its own child process (default heap limits) so its
+// peak RSS (process.resourceUsage().maxRSS) is its own. rollguard's pass is what the command runs:
+// the job in a worker thread with a bounded young generation (src/replay/replay-worker.ts), its
+// output handed to the main thread. Targets (issue 16): ≥ 0.8× the baseline's events/s, peak RSS
+// < 200 MB.
 //
 //   npm run bench:replay                 (add -- --events N to scale, --rounds R to repeat)
 
@@ -13,11 +14,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forEachLine } from '../src/replay/lines.js';
-import { timelineFromAuditLogInWorker } from '../src/replay/extract-worker.js';
+import { replayInWorker } from '../src/replay/replay-worker.js';
 import { generateAuditLog } from './replay-log.js';
 
 const TARGET_RATIO = 0.8;
 const TARGET_RSS_MB = 200;
+/** The decisions need metrics; the example's file names none of the generated services, so each deploy is decided on its unmatched metrics. */
+const EXAMPLE_METRICS = join(import.meta.dirname, '..', 'examples', 'replay', 'metrics.om');
 
 interface Measurement {
   lines: number;
@@ -45,9 +48,11 @@ async function measure(mode: string, file: string): Promise<Measurement> {
     });
     detail = `${parsed} parsed`;
   } else {
-    const r = await timelineFromAuditLogInWorker([file]);
-    lines = r.stats.lines;
-    detail = `${r.stats.used} used, ${r.events.length} timeline events, ${r.deploys.length} deploys, ${r.deploys.filter((d) => d.completeAt !== undefined).length} completed, skipped ${JSON.stringify(r.stats.skipped)}`;
+    const r = await replayInWorker({ audit: [file], metrics: EXAMPLE_METRICS, output: 'json' });
+    if (r.type !== 'output') throw new Error(`replay refused the generated log: ${r.message}`);
+    const summary = JSON.parse(r.text.trimEnd().split('\n').at(-1) ?? '{}') as { lines: number; used: number; deploys: number; auto: number; suggest: number; none: number; skipped: unknown };
+    lines = summary.lines;
+    detail = `${String(summary.used)} used, ${String(summary.deploys)} deploys decided (auto ${String(summary.auto)}, suggest ${String(summary.suggest)}, none ${String(summary.none)}), ${(r.text.length / 1e6).toFixed(1)} MB of output, skipped ${JSON.stringify(summary.skipped)}`;
   }
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);

@@ -4,13 +4,13 @@ import { build } from 'esbuild';
 // entry point, so the image carries no node_modules. `tsx scripts/bundle.ts OUT_DIR`.
 //
 // The replay worker is an entry point of its own and code splitting is on: the worker module
-// (src/replay/extract-worker.ts) then lands in a chunk that main imports, and `new Worker(new
+// (src/replay/replay-worker.ts) then lands in a chunk that main imports, and `new Worker(new
 // URL(import.meta.url))` inside it starts that chunk, not the whole CLI again.
 
 const outdir = process.argv[2] ?? 'dist/bundle';
 
 const result = await build({
-  entryPoints: { rollguard: 'src/cli/main.ts', 'extract-worker': 'src/replay/extract-worker.ts' },
+  entryPoints: { rollguard: 'src/cli/main.ts', 'replay-worker': 'src/replay/replay-worker.ts' },
   outdir,
   bundle: true,
   splitting: true,

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { timelineFromAuditLog } from '../../src/replay/extract.js';
-import { timelineFromAuditLogInWorker } from '../../src/replay/extract-worker.js';
 import { deployAsOf } from '../../src/timeline/deploys.js';
 import type { AuditEvent } from '../../src/timeline/audit-event.js';
 import { at, toLog } from '../fixtures/audit/builders.js';
@@ -41,12 +40,6 @@ describe('R1 R3 R4 the incident timeline from a RequestResponse audit log', () =
     expect(expected.deploys).toHaveLength(1);
     const [d] = expected.deploys;
     expect(d).toMatchObject({ templateChange: 'changed', start: at(0), completeAt: at(3.5), statusSeenAt: at(0.5), revision: { previous: 1, current: 2 } });
-  });
-
-  it('gives the same timeline and counts when read in the bounded-memory worker thread', async () => {
-    const r = await timelineFromAuditLogInWorker([file(incident)]);
-    expect(stripStats(r)).toBe(stripStats(expected));
-    expect(r.stats.skipped).toEqual(expected.stats.skipped);
   });
 
   it('counts the lines it did not use, by reason', () => {
