@@ -8,9 +8,14 @@ import type { ReplayOptions, ReplayOutcome } from './replay-run.js';
 // series) makes V8 grow the young generation (to 128 MB on Node 24), which then dominates the
 // process's RSS. The main thread's young generation cannot be bounded from inside the process,
 // and handing it the timeline held it twice: a million-line log peaked at about 300 MB that way.
-// 48 MB keeps peak RSS flat (bench/replay.ts) at no measurable cost in speed.
+// 48 MB keeps peak RSS flat (bench/replay.ts) at no measurable cost in speed. The old generation's
+// cap is there for V8's heap growing: under a cap of a few GB (V8's default on a large machine) it
+// lets garbage reach 4× the live data before a full collection, under 1.5 GB about 1.8×: a
+// million-line log then peaks near 195 MB instead of 215-235. Such a log keeps about 50 MB, so the
+// cap is reached only past some 30 million lines, and then the command says so.
 
 export const YOUNG_GENERATION_MB = 48;
+export const OLD_GENERATION_MB = 1536;
 
 interface Job {
   rollguardReplayJob: true;
@@ -27,18 +32,19 @@ function workerExecArgv(): string[] {
 }
 
 /** Replays in the worker; progress goes to stderr as the reader writes it (a TTY: a live line). */
-export function replayInWorker(options: ReplayOptions, progressTTY = false): Promise<ReplayOutcome> {
+export function replayInWorker(options: ReplayOptions, progressTTY = false, oldGenerationMb = OLD_GENERATION_MB): Promise<ReplayOutcome> {
   const job: Job = { rollguardReplayJob: true, options, progressTTY };
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL(self), { workerData: job, execArgv: workerExecArgv(), resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    const worker = new Worker(new URL(self), { workerData: job, execArgv: workerExecArgv(), resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, maxOldGenerationSizeMb: oldGenerationMb } });
     let settled = false;
     worker.once('message', (outcome: ReplayOutcome) => {
       settled = true;
       resolve(outcome);
     });
-    worker.once('error', (err: Error) => {
+    worker.once('error', (err: Error & { code?: string }) => {
       settled = true;
-      reject(err);
+      if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') resolve({ type: 'usage', message: `the audit logs hold more than replay can keep in ${String(oldGenerationMb)} MB of memory; replay fewer files at a time` });
+      else reject(err);
     });
     worker.once('exit', (code) => {
       if (!settled) reject(new Error(`the replay stopped unexpectedly (exit code ${code})`));

@@ -38,3 +38,10 @@ describe('R1 R4 the replay job in its worker thread', () => {
     expect(there).toEqual({ type: 'usage', message: expect.stringMatching(/cannot read the audit log .*missing\.log/) as unknown });
   });
 });
+
+describe('F5 a replay that runs out of the worker’s memory', () => {
+  it('is answered with what to do instead of a crash (a 4 MB cap: too small for anything)', async () => {
+    const there = await replayInWorker({ audit: [log], metrics, output: 'json' }, false, 4);
+    expect(there).toEqual({ type: 'usage', message: 'the audit logs hold more than replay can keep in 4 MB of memory; replay fewer files at a time' });
+  });
+});
