@@ -50,14 +50,20 @@ interface Ports {
   key: string;
 }
 
-/** The review: the kubectl-apply fixture, its container given the env list of a typical service (~10 KB). */
-async function payload(): Promise<string> {
+/**
+ * The review: the kubectl-apply fixture, its container given the env list of a typical service
+ * (~10 KB). `unchanged`: the same Deployment scaled instead (the template as before), as a scale,
+ * label or annotation change sends it: the reviews that stamp nothing.
+ */
+async function payload(template: 'changed' | 'unchanged' = 'changed'): Promise<string> {
   const review = JSON.parse(await readFile(FIXTURE, 'utf8')) as { request: { object: Deployment; oldObject: Deployment } };
   const env = Array.from({ length: 19 }, (_, i) => ({ name: `CHECKOUT_SETTING_${String(i)}`, value: `value-${String(i)}-${'x'.repeat(24)}` }));
   for (const d of [review.request.object, review.request.oldObject]) {
     const container = d.spec?.template?.spec?.containers?.[0];
     if (container) container.env = [...(container.env ?? []), ...env];
   }
+  const { object, oldObject } = review.request;
+  if (template === 'unchanged' && object.spec !== undefined) review.request.object = { ...object, spec: { ...object.spec, replicas: (oldObject.spec?.replicas ?? 1) + 2, template: structuredClone(oldObject.spec?.template) } };
   return JSON.stringify(review);
 }
 
@@ -190,14 +196,26 @@ function line(label: string, f: Figures): string {
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
-async function throughput(body: string, ports: Ports): Promise<void> {
+/** The reference and rollguard in alternating closed-loop rounds: medians of the ratios. */
+async function alternate(body: string, ports: Ports): Promise<{ rounds: { parse: Figures; rg: Figures }[]; ratio: number; cpuRatio: number; cpu: { parse: number; rg: number } }> {
+  const rounds: { parse: Figures; rg: Figures }[] = [];
+  for (let r = 0; r < ROUNDS; r++) rounds.push({ parse: await load(ports.parsing, '/', body), rg: await load(ports.rollguard, '/mutate', body) });
+  return {
+    rounds,
+    ratio: median(rounds.map((r) => r.rg.rps / r.parse.rps)),
+    cpuRatio: median(rounds.map((r) => (r.parse.cpuUs ?? Number.NaN) / (r.rg.cpuUs ?? Number.NaN))),
+    cpu: { parse: median(rounds.map((r) => r.parse.cpuUs ?? Number.NaN)), rg: median(rounds.map((r) => r.rg.cpuUs ?? Number.NaN)) },
+  };
+}
+
+async function throughput(body: string, ports: Ports, unchanged: string): Promise<void> {
   // Warm up (JIT, TLS connections kept open by the agents for the paced runs).
   const agents = { rollguard: new Agent({ keepAlive: true, maxSockets: CONNECTIONS, ca: ports.ca }), baseline: new Agent({ keepAlive: true, maxSockets: CONNECTIONS, ca: ports.ca }) };
   await paced(ports.rollguard, '/mutate', body, agents.rollguard, 300, 2);
   await paced(ports.parsing, '/', body, agents.baseline, 300, 2);
-  const rounds: { parse: Figures; rg: Figures }[] = [];
-  for (let r = 0; r < ROUNDS; r++) rounds.push({ parse: await load(ports.parsing, '/', body), rg: await load(ports.rollguard, '/mutate', body) });
+  const { rounds, ratio, cpuRatio, cpu } = await alternate(body, ports);
   const base = await load(ports.baseline, '/', body);
+  const same = await alternate(unchanged, ports);
   agents.rollguard.destroy();
   agents.baseline.destroy();
   say(`max throughput (autocannon, closed loop, ${String(ROUNDS)} alternating rounds):`);
@@ -205,12 +223,11 @@ async function throughput(body: string, ports: Ports): Promise<void> {
     say(`  ${line(`round ${String(i + 1)} reference: node:https + JSON.parse`, r.parse)}\n  ${line(`round ${String(i + 1)} rollguard /mutate`, r.rg)}   ratio ${(r.rg.rps / r.parse.rps).toFixed(2)}x`);
   });
   say(`  ${line('baseline node:https, fixed allow (no parse)', base)}`);
-  const ratio = median(rounds.map((r) => r.rg.rps / r.parse.rps));
-  const cpuRatio = median(rounds.map((r) => (r.parse.cpuUs ?? Number.NaN) / (r.rg.cpuUs ?? Number.NaN)));
   say(`FIGURE webhook throughput vs node:https + JSON.parse (median of ${String(ROUNDS)} rounds): ${ratio.toFixed(2)}x (target >= ${TARGET_RATIO.toFixed(1)}x: ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'}); vs the fixed-allow server: ${(median(rounds.map((r) => r.rg.rps)) / base.rps).toFixed(2)}x`);
   // On a loaded machine closed-loop throughput measures the scheduler as much as the server; the
   // CPU time per request does not, and its ratio is the throughput ratio of a CPU-bound server.
-  say(`  CPU per request: reference ${median(rounds.map((r) => r.parse.cpuUs ?? Number.NaN)).toFixed(0)} µs, rollguard ${median(rounds.map((r) => r.rg.cpuUs ?? Number.NaN)).toFixed(0)} µs; reference/rollguard ${cpuRatio.toFixed(2)}x (median of the rounds)`);
+  say(`  CPU per request: reference ${cpu.parse.toFixed(0)} µs, rollguard ${cpu.rg.toFixed(0)} µs; reference/rollguard ${cpuRatio.toFixed(2)}x (median of the rounds)`);
+  say(`  the same Deployment scaled, template unchanged (a review that stamps nothing; not the judged figure): ${same.ratio.toFixed(2)}x; CPU per request: reference ${same.cpu.parse.toFixed(0)} µs, rollguard ${same.cpu.rg.toFixed(0)} µs (${same.cpuRatio.toFixed(2)}x)`);
 }
 
 async function memory(ports: Ports): Promise<void> {
@@ -243,7 +260,7 @@ async function main(): Promise<void> {
   askCpu = () => new Promise((resolve) => { child.once('message', (m) => { resolve((m as { cpuUs: number }).cpuUs); }); child.send('cpu'); });
   try {
     say(`payload: ${(Buffer.byteLength(body) / 1024).toFixed(1)} KB Deployment UPDATE review (template change, stamped config); TLS 1.3, ${String(CONNECTIONS)} connections, ${String(DURATION_S)} s per run, node ${process.version}, ${String(cpus().length)} CPUs shared by client and servers, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-    if (only !== 'memory') await throughput(body, ports);
+    if (only !== 'memory') await throughput(body, ports, await payload('unchanged'));
     if (only !== 'throughput') await memory(ports);
   } finally {
     child.disconnect();
