@@ -133,8 +133,11 @@ export async function storedSizes(w: BulkWriter): Promise<{ kind: string; bytes:
   return out;
 }
 
-/** `nodeOptions`: the chart's NODE_OPTIONS for the agent container, used at every tier; the idle tier is also measured without them (the baseline). */
-export async function measureFootprint(facts: ControlPlaneFacts, main: string, tiers: readonly Tier[], nodeOptions: string, log: (line: string) => void): Promise<TierResult[]> {
+/**
+ * `nodeOptions`: the chart's NODE_OPTIONS for the agent container, used at every tier; the idle tier
+ * is also measured without them (the baseline). `revisions`: the ReplicaSets each Deployment has.
+ */
+export async function measureFootprint(facts: ControlPlaneFacts, main: string, tiers: readonly Tier[], nodeOptions: string, log: (line: string) => void, revisions = 2): Promise<TierResult[]> {
   const writer = new BulkWriter(facts);
   const stub = await startPrometheusStub();
   const results: TierResult[] = [];
@@ -145,7 +148,7 @@ export async function measureFootprint(facts: ControlPlaneFacts, main: string, t
       const leaseNs = `rollguard-bench-${String(i)}`;
       // The first tier is the empty cluster: only then no application namespaces yet.
       await ensureNamespaces(writer, i === 0 ? [leaseNs] : [leaseNs, ...NAMESPACES]);
-      if (tier.deployments > have.deployments) await addDeployments(writer, `d${String(i)}`, tier.deployments - have.deployments);
+      if (tier.deployments > have.deployments) await addDeployments(writer, `d${String(i)}`, tier.deployments - have.deployments, revisions);
       if (tier.config > have.config) await addConfig(writer, `c${String(i)}`, tier.config - have.config, 1000 + i);
       const populateS = (performance.now() - t0) / 1000;
       // The controllers' status updates that follow a bulk deploy would reach the agent's watches as a burst.

@@ -162,8 +162,11 @@ function deployStamps(template: unknown, at: number, history: readonly TemplateH
   return { stamps, history: next };
 }
 
-/** `count` Deployments of set `set` across NAMESPACES, each at revision 2 (two ReplicaSets), stamped as the webhook stamps each deploy. */
-export async function addDeployments(w: BulkWriter, set: string, count: number): Promise<void> {
+/**
+ * `count` Deployments of set `set` across NAMESPACES, each deployed `revisions` times (that many
+ * ReplicaSets, up to the default revisionHistoryLimit's 11), stamped as the webhook stamps each deploy.
+ */
+export async function addDeployments(w: BulkWriter, set: string, count: number, revisions = 2): Promise<void> {
   const items = Array.from({ length: count }, (_, i) => ({ ns: NAMESPACES[i % NAMESPACES.length] ?? 'default', name: `${set}-svc-${String(i)}`, applied: i % 2 === 0 }));
   type Stored = { spec: { template: { spec: { containers: { image: string }[] } } } };
   const deployed = new Map<string, { template: Stored['spec']['template']; history: TemplateHistoryEntry[] }>();
@@ -179,15 +182,19 @@ export async function addDeployments(w: BulkWriter, set: string, count: number):
   });
   // The controller must have made revision 1's ReplicaSet before the template changes, or it only makes one.
   await waitForRevision(w, set, count, '1', 180_000);
-  await w.each(items, ({ ns, name }) => {
-    const image = `registry.example/${ns}/${name}:1.1.0`;
-    const before = deployed.get(name);
-    const template = structuredClone(before?.template);
-    for (const c of template?.spec.containers ?? []) c.image = image;
-    const second = deployStamps(template, firstAt + 1_800_000, before?.history ?? []);
-    return w.send('PATCH', path(ns, name), { metadata: { annotations: second.stamps }, spec: { template: { spec: { containers: [{ name: 'app', image }] } } } }, 'application/strategic-merge-patch+json');
-  });
-  await waitForRevision(w, set, count, '2', 180_000);
+  for (let revision = 2; revision <= revisions; revision++) {
+    await w.each(items, ({ ns, name }) => {
+      const image = `registry.example/${ns}/${name}:1.${String(revision - 1)}.0`;
+      const before = deployed.get(name);
+      const template = structuredClone(before?.template);
+      for (const c of template?.spec.containers ?? []) c.image = image;
+      const next = deployStamps(template, firstAt + ((revision - 1) * 1_800_000) / (revisions - 1), before?.history ?? []);
+      if (template !== undefined) deployed.set(name, { template, history: next.history });
+      return w.send('PATCH', path(ns, name), { metadata: { annotations: next.stamps }, spec: { template: { spec: { containers: [{ name: 'app', image }] } } } }, 'application/strategic-merge-patch+json');
+    });
+    // Each revision's ReplicaSet exists before the next template change, or the controller skips it.
+    await waitForRevision(w, set, count, String(revision), 180_000);
+  }
 }
 
 /** `count` ConfigMaps (60%) and Secrets (40%) of set `set` across NAMESPACES. */

@@ -29,7 +29,7 @@ export function summarizeLatency(runs: readonly LatencyRun[]): LatencySummary {
 }
 
 export interface Fit {
-  /** MB per Deployment (with its two ReplicaSets) and per ConfigMap/Secret. */
+  /** MB per Deployment (with its ReplicaSets) and per ConfigMap/Secret. */
   perDeployment: number;
   perConfig: number;
   predict: (deployments: number, config: number) => number;

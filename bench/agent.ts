@@ -5,13 +5,14 @@
 //     ratio is what the agent adds on top of what detection needs; the theoretical minimum
 //     (persistence steps) is printed beside it. Goal: persistence + 2 steps.
 //  2. Footprint: RSS and CPU of a `rollguard agent` process watching a cluster grown tier by tier
-//     (Deployments with two ReplicaSets each, ConfigMaps/Secrets of a few KB), per-object slopes,
+//     (Deployments with two ReplicaSets each (--revisions N: N), ConfigMaps/Secrets of a few KB), per-object slopes,
 //     and the projection to 10,000 Deployments + 50,000 ConfigMaps/Secrets. Baseline, same run:
 //     the same agent on the empty cluster. Targets (issue table): idle ≤ 60 MB, after sync ≤ 150 MB,
 //     through an evaluation window ≤ 200 MB, VmHWM during the initial sync ≤ 250 MB.
 //
 //   npm run bench:agent   (add -- --runs N, --scale F to scale the tiers, --only latency|footprint;
-//   --scale 2.5 makes the largest tier the issue's cluster, 10,000 + 50,000, measured instead of projected)
+//   --scale 2.5 makes the largest tier the issue's cluster, 10,000 + 50,000, measured instead of projected;
+//   --revisions N gives each Deployment N ReplicaSets instead of 2, up to the 11 a cluster keeps by default)
 
 import { cpus } from 'node:os';
 import { KubeRest } from '../src/kube/rest.js';
@@ -38,6 +39,8 @@ function arg(name: string): string | undefined {
 const runs = Math.max(1, Number(arg('runs') ?? 10));
 const scale = Number(arg('scale') ?? 1);
 const only = arg('only');
+/** ReplicaSets per Deployment: 2 (a deploy and the one before), up to 11 (revisionHistoryLimit's default 10 old ones). */
+const revisions = Math.min(11, Math.max(2, Math.round(Number(arg('revisions') ?? 2))));
 const tiers: Tier[] = [
   { deployments: 0, config: 0 },
   { deployments: 1000, config: 0 },
@@ -73,8 +76,8 @@ function printFootprint(results: readonly TierResult[]): boolean {
   say('(RSS synced, HWM synced: read when /readyz first says synced; synced+GC: a forced full GC right after, before the first pass; window: the evaluation intervals that follow; end+GC: a forced full GC at its end; CPU: share of one core in the window. The window holds the first pass, which also writes the rollout-completed stamp on every Deployment: one PATCH each)');
   // With --scale 2.5 the largest tier is the issue's cluster itself: its figures are measured, not projected.
   const atTarget = last.deployments >= TARGET.deployments && last.config >= TARGET.config;
-  say(`measured directly up to ${String(last.deployments)} Deployments (${String(last.present.ReplicaSets ?? 2 * last.deployments)} ReplicaSets) + ${String(last.config)} ConfigMaps/Secrets, the largest tier of this run (--scale ${String(scale)}); ${atTarget ? 'the figures below are that tier\'s, measured; the projection from' : 'projected from'} the ${String(results.length - 1)} non-empty tiers with the empty cluster as the intercept${atTarget ? ' is printed beside them' : ''}`);
-  say(`\nthe issue's figures, at ${TARGET.deployments.toLocaleString('en-US')} Deployments (${(2 * TARGET.deployments).toLocaleString('en-US')} ReplicaSets) + ${TARGET.config.toLocaleString('en-US')} ConfigMaps/Secrets:`);
+  say(`measured directly up to ${String(last.deployments)} Deployments (${String(last.present.ReplicaSets ?? revisions * last.deployments)} ReplicaSets) + ${String(last.config)} ConfigMaps/Secrets, the largest tier of this run (--scale ${String(scale)}); ${atTarget ? 'the figures below are that tier\'s, measured; the projection from' : 'projected from'} the ${String(results.length - 1)} non-empty tiers with the empty cluster as the intercept${atTarget ? ' is printed beside them' : ''}`);
+  say(`\nthe issue's figures, at ${TARGET.deployments.toLocaleString('en-US')} Deployments (${(revisions * TARGET.deployments).toLocaleString('en-US')} ReplicaSets) + ${TARGET.config.toLocaleString('en-US')} ConfigMaps/Secrets:`);
   let ok = true;
   for (const f of AGENT_FIGURES) {
     const besideAt = (b: NonNullable<typeof f.beside>): number => (!f.projected ? b.pick(idle) : atTarget ? b.pick(last) : fitSlopes(results, b.pick).predict(TARGET.deployments, TARGET.config));
@@ -86,7 +89,7 @@ function printFootprint(results: readonly TierResult[]): boolean {
       const projected = fit.predict(TARGET.deployments, TARGET.config);
       value = atTarget ? f.pick(last) : projected;
       how = atTarget ? ` measured at ${String(last.deployments)}/${String(last.config)} (${(value / f.pick(idle)).toFixed(2)}x idle; projected ${mb(projected)})` : ` projected (${(value / f.pick(idle)).toFixed(2)}x idle)`;
-      say(`  ${f.label}: idle ${mb(f.pick(idle))}, ${(fit.perDeployment * 1024).toFixed(1)} KB per Deployment (with its 2 ReplicaSets), ${(fit.perConfig * 1024).toFixed(2)} KB per ConfigMap/Secret; fit at ${String(last.deployments)}/${String(last.config)} ${mb(fit.predict(last.deployments, last.config))}, measured ${mb(f.pick(last))}`);
+      say(`  ${f.label}: idle ${mb(f.pick(idle))}, ${(fit.perDeployment * 1024).toFixed(1)} KB per Deployment (with its ${String(revisions)} ReplicaSets), ${(fit.perConfig * 1024).toFixed(2)} KB per ConfigMap/Secret; fit at ${String(last.deployments)}/${String(last.config)} ${mb(fit.predict(last.deployments, last.config))}, measured ${mb(f.pick(last))}`);
     } else {
       say(`  ${f.label}: measured`);
     }
@@ -140,7 +143,7 @@ async function main(): Promise<void> {
       say('objects: Deployments ~2.5 KB (half with last-applied-configuration), replicas 0, deployed twice; ConfigMaps (60%, 1-6 KB) and Secrets (40%, 0.1-2.8 KB), a third with last-applied-configuration; 40 namespaces');
       const chart = await chartContainer('agent');
       say(`as the chart runs it: NODE_OPTIONS="${chart.nodeOptions}" (memory limit ${chart.memoryLimit ?? 'none'})`);
-      ok = printFootprint(await measureFootprint(launched.facts, built.main, tiers, chart.nodeOptions, say)) && ok;
+      ok = printFootprint(await measureFootprint(launched.facts, built.main, tiers, chart.nodeOptions, say, revisions)) && ok;
     }
   } finally {
     await built?.remove();
