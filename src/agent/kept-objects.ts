@@ -1,3 +1,4 @@
+import { ANNOTATIONS } from '../core/annotations.js';
 import type { Deployment, DeploymentStatus, Job, KubeObject, ObjectMeta, ReplicaSet } from '../core/kube.js';
 import { shareSubtrees } from './shared-subtrees.js';
 
@@ -6,8 +7,9 @@ import { shareSubtrees } from './shared-subtrees.js';
 // the largest part of an object kept with `kubectl apply`, and read only to carry it over on a
 // rollback: that reads the Deployment again, see ClusterState.deploymentForRollback) and of its
 // status conditions the message and transition time. A ReplicaSet keeps its identity, creation,
-// annotations (revision, the ones a rollback copies) and its controller; its labels and the rest
-// of its metadata go. A Job (watched as metadata) loses managedFields and the last-applied copy,
+// annotations (revision, the ones a rollback copies) and its controller; its labels, the rest of
+// its metadata and rollguard's stamps go (the controller copied those from the Deployment when the
+// ReplicaSet was new; nothing reads them there, and an old revision's are its own strings). A Job (watched as metadata) loses managedFields and the last-applied copy,
 // which is its whole manifest when it is kept with `kubectl apply`. Each shares the parts equal
 // to the version it replaces, or to a neighbour's (shared-subtrees.ts): a stamp written on a
 // Deployment, or ten Deployments of one chart, hold their templates, defaults and strings once.
@@ -80,10 +82,19 @@ function controllerRef(o: OwnerReference): OwnerReference {
   return { apiVersion: o.apiVersion, kind: o.kind, name: o.name, uid: o.uid, controller: true };
 }
 
+/**
+ * The keys rollguard alone writes. On a ReplicaSet they are as old as the ReplicaSet: a rollback
+ * carries the Deployment's own forward (rollback-plan.ts), and the handoff reads only the keys
+ * people set (commit, pull-request).
+ */
+const STAMP_KEYS = new Set(Object.values(ANNOTATIONS).flatMap((a) => (a.writer === 'rollguard' ? [a.key] : [])));
+
 /** A ReplicaSet (metadata) as the agent reads it: which Deployment controls it, its revision, when it was made; sharing the parts equal to `like`. */
 export function keptReplicaSet<T extends ReplicaSet>(rs: T, like?: ReplicaSet): T {
   const m = rs.metadata;
   if (m === undefined) return rs;
+  const stamped = m.annotations !== undefined && Object.keys(m.annotations).some((k) => STAMP_KEYS.has(k));
+  const annotations = stamped ? without(m.annotations ?? {}, (k) => STAMP_KEYS.has(k)) : m.annotations;
   const owners = m.ownerReferences?.filter((o) => o.controller === true).map(controllerRef);
   // One literal, every field present (undefined when absent): V8 lays it out in the object itself,
   // where adding fields one by one spills them into a second array (~60 B more per ReplicaSet).
@@ -95,7 +106,7 @@ export function keptReplicaSet<T extends ReplicaSet>(rs: T, like?: ReplicaSet): 
     generation: m.generation,
     creationTimestamp: m.creationTimestamp,
     deletionTimestamp: m.deletionTimestamp,
-    annotations: m.annotations,
+    annotations,
     ownerReferences: owners !== undefined && owners.length > 0 ? owners : undefined,
   };
   const kept = { ...rs, metadata };

@@ -75,6 +75,15 @@ describe('R7 a compact ReplicaSet record answers what the rollback and the view 
     });
   });
 
+  it("drops rollguard's stamps, which the controller copied from the Deployment, and keeps the keys people set and the ones a rollback copies", () => {
+    const wire = wireReplicaSet('1', 'd-uid');
+    const stamps = { 'rollguard.io/template-hash': 'sha256:abc', 'rollguard.io/template-history': '[{"hash":"sha256:abc"}]', 'rollguard.io/decision': '{"id":"x"}', 'rollguard.io/eligibility-reasons': '[]' };
+    const people = { 'rollguard.io/commit': '4f2a9c1', 'rollguard.io/pull-request': 'https://git.example/shop/pull/7', 'team.example/owner': 'payments' };
+    wire.metadata = { ...wire.metadata, annotations: { ...wire.metadata?.annotations, ...stamps, ...people } };
+    expect(keptReplicaSet(wire).metadata?.annotations).toEqual({ 'deployment.kubernetes.io/revision': '1', 'kubernetes.io/change-cause': 'deploy', ...people });
+    expect(wire.metadata.annotations).toMatchObject(stamps);
+  });
+
   it('gives the same owned revisions and the same view of the deploy as the ReplicaSets as listed', () => {
     const d = keptDeployment(wireDeployment({ 'deployment.kubernetes.io/revision': '2' }));
     const listed = [wireReplicaSet('1', 'd-uid'), wireReplicaSet('2', 'd-uid'), wireReplicaSet('3', 'someone-else')];
