@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pathOf, plainLength, readBody } from '../http/plain-body.js';
 import { answerReview, rejectRequest, type Handler, type ReviewDeps } from './review-answer.js';
 
 // The path every review the apiserver sends takes: POST /mutate or /validate (with the apiserver's
@@ -9,46 +10,15 @@ import { answerReview, rejectRequest, type Handler, type ReviewDeps } from './re
 // answers it exactly as before.
 
 export const JSON_TYPE = /^application\/json\s*(;|$)/i;
-const LENGTH = /^\d{1,10}$/;
 
 /** The message of body-parser's request.aborted, which the express path answers with. */
 export const ABORTED = 'the request body was not received completely';
 /** What a request that failed in a way nobody foresaw is answered (400, as express's error handler does). */
 export const UNREADABLE = 'the request could not be read';
 
-/** The body's length when the request has the plain shape above; undefined otherwise. */
-function plainLength(req: IncomingMessage, limit: number): number | undefined {
-  const h = req.headers;
-  if (h['transfer-encoding'] !== undefined || h['content-encoding'] !== undefined) return undefined;
-  const text = h['content-length'];
-  if (text === undefined || !LENGTH.test(text) || !JSON_TYPE.test(h['content-type'] ?? '')) return undefined;
-  const length = Number(text);
-  return length <= limit ? length : undefined;
-}
-
-function readBody(req: IncomingMessage, length: number, done: (body: Buffer | undefined) => void): void {
-  const chunks: Buffer[] = [];
-  let received = 0;
-  let settled = false;
-  const settle = (body: Buffer | undefined): void => {
-    if (settled) return;
-    settled = true;
-    done(body);
-  };
-  req.on('data', (chunk: Buffer) => {
-    chunks.push(chunk);
-    received += chunk.length;
-  });
-  // The HTTP parser ends the body at Content-Length; anything else is a body cut short.
-  req.on('end', () => {
-    settle(received !== length ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received));
-  });
-  req.on('error', () => {
-    settle(undefined);
-  });
-  req.on('aborted', () => {
-    settle(undefined);
-  });
+/** The body's length when the request has the plain shape of a review; undefined otherwise. */
+function reviewLength(req: IncomingMessage, limit: number): number | undefined {
+  return JSON_TYPE.test(req.headers['content-type'] ?? '') ? plainLength(req, limit) : undefined;
 }
 
 /** Takes the request when it has the plain shape (true), else leaves it to the caller (false). */
@@ -58,10 +28,8 @@ export function reviewFastPath(handlers: readonly Handler[], deps: ReviewDeps, l
   const routes = new Map(handlers.map((h) => [`/${h.name}`, h]));
   return (req, res) => {
     if (req.method !== 'POST') return false;
-    const url = req.url ?? '';
-    const q = url.indexOf('?');
-    const handler = routes.get(q < 0 ? url : url.slice(0, q));
-    const length = handler === undefined ? undefined : plainLength(req, limit);
+    const handler = routes.get(pathOf(req));
+    const length = handler === undefined ? undefined : reviewLength(req, limit);
     if (handler === undefined || length === undefined) return false;
     const arrivedAt = performance.now();
     readBody(req, length, (body) => {

@@ -2,8 +2,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import { addHealthRoutes } from '../health/routes.js';
 import type { Agent } from './agent.js';
-import { AlertForwarder, FORWARDED_BY_HEADER, routeAlert } from './alert-forward.js';
-import { AlertPayloadError, parseAlertmanagerPayload, type AlertTarget } from './alertmanager.js';
+import { FORWARDED_BY_HEADER } from './alert-forward.js';
+import { MAX_ALERT_BYTES, NOT_JSON, type AlertReceiver } from './alert-receiver.js';
 import { renderHandoffSection } from '../report/handoff-html.js';
 import { decisionReportInput, renderDecisionPage } from './decision-page.js';
 import { decisionJson } from './decision-record.js';
@@ -35,38 +35,18 @@ async function decisionPage(agent: Agent, id: string, session: string, banner?: 
 // decisions as JSON and their pages (and the probes and metrics, which http.ts answers before
 // express is loaded). Bad input gets a precise 4xx, never a crash (F5).
 
-const MAX_ALERT_BYTES = 1024 * 1024;
-
 function problem(res: Response, code: number, message: string): void {
   res.status(code).json({ error: message });
 }
 
-export function createAgentApp(agent: Agent, logger: Logger): express.Express {
+export function createAgentApp(agent: Agent, logger: Logger, alerts: AlertReceiver): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   addHealthRoutes(app, { metrics: agent.metrics, ready: () => agent.readiness() });
-  const forwarder = new AlertForwarder({ identity: agent.lease.identity, logger, alerts: agent.metrics.alerts, intervalMs: () => agent.intervalMs() });
+  // The notifications node:http does not take (alert-receiver.ts): compressed, chunked, over the limit.
   app.post('/alertmanager', express.json({ limit: MAX_ALERT_BYTES, type: () => true }), async (req, res) => {
-    let alerts: AlertTarget[];
-    try {
-      alerts = parseAlertmanagerPayload(req.body);
-    } catch (err) {
-      if (err instanceof AlertPayloadError) {
-        agent.metrics.alerts.inc({ result: 'ignored' });
-        problem(res, 400, err.message);
-        return;
-      }
-      throw err;
-    }
-    // Every replica accepts a valid notification: the leader evaluates, a standby hands it over.
-    const forwardedBy = req.headers[FORWARDED_BY_HEADER];
-    const route = routeAlert({ leading: agent.lease.isLeader(), forwardedBy: Array.isArray(forwardedBy) ? forwardedBy[0] : forwardedBy, holder: agent.lease.holder() });
-    if (route.kind === 'evaluate') {
-      res.json(agent.handleAlerts(alerts));
-      return;
-    }
-    const answer = await forwarder.deliver(route, req.body, alerts.length);
+    const answer = await alerts.receive(req.body, req.headers[FORWARDED_BY_HEADER]);
     res.status(answer.status).json(answer.body);
   });
   app.get('/decisions', (req, res) => {
@@ -133,7 +113,7 @@ export function createAgentApp(agent: Agent, logger: Logger): express.Express {
       return;
     }
     if (e.type === 'entity.parse.failed') {
-      problem(res, 400, 'body is not valid JSON; expected an Alertmanager webhook payload');
+      problem(res, 400, NOT_JSON);
       return;
     }
     logger.error({ error: typeof e.message === 'string' ? e.message : String(err) }, 'request failed');

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type express from 'express';
+import { pathOf } from '../http/plain-body.js';
 
 /** What the routes need of a prom-client Registry. */
 export interface MetricsRegistry {
@@ -45,9 +46,7 @@ async function answer(res: ServerResponse, route: (deps: HealthRouteDeps) => Ans
 /** Answers GET or HEAD of exactly /healthz, /readyz or /metrics (query aside); false for any other request. */
 export function serveHealthRoute(req: IncomingMessage, res: ServerResponse, deps: HealthRouteDeps): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-  const url = req.url ?? '';
-  const q = url.indexOf('?');
-  const path = q < 0 ? url : url.slice(0, q);
+  const path = pathOf(req);
   const route = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
   if (route === undefined) return false;
   void answer(res, route, deps);

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
@@ -224,5 +225,16 @@ describe('F5 POST /alertmanager: a malformed notification gets a precise 4xx and
     expect([await counter('ignored'), await counter('resolved'), await counter('no-match')]).toEqual([ignored + 1, resolved + 1, noMatch + 1]);
     const health = await fetch(`http://127.0.0.1:${http.port}/healthz`);
     expect(health.status).toBe(200);
+  });
+
+  it('F5 a compressed notification (the body parser’s path) is answered as the plain one (the node:http path), case by case', async () => {
+    agentLeads(true);
+    const cases = ['', '"just a string"', '{"version": "4", "alerts": [', payload([{ status: 'firing' }]), payload([alert({ alertname: 'Nobody', namespace: 'shop', service: 'nobody' })])];
+    for (const body of cases) {
+      const plain = await post(body);
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(body) });
+      expect({ status: res.status, body: (await res.json()) as unknown }, body).toEqual(plain);
+      expect(plain.status, body).toBe(body.includes('Nobody') ? 200 : 400);
+    }
   });
 });
