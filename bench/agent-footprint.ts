@@ -172,7 +172,7 @@ export async function measureFootprint(facts: ControlPlaneFacts, main: string, t
       }
     }
     for (const s of await storedSizes(writer)) {
-      log(`  per ${s.kind}: ${s.bytes.toFixed(0)} B of JSON as listed${s.kind.startsWith('Deploy') ? '' : ' (metadata only)'}, of which managedFields ${s.managedFields.toFixed(0)} B and last-applied-configuration ${s.lastApplied.toFixed(0)} B; the informer keeps ${s.kept.toFixed(0)} B`);
+      log(`  per ${s.kind}: ${s.bytes.toFixed(0)} B of JSON as listed${s.kind.startsWith('Deploy') ? '' : ' (metadata only)'}, of which managedFields ${s.managedFields.toFixed(0)} B and last-applied-configuration ${s.lastApplied.toFixed(0)} B; the informer keeps ${s.kept.toFixed(0)} B of it as JSON, before the sharing between neighbours (the V8 heap per object is in the table below)`);
     }
     return results;
   } finally {
