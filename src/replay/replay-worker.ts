@@ -9,10 +9,11 @@ import type { ReplayOptions, ReplayOutcome } from './replay-run.js';
 // process's RSS. The main thread's young generation cannot be bounded from inside the process,
 // and handing it the timeline held it twice: a million-line log peaked at about 300 MB that way.
 // 48 MB keeps peak RSS flat (bench/replay.ts) at no measurable cost in speed. The old generation's
-// cap is there for V8's heap growing: under a cap of a few GB (V8's default on a large machine) it
-// lets garbage reach 4× the live data before a full collection, under 1.5 GB about 1.8×: a
-// million-line log then peaks near 195 MB instead of 215-235. Such a log keeps about 50 MB, so the
-// cap is reached only past some 30 million lines, and then the command says so.
+// cap is there for V8's heap growing, whose ceiling follows the heap limit: with V8's default limit
+// for the machine (4.2 GB on a 24 GB one) the heap may grow to 4× the live data before a full
+// collection, under a 1.5 GB limit to about 1.5× there: a million-line log then peaks near 195 MB
+// instead of 215-235. Such a log keeps about 50 MB, so the cap is reached only past some 30
+// million lines, and then the command says so.
 
 export const YOUNG_GENERATION_MB = 48;
 export const OLD_GENERATION_MB = 1536;
