@@ -15,6 +15,7 @@
 //   --revisions N gives each Deployment N ReplicaSets instead of 2, up to the 11 a cluster keeps by default)
 
 import { cpus } from 'node:os';
+import { scrapeLandingMs } from '../src/agent/evaluation-schedule.js';
 import { KubeRest } from '../src/kube/rest.js';
 import { adminControlPlane } from '../test/support/control-plane-admin.js';
 import { ENABLE_HINT, launchControlPlane, locateControlPlane, type LaunchedControlPlane, type Located } from '../test/support/control-plane-launch.js';
@@ -58,6 +59,10 @@ function printLatency(results: readonly LatencyRun[]): boolean {
   say(`\n${'onset → ...'.padEnd(42)} ${'median'.padEnd(22)} p90`);
   for (const r of s.rows) say(`  ${r.label.padEnd(40)} ${steps(r.median).padEnd(22)} ${steps(r.p90)}`);
   say(`ratio onset→rollback / detection alone (medians): ${(s.rollbackMedian / s.detectMedian).toFixed(2)}x; the agent adds ${(s.rollbackMedian - s.detectMedian).toFixed(2)} s`);
+  // A pass starts once the step's scrapes have landed (evaluation-schedule.ts): a tenth of the step, at most 1 s.
+  const landingS = scrapeLandingMs(STEP_S * 1000) / 1000;
+  const defaultStepS = 30;
+  say(`  of which the wait for the step's scrapes to land: ${landingS.toFixed(2)} s (a tenth of the step, at most 1 s: ${(landingS / STEP_S).toFixed(2)} steps here, ${(scrapeLandingMs(defaultStepS * 1000) / 1000 / defaultStepS).toFixed(3)} at the default ${String(defaultStepS)} s step)`);
   say(`theoretical minimum: persistence = ${String(PERSISTENCE)} steps (${String(PERSISTENCE * STEP_S)} s); ratio to it: ${(s.rollbackMedian / (PERSISTENCE * STEP_S)).toFixed(2)}x`);
   const ok = (x: number) => (x / STEP_S <= GOAL_STEPS ? 'met' : 'NOT met');
   say(`goal onset→rollback ≤ persistence + 2 = ${String(GOAL_STEPS)} steps: median ${ok(s.rollbackMedian)}, p90 ${ok(s.rollbackP90)}`);
