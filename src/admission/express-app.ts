@@ -3,7 +3,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { addHealthRoutes } from '../health/routes.js';
 import type { AppDeps } from './app.js';
 import { answerReview, rejectRequest, status } from './review-answer.js';
-import { JSON_TYPE, UNREADABLE, ABORTED } from './review-fast-path.js';
+import { ABORTED } from '../http/plain-body.js';
+import { JSON_TYPE, UNREADABLE } from './review-fast-path.js';
 
 // The requests the fast path and the probes leave (app.ts): reviews in another shape, other
 // paths and methods. Routed by express; a malformed request gets a precise 4xx (a Kubernetes Status

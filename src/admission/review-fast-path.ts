@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pathOf, plainLength, readBody } from '../http/plain-body.js';
+import { ABORTED, pathOf, plainLength, readBody } from '../http/plain-body.js';
 import { answerReview, rejectRequest, type Handler, type ReviewDeps } from './review-answer.js';
 
 // The path every review the apiserver sends takes: POST /mutate or /validate (with the apiserver's
@@ -11,8 +11,6 @@ import { answerReview, rejectRequest, type Handler, type ReviewDeps } from './re
 
 export const JSON_TYPE = /^application\/json\s*(;|$)/i;
 
-/** The message of body-parser's request.aborted, which the express path answers with. */
-export const ABORTED = 'the request body was not received completely';
 /** What a request that failed in a way nobody foresaw is answered (400, as express's error handler does). */
 export const UNREADABLE = 'the request could not be read';
 

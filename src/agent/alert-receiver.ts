@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { pathOf, plainLength, readBody } from '../http/plain-body.js';
+import { ABORTED, pathOf, plainLength, readBody } from '../http/plain-body.js';
 import type { Agent } from './agent.js';
 import { AlertForwarder, FORWARDED_BY_HEADER, routeAlert } from './alert-forward.js';
 import { AlertPayloadError, parseAlertmanagerPayload, type AlertTarget } from './alertmanager.js';
@@ -75,7 +75,7 @@ export function alertmanagerRoute(receiver: AlertReceiver, logger: Logger): (req
     if (length === undefined) return false;
     readBody(req, length, (raw) => {
       if (raw === undefined) {
-        send(res, { status: 400, body: { error: 'the request body was not received completely' } });
+        send(res, { status: 400, body: { error: ABORTED } });
         return;
       }
       const parsed = parseStrict(raw.toString('utf8'));

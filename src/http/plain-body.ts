@@ -7,6 +7,9 @@ import type { IncomingMessage } from 'node:http';
 
 const LENGTH = /^\d{1,10}$/;
 
+/** What a body readBody found cut short is answered (400), as body-parser's request.aborted is. */
+export const ABORTED = 'the request body was not received completely';
+
 /** The body's length when the request has the plain shape; undefined otherwise. */
 export function plainLength(req: IncomingMessage, limit: number): number | undefined {
   const h = req.headers;
