@@ -9,10 +9,11 @@ import { shareSubtrees } from './shared-subtrees.js';
 // status conditions the message and transition time. A ReplicaSet keeps its identity, creation,
 // annotations (revision, the ones a rollback copies) and its controller; its labels, the rest of
 // its metadata and rollguard's stamps go (the controller copied those from the Deployment when the
-// ReplicaSet was new; nothing reads them there, and an old revision's are its own strings). A Job (watched as metadata) loses managedFields and the last-applied copy,
-// which is its whole manifest when it is kept with `kubectl apply`. Each shares the parts equal
-// to the version it replaces, or to a neighbour's (shared-subtrees.ts): a stamp written on a
-// Deployment, or ten Deployments of one chart, hold their templates, defaults and strings once.
+// ReplicaSet was new; nothing reads them there, and an old revision's are its own strings). A Job
+// (watched as metadata) loses managedFields and the last-applied copy, which is its whole manifest
+// when it is kept with `kubectl apply`. Each shares the parts equal to the version it replaces, or
+// to a neighbour's (shared-subtrees.ts): a stamp written on a Deployment, or ten Deployments of one
+// chart, hold their templates, defaults and strings once.
 
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
