@@ -71,6 +71,19 @@ describe('R3 canonical JSON', () => {
     );
   });
 
+  it('orders the keys of small and large objects alike, in any order they come: integer-like keys, shared prefixes, already sorted or reversed', () => {
+    const key = fc.oneof(fc.constantFrom('0', '1', '9', '10', '100', 'a', 'aa', 'ab', 'B', '_', 'a-b', 'a.b', 'é', '\ud83d\ude00'), fc.string({ maxLength: 4 }));
+    const order = fc.constantFrom('as written', 'sorted', 'reversed');
+    fc.assert(
+      fc.property(fc.uniqueArray(key, { maxLength: 60, size: 'max' }), order, (keys, how) => {
+        const written = how === 'sorted' ? [...keys].sort() : how === 'reversed' ? [...keys].sort().reverse() : keys;
+        const obj = Object.fromEntries(written.map((k, i) => [k, i]));
+        expect(canonicalJson(obj)).toBe(reference(obj));
+      }),
+      { numRuns: 2000, seed: 23 },
+    );
+  });
+
   it('writes JSON data (any string: quotes, control characters, lone surrogates; keys in any order) exactly as the definition does', () => {
     const char = fc.oneof(fc.constantFrom('\ud800', '\udc00', '"', '\\', '\u0000', '\u001f', '\u007f', '\u2028'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }));
     const text = fc.string({ unit: char });
