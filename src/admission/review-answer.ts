@@ -126,10 +126,9 @@ export async function answerReview(handler: Handler, deps: ReviewDeps, raw: Buff
     return;
   }
   const request = parsed.review.request;
-  const labels = { webhook: handler.name, kind: request.kind.kind, operation: request.operation };
   const where = { webhook: handler.name, uid: request.uid, kind: request.kind.kind, operation: request.operation, namespace: request.namespace, name: request.name };
   const { verdict, outcome } = handler.unstamped !== undefined && deps.shed?.() === true ? shedReview(handler, request, deps, where) : await runHandler(handler, request, deps, arrivedAt, where);
-  metrics.requests.inc({ ...labels, outcome });
+  metrics.requests.inc({ webhook: handler.name, kind: request.kind.kind, operation: request.operation, outcome });
   endTimer();
   sendJson(res, 200, toReviewResponse(parsed.review, verdict));
 }

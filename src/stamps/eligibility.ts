@@ -20,6 +20,15 @@ export interface EligibilityResult {
 }
 
 /**
+ * One event, written as a single literal. Written as a spread plus fields, in the webhook's server
+ * V8 added the fields on its slow path, new hidden classes included: about 20 µs of a review's CPU
+ * (perf of the review path; 5 µs written so).
+ */
+function configChange(namespace: string, ref: ConfigRef, at: number, action: ConfigChange['action'], content: ConfigChange['content']): ConfigChange {
+  return { type: 'config-change', namespace, kind: ref.kind, name: ref.name, at, action, content };
+}
+
+/**
  * One config-change event per referenced ConfigMap/Secret, from what the stamp cache knows. An
  * unstamped object (created before rollguard was installed, or written while its webhook was down)
  * whose last write, by the apiserver's own record, lies before `windowStart` cannot have changed in
@@ -31,20 +40,19 @@ export function configEvents(cache: StampCache, namespace: string, before: Deplo
   for (const ref of [...read.before.all, ...read.after.all]) refs.set(refKey(ref), ref);
   const events: ConfigChange[] = [];
   for (const [key, ref] of refs) {
-    const base = { type: 'config-change', namespace, kind: ref.kind, name: ref.name } as const;
     const found = cache.lookup(namespace, ref.kind, ref.name);
     if (found.state === 'deleted') {
-      events.push({ ...base, at: found.at, action: 'delete', content: 'changed' });
+      events.push(configChange(namespace, ref, found.at, 'delete', 'changed'));
     } else if (found.state === 'missing') {
       // Not there and no deletion seen: the old template's object went away before rollguard watched.
-      if (oldKeys.has(key)) events.push({ ...base, at: now, action: 'update', content: 'unknown' });
+      if (oldKeys.has(key)) events.push(configChange(namespace, ref, now, 'update', 'unknown'));
     } else if (found.contentChangedAt === undefined) {
       if (found.lastWriteAt === undefined || found.lastWriteAt >= windowStart) {
-        events.push({ ...base, at: Math.min(found.lastWriteAt ?? now, now), action: 'update', content: 'unknown' });
+        events.push(configChange(namespace, ref, Math.min(found.lastWriteAt ?? now, now), 'update', 'unknown'));
       }
     } else {
       const created = found.createdAt !== undefined && found.createdAt === found.contentChangedAt;
-      events.push({ ...base, at: found.contentChangedAt, action: created ? 'create' : 'update', content: 'changed' });
+      events.push(configChange(namespace, ref, found.contentChangedAt, created ? 'create' : 'update', 'changed'));
     }
   }
   return events;
