@@ -107,7 +107,11 @@ export async function mutateInputs(req: AdmissionRequest, sources: MutateSources
     ownNamespace: sources.ownNamespace,
     cache: snapshot?.cache ?? new ReadThrough(sources.cache),
     ...(snapshot === undefined ? {} : { deployRefs: snapshot.refs }),
-    policyFor: (ns) => (policy !== undefined && ns === namespace ? policy : unforeseen(sources.policyFor(ns), `the policy of namespace ${ns}`)),
+    // A method, not an arrow function: the bundle's keepNames would name an arrow written here,
+    // an Object.defineProperty on every review.
+    policyFor(ns) {
+      return policy !== undefined && ns === namespace ? policy : unforeseen(sources.policyFor(ns), `the policy of namespace ${ns}`);
+    },
   };
 }
 
@@ -115,6 +119,10 @@ export async function mutateInputs(req: AdmissionRequest, sources: MutateSources
 export async function policyObjectsInput(source: PolicyObjectsSource | undefined, needed: boolean, progress: ReviewProgress): Promise<PolicyObjectsView | undefined> {
   if (source === undefined || !needed) return undefined;
   const objects = await awaitStage(progress, 'policy-objects', source.objects());
-  return { objects: () => objects };
+  return {
+    objects() {
+      return objects;
+    },
+  };
 }
 

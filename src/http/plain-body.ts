@@ -20,29 +20,53 @@ export function plainLength(req: IncomingMessage, limit: number): number | undef
   return length <= limit ? length : undefined;
 }
 
+/** One body as it arrives, settled once. A class: its methods are not closures made per request. */
+class BodyReader {
+  private readonly chunks: Buffer[] = [];
+  private received = 0;
+  private settled = false;
+
+  constructor(
+    private readonly length: number,
+    private readonly done: (body: Buffer | undefined) => void,
+  ) {}
+
+  add(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.received += chunk.length;
+  }
+
+  /** The HTTP parser ends the body at Content-Length; anything else is a body cut short. */
+  end(): void {
+    const { chunks, received } = this;
+    this.settle(received !== this.length ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received));
+  }
+
+  fail(): void {
+    this.settle(undefined);
+  }
+
+  private settle(body: Buffer | undefined): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.done(body);
+  }
+}
+
 /** Reads a body of `length` bytes; undefined when it was cut short (an abort, an error). */
 export function readBody(req: IncomingMessage, length: number, done: (body: Buffer | undefined) => void): void {
-  const chunks: Buffer[] = [];
-  let received = 0;
-  let settled = false;
-  const settle = (body: Buffer | undefined): void => {
-    if (settled) return;
-    settled = true;
-    done(body);
-  };
+  const reader = new BodyReader(length, done);
   req.on('data', (chunk: Buffer) => {
-    chunks.push(chunk);
-    received += chunk.length;
+    reader.add(chunk);
   });
-  // The HTTP parser ends the body at Content-Length; anything else is a body cut short.
   req.on('end', () => {
-    settle(received !== length ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received));
+    reader.end();
   });
   req.on('error', () => {
-    settle(undefined);
+    reader.fail();
   });
   req.on('aborted', () => {
-    settle(undefined);
+    reader.fail();
   });
 }
 
