@@ -19,13 +19,13 @@ export function readAnnotations(object: Record<string, unknown> | null | undefin
 
 export function annotationPatch(object: Record<string, unknown>, wanted: ReadonlyMap<string, string>): Operation[] {
   const meta = object.metadata;
-  const value = Object.fromEntries(wanted);
-  if (!isRecord(meta)) return wanted.size === 0 ? [] : [{ op: 'add', path: '/metadata', value: { annotations: value } }];
+  // Only where the annotations are written whole: a review's object nearly always has them.
+  if (!isRecord(meta)) return wanted.size === 0 ? [] : [{ op: 'add', path: '/metadata', value: { annotations: Object.fromEntries(wanted) } }];
   const current = meta.annotations;
   if (!isRecord(current)) {
     if (wanted.size === 0) return [];
     // add replaces an existing non-object (null) value too.
-    return [{ op: 'add', path: '/metadata/annotations', value }];
+    return [{ op: 'add', path: '/metadata/annotations', value: Object.fromEntries(wanted) }];
   }
   const ops: Operation[] = [];
   for (const key of Object.keys(current)) {
