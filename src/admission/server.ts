@@ -9,6 +9,7 @@ import { createMetrics, type WebhookMetrics } from './metrics.js';
 import { mutate } from './mutate.js';
 import { DEFAULT_SHED_ABOVE, startShedder, type ShedChange, type Shedder } from './overload.js';
 import { unstampedVerdict } from './unstamped.js';
+import { whenAtHand } from './deadline.js';
 import { mutateInputs, policyObjectsInput, type MutateSources, type PolicyObjectsSource } from './review-inputs.js';
 import { readTlsPair, watchTlsFiles } from './tls-files.js';
 import { validate } from './validate.js';
@@ -75,13 +76,13 @@ export function webhookHandlers(sources: MutateSources, policies?: PolicyObjects
   return [
     {
       name: 'mutate',
-      run: async (req, now, progress) => mutate(req, await mutateInputs(req, sources, progress), now),
+      run: (req, now, progress) => whenAtHand(mutateInputs(req, sources, progress), (deps) => mutate(req, deps, now)),
       unstamped: (req, why) => unstampedVerdict(req, sources, why),
     },
     {
       name: 'validate',
       // The blackout guard reads the request alone; only a policy object needs the others.
-      run: async (req, now, progress) => validate(req, { ownNamespace: sources.ownNamespace, policies: await policyObjectsInput(policies, policyKindOf(req) !== undefined, progress) }, now),
+      run: (req, now, progress) => whenAtHand(policyObjectsInput(policies, policyKindOf(req) !== undefined, progress), (read) => validate(req, { ownNamespace: sources.ownNamespace, policies: read }, now)),
     },
   ];
 }
