@@ -30,27 +30,11 @@ export class DeadlinePassed extends Error {
 }
 
 /** Waits for one dependency under its stage's name. */
-async function awaitStage<T>(progress: ReviewProgress, stage: string, value: T | Promise<T>): Promise<T> {
+export async function awaitStage<T>(progress: ReviewProgress, stage: string, value: T | Promise<T>): Promise<T> {
   progress.stage = stage;
   const out = await value;
   if (progress.expired) throw new DeadlinePassed(stage);
   return out;
-}
-
-type MaybePromise<T> = T | Promise<T>;
-
-/** `f` of a value: at once when it is at hand, else once it is. */
-export function whenAtHand<T, U>(value: MaybePromise<T>, f: (v: T) => MaybePromise<U>): MaybePromise<U> {
-  return value instanceof Promise ? value.then(f) : f(value);
-}
-
-/**
- * `f` of a dependency's answer: at once when the source answered at once (the in-memory views of a
- * cluster always do), else once it answers, waiting under the stage's name. No promise, timer or
- * microtask is spent on a review whose every input is at hand.
- */
-export function afterStage<T, U>(progress: ReviewProgress, stage: string, value: MaybePromise<T>, f: (v: T) => MaybePromise<U>): MaybePromise<U> {
-  return value instanceof Promise ? awaitStage(progress, stage, value).then(f) : f(value);
 }
 
 export const EXPIRED: unique symbol = Symbol('deadline expired');

@@ -73,9 +73,8 @@ async function runHandler(handler: Handler, request: AdmissionRequest, deps: Rev
   const progress = startProgress();
   const deadlineMs = deps.deadlineMs ?? DEFAULT_REVIEW_DEADLINE_MS;
   try {
-    // A handler whose inputs were at hand answers at once: only one that waits races the deadline.
-    const work = handler.run(request, deps.clock(), progress);
-    const result = work instanceof Promise ? await raceDeadline(work, deadlineMs - (performance.now() - arrivedAt), progress) : work;
+    const work = Promise.resolve().then(() => handler.run(request, deps.clock(), progress));
+    const result = await raceDeadline(work, deadlineMs - (performance.now() - arrivedAt), progress);
     if (result === EXPIRED) {
       deps.metrics.deadlineExceeded.inc({ webhook: handler.name, stage: progress.stage });
       logger.warn({ ...where, outcome: 'failed-open', stage: progress.stage, deadlineMs }, 'review deadline passed; admitted without stamps');

@@ -1,7 +1,7 @@
 import type { Deployment } from '../core/kube.js';
 import type { Policy } from '../core/policy.js';
 import { deployRefs, refKey, type ConfigKind, type ConfigRef, type DeployRefs } from '../core/template-refs.js';
-import { afterStage, whenAtHand, type ReviewProgress } from './deadline.js';
+import { awaitStage, type ReviewProgress } from './deadline.js';
 import type { MutateDeps } from './mutate.js';
 import type { AdmissionRequest } from './review.js';
 import type { ConfigLookup, ConfigStamps, StampCache } from '../stamps/stamp-cache.js';
@@ -10,9 +10,8 @@ import type { PolicyObjectsView } from '../policy/policy-objects-view.js';
 // The review's inputs from outside the request, read before the (synchronous) handler runs, each
 // under its deadline stage: the stamps of the ConfigMaps and Secrets a Deployment's templates read
 // ('stamp-cache'), the namespace's policy ('policy'), the policy objects ('policy-objects'). The
-// sources in the cluster are in-memory views fed by watches and answer at once, and such a review
-// is then answered in one go: no promise, timer or microtask. A source may also answer later (a
-// read through to the apiserver), and then the deadline bounds the wait.
+// sources in the cluster are in-memory views fed by watches and answer at once; a source may also
+// answer later (a read through to the apiserver), and then the deadline bounds the wait.
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -50,13 +49,8 @@ interface ReadAhead {
   known: ReadonlyMap<string, ConfigLookup>;
 }
 
-interface Snapshot {
-  cache: StampCache;
-  refs: DeployRefs;
-}
-
 /** The Deployment's templates' refs (read once, for the handler too) and the stamps of what they read. */
-function stampSnapshot(source: StampSource, req: AdmissionRequest, progress: ReviewProgress): MaybePromise<Snapshot> {
+async function stampSnapshot(source: StampSource, req: AdmissionRequest, progress: ReviewProgress): Promise<{ cache: StampCache; refs: DeployRefs }> {
   const after = req.object as Deployment | null | undefined;
   const before = (req.operation === 'UPDATE' ? req.oldObject : undefined) as Deployment | null | undefined;
   // The namespace eligibility looks the references up in (judgeEligibility).
@@ -65,15 +59,15 @@ function stampSnapshot(source: StampSource, req: AdmissionRequest, progress: Rev
   const refs = [...read.before.all, ...read.after.all];
   const syncedNow = source.synced();
   const lookups = refs.map((r) => source.lookup(namespace, r.kind, r.name));
-  if (!(syncedNow instanceof Promise) && lookups.every((l) => !(l instanceof Promise))) return snapshotOf(source, read, refs, { namespace, synced: syncedNow, found: lookups as ConfigLookup[] });
-  const answers = Promise.all([syncedNow, Promise.all(lookups.map(async (l) => l))]);
-  return afterStage(progress, 'stamp-cache', answers, ([synced, found]) => snapshotOf(source, read, refs, { namespace, synced, found }));
-}
-
-function snapshotOf(source: StampSource, read: DeployRefs, refs: readonly ConfigRef[], answers: { namespace: string; synced: boolean; found: readonly ConfigLookup[] }): Snapshot {
+  // An in-memory source answers at once: nothing to wait for but the stage's one await.
+  const atOnce = !(syncedNow instanceof Promise) && lookups.every((l) => !(l instanceof Promise));
+  const [synced, found] = await awaitStage(progress, 'stamp-cache', atOnce ? [syncedNow, lookups as ConfigLookup[]] : Promise.all([syncedNow, Promise.all(lookups.map(async (l) => l))]));
   const known = new Map<string, ConfigLookup>();
-  for (let n = 0; n < refs.length; n++) known.set(refKey(refs[n] as ConfigRef), answers.found[n] as ConfigLookup);
-  return { cache: new ReadThrough(source, { synced: answers.synced, namespace: answers.namespace, known }), refs: read };
+  for (let n = 0; n < refs.length; n++) {
+    const r = refs[n] as ConfigRef;
+    known.set(refKey(r), found[n] as ConfigLookup);
+  }
+  return { cache: new ReadThrough(source, { synced, namespace, known }), refs: read };
 }
 
 /**
@@ -99,28 +93,20 @@ class ReadThrough implements StampCache {
   }
 }
 
-/**
- * The mutating handler's dependencies, read ahead: what mutate() reads of them, it finds here. At
- * once when every source answers at once, else a promise.
- */
-export function mutateInputs(req: AdmissionRequest, sources: MutateSources, progress: ReviewProgress): MaybePromise<MutateDeps> {
+/** The mutating handler's dependencies, read ahead: what mutate() reads of them, it finds here. */
+export async function mutateInputs(req: AdmissionRequest, sources: MutateSources, progress: ReviewProgress): Promise<MutateDeps> {
   const group = req.resource.group;
   const stampsDeployment = group === 'apps' && req.resource.resource === 'deployments';
   const readsPolicy = stampsDeployment || (group === 'batch' && req.resource.resource === 'jobs');
   // The namespace the stamping functions ask the policy for.
   const namespace = metaNamespace(req.object) ?? req.namespace ?? '';
-  const policy = readsPolicy ? sources.policyFor(namespace) : undefined;
-  return afterStage(progress, 'policy', policy, (read) =>
-    stampsDeployment ? whenAtHand(stampSnapshot(sources.cache, req, progress), (snapshot) => depsOf(sources, namespace, read, snapshot)) : depsOf(sources, namespace, read, undefined),
-  );
-}
-
-function depsOf(sources: MutateSources, namespace: string, policy: Policy | undefined, snapshot: Snapshot | undefined): MutateDeps {
+  const policy = readsPolicy ? await awaitStage(progress, 'policy', sources.policyFor(namespace)) : undefined;
+  const snapshot = stampsDeployment ? await stampSnapshot(sources.cache, req, progress) : undefined;
   return {
     trustedUsers: sources.trustedUsers,
     ownNamespace: sources.ownNamespace,
     cache: snapshot?.cache ?? new ReadThrough(sources.cache),
-    deployRefs: snapshot?.refs,
+    ...(snapshot === undefined ? {} : { deployRefs: snapshot.refs }),
     // A method, not an arrow function: the bundle's keepNames would name an arrow written here,
     // an Object.defineProperty on every review.
     policyFor(ns) {
@@ -130,15 +116,13 @@ function depsOf(sources: MutateSources, namespace: string, policy: Policy | unde
 }
 
 /** The policy objects, read ahead for a request about a policy object only. */
-export function policyObjectsInput(source: PolicyObjectsSource | undefined, needed: boolean, progress: ReviewProgress): MaybePromise<PolicyObjectsView | undefined> {
+export async function policyObjectsInput(source: PolicyObjectsSource | undefined, needed: boolean, progress: ReviewProgress): Promise<PolicyObjectsView | undefined> {
   if (source === undefined || !needed) return undefined;
-  return afterStage(progress, 'policy-objects', source.objects(), viewOf);
-}
-
-function viewOf(objects: ReturnType<PolicyObjectsView['objects']>): PolicyObjectsView {
+  const objects = await awaitStage(progress, 'policy-objects', source.objects());
   return {
     objects() {
       return objects;
     },
   };
 }
+

@@ -9,7 +9,6 @@ import { createMetrics, type WebhookMetrics } from './metrics.js';
 import { mutate } from './mutate.js';
 import { DEFAULT_SHED_ABOVE, startShedder, type ShedChange, type Shedder } from './overload.js';
 import { unstampedVerdict } from './unstamped.js';
-import { whenAtHand } from './deadline.js';
 import { mutateInputs, policyObjectsInput, type MutateSources, type PolicyObjectsSource } from './review-inputs.js';
 import { readTlsPair, watchTlsFiles } from './tls-files.js';
 import { validate } from './validate.js';
@@ -76,13 +75,13 @@ export function webhookHandlers(sources: MutateSources, policies?: PolicyObjects
   return [
     {
       name: 'mutate',
-      run: (req, now, progress) => whenAtHand(mutateInputs(req, sources, progress), (deps) => mutate(req, deps, now)),
+      run: async (req, now, progress) => mutate(req, await mutateInputs(req, sources, progress), now),
       unstamped: (req, why) => unstampedVerdict(req, sources, why),
     },
     {
       name: 'validate',
       // The blackout guard reads the request alone; only a policy object needs the others.
-      run: (req, now, progress) => whenAtHand(policyObjectsInput(policies, policyKindOf(req) !== undefined, progress), (read) => validate(req, { ownNamespace: sources.ownNamespace, policies: read }, now)),
+      run: async (req, now, progress) => validate(req, { ownNamespace: sources.ownNamespace, policies: await policyObjectsInput(policies, policyKindOf(req) !== undefined, progress) }, now),
     },
   ];
 }
