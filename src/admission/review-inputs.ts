@@ -106,7 +106,7 @@ export async function mutateInputs(req: AdmissionRequest, sources: MutateSources
     trustedUsers: sources.trustedUsers,
     ownNamespace: sources.ownNamespace,
     cache: snapshot?.cache ?? new ReadThrough(sources.cache),
-    ...(snapshot === undefined ? {} : { deployRefs: snapshot.refs }),
+    deployRefs: snapshot?.refs,
     // A method, not an arrow function: the bundle's keepNames would name an arrow written here,
     // an Object.defineProperty on every review.
     policyFor(ns) {
