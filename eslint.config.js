@@ -28,6 +28,9 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', {
         selector: "ImportDeclaration[source.value='zod'][importKind!='type'] > :matches(ImportSpecifier[imported.name='z'], ImportDefaultSpecifier)",
         message: "import * as z from 'zod': the z export is the whole namespace, which keeps every schema type and locale in the bundle (1–2 MB of RSS)",
+      }, {
+        selector: ":matches(ExportNamedDeclaration > FunctionDeclaration[id.name='then'], ExportNamedDeclaration > VariableDeclaration > VariableDeclarator[id.name='then'], ExportSpecifier[exported.name='then'])",
+        message: "a module that exports `then` is a thenable: every dynamic import() of it resolves to what then() gives, not to the module; name it otherwise",
       }],
     },
   },
