@@ -1,10 +1,12 @@
+import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ensureCertificates, renewalWindowMs } from '../../src/certs/store.js';
+import forge from 'node-forge';
+import { ensureCertificates, leafRenewalReason, renewalWindowMs } from '../../src/certs/store.js';
 import { createCa, createServingCert, describeCert, issuedBy, keyMatches, randomSerial } from '../../src/certs/x509.js';
 
 const DAY = 86_400_000;
@@ -34,16 +36,84 @@ describe('F2 serving certificate the apiserver accepts', () => {
     expect(keyMatches(leaf.certPem, ca.keyPem)).toBe(false);
   });
 
+  it('makes ECDSA P-256 keys, so a handshake signs without RSA-2048\'s cost', () => {
+    const ca = createCa({ days: 10, now: NOW });
+    const leaf = createServingCert({ ca, names: ['localhost'], days: 10, now: NOW });
+    for (const pem of [ca.certPem, leaf.certPem]) {
+      const key = new X509Certificate(pem).publicKey;
+      expect(key.asymmetricKeyType).toBe('ec');
+      expect(key.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    }
+    expect(leaf.keyPem).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
+  });
+
+  it('names the CA by the key identifier the CA carries', () => {
+    const ca = createCa({ days: 10, now: NOW });
+    const leaf = createServingCert({ ca, names: ['localhost'], days: 10, now: NOW });
+    const ext = (pem: string, name: string): string | undefined => {
+      const found = forge.asn1
+        .fromDer(Buffer.from(pem.replace(/-----[A-Z ]+-----|\n/g, ''), 'base64').toString('binary'))
+        .value as forge.asn1.Asn1[];
+      const tbs = found[0]?.value as forge.asn1.Asn1[];
+      const extensions = ((tbs.at(-1)?.value as forge.asn1.Asn1[])[0]?.value ?? []) as forge.asn1.Asn1[];
+      const oid = forge.pki.oids[name] as string;
+      const entry = extensions.find((e) => forge.asn1.derToOid((e.value as forge.asn1.Asn1[])[0]?.value as string) === oid);
+      const der = (entry?.value as forge.asn1.Asn1[] | undefined)?.at(-1)?.value;
+      return typeof der === 'string' ? forge.util.bytesToHex(der) : undefined;
+    };
+    const ski = ext(ca.certPem, 'subjectKeyIdentifier');
+    const aki = ext(leaf.certPem, 'authorityKeyIdentifier');
+    expect(ski).toMatch(/^0414[0-9a-f]{40}$/);
+    // SEQUENCE { [0] keyIdentifier }: the same 20 bytes.
+    expect(aki).toBe(`30168014${(ski ?? '').slice(4)}`);
+  });
+
+  it('issues under a CA that an earlier version made with an RSA key (signed sha256WithRSA)', () => {
+    const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
+    const old = forge.pki.createCertificate();
+    old.publicKey = keys.publicKey;
+    old.serialNumber = '01ab';
+    old.validity.notBefore = new Date(NOW - DAY);
+    old.validity.notAfter = new Date(NOW + 3650 * DAY);
+    old.setSubject([{ name: 'commonName', value: 'rollguard-ca' }]);
+    old.setIssuer(old.subject.attributes);
+    old.setExtensions([{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, critical: true }, { name: 'subjectKeyIdentifier' }]);
+    old.sign(keys.privateKey, forge.md.sha256.create());
+    const ca = { certPem: forge.pki.certificateToPem(old), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };
+    const leaf = createServingCert({ ca, names: ['localhost'], days: 10, now: NOW });
+    expect(issuedBy(leaf.certPem, ca.certPem)).toBe(true);
+    expect(new X509Certificate(leaf.certPem).publicKey.asymmetricKeyType).toBe('ec');
+    expect(keyMatches(ca.certPem, ca.keyPem)).toBe(true);
+    expect(describeCert(leaf.certPem).issuerCn).toBe('rollguard-ca');
+  });
+
+  it('writes validity after 2049 as GeneralizedTime, to the second', () => {
+    const now = Date.parse('2045-06-01T00:00:00Z');
+    const ca = createCa({ days: 3650, now });
+    const info = describeCert(ca.certPem);
+    expect(info.notAfter).toBe(now + 3650 * DAY);
+    expect(info.notBefore).toBe(now - 5 * 60_000);
+  });
+
+  it('reads IPv6 names as they were asked for, so they do not look changed', () => {
+    const ca = createCa({ days: 3650, now: NOW });
+    const names = ['localhost', '::1', 'fd00::10'];
+    const leaf = createServingCert({ ca, names, days: 90, now: NOW });
+    expect(describeCert(leaf.certPem).ipAddresses).toEqual(['::1', 'fd00::10']);
+    expect(leafRenewalReason(leaf, ca, { outDir: dir, names, days: 90, now: NOW })).toBeUndefined();
+  });
+
   it('rejects a certificate without names', () => {
     const ca = createCa({ days: 10, now: NOW });
     expect(() => createServingCert({ ca, names: [], days: 10, now: NOW })).toThrow(/at least one DNS name/);
   });
 
-  it('uses random, positive serial numbers, never "01"', () => {
-    const serials = new Set(Array.from({ length: 50 }, () => randomSerial()));
-    expect(serials.size).toBe(50);
+  it('uses random, positive serial numbers, never "01", in their fewest DER bytes (no leading zero byte, which Go refuses)', () => {
+    // With only the top bit cleared, one serial in 128 would start with a zero byte: 1,000 find it.
+    const serials = new Set(Array.from({ length: 1000 }, () => randomSerial()));
+    expect(serials.size).toBe(1000);
     for (const s of serials) {
-      expect(s).toMatch(/^[0-7][0-9a-f]{31}$/);
+      expect(s).toMatch(/^[4-7][0-9a-f]{31}$/);
       expect(s).not.toBe('01');
     }
   });

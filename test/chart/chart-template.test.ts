@@ -206,6 +206,8 @@ describeWithControlPlane(
       expect(leaf.checkIssued(ca)).toBe(true);
       expect(leaf.verify(ca.publicKey)).toBe(true);
       expect(leaf.checkPrivateKey(createPrivateKey(pem('tls.key')))).toBe(true);
+      // ECDSA P-256: a handshake's signature costs microseconds, RSA-2048's about a millisecond.
+      for (const cert of [ca, leaf]) expect(cert.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
       for (const name of [`${FULLNAME}-webhook.${NS}.svc`, `${FULLNAME}-webhook.${NS}.svc.cluster.local`]) expect(leaf.subjectAltName).toContain(`DNS:${name}`);
       expect(webhooksOf(findObject(defaults, 'MutatingWebhookConfiguration'))[0]?.clientConfig.caBundle).toBe(data['ca.crt']);
       expect(webhooksOf(findObject(defaults, 'ValidatingWebhookConfiguration'))[0]?.clientConfig.caBundle).toBe(data['ca.crt']);
@@ -232,6 +234,7 @@ describeWithControlPlane(
       expect(spec.dnsNames).toContain(`${FULLNAME}-webhook.${NS}.svc`);
       expect(spec.ipAddresses).toEqual(['10.0.0.9']);
       expect(spec.issuerRef).toMatchObject({ name: `${FULLNAME}-ca`, kind: 'Issuer' });
+      expect((cert.spec as { privateKey: unknown }).privateKey).toEqual({ rotationPolicy: 'Always', algorithm: 'ECDSA', size: 256 });
       expect((findObject(objects, 'Certificate', `${FULLNAME}-ca`).spec as { isCA: boolean }).isCA).toBe(true);
       expect(findObject(objects, 'Issuer', `${FULLNAME}-ca`).spec).toEqual({ ca: { secretName: `${FULLNAME}-ca` } });
       for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
