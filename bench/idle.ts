@@ -1,8 +1,9 @@
 // `npm run bench:idle`: the idle RSS of the two long-running processes on the real control plane
 // of ../shared/k8s (empty cluster, rollguard's CRDs installed), as a Pod runs them: the image's
 // program (scripts/bundle.ts, the esbuild bundle the Dockerfile builds), the service-account mount (no kubeconfig, so no client-node), the chart's NODE_OPTIONS. RSS is
-// sampled from /proc every 250 ms for a few seconds after /readyz, without a forced GC: what the
-// kubelet and the OOM killer see. Baseline, same run and same NODE_OPTIONS: a bare `node -e`
+// sampled from /proc every 250 ms for 45 s after /readyz, without a forced GC, and the figure is
+// the median of the last 15 s: what the kubelet and the OOM killer see once the process has
+// settled (sampled for two minutes, the agent grew 1.5 MB in its first 45 s and then held). Baseline, same run and same NODE_OPTIONS: a bare `node -e`
 // HTTP server that has answered one request. Target: each process ≤ 60 MB.
 //
 //   npm run bench:idle   (bench:webhook prints the webhook's figure through reportIdle)
@@ -22,24 +23,31 @@ import { chartContainer } from './chart-node-options.js';
 import { buildBundle, imageEnv } from './image-bundle.js';
 
 export const IDLE_TARGET_MB = 60;
-const WINDOW_MS = 5000;
+const WINDOW_MS = 45_000;
+/** The figure is read from the samples after this: the first seconds after /readyz read low. */
+const SETTLED_AFTER_MS = 30_000;
 const ROOT = join(import.meta.dirname, '..');
 
 export interface IdleFigure {
-  /** Median RSS over the window, MB, as it runs. */
+  /** Median RSS over the window's settled end, MB, as it runs. */
   rssMb: number;
+  /** Median RSS over the first 5 s after /readyz, MB: where the process starts from. */
+  firstMb: number;
   maxMb: number;
 }
 
 async function sampleIdle(p: ManagedProcess): Promise<IdleFigure> {
-  const rss: number[] = [];
+  const samples: { at: number; mb: number }[] = [];
   const t0 = performance.now();
   while (performance.now() - t0 < WINDOW_MS) {
-    rss.push(procSample(p.pid).rssMb);
+    samples.push({ at: performance.now() - t0, mb: procSample(p.pid).rssMb });
     await new Promise((r) => setTimeout(r, 250));
   }
-  rss.sort((a, b) => a - b);
-  return { rssMb: rss[Math.floor(rss.length / 2)] ?? Number.NaN, maxMb: rss[rss.length - 1] ?? Number.NaN };
+  const median = (from: number, to: number): number => {
+    const mb = samples.filter((s) => s.at >= from && s.at < to).map((s) => s.mb).sort((a, b) => a - b);
+    return mb[Math.floor(mb.length / 2)] ?? Number.NaN;
+  };
+  return { rssMb: median(SETTLED_AFTER_MS, WINDOW_MS), firstMb: median(0, 5000), maxMb: Math.max(...samples.map((s) => s.mb)) };
 }
 
 /** A node process as a Pod runs it: the service-account files mounted where a Pod has them (namespace `namespace`). */
@@ -90,7 +98,7 @@ export async function measureAgentIdle(facts: ControlPlaneFacts, main: string, n
 }
 
 export const idleLine = (label: string, f: IdleFigure, baseline: IdleFigure): string =>
-  `${label}: idle RSS ${f.rssMb.toFixed(1)} MB as it runs (max ${f.maxMb.toFixed(1)}), ${(f.rssMb - baseline.rssMb).toFixed(1)} MB over the bare server; goal ≤ ${String(IDLE_TARGET_MB)} MB: ${f.rssMb <= IDLE_TARGET_MB ? 'met' : 'NOT met'}`;
+  `${label}: idle RSS ${f.rssMb.toFixed(1)} MB as it runs (${f.firstMb.toFixed(1)} MB in the first 5 s, max ${f.maxMb.toFixed(1)}), ${(f.rssMb - baseline.rssMb).toFixed(1)} MB over the bare server; goal ≤ ${String(IDLE_TARGET_MB)} MB: ${f.rssMb <= IDLE_TARGET_MB ? 'met' : 'NOT met'}`;
 
 /**
  * Starts a control plane and prints the idle RSS of each named process beside its baseline;
@@ -115,7 +123,7 @@ export async function reportIdle(names: readonly ('agent' | 'webhook')[], say: (
     const admin = new KubeRest(adminControlPlane(launched.facts).kubeConfig);
     await installRollguardCrds(admin);
     await admin.create('/api/v1/namespaces', { metadata: { name: 'rollguard-idle' } });
-    say(`idle RSS (empty cluster, after /readyz, ${String(WINDOW_MS / 1000)} s sampled as it runs, no forced GC): ${given ?? "the image's bundle"} as a Pod runs it (service-account mount, the chart's NODE_OPTIONS)`);
+    say(`idle RSS (empty cluster, sampled as it runs for ${String(WINDOW_MS / 1000)} s after /readyz, the median from ${String(SETTLED_AFTER_MS / 1000)} s on, no forced GC): ${given ?? "the image's bundle"} as a Pod runs it (service-account mount, the chart's NODE_OPTIONS)`);
     for (const name of names) {
       const { nodeOptions } = await chartContainer(name);
       const baseline = await measureBaseline(nodeOptions);
