@@ -69,17 +69,32 @@ function time(date: Date): forge.asn1.Asn1 {
     : asn1.create(UNIVERSAL, asn1.Type.GENERALIZEDTIME, false, asn1.dateToGeneralizedTime(date));
 }
 
+/** forge holds bytes as binary strings. */
 const binary = (der: Buffer): string => der.toString('binary');
+const toDer = (node: forge.asn1.Asn1): Buffer => Buffer.from(asn1.toDer(node).getBytes(), 'binary');
 
 /**
- * SHA-1 of the subjectPublicKey bits (RFC 5280 §4.2.1.2, method 1), as hex: the key identifier.
- * Those bits are the uncompressed point for an EC key and the PKCS#1 RSAPublicKey for an RSA one.
+ * SHA-1 of the subjectPublicKey bits (RFC 5280 §4.2.1.2, method 1), as forge bytes: the key
+ * identifier. Those bits are the uncompressed point for an EC key and the PKCS#1 RSAPublicKey for
+ * an RSA one.
  */
 function keyIdentifier(publicKey: KeyObject): string {
   const sha1 = createHash('sha1');
-  if (publicKey.asymmetricKeyType === 'rsa') return sha1.update(publicKey.export({ type: 'pkcs1', format: 'der' })).digest('hex');
+  if (publicKey.asymmetricKeyType === 'rsa') return sha1.update(publicKey.export({ type: 'pkcs1', format: 'der' })).digest('binary');
   const { x, y } = publicKey.export({ format: 'jwk' });
-  return sha1.update(Buffer.concat([Buffer.of(4), Buffer.from(x ?? '', 'base64url'), Buffer.from(y ?? '', 'base64url')])).digest('hex');
+  return sha1.update(Buffer.concat([Buffer.of(4), Buffer.from(x ?? '', 'base64url'), Buffer.from(y ?? '', 'base64url')])).digest('binary');
+}
+
+/**
+ * The subject of a certificate as it is encoded there: a leaf's issuer must be its CA's subject
+ * byte for byte, whatever attributes a CA brought to the certificate directory carries.
+ */
+function encodedSubject(cert: X509Certificate): forge.asn1.Asn1 {
+  const tbs = (asn1.fromDer(binary(cert.raw)).value as forge.asn1.Asn1[])[0]?.value as forge.asn1.Asn1[];
+  // TBSCertificate: [0] version (absent in a v1 certificate), serial, signature, issuer, validity, subject.
+  const subject = tbs[tbs[0]?.tagClass === asn1.Class.CONTEXT_SPECIFIC ? 5 : 4];
+  if (subject === undefined) throw new Error('the CA certificate has no subject');
+  return subject;
 }
 
 /**
@@ -114,7 +129,8 @@ function pem(label: string, der: Buffer): string {
 
 interface CertSpec {
   subject: string;
-  issuer: string;
+  /** The issuing CA's encoded subject; undefined for a self-signed certificate. */
+  issuer: forge.asn1.Asn1 | undefined;
   publicKey: KeyObject;
   signer: KeyObject;
   days: number;
@@ -127,8 +143,8 @@ function issue(spec: CertSpec): string {
   // forge builds the names and extensions; the rest of the TBSCertificate is assembled here.
   const fields = forge.pki.createCertificate();
   fields.setSubject([{ name: 'commonName', value: spec.subject }]);
-  fields.setIssuer([{ name: 'commonName', value: spec.issuer }]);
   fields.setExtensions(spec.extensions);
+  const subject = forge.pki.distinguishedNameToAsn1(fields.subject);
   const algorithm = signatureAlgorithm(spec.signer);
   // Backdated a few minutes so a node whose clock lags slightly still accepts a fresh certificate.
   const validity = [time(new Date(spec.now - 5 * 60_000)), time(new Date(spec.now + spec.days * DAY_MS))];
@@ -136,21 +152,20 @@ function issue(spec: CertSpec): string {
     asn1.create(asn1.Class.CONTEXT_SPECIFIC, CONTEXT_TAG.version, true, [asn1.create(UNIVERSAL, asn1.Type.INTEGER, false, asn1.integerToDer(2).getBytes())]),
     asn1.create(UNIVERSAL, asn1.Type.INTEGER, false, forge.util.hexToBytes(randomSerial())),
     algorithm,
-    forge.pki.distinguishedNameToAsn1(fields.issuer),
+    spec.issuer ?? subject,
     asn1.create(UNIVERSAL, asn1.Type.SEQUENCE, true, validity),
-    forge.pki.distinguishedNameToAsn1(fields.subject),
+    subject,
     asn1.fromDer(binary(spec.publicKey.export({ type: 'spki', format: 'der' }))),
     extensionsAsn1(fields.extensions as EncodedExtension[]),
   ]);
-  const tbsDer = Buffer.from(asn1.toDer(tbs).getBytes(), 'binary');
   // ECDSA signatures come DER-encoded (dsaEncoding's default), as X.509 wants them.
-  const signature = sign('sha256', tbsDer, spec.signer);
+  const signature = sign('sha256', toDer(tbs), spec.signer);
   const certificate = asn1.create(UNIVERSAL, asn1.Type.SEQUENCE, true, [
     tbs,
     algorithm,
     asn1.create(UNIVERSAL, asn1.Type.BITSTRING, false, `\u0000${binary(signature)}`),
   ]);
-  return pem('CERTIFICATE', Buffer.from(asn1.toDer(certificate).getBytes(), 'binary'));
+  return pem('CERTIFICATE', toDer(certificate));
 }
 
 function newKey(): { privateKey: KeyObject; publicKey: KeyObject; keyPem: string } {
@@ -160,10 +175,9 @@ function newKey(): { privateKey: KeyObject; publicKey: KeyObject; keyPem: string
 
 export function createCa(opts: { commonName?: string; days: number; now: number }): KeyPairPem {
   const key = newKey();
-  const name = opts.commonName ?? 'rollguard-ca';
   const certPem = issue({
-    subject: name,
-    issuer: name,
+    subject: opts.commonName ?? 'rollguard-ca',
+    issuer: undefined,
     publicKey: key.publicKey,
     signer: key.privateKey,
     days: opts.days,
@@ -172,7 +186,7 @@ export function createCa(opts: { commonName?: string; days: number; now: number 
       { name: 'basicConstraints', cA: true, critical: true },
       { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
       // Given as its encoded value: forge would derive it from an RSA key.
-      { name: 'subjectKeyIdentifier', value: asn1.create(UNIVERSAL, asn1.Type.OCTETSTRING, false, forge.util.hexToBytes(keyIdentifier(key.publicKey))) },
+      { name: 'subjectKeyIdentifier', value: asn1.create(UNIVERSAL, asn1.Type.OCTETSTRING, false, keyIdentifier(key.publicKey)) },
     ],
   });
   return { certPem, keyPem: key.keyPem };
@@ -185,7 +199,7 @@ export function createServingCert(opts: { ca: KeyPairPem; names: readonly string
   const key = newKey();
   const certPem = issue({
     subject: first,
-    issuer: commonName(ca.subject),
+    issuer: encodedSubject(ca),
     publicKey: key.publicKey,
     signer: createPrivateKey(opts.ca.keyPem),
     days: opts.days,
@@ -196,7 +210,7 @@ export function createServingCert(opts: { ca: KeyPairPem; names: readonly string
       { name: 'keyUsage', digitalSignature: true, critical: true },
       { name: 'extKeyUsage', serverAuth: true },
       { name: 'subjectAltName', altNames: subjectAltNames(opts.names) },
-      { name: 'authorityKeyIdentifier', keyIdentifier: forge.util.hexToBytes(keyIdentifier(ca.publicKey)) },
+      { name: 'authorityKeyIdentifier', keyIdentifier: keyIdentifier(ca.publicKey) },
     ],
   });
   return { certPem, keyPem: key.keyPem };

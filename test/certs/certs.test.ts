@@ -68,18 +68,30 @@ describe('F2 serving certificate the apiserver accepts', () => {
     expect(aki).toBe(`30168014${(ski ?? '').slice(4)}`);
   });
 
-  it('issues under a CA that an earlier version made with an RSA key (signed sha256WithRSA)', () => {
+  /** An RSA CA as node-forge made them (earlier versions, or an admin's own in the certificate directory). */
+  function forgeRsaCa(subject: forge.pki.CertificateField[]): { certPem: string; keyPem: string } {
     const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
     const old = forge.pki.createCertificate();
     old.publicKey = keys.publicKey;
     old.serialNumber = '01ab';
     old.validity.notBefore = new Date(NOW - DAY);
     old.validity.notAfter = new Date(NOW + 3650 * DAY);
-    old.setSubject([{ name: 'commonName', value: 'rollguard-ca' }]);
-    old.setIssuer(old.subject.attributes);
+    old.setSubject(subject);
+    old.setIssuer(subject);
     old.setExtensions([{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, critical: true }, { name: 'subjectKeyIdentifier' }]);
     old.sign(keys.privateKey, forge.md.sha256.create());
-    const ca = { certPem: forge.pki.certificateToPem(old), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };
+    return { certPem: forge.pki.certificateToPem(old), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };
+  }
+
+  it('names as issuer the whole subject of a CA brought with more than a CN', () => {
+    const ca = forgeRsaCa([{ name: 'organizationName', value: 'Example Platform' }, { name: 'commonName', value: 'platform-ca' }]);
+    const leaf = createServingCert({ ca, names: ['localhost'], days: 10, now: NOW });
+    expect(new X509Certificate(leaf.certPem).issuer).toBe(new X509Certificate(ca.certPem).subject);
+    expect(issuedBy(leaf.certPem, ca.certPem)).toBe(true);
+  });
+
+  it('issues under a CA that an earlier version made with an RSA key (signed sha256WithRSA)', () => {
+    const ca = forgeRsaCa([{ name: 'commonName', value: 'rollguard-ca' }]);
     const leaf = createServingCert({ ca, names: ['localhost'], days: 10, now: NOW });
     expect(issuedBy(leaf.certPem, ca.certPem)).toBe(true);
     expect(new X509Certificate(leaf.certPem).publicKey.asymmetricKeyType).toBe('ec');
