@@ -1,10 +1,12 @@
 // `npm run bench:idle`: the idle RSS of the two long-running processes on the real control plane
 // of ../shared/k8s (empty cluster, rollguard's CRDs installed), as a Pod runs them: the image's
-// program (scripts/bundle.ts, the esbuild bundle the Dockerfile builds), the service-account mount (no kubeconfig, so no client-node), the chart's NODE_OPTIONS. RSS is
-// sampled from /proc every 250 ms for 45 s after /readyz, without a forced GC, and the figure is
-// the median of the last 15 s: what the kubelet and the OOM killer see once the process has
-// settled (sampled for two minutes, the agent grew 1.5 MB in its first 45 s and then held). Baseline, same run and same NODE_OPTIONS: a bare `node -e`
-// HTTP server that has answered one request. Target: each process ≤ 60 MB.
+// program (scripts/bundle.ts, the esbuild bundle the Dockerfile builds), the service-account
+// mount (no kubeconfig, so no client-node), the chart's NODE_OPTIONS. RSS is sampled from /proc
+// every 250 ms for 45 s after /readyz, without a forced GC, and the figure is the median of the
+// last 15 s: what the kubelet and the OOM killer see once the process has settled (sampled for two
+// minutes, the agent grew 1.5 MB in its first 45 s and then held). Baseline, same run and same
+// NODE_OPTIONS: a bare `node -e` HTTP server that has answered one request. Target: each process
+// ≤ 60 MB.
 //
 //   npm run bench:idle   (bench:webhook prints the webhook's figure through reportIdle)
 
