@@ -7,6 +7,7 @@ import { describeFigures, figures, ms, type Figures } from './latency.js';
 import { openLoop, type Sample } from './open-loop.js';
 import { reviewMix } from './review-mix.js';
 import { rssGrowth, type RssSample, type RssGrowth } from './rss-growth.js';
+import { procSample } from '../agent-process.js';
 import { rssBytes, scrapeSum, startEcho, startRollguard, type ServerUnderLoad } from './load-servers.js';
 import { count, quantile, type HardenPart, type HardenRow } from './table.js';
 
@@ -58,6 +59,10 @@ interface Steady {
   rss: RssGrowth;
   /** Event-loop delay p99 of each 5 s window (ms), as the server measured it. */
   eventLoop: number[];
+  /** The server process's CPU time (all its threads) per answered review over the phase, µs. */
+  cpuUsPerReview: number;
+  /** The same CPU time per second of the phase: the share of a core the load kept busy. */
+  coreShare: number;
 }
 
 async function steady(server: ServerUnderLoad, s: Shape, load: (rate: (t: number) => number, ms: number, tick?: (t: number) => unknown) => Promise<Sample[]>): Promise<Steady> {
@@ -70,15 +75,22 @@ async function steady(server: ServerUnderLoad, s: Shape, load: (rate: (t: number
   };
   await eventLoopP99();
   loop.length = 0;
+  const cpu0 = procSample(server.process.pid).cpuSeconds;
+  const began = performance.now();
   const samples = await load(() => s.steadyRate, s.steadyMs, (t) => {
     void rssBytes(server.process.pid).then((bytes) => rss.push({ t, bytes }), () => undefined);
     if (Math.round(t / 1000) % 5 === 0) void eventLoopP99();
   });
+  const cpuSeconds = procSample(server.process.pid).cpuSeconds - cpu0;
+  const elapsedSeconds = (performance.now() - began) / 1000;
   await eventLoopP99();
+  const f = figures(samples);
   return {
-    figures: figures(samples),
+    figures: f,
     rss: rssGrowth(rss, s.steadyMs),
     eventLoop: loop,
+    cpuUsPerReview: (cpuSeconds * 1e6) / Math.max(1, f.n - f.failed),
+    coreShare: cpuSeconds / elapsedSeconds,
   };
 }
 
@@ -178,6 +190,7 @@ export function webhookUnderLoad(opts: LoadOptions): HardenPart {
           part: this.name,
           held:
             `steady ${rate}: rollguard ${describeFigures(rg.figures)}, ${shedText(shed1 - shed0, rg.figures.n)}; baseline ${describeFigures(base.figures)}; p99 ratio ${ratio(rg.figures.p99, base.figures.p99)}; ` +
+            `CPU per review (the process, all threads): rollguard ${rg.cpuUsPerReview.toFixed(0)} µs, ${rg.coreShare.toFixed(2)} of a core; baseline ${base.cpuUsPerReview.toFixed(0)} µs, ${base.coreShare.toFixed(2)} of a core; ` +
             `rollguard RSS over the second half ${mb(rg.rss.startBytes)} → ${mb(rg.rss.endBytes)} MB (medians of its first and last ${String(rg.rss.windowMs / 1000)} s: growth ${percent(rg.rss.growth)}; peak ${percent(rg.rss.peak)} over the start), event-loop delay p99 over 5 s windows (monitorEventLoopDelay at 10 ms resolution, read by each server): rollguard ${loopText(rg.eventLoop)}, baseline ${loopText(base.eventLoop)}; ` +
             `spike ${count(SPIKE_FROM)}→${count(SPIKE_TO)}/s in ${String(s.spikeRiseMs / 1000)} s: rollguard ${describeFigures(rgSpike)}, ${shedText(shed2 - shed1, rgSpike.n)}; baseline ${describeFigures(baseSpike)}; p99 ratio ${ratio(rgSpike.p99, baseSpike.p99)}; ` +
             `knee (p99 > 1 s or a failure): rollguard ${kneeText(rgKnee, s)}; baseline ${kneeText(baseKnee, s)}`,
