@@ -48,6 +48,8 @@ export function subjectAltNames(names: readonly string[]): { type: number; value
 const { asn1 } = forge;
 const UNIVERSAL = asn1.Class.UNIVERSAL;
 
+const oid = (dotted: string): forge.asn1.Asn1 => asn1.create(UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(dotted).getBytes());
+
 /** Signature algorithms by the signing key's type (RFC 5758 §3.2: ECDSA's parameters are absent; RFC 4055: RSA's are NULL). */
 const SIGNATURE_ALGORITHMS: Readonly<Record<string, { oid: string; nullParameters: boolean }>> = {
   ec: { oid: '1.2.840.10045.4.3.2', nullParameters: false },
@@ -58,8 +60,8 @@ function signatureAlgorithm(key: KeyObject): forge.asn1.Asn1 {
   const type = key.asymmetricKeyType ?? 'unknown';
   const algorithm = SIGNATURE_ALGORITHMS[type];
   if (algorithm === undefined) throw new Error(`the CA key is ${type}; rollguard signs with EC or RSA CA keys`);
-  const oid = asn1.create(UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(algorithm.oid).getBytes());
-  return asn1.create(UNIVERSAL, asn1.Type.SEQUENCE, true, algorithm.nullParameters ? [oid, asn1.create(UNIVERSAL, asn1.Type.NULL, false, '')] : [oid]);
+  const id = oid(algorithm.oid);
+  return asn1.create(UNIVERSAL, asn1.Type.SEQUENCE, true, algorithm.nullParameters ? [id, asn1.create(UNIVERSAL, asn1.Type.NULL, false, '')] : [id]);
 }
 
 /** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */
@@ -114,17 +116,12 @@ interface EncodedExtension {
 function extensionsAsn1(extensions: readonly EncodedExtension[]): forge.asn1.Asn1 {
   const each = extensions.map((e) =>
     asn1.create(UNIVERSAL, asn1.Type.SEQUENCE, true, [
-      asn1.create(UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(e.id).getBytes()),
+      oid(e.id),
       ...(e.critical === true ? [asn1.create(UNIVERSAL, asn1.Type.BOOLEAN, false, '\u00ff')] : []),
       asn1.create(UNIVERSAL, asn1.Type.OCTETSTRING, false, asn1.toDer(e.value).getBytes()),
     ]),
   );
   return asn1.create(asn1.Class.CONTEXT_SPECIFIC, CONTEXT_TAG.extensions, true, [asn1.create(UNIVERSAL, asn1.Type.SEQUENCE, true, each)]);
-}
-
-function pem(label: string, der: Buffer): string {
-  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
 
 interface CertSpec {
@@ -165,7 +162,8 @@ function issue(spec: CertSpec): string {
     algorithm,
     asn1.create(UNIVERSAL, asn1.Type.BITSTRING, false, `\u0000${binary(signature)}`),
   ]);
-  return pem('CERTIFICATE', toDer(certificate));
+  // Node writes the PEM (LF line ends), and reading the DER back first proves it parses.
+  return new X509Certificate(toDer(certificate)).toString();
 }
 
 function newKey(): { privateKey: KeyObject; publicKey: KeyObject; keyPem: string } {
