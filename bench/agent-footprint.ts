@@ -4,6 +4,7 @@ import { metadataForStamps, type StampMetadata } from '../src/stamps/stamp-cache
 import type { ControlPlaneFacts } from '../test/support/control-plane-context.js';
 import { addConfig, addDeployments, BulkWriter, ensureNamespaces, LAST_APPLIED, META_LIST, NAMESPACES } from './agent-objects.js';
 import { podMountPossible, procSample, startAgentProcess, startPrometheusStub, type AgentConnection, type ProcSample } from './agent-process.js';
+import { median } from './stats.js';
 
 // The agent's memory and CPU while it watches a growing cluster: objects are added tier by tier
 // (first Deployments alone, then ConfigMaps/Secrets alone, then both), and at each tier a fresh
@@ -39,8 +40,6 @@ export interface TierResult extends Tier {
 const INTERVAL_S = 5;
 const WINDOW_S = 4 * INTERVAL_S;
 const SETTLE_MS = 10_000;
-
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 async function count(w: BulkWriter, path: string): Promise<number> {
   const list = await w.send<{ items: unknown[]; metadata: { remainingItemCount?: number } }>('GET', `${path}?limit=1`);

@@ -1,13 +1,9 @@
 import type { TierResult } from './agent-footprint.js';
 import type { LatencyRun } from './agent-latency.js';
+import { quantile } from './stats.js';
 
 // The figures of bench/agent.ts: quantiles of onset → rollback, and the per-object memory slopes
 // fitted over the tiers with the empty cluster as the intercept.
-
-export function quantile(xs: readonly number[], q: number): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-}
 
 export interface LatencySummary {
   rows: { label: string; median: number; p90: number }[];

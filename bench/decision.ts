@@ -36,6 +36,7 @@ import { errorShareAlertRule } from '../test/support/prometheus-scrape.js';
 import { startStack } from '../test/support/rollguard-stack.js';
 import { waitFor } from '../test/support/wait.js';
 import { CHART_LEASE, measureFailover } from './decision-failover.js';
+import { quantile } from './stats.js';
 
 const GOAL_S = 5;
 const TOKEN = 'xoxb-bench-token';
@@ -56,11 +57,6 @@ function count(name: string, fallback: number, min: number): number {
 }
 const runs = count('--runs', 8, 2);
 const failovers = count('--failovers', 6, 1);
-
-function quantile(xs: readonly number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] ?? Number.NaN;
-}
 
 /** Between Alertmanager and the agents: notes when each alert's notification arrived, then passes it to the agent `target` names for its service. */
 async function alertTap(target: (service: string) => string): Promise<{ url: string; firstFor: Map<string, number>; close(): Promise<void> }> {

@@ -9,6 +9,7 @@ import { scrapeSpans } from '../src/core/scrape-spans.js';
 import { normalUpperTail } from '../src/core/stats-normal.js';
 import { rng } from '../test/support/metric-scenarios.js';
 import { stepScrapes } from '../test/support/step-scrapes.js';
+import { quantile } from './stats.js';
 
 // The fast-failure cases of the detection benchmark (issue 15): the 5xx share steps up seconds
 // from the deploy start, with the deploy at a random offset inside the scrape interval. Clean fast
@@ -133,10 +134,7 @@ export function oracleLikelihoodAfter(c: FastCase): boolean {
   return normalUpperTail(Math.sqrt(Math.max(0, 2 * (best - logLik(d))))) < DEFAULT_POLICY.thresholds.significance;
 }
 
-const quantile = (xs: readonly number[], q: number): string => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted.length > 0 ? `${((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0) / 1000).toFixed(0)} s` : 'n/a';
-};
+const seconds = (xs: readonly number[], q: number): string => (xs.length > 0 ? `${(quantile(xs, q) / 1000).toFixed(0)} s` : 'n/a');
 
 export function reportFastFailures(total: number, seed: number): void {
   const corpus = buildFastCorpus(total, seed);
@@ -157,7 +155,7 @@ export function reportFastFailures(total: number, seed: number): void {
     const share = (n: number) => (of.length > 0 ? (n / of.length).toFixed(3) : 'n/a');
     const later = of.filter(ever);
     const delays = later.map((o) => o.j.metAfterMs ?? 0);
-    console.log(`  ${name}: at the first firing ${met} / ${count('unknown')} / ${count('unmet')} / ${count(undefined)} of ${of.length} (R1 met ${share(met)}); at any evaluation ${later.length} (${share(later.length)}), after the first firing p50 ${quantile(delays, 0.5)}, p90 ${quantile(delays, 0.9)}`);
+    console.log(`  ${name}: at the first firing ${met} / ${count('unknown')} / ${count('unmet')} / ${count(undefined)} of ${of.length} (R1 met ${share(met)}); at any evaluation ${later.length} (${share(later.length)}), after the first firing p50 ${seconds(delays, 0.5)}, p90 ${seconds(delays, 0.9)}`);
   }
   const clean = outcomes.filter((o) => o.c.offsetS > 0 && o.c.noise === 0);
   const recall = clean.filter(ever).length / Math.max(1, clean.length);

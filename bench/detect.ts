@@ -20,6 +20,7 @@ import { buildCorpus, HORIZON, STEP } from './detect-corpus.js';
 import { reportFastFailures } from './detect-fast.js';
 import { reportPodFailures } from './detect-pods.js';
 import type { Case, Kind } from './detect-corpus.js';
+import { quantile } from './stats.js';
 
 interface Outcome {
   fired: boolean;
@@ -55,10 +56,9 @@ const detectors: Record<string, (c: Case) => Outcome> = {
     }),
 };
 
-function quantile(xs: number[], q: number): number | undefined {
-  if (xs.length === 0) return undefined;
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+/** Undefined when there are no values (printed as a dash). */
+function quantileOf(xs: readonly number[], q: number): number | undefined {
+  return xs.length === 0 ? undefined : quantile(xs, q);
 }
 
 interface Row {
@@ -108,10 +108,10 @@ function score(detector: string, subset: string, cases: readonly Case[], outcome
     precision,
     recall,
     f1,
-    onsetMedian: quantile(onsetErr, 0.5),
-    onsetP90: quantile(onsetErr, 0.9),
-    delayMedian: quantile(delay, 0.5),
-    delayP90: quantile(delay, 0.9),
+    onsetMedian: quantileOf(onsetErr, 0.5),
+    onsetP90: quantileOf(onsetErr, 0.9),
+    delayMedian: quantileOf(delay, 0.5),
+    delayP90: quantileOf(delay, 0.9),
   };
 }
 

@@ -23,6 +23,7 @@ import { installRollguardCrds } from '../test/support/rollguard-crds.js';
 import { podMountPossible, POD_WRAPPER, procSample, startPrometheusStub } from './agent-process.js';
 import { chartContainer } from './chart-node-options.js';
 import { buildBundle, imageEnv } from './image-bundle.js';
+import { median } from './stats.js';
 
 export const IDLE_TARGET_MB = 60;
 const WINDOW_MS = 45_000;
@@ -45,11 +46,8 @@ async function sampleIdle(p: ManagedProcess): Promise<IdleFigure> {
     samples.push({ at: performance.now() - t0, mb: procSample(p.pid).rssMb });
     await new Promise((r) => setTimeout(r, 250));
   }
-  const median = (from: number, to: number): number => {
-    const mb = samples.filter((s) => s.at >= from && s.at < to).map((s) => s.mb).sort((a, b) => a - b);
-    return mb[Math.floor(mb.length / 2)] ?? Number.NaN;
-  };
-  return { rssMb: median(SETTLED_AFTER_MS, WINDOW_MS), firstMb: median(0, 5000), maxMb: Math.max(...samples.map((s) => s.mb)) };
+  const between = (from: number, to: number): number => median(samples.filter((s) => s.at >= from && s.at < to).map((s) => s.mb));
+  return { rssMb: between(SETTLED_AFTER_MS, WINDOW_MS), firstMb: between(0, 5000), maxMb: Math.max(...samples.map((s) => s.mb)) };
 }
 
 /** A node process as a Pod runs it: the service-account files mounted where a Pod has them (namespace `namespace`). */

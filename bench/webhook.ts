@@ -16,6 +16,7 @@ import { chartContainer } from './chart-node-options.js';
 import { buildBundle } from './image-bundle.js';
 import { measureWebhookFootprint, type Footprint } from './webhook-footprint.js';
 import { reportIdle } from './idle.js';
+import { median, quantile } from './stats.js';
 
 // `npm run bench:webhook` (issue 16's webhook rows):
 //  1. Throughput: POST /mutate with a ~10 KB Deployment UPDATE review against rollguard's webhook,
@@ -147,10 +148,6 @@ async function load(port: number, path: string, body: string): Promise<Figures> 
   return { cpuUs, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx + result.errors };
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
 /**
  * Latency at a steady rate, open loop: one request every 1000/rate ms whatever the answers do, timed
  * with hrtime. (autocannon's rate limit releases each second's quota at once, which measures its
@@ -189,25 +186,16 @@ async function paced(port: number, path: string, body: string, agent: Agent, rat
   }
   await Promise.all(inflight);
   const elapsed = (performance.now() - began) / 1000;
-  const sorted = [...latencies].sort((a, b) => a - b);
-  return { rps: latencies.length / elapsed, p50: percentile(sorted, 50), p99: percentile(sorted, 99), non2xx: failed };
+  return { rps: latencies.length / elapsed, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), non2xx: failed };
 }
 
 function line(label: string, f: Figures): string {
   return `${label.padEnd(44)} ${f.rps.toFixed(0).padStart(7)} req/s${f.cpuUs === undefined ? '' : `  ${f.cpuUs.toFixed(0).padStart(5)} µs CPU/req`}   p50 ${f.p50.toFixed(2).padStart(6)} ms   p99 ${f.p99.toFixed(2).padStart(6)} ms${f.non2xx > 0 ? `   (${String(f.non2xx)} errors/non-2xx)` : ''}`;
 }
 
-function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length / 2;
-  // An even count has two middles: their mean, not the upper one.
-  return Number.isInteger(mid) ? ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2 : (sorted[Math.floor(mid)] ?? Number.NaN);
-}
-
-/** "0.47x–0.52x": the first and third quartiles of sorted ratios. */
-function quartiles(sorted: readonly number[]): string {
-  const at = (q: number): string => (sorted[Math.floor(q * (sorted.length - 1))] ?? Number.NaN).toFixed(2);
-  return `${at(0.25)}x–${at(0.75)}x`;
+/** "0.47x–0.52x": the first and third quartiles of the ratios. */
+function quartiles(ratios: readonly number[]): string {
+  return `${quantile(ratios, 0.25).toFixed(2)}x–${quantile(ratios, 0.75).toFixed(2)}x`;
 }
 
 /** The reference and rollguard in alternating closed-loop rounds: medians of the ratios. */

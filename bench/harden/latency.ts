@@ -1,5 +1,6 @@
 import type { Sample } from './open-loop.js';
-import { count, quantile } from './table.js';
+import { quantile } from '../stats.js';
+import { count } from './table.js';
 
 // Figures of a set of open-loop samples.
 

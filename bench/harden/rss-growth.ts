@@ -1,4 +1,4 @@
-import { quantile } from './table.js';
+import { median } from '../stats.js';
 
 // How much the webhook's resident set grew over a phase's second half (issue 17: "< 10% over the
 // last 5 minutes"). Growth is what stays: the median of the half's last window against the median
@@ -32,7 +32,6 @@ export function rssGrowth(samples: readonly RssSample[], phaseMs: number, window
     const found = half.filter(inWindow);
     return (found.length > 0 ? found : nearest === undefined ? [] : [nearest]).map((s) => s.bytes);
   };
-  const median = (values: number[]): number => quantile(Float64Array.from(values), 0.5);
   const first = within((s) => s.t < phaseMs / 2 + windowMs, half[0]);
   const last = within((s) => s.t >= phaseMs - windowMs, half.at(-1));
   const startBytes = median(first);

@@ -28,11 +28,4 @@ export function renderTable(rows: readonly HardenRow[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** p-quantile of latencies in ms (nearest rank). */
-export function quantile(values: Float64Array, q: number): number {
-  if (values.length === 0) return 0;
-  const sorted = Float64Array.from(values).sort();
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
-}
-
 export const count = (n: number): string => n.toLocaleString('en-US');

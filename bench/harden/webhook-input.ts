@@ -12,7 +12,8 @@ import { webhookHandlers } from '../../src/admission/server.js';
 import { InMemoryStampCache } from '../../src/stamps/stamp-cache.js';
 import { mutate, type Mutation } from './mutations.js';
 import { rng as seeded } from '../../test/support/metric-scenarios.js';
-import { count, quantile, type HardenPart, type HardenRow } from './table.js';
+import { quantile } from '../stats.js';
+import { count, type HardenPart, type HardenRow } from './table.js';
 
 // Hostile input for the webhook: mutated AdmissionReviews (from the test fixtures) through the real
 // HTTP handler (createApp with the real mutate/validate handlers, served by node:http on 127.0.0.1;

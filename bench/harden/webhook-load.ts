@@ -9,7 +9,8 @@ import { reviewMix } from './review-mix.js';
 import { rssGrowth, type RssSample, type RssGrowth } from './rss-growth.js';
 import { procSample } from '../agent-process.js';
 import { rssBytes, scrapeSum, startEcho, startRollguard, type ServerUnderLoad } from './load-servers.js';
-import { count, quantile, type HardenPart, type HardenRow } from './table.js';
+import { median } from '../stats.js';
+import { count, type HardenPart, type HardenRow } from './table.js';
 
 // Issue 17 part 1, the webhook under load: an open-loop generator (this process) sends real
 // AdmissionReviews over TLS to `rollguard webhook` and, under the same load in the same run, to a
@@ -124,7 +125,7 @@ const worst = (windows: readonly number[]): number => (windows.length === 0 ? In
 
 function loopText(windows: readonly number[]): string {
   if (windows.length === 0) return 'not read';
-  return `worst ${ms(worst(windows))} / median ${ms(quantile(Float64Array.from(windows), 0.5))} ms`;
+  return `worst ${ms(worst(windows))} / median ${ms(median(windows))} ms`;
 }
 
 const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
@@ -183,8 +184,7 @@ export function webhookUnderLoad(opts: LoadOptions): HardenPart {
           if (!(worst(rg.eventLoop) < 20)) lost.push(`event-loop delay p99 ${ms(worst(rg.eventLoop))} ms in the worst 5 s window, not under 20 ms`);
           if (rgSpike.p99 > 1.5 * baseSpike.p99) lost.push(`spike p99 ${ratio(rgSpike.p99, baseSpike.p99)} the baseline's, over 1.5×`);
         }
-        const sorted = bytes.sort((a, b) => a - b);
-        const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+        const medianBytes = median(bytes);
         const rate = `${count(s.steadyRate)}/s × ${String(s.steadyMs / 1000)} s`;
         return {
           part: this.name,
@@ -194,7 +194,7 @@ export function webhookUnderLoad(opts: LoadOptions): HardenPart {
             `rollguard RSS over the second half ${mb(rg.rss.startBytes)} → ${mb(rg.rss.endBytes)} MB (medians of its first and last ${String(rg.rss.windowMs / 1000)} s: growth ${percent(rg.rss.growth)}; peak ${percent(rg.rss.peak)} over the start), event-loop delay p99 over 5 s windows (monitorEventLoopDelay at 10 ms resolution, read by each server): rollguard ${loopText(rg.eventLoop)}, baseline ${loopText(base.eventLoop)}; ` +
             `spike ${count(SPIKE_FROM)}→${count(SPIKE_TO)}/s in ${String(s.spikeRiseMs / 1000)} s: rollguard ${describeFigures(rgSpike)}, ${shedText(shed2 - shed1, rgSpike.n)}; baseline ${describeFigures(baseSpike)}; p99 ratio ${ratio(rgSpike.p99, baseSpike.p99)}; ` +
             `knee (p99 > 1 s or a failure): rollguard ${kneeText(rgKnee, s)}; baseline ${kneeText(baseKnee, s)}`,
-          tried: `open-loop AdmissionReviews over TLS from a separate process (latency from the intended send time), 10% on a fresh connection: 70% Deployment, 20% ConfigMap, 5% Secret, 5% Job; ${count(sorted.length)} bodies, median ${(median / 1024).toFixed(1)} KB, 5% at 256 KB, 0.1% at 3 MiB; rollguard webhook --no-kube (/mutate) vs a bare node:https server (parse, echo uid), each its own process, same load in the same run`,
+          tried: `open-loop AdmissionReviews over TLS from a separate process (latency from the intended send time), 10% on a fresh connection: 70% Deployment, 20% ConfigMap, 5% Secret, 5% Job; ${count(bytes.length)} bodies, median ${(medianBytes / 1024).toFixed(1)} KB, 5% at 256 KB, 0.1% at 3 MiB; rollguard webhook --no-kube (/mutate) vs a bare node:https server (parse, echo uid), each its own process, same load in the same run`,
           lost,
         };
       } finally {
