@@ -53,9 +53,14 @@ export interface ProcSample {
   cpuSeconds: number;
 }
 
+/** A "Name:  N kB" field of /proc/PID/status, in kB; NaN when absent. */
+export function statusKb(status: string, field: string): number {
+  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+}
+
 export function procSample(pid: number): ProcSample {
   const status = readFileSync(`/proc/${String(pid)}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  const kb = (field: string) => statusKb(status, field);
   // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the line.
   const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

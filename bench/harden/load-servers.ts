@@ -4,6 +4,7 @@ import { get } from 'node:https';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { startProcess, withFreePorts, type ManagedProcess } from '../../test/support/process.js';
+import { statusKb } from '../agent-process.js';
 import { chartContainer } from '../chart-node-options.js';
 import { buildBundle, imageEnv } from '../image-bundle.js';
 
@@ -119,9 +120,7 @@ export function startEcho(tls: { cert: string; key: string; ca: string }): Promi
 
 /** Resident memory of a process, bytes (Linux /proc). */
 export async function rssBytes(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${String(pid)}/status`, 'utf8');
-  const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
-  return kb === undefined ? Number.NaN : Number(kb) * 1024;
+  return statusKb(await readFile(`/proc/${String(pid)}/status`, 'utf8'), 'VmRSS') * 1024;
 }
 
 /** One series from the webhook's /metrics, named as exposed (`name` or `name{label="value"}`); undefined when absent. */
