@@ -5,8 +5,10 @@
 // every 250 ms for 45 s after /readyz, without a forced GC, and the figure is the median of the
 // last 15 s: what the kubelet and the OOM killer see once the process has settled (sampled for two
 // minutes, the agent grew 1.5 MB in its first 45 s and then held). Baseline, same run and same
-// NODE_OPTIONS: a bare `node -e` HTTP server that has answered one request. Target: each process
-// ≤ 60 MB.
+// NODE_OPTIONS: a bare `node -e` HTTP server that has answered one request, and the floor of any
+// process that serves HTTPS and talks TLS, as the webhook does and the agent (a TLS client of the
+// apiserver) nearly does: a bare HTTPS server that has answered one request of its own over TLS.
+// Target: each process ≤ 60 MB.
 //
 //   npm run bench:idle   (bench:webhook prints the webhook's figure through reportIdle)
 
@@ -73,6 +75,22 @@ export async function measureBaseline(nodeOptions: string): Promise<IdleFigure> 
   return idleProcess('bare node server', { command: process.execPath, args: ['-e', code], env: { ...process.env, ...imageEnv(), NODE_OPTIONS: nodeOptions } }, `http://127.0.0.1:${String(port)}/`);
 }
 
+/**
+ * A bare node:https server (a certificate of `rollguard certs`) that has answered one request over
+ * TLS from its own node:https client, under the same NODE_OPTIONS; readiness on a node:http server,
+ * listening only once that round trip is done.
+ */
+export async function measureTlsBaseline(nodeOptions: string, certs: { cert: string; key: string; ca: string }): Promise<IdleFigure> {
+  const [port, readyPort] = [await freePort(), await freePort()];
+  const read = (file: string) => `fs.readFileSync(${JSON.stringify(file)})`;
+  const code =
+    `const fs = require('node:fs'), https = require('node:https'), http = require('node:http');` +
+    `https.createServer({ cert: ${read(certs.cert)}, key: ${read(certs.key)} }, (q, s) => s.end('ok')).listen(${String(port)}, '127.0.0.1', () => {` +
+    `https.get({ host: '127.0.0.1', port: ${String(port)}, servername: 'localhost', ca: ${read(certs.ca)} }, (r) => { r.resume(); r.on('end', () => http.createServer((q, s) => s.end('ok')).listen(${String(readyPort)}, '127.0.0.1')); });` +
+    `});`;
+  return idleProcess('bare node https server', { command: process.execPath, args: ['-e', code], env: { ...process.env, ...imageEnv(), NODE_OPTIONS: nodeOptions } }, `http://127.0.0.1:${String(readyPort)}/`);
+}
+
 /** `rollguard webhook` from the build `main`, in a Pod's form, watching ConfigMaps/Secrets of the empty cluster. */
 export async function measureWebhookIdle(facts: ControlPlaneFacts, main: string, nodeOptions: string): Promise<IdleFigure> {
   const dir = await mkdtemp(join(tmpdir(), 'rollguard-idle-'));
@@ -97,8 +115,8 @@ export async function measureAgentIdle(facts: ControlPlaneFacts, main: string, n
   }
 }
 
-export const idleLine = (label: string, f: IdleFigure, baseline: IdleFigure): string =>
-  `${label}: idle RSS ${f.rssMb.toFixed(1)} MB as it runs (${f.firstMb.toFixed(1)} MB in the first 5 s, max ${f.maxMb.toFixed(1)}), ${(f.rssMb - baseline.rssMb).toFixed(1)} MB over the bare server; goal ≤ ${String(IDLE_TARGET_MB)} MB: ${f.rssMb <= IDLE_TARGET_MB ? 'met' : 'NOT met'}`;
+export const idleLine = (label: string, f: IdleFigure, baseline: IdleFigure, tls: IdleFigure): string =>
+  `${label}: idle RSS ${f.rssMb.toFixed(1)} MB as it runs (${f.firstMb.toFixed(1)} MB in the first 5 s, max ${f.maxMb.toFixed(1)}), ${(f.rssMb - baseline.rssMb).toFixed(1)} MB over the bare HTTP server, ${(f.rssMb - tls.rssMb).toFixed(1)} MB over the bare HTTPS one; goal ≤ ${String(IDLE_TARGET_MB)} MB: ${f.rssMb <= IDLE_TARGET_MB ? 'met' : 'NOT met'}`;
 
 /**
  * Starts a control plane and prints the idle RSS of each named process beside its baseline;
@@ -118,8 +136,10 @@ export async function reportIdle(names: readonly ('agent' | 'webhook')[], say: (
   const given = i >= 0 ? process.argv[i + 1] : undefined;
   const built = given !== undefined ? { main: given, remove: async () => {} } : await buildBundle('bench-idle-bundle');
   const launched = await launchControlPlane(located);
+  const certDir = await mkdtemp(join(tmpdir(), 'rollguard-idle-baseline-'));
   let ok = true;
   try {
+    const { paths } = await ensureCertificates({ outDir: certDir, names: ['localhost', '127.0.0.1'], days: 1, now: Date.now() });
     const admin = new KubeRest(adminControlPlane(launched.facts).kubeConfig);
     await installRollguardCrds(admin);
     await admin.create('/api/v1/namespaces', { metadata: { name: 'rollguard-idle' } });
@@ -127,14 +147,16 @@ export async function reportIdle(names: readonly ('agent' | 'webhook')[], say: (
     for (const name of names) {
       const { nodeOptions } = await chartContainer(name);
       const baseline = await measureBaseline(nodeOptions);
+      const tls = await measureTlsBaseline(nodeOptions, { cert: paths.cert, key: paths.key, ca: paths.caCert });
       const figure = await (name === 'agent' ? measureAgentIdle : measureWebhookIdle)(launched.facts, built.main, nodeOptions);
-      say(`  NODE_OPTIONS="${nodeOptions}"; baseline, same run: a bare \`node -e\` HTTP server ${baseline.rssMb.toFixed(1)} MB`);
-      say(`  ${idleLine(name, figure, baseline)}`);
+      say(`  NODE_OPTIONS="${nodeOptions}"; baselines, same run: a bare \`node -e\` HTTP server ${baseline.rssMb.toFixed(1)} MB; a bare HTTPS server that has answered its own TLS request ${tls.rssMb.toFixed(1)} MB`);
+      say(`  ${idleLine(name, figure, baseline, tls)}`);
       ok = ok && figure.rssMb <= IDLE_TARGET_MB;
     }
   } finally {
     await launched.stop();
     await built.remove();
+    await rm(certDir, { recursive: true, force: true });
   }
   return ok;
 }
