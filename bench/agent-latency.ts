@@ -65,7 +65,14 @@ class RollbackLog {
 
 const STEP_MS = 1000;
 
-export async function measureLatency(cp: ControlPlane, runs: number, log: (line: string) => void): Promise<LatencyRun[]> {
+/** The phase in the step at which the exporter was scraped, ms: a circular mean, as 990 ms and 10 ms are 20 ms apart. */
+function scrapePhase(scrapes: readonly { at: number }[]): number {
+  const angles = scrapes.map((s) => ((s.at % STEP_MS) / STEP_MS) * 2 * Math.PI);
+  const mean = Math.atan2(angles.reduce((a, x) => a + Math.sin(x), 0), angles.reduce((a, x) => a + Math.cos(x), 0));
+  return (((mean / (2 * Math.PI)) * STEP_MS) + STEP_MS) % STEP_MS;
+}
+
+export async function measureLatency(cp: ControlPlane, runs: number, log: (line: string) => void, label = 'stack'): Promise<LatencyRun[]> {
   const names = Array.from({ length: runs }, (_, i) => `svc-${String(i)}`);
   const stack = await startStack({ prefix: 'bench-agent', services: names.map((service) => ({ service })), policy: POLICY, controlPlane: cp });
   const rollbacks = new RollbackLog();
@@ -99,8 +106,9 @@ export async function measureLatency(cp: ControlPlane, runs: number, log: (line:
       const found = await firstDetectionFromSource(source, { namespace: ns, service: name, deployStart, policy, until: patchedAt + 3 * STEP_MS });
       const run: LatencyRun = { name, onset: raisedAt, decidedAt, patchedAt, detectableAt: found.at, detectedOnset: found.regression.onset };
       out.push(run);
-      log(`  run ${String(i + 1)}/${String(runs)} ${name}: onset phase ${((raisedAt % STEP_MS) / 1000).toFixed(2)} s, detectable +${fmtS(run.detectableAt, run.onset)} (onset found at +${fmtS(run.detectedOnset, run.onset)}), patch sent +${fmtS(run.decidedAt, run.onset)} (the agent's share: +${fmtS(run.decidedAt, run.detectableAt ?? Number.NaN)} after detectable), returned +${fmtS(run.patchedAt, run.onset)}`);
+      log(`  ${label} run ${String(i + 1)}/${String(runs)} ${name}: onset phase ${((raisedAt % STEP_MS) / 1000).toFixed(2)} s, detectable +${fmtS(run.detectableAt, run.onset)} (onset found at +${fmtS(run.detectedOnset, run.onset)}), patch sent +${fmtS(run.decidedAt, run.onset)} (the agent's share: +${fmtS(run.decidedAt, run.detectableAt ?? Number.NaN)} after detectable), returned +${fmtS(run.patchedAt, run.onset)}`);
     }
+    log(`  ${label}: Prometheus scraped the exporter at +${(scrapePhase(stack.exporter.scrapes) / 1000).toFixed(2)} s into each step (the mean phase of its last ${String(stack.exporter.scrapes.length)} scrapes)`);
     return out;
   } finally {
     await agent.stop();

@@ -3,14 +3,18 @@
 //     patch, in seconds and in metric steps, over repeated runs. Baseline, same run: the detector
 //     alone replayed on the same Prometheus data (the first step at which it could fire), so the
 //     ratio is what the agent adds on top of what detection needs; the theoretical minimum
-//     (persistence steps) is printed beside it. Goal: persistence + 2 steps.
+//     (persistence steps) is printed beside it. Goal: persistence + 2 steps. Prometheus scrapes a
+//     target at an offset in the interval of its own (a hash of the target, so new with each
+//     stack's exporter port), and where the scrapes fall in the step decides for which onset
+//     phases the onset's own step counts: the runs are spread over several stacks, each with its
+//     own Prometheus, so the quantiles cover that offset too.
 //  2. Footprint: RSS and CPU of a `rollguard agent` process watching a cluster grown tier by tier
 //     (Deployments with two ReplicaSets each (--revisions N: N), ConfigMaps/Secrets of a few KB), per-object slopes,
 //     and the projection to 10,000 Deployments + 50,000 ConfigMaps/Secrets. Baseline, same run:
 //     the same agent on the empty cluster. Targets (issue table): idle ≤ 60 MB, after sync ≤ 150 MB,
 //     through an evaluation window ≤ 200 MB, VmHWM during the initial sync ≤ 250 MB.
 //
-//   npm run bench:agent   (add -- --runs N, --scale F to scale the tiers, --only latency|footprint;
+//   npm run bench:agent   (add -- --runs N (default 12) over --stacks S (default 3), --scale F to scale the tiers, --only latency|footprint;
 //   --scale 2.5 makes the largest tier the issue's cluster, 10,000 + 50,000, measured instead of projected;
 //   --revisions N gives each Deployment N ReplicaSets instead of 2, up to the 11 a cluster keeps by default)
 
@@ -37,7 +41,8 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-const runs = Math.max(1, Number(arg('runs') ?? 10));
+const runs = Math.max(1, Number(arg('runs') ?? 12));
+const stacks = Math.min(runs, Math.max(1, Number(arg('stacks') ?? 3)));
 const scale = Number(arg('scale') ?? 1);
 const only = arg('only');
 /** ReplicaSets per Deployment: 2 (a deploy and the one before), up to 11 (revisionHistoryLimit's default 10 old ones). */
@@ -135,8 +140,13 @@ async function main(): Promise<void> {
     await installRollguardCrds(new KubeRest(cp.kubeConfig));
     say(`control plane up in ${(launched.facts.startMs / 1000).toFixed(1)} s at ${launched.facts.apiserverUrl} (controller manager: ${process.env.EXTRA_KCM_ARGS}); node ${process.version}, ${String(cpus().length)} CPUs shared by the control plane, rollguard and the benchmark`);
     if (only !== 'footprint') {
-      say(`\nonset → rollback: ${String(runs)} runs; policy step ${String(STEP_S)} s, persistence ${String(PERSISTENCE)}, agent interval 1 s; 5xx share 0.2% → 20% at 100 req/s, onsets spread over the step phase`);
-      ok = printLatency(await measureLatency(cp, runs, say)) && ok;
+      say(`\nonset → rollback: ${String(runs)} runs over ${String(stacks)} stacks (each its own exporter and Prometheus, so its own scrape offset); policy step ${String(STEP_S)} s, persistence ${String(PERSISTENCE)}, agent interval 1 s; 5xx share 0.2% → 20% at 100 req/s, onsets spread over the step phase in each stack`);
+      const results: LatencyRun[] = [];
+      for (let s = 0; s < stacks; s++) {
+        const n = Math.floor(runs / stacks) + (s < runs % stacks ? 1 : 0);
+        results.push(...(await measureLatency(cp, n, say, `stack ${String(s + 1)}/${String(stacks)}`)));
+      }
+      ok = printLatency(results) && ok;
       // The stack's namespaces go before the footprint's empty-cluster baseline.
       await waitFor('the latency namespaces to be deleted', async () => {
         const list = await cp.kubectl(['get', 'namespaces', '-o', 'name']);
