@@ -33,6 +33,13 @@ const WINDOW_MS = 45_000;
 const SETTLED_AFTER_MS = 30_000;
 const ROOT = join(import.meta.dirname, '..');
 
+/** A serving pair and its CA, as files. */
+interface CertPaths {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
 export interface IdleFigure {
   /** Median RSS over the window's settled end, MB, as it runs. */
   rssMb: number;
@@ -68,11 +75,16 @@ async function idleProcess(name: string, spawn: { command: string; args: string[
   }
 }
 
+/** `node -e code` in the image's environment under the given NODE_OPTIONS. */
+function bareNode(code: string, nodeOptions: string): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+  return { command: process.execPath, args: ['-e', code], env: { ...process.env, ...imageEnv(), NODE_OPTIONS: nodeOptions } };
+}
+
 /** A bare node:http server under the same NODE_OPTIONS, after one request: the floor. */
 export async function measureBaseline(nodeOptions: string): Promise<IdleFigure> {
   const port = await freePort();
   const code = `require('node:http').createServer((q, s) => s.end('ok')).listen(${String(port)}, '127.0.0.1')`;
-  return idleProcess('bare node server', { command: process.execPath, args: ['-e', code], env: { ...process.env, ...imageEnv(), NODE_OPTIONS: nodeOptions } }, `http://127.0.0.1:${String(port)}/`);
+  return idleProcess('bare node server', bareNode(code, nodeOptions), `http://127.0.0.1:${String(port)}/`);
 }
 
 /**
@@ -80,7 +92,7 @@ export async function measureBaseline(nodeOptions: string): Promise<IdleFigure> 
  * TLS from its own node:https client, under the same NODE_OPTIONS; readiness on a node:http server,
  * listening only once that round trip is done.
  */
-export async function measureTlsBaseline(nodeOptions: string, certs: { cert: string; key: string; ca: string }): Promise<IdleFigure> {
+export async function measureTlsBaseline(nodeOptions: string, certs: CertPaths): Promise<IdleFigure> {
   const [port, readyPort] = [await freePort(), await freePort()];
   const read = (file: string) => `fs.readFileSync(${JSON.stringify(file)})`;
   const code =
@@ -88,20 +100,14 @@ export async function measureTlsBaseline(nodeOptions: string, certs: { cert: str
     `https.createServer({ cert: ${read(certs.cert)}, key: ${read(certs.key)} }, (q, s) => s.end('ok')).listen(${String(port)}, '127.0.0.1', () => {` +
     `https.get({ host: '127.0.0.1', port: ${String(port)}, servername: 'localhost', ca: ${read(certs.ca)} }, (r) => { r.resume(); r.on('end', () => http.createServer((q, s) => s.end('ok')).listen(${String(readyPort)}, '127.0.0.1')); });` +
     `});`;
-  return idleProcess('bare node https server', { command: process.execPath, args: ['-e', code], env: { ...process.env, ...imageEnv(), NODE_OPTIONS: nodeOptions } }, `http://127.0.0.1:${String(readyPort)}/`);
+  return idleProcess('bare node https server', bareNode(code, nodeOptions), `http://127.0.0.1:${String(readyPort)}/`);
 }
 
 /** `rollguard webhook` from the build `main`, in a Pod's form, watching ConfigMaps/Secrets of the empty cluster. */
-export async function measureWebhookIdle(facts: ControlPlaneFacts, main: string, nodeOptions: string): Promise<IdleFigure> {
-  const dir = await mkdtemp(join(tmpdir(), 'rollguard-idle-'));
-  try {
-    const certs = await ensureCertificates({ outDir: dir, names: ['localhost', '127.0.0.1'], days: 1, now: Date.now() });
-    const [port, healthPort] = [await freePort(), await freePort()];
-    const args = [main, 'webhook', '--host', '127.0.0.1', '--port', String(port), '--health-port', String(healthPort), '--tls-cert', certs.paths.cert, '--tls-key', certs.paths.key];
-    return await idleProcess('rollguard webhook', inPod(facts, 'rollguard-idle', args, nodeOptions), `http://127.0.0.1:${String(healthPort)}/readyz`);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+export async function measureWebhookIdle(facts: ControlPlaneFacts, main: string, nodeOptions: string, certs: CertPaths): Promise<IdleFigure> {
+  const [port, healthPort] = [await freePort(), await freePort()];
+  const args = [main, 'webhook', '--host', '127.0.0.1', '--port', String(port), '--health-port', String(healthPort), '--tls-cert', certs.cert, '--tls-key', certs.key];
+  return idleProcess('rollguard webhook', inPod(facts, 'rollguard-idle', args, nodeOptions), `http://127.0.0.1:${String(healthPort)}/readyz`);
 }
 
 export async function measureAgentIdle(facts: ControlPlaneFacts, main: string, nodeOptions: string): Promise<IdleFigure> {
@@ -136,10 +142,12 @@ export async function reportIdle(names: readonly ('agent' | 'webhook')[], say: (
   const given = i >= 0 ? process.argv[i + 1] : undefined;
   const built = given !== undefined ? { main: given, remove: async () => {} } : await buildBundle('bench-idle-bundle');
   const launched = await launchControlPlane(located);
-  const certDir = await mkdtemp(join(tmpdir(), 'rollguard-idle-baseline-'));
+  // One serving pair, for the webhook and the bare HTTPS server alike.
+  const certDir = await mkdtemp(join(tmpdir(), 'rollguard-idle-'));
   let ok = true;
   try {
     const { paths } = await ensureCertificates({ outDir: certDir, names: ['localhost', '127.0.0.1'], days: 1, now: Date.now() });
+    const certs: CertPaths = { cert: paths.cert, key: paths.key, ca: paths.caCert };
     const admin = new KubeRest(adminControlPlane(launched.facts).kubeConfig);
     await installRollguardCrds(admin);
     await admin.create('/api/v1/namespaces', { metadata: { name: 'rollguard-idle' } });
@@ -147,8 +155,8 @@ export async function reportIdle(names: readonly ('agent' | 'webhook')[], say: (
     for (const name of names) {
       const { nodeOptions } = await chartContainer(name);
       const baseline = await measureBaseline(nodeOptions);
-      const tls = await measureTlsBaseline(nodeOptions, { cert: paths.cert, key: paths.key, ca: paths.caCert });
-      const figure = await (name === 'agent' ? measureAgentIdle : measureWebhookIdle)(launched.facts, built.main, nodeOptions);
+      const tls = await measureTlsBaseline(nodeOptions, certs);
+      const figure = await (name === 'agent' ? measureAgentIdle(launched.facts, built.main, nodeOptions) : measureWebhookIdle(launched.facts, built.main, nodeOptions, certs));
       say(`  NODE_OPTIONS="${nodeOptions}"; baselines, same run: a bare \`node -e\` HTTP server ${baseline.rssMb.toFixed(1)} MB; a bare HTTPS server that has answered its own TLS request ${tls.rssMb.toFixed(1)} MB`);
       say(`  ${idleLine(name, figure, baseline, tls)}`);
       ok = ok && figure.rssMb <= IDLE_TARGET_MB;
