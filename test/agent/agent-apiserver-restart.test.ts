@@ -21,6 +21,10 @@ const DOWN_MS = 30_000;
 /** The watch backoff's cap (30 s) with its +20% jitter, plus a relist on a busy machine. */
 const READY_AGAIN_WITHIN_MS = 45_000;
 
+function rollguardAnnotations(d: Deployment | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(d?.metadata?.annotations ?? {}).filter(([k]) => k.startsWith(PREFIX)));
+}
+
 describeWithControlPlane('F4 R7 the agent through a kube-apiserver restart', () => {
   let launched: LaunchedControlPlane | undefined;
   let stack: Stack | undefined;
@@ -58,15 +62,26 @@ describeWithControlPlane('F4 R7 the agent through a kube-apiserver restart', () 
       intervalMs: 250,
       detail: () => agent?.logTail() ?? '',
     });
+    // The webhook stamps a deploy's change set from its ConfigMap/Secret watches: admitted while
+    // they are down, a deploy is stamped "unknown" and never rolled back automatically (F1). Once
+    // this test deployed while the agent was ready again and the webhook was not yet, and waited
+    // for a rollback that rightly never came.
+    const webhookReadyAt = await waitFor('the webhook /readyz 200 after the apiserver is back', async () => ((await httpOk(s.webhookReadyz)) ? Date.now() : undefined), {
+      timeoutMs: 4 * 60_000,
+      intervalMs: 250,
+      detail: () => s.webhook.logTail(),
+    });
     expect(agent.running(), 'the agent process lived through the outage').toBe(true);
     expect(readyAgainAt - restart.readyAt, `ready again ${String(readyAgainAt - restart.readyAt)} ms after the apiserver (first answer after it: ${String(notReadyDuring)})`).toBeLessThanOrEqual(READY_AGAIN_WITHIN_MS);
+    expect(webhookReadyAt - restart.readyAt, `the webhook ready again ${String(webhookReadyAt - restart.readyAt)} ms after the apiserver; its log:\n${s.webhook.logTail()}`).toBeLessThanOrEqual(READY_AGAIN_WITHIN_MS);
 
     // Working, not only ready: the webhook stamps the deploy, the agent judges the regression and rolls back.
     await deployThenRegress(s, 'pay');
+    let last: Deployment | undefined;
     const back = await waitFor('pay rolled back to :1', async () => {
-      const d = await s.admin.get<Deployment>(paths.deployment(s.ns, 'pay'));
-      return d.spec?.template?.spec?.containers?.[0]?.image === 'shop/pay:1' ? d : undefined;
-    }, { timeoutMs: 120_000, intervalMs: 500, detail: () => agent?.logTail() ?? '' });
-    expect(Object.keys(back.metadata?.annotations ?? {}).some((k) => k.startsWith(PREFIX))).toBe(true);
+      last = await s.admin.get<Deployment>(paths.deployment(s.ns, 'pay'));
+      return last.spec?.template?.spec?.containers?.[0]?.image === 'shop/pay:1' ? last : undefined;
+    }, { timeoutMs: 120_000, intervalMs: 500, detail: () => `pay's rollguard annotations: ${JSON.stringify(rollguardAnnotations(last))}\nthe agent's log:\n${agent?.logTail() ?? ''}\nthe webhook's log:\n${s.webhook.logTail()}` });
+    expect(Object.keys(rollguardAnnotations(back)).length).toBeGreaterThan(0);
   }, 8 * 60_000);
 }, { start: false });

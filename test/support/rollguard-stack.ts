@@ -65,6 +65,8 @@ export interface Stack {
   exporter: TestExporter;
   prometheus: ScrapingPrometheus;
   webhook: ManagedProcess;
+  /** The webhook's /readyz (200 once its ConfigMap/Secret stamp cache has synced). */
+  webhookReadyz: string;
   kubelet: Kubelet;
   dir: string;
   /** Runs the real CLI as a child process (the agent for process-level fault tests). */
@@ -146,10 +148,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       startProcess({ name, command: process.execPath, args: ['--import', 'tsx', CLI, ...args], cwd: ROOT, env: { ...process.env, ...env }, ready, timeoutMs: 60_000 });
     const port = await freePort();
     const healthPort = await freePort();
+    const webhookReadyz = `http://127.0.0.1:${String(healthPort)}/readyz`;
     const webhook = await startCli(
       'rollguard-webhook',
       ['webhook', '--host', '127.0.0.1', '--port', String(port), '--health-port', String(healthPort), '--tls-cert', certs.paths.cert, '--tls-key', certs.paths.key, '--kubeconfig', cp.kubeconfig, '--namespace', ownNs.name, '--agent-service-account', serviceAccount, ...(opts.webhookTrustedUser === undefined ? [] : ['--trusted-user', opts.webhookTrustedUser]), ...(opts.policySource === 'crd' ? ['--policy-source', 'crd'] : ['--policy', policyPath])],
-      () => httpOk(`http://127.0.0.1:${healthPort}/readyz`),
+      () => httpOk(webhookReadyz),
     );
     cleanups.push(() => webhook.stop());
     const name = `rollguard-${app.name}`;
@@ -213,6 +216,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       exporter,
       prometheus,
       webhook,
+      webhookReadyz,
       kubelet,
       dir,
       startCli,
