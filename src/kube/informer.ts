@@ -5,6 +5,7 @@ import { kubeStream, type KubeStream } from './kube-http.js';
 import { WATCH_ACCEPT, listObjects, metadataOnly as keepMetadataOnly, withQuery } from './list-objects.js';
 import { NamespacedStore } from './namespaced-store.js';
 import { onReachableAgain } from './reachability.js';
+import { askWhileDown } from './reachability-poll.js';
 
 // One resource kept in memory by list, then watch. A watch that ends (the server's timeout, a cut
 // connection) resumes from the last resourceVersion it saw, bookmarks included, so an outage costs no
@@ -26,6 +27,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   restartDelayMs?: number;
   /** The longest pause between restarts (default 30 s). */
   maxRestartDelayMs?: number;
+  /** While a restart waits on an apiserver that does not answer, how often it is asked whether it is back (default 2 s, see reachability-poll.ts). */
+  askEveryMs?: number;
   /** Reduces each object before it is kept (default: drop managedFields); `previous` is the version it replaces, if any. */
   trim?: (obj: T, previous: T | undefined) => T;
 }
@@ -73,7 +76,7 @@ export class Informer<T extends KubernetesObject> {
   private watchRequestedAt = Number.NEGATIVE_INFINITY;
   private readonly handlers: ((event: InformerEvent, obj: T) => void)[] = [];
   /** Set while a failed watch waits out its backoff: the apiserver answering again ends the wait. */
-  private backoff: { timer: NodeJS.Timeout; unsubscribe: () => void } | undefined;
+  private backoff: { timer: NodeJS.Timeout; unsubscribe: () => void; release: () => void } | undefined;
 
   constructor(private readonly opts: InformerOptions<T>) {
     this.conn = connectionOf(opts.kubeConfig);
@@ -294,9 +297,10 @@ export class Informer<T extends KubernetesObject> {
 
   /**
    * Restarts after `delayMs`, or about a second after any request on this connection (the Lease's
-   * renewals, a probe) finds the apiserver answering again, whichever comes first: after an outage the
-   * watches come back with the apiserver, not up to a full backoff later. Spread over half a second
-   * either way, so replicas and resources do not return in step.
+   * renewals, a probe, or the connection's own question while it waits) finds the apiserver
+   * answering again, whichever comes first: after an outage the watches come back with the
+   * apiserver, not up to a full backoff later. Spread over half a second either way, so replicas
+   * and resources do not return in step.
    */
   private waitOut(delayMs: number): void {
     this.endBackoff();
@@ -309,13 +313,14 @@ export class Informer<T extends KubernetesObject> {
       clearTimeout(this.backoff.timer);
       this.backoff.timer = setTimeout(restart, Math.round(500 + Math.random() * 1000));
     });
-    this.backoff = { timer: setTimeout(restart, delayMs), unsubscribe };
+    this.backoff = { timer: setTimeout(restart, delayMs), unsubscribe, release: askWhileDown(this.conn, this.opts.askEveryMs) };
   }
 
   private endBackoff(): void {
     if (this.backoff === undefined) return;
     clearTimeout(this.backoff.timer);
     this.backoff.unsubscribe();
+    this.backoff.release();
     this.backoff = undefined;
   }
 }

@@ -27,6 +27,11 @@ export function noteUnreachable(conn: KubeConnection): void {
   stateOf(conn).down = true;
 }
 
+/** The last request through `conn` found no apiserver. */
+export function isDown(conn: KubeConnection): boolean {
+  return states.get(conn)?.down ?? false;
+}
+
 /** A request was answered (any status under 500); listeners hear of it when it ends an outage. */
 export function noteAnswered(conn: KubeConnection): void {
   const state = stateOf(conn);

@@ -78,46 +78,79 @@ describe('F1 informer freshness through an apiserver outage', () => {
 });
 
 describe('F4 after an outage the watches come back with the apiserver, not a whole backoff later', () => {
-  /** An informer whose next attempt after a failure is 20–30 s away, sharing one connection with `call`. */
-  async function slowToRetry(): Promise<{ slow: Informer<KubernetesObject>; call: () => Promise<number> }> {
+  /** Informers whose next attempt after a failure is 20–30 s away, on one connection shared with `call`. */
+  async function slowToRetry(paths: string[], askEveryMs: number): Promise<{ slow: Informer<KubernetesObject>[]; call: () => Promise<number> }> {
     const kc = testApiKubeConfig(server);
-    const slow = new Informer<KubernetesObject>({ kubeConfig: kc, path: '/api/v1/configmaps', metadataOnly: true, logger: pino({ level: 'silent' }), clock: Date.now, restartDelayMs: 20_000, maxRestartDelayMs: 30_000 });
-    await slow.start();
-    await until('synced', () => slow.synced());
+    const slow = paths.map((path) => new Informer<KubernetesObject>({ kubeConfig: kc, path, metadataOnly: true, logger: pino({ level: 'silent' }), clock: Date.now, restartDelayMs: 20_000, maxRestartDelayMs: 30_000, askEveryMs }));
+    await Promise.all(slow.map((i) => i.start()));
+    await until('synced', () => slow.every((i) => i.synced()));
     const call = async () => (await kubeCall(connectionOf(kc), { method: 'GET', path: '/api/v1/namespaces/shop/configmaps/a', timeoutMs: 2000 })).status;
     return { slow, call };
   }
 
-  async function throughOutage(slow: Informer<KubernetesObject>, call: () => Promise<number>): Promise<void> {
+  async function throughOutage(slow: Informer<KubernetesObject>[]): Promise<void> {
     server.setDown(true);
-    await until('not synced while the apiserver is away', () => !slow.synced());
-    // What the Lease renewals see while it is away: nothing.
-    await expect(call()).rejects.toThrow();
-    server.setDown(false);
+    await until('not synced while the apiserver is away', () => slow.every((i) => !i.synced()));
   }
 
+  const versionAsks = (list: { url: string; at: number }[]): number[] => list.filter((r) => r.url === '/version').map((r) => r.at);
+
   it('a request on the same connection that is answered again (a Lease renewal) ends the wait: synced within seconds, not the 16 s or more of its backoff', async () => {
-    const { slow, call } = await slowToRetry();
+    // The connection's own question is put off past the test: the renewal's answer alone must do it.
+    const { slow, call } = await slowToRetry(['/api/v1/configmaps'], 60_000);
     try {
-      await throughOutage(slow, call);
+      await throughOutage(slow);
+      // What the Lease renewals see while it is away: nothing.
+      await expect(call()).rejects.toThrow();
+      server.setDown(false);
       const backAt = Date.now();
       expect(await call()).toBe(200);
       // About a second by design; the margin is for a loaded CI machine, far under the backoff.
-      await until('synced again', () => slow.synced(), 6000);
+      await until('synced again', () => slow.every((i) => i.synced()), 6000);
       expect(Date.now() - backAt).toBeLessThan(5000);
+      expect(versionAsks(server.requests)).toEqual([]);
     } finally {
-      await slow.stop();
+      await Promise.all(slow.map((i) => i.stop()));
     }
   });
 
-  it('without such an answer it waits out its backoff (the signal is what brings it back)', async () => {
-    const { slow, call } = await slowToRetry();
+  it('with nothing else on the connection (the webhook), the connection asks the apiserver itself while the watches wait: once per interval however many wait, synced within seconds of its return, and nothing asked once it answers', async () => {
+    const { slow, call } = await slowToRetry(['/api/v1/configmaps', '/api/v1/secrets'], 300);
     try {
-      await throughOutage(slow, call);
-      await new Promise((r) => setTimeout(r, 2500));
-      expect(slow.synced()).toBe(false);
+      await throughOutage(slow);
+      // The informers' own retries are 20 s apart here: this one request, finding the apiserver
+      // gone as their first retry would, stands for them. Nothing is answered after it.
+      await expect(call()).rejects.toThrow();
+      await new Promise((r) => setTimeout(r, 1500));
+      const asked = versionAsks(server.refused);
+      expect(asked.length).toBeGreaterThanOrEqual(2);
+      // One question per interval for the connection, not one per informer waiting on it.
+      expect(asked.length).toBeLessThanOrEqual(6);
+      const gaps = asked.slice(1).map((t, i) => t - (asked[i] ?? 0));
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(250);
+      server.setDown(false);
+      const backAt = Date.now();
+      await until('synced again', () => slow.every((i) => i.synced()), 6000);
+      expect(Date.now() - backAt).toBeLessThan(5000);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(versionAsks(server.requests)).toHaveLength(1);
     } finally {
-      await slow.stop();
+      await Promise.all(slow.map((i) => i.stop()));
+    }
+  });
+
+  it('nothing is asked while the watches wait on an apiserver that answers (a watch refused with 403 is not an outage)', async () => {
+    const { slow, call } = await slowToRetry(['/api/v1/configmaps'], 300);
+    try {
+      await throughOutage(slow);
+      await expect(call()).rejects.toThrow();
+      server.setDown(false);
+      expect(await call()).toBe(200);
+      const answeredAt = Date.now();
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(versionAsks(server.requests).filter((at) => at >= answeredAt)).toEqual([]);
+    } finally {
+      await Promise.all(slow.map((i) => i.stop()));
     }
   });
 });

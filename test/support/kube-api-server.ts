@@ -53,6 +53,8 @@ export class KubeApiServer {
   private compactedAt = 0;
   /** Every request's method, path+query and Accept header, for assertions. */
   readonly requests: { method: string; url: string; accept: string; at: number }[] = [];
+  /** The requests that arrived while the server was down (their connections reset). */
+  readonly refused: { method: string; url: string; accept: string; at: number }[] = [];
   /** Misbehave: ignore the metadata-only Accept on every request or on watches only (F3 defence tests). */
   ignorePartialAccept: false | 'all' | 'watch' = false;
   gone: 'event' | 'http' = 'event';
@@ -173,15 +175,20 @@ export class KubeApiServer {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
     if (this.down) {
+      this.refused.push({ method: req.method ?? '', url: `${url.pathname}${url.search}`, accept: req.headers.accept ?? '', at: Date.now() });
       req.socket.destroy();
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://localhost');
     const accept = req.headers.accept ?? '';
     this.requests.push({ method: req.method ?? '', url: `${url.pathname}${url.search}`, accept, at: Date.now() });
     if (req.method !== 'GET') {
       status(res, 405, 'MethodNotAllowed', `${req.method ?? ''} is not supported by the test API server`);
+      return;
+    }
+    if (url.pathname === '/version') {
+      this.json(res, { major: '1', minor: '20', gitVersion: 'v1.20.0-test' });
       return;
     }
     const m = /^\/api\/v1\/(?:namespaces\/([^/]+)\/)?([a-z]+)(?:\/([^/]+))?$/.exec(url.pathname);
