@@ -10,7 +10,7 @@ import { isDown } from './reachability.js';
 // answer, that connection asks it: one GET /version every `everyMs`, however many wait on it, and
 // nothing once it answers.
 
-export const ASK_EVERY_MS = 2000;
+const ASK_EVERY_MS = 2000;
 
 interface Asking {
   waiters: number;

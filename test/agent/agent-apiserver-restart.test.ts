@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PREFIX } from '../../src/core/annotations.js';
+import { isRollguardKey } from '../../src/core/annotations.js';
 import type { Deployment } from '../../src/core/kube.js';
 import { paths } from '../../src/kube/rest.js';
 import { agentProcessArgs, deploymentManifest, deployThenRegress, POLICY, rolledOut } from '../support/agent-helpers.js';
@@ -22,7 +22,12 @@ const DOWN_MS = 30_000;
 const READY_AGAIN_WITHIN_MS = 45_000;
 
 function rollguardAnnotations(d: Deployment | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(d?.metadata?.annotations ?? {}).filter(([k]) => k.startsWith(PREFIX)));
+  return Object.fromEntries(Object.entries(d?.metadata?.annotations ?? {}).filter(([k]) => isRollguardKey(k)));
+}
+
+/** When `url` first answers 200 (epoch ms), polled through the apiserver's return; on a timeout, `log` says why. */
+function readyAgain(what: string, url: string, log: () => string): Promise<number> {
+  return waitFor(`${what} /readyz 200 after the apiserver is back`, async () => ((await httpOk(url)) ? Date.now() : undefined), { timeoutMs: 4 * 60_000, intervalMs: 250, detail: log });
 }
 
 describeWithControlPlane('F4 R7 the agent through a kube-apiserver restart', () => {
@@ -57,20 +62,12 @@ describeWithControlPlane('F4 R7 the agent through a kube-apiserver restart', () 
 
     const restart = await restartApiserver(launched.facts, DOWN_MS);
     const notReadyDuring = await fetch(readyz).then((r) => r.status, () => 0);
-    const readyAgainAt = await waitFor('the agent /readyz 200 after the apiserver is back', async () => ((await httpOk(readyz)) ? Date.now() : undefined), {
-      timeoutMs: 4 * 60_000,
-      intervalMs: 250,
-      detail: () => agent?.logTail() ?? '',
-    });
+    const readyAgainAt = await readyAgain('the agent', readyz, () => agent?.logTail() ?? '');
     // The webhook stamps a deploy's change set from its ConfigMap/Secret watches: admitted while
     // they are down, a deploy is stamped "unknown" and never rolled back automatically (F1). Once
     // this test deployed while the agent was ready again and the webhook was not yet, and waited
     // for a rollback that rightly never came.
-    const webhookReadyAt = await waitFor('the webhook /readyz 200 after the apiserver is back', async () => ((await httpOk(s.webhookReadyz)) ? Date.now() : undefined), {
-      timeoutMs: 4 * 60_000,
-      intervalMs: 250,
-      detail: () => s.webhook.logTail(),
-    });
+    const webhookReadyAt = await readyAgain('the webhook', s.webhookReadyz, () => s.webhook.logTail());
     expect(agent.running(), 'the agent process lived through the outage').toBe(true);
     expect(readyAgainAt - restart.readyAt, `ready again ${String(readyAgainAt - restart.readyAt)} ms after the apiserver (first answer after it: ${String(notReadyDuring)})`).toBeLessThanOrEqual(READY_AGAIN_WITHIN_MS);
     expect(webhookReadyAt - restart.readyAt, `the webhook ready again ${String(webhookReadyAt - restart.readyAt)} ms after the apiserver; its log:\n${s.webhook.logTail()}`).toBeLessThanOrEqual(READY_AGAIN_WITHIN_MS);

@@ -176,13 +176,14 @@ export class KubeApiServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const accept = req.headers.accept ?? '';
+    const seen = { method: req.method ?? '', url: `${url.pathname}${url.search}`, accept, at: Date.now() };
     if (this.down) {
-      this.refused.push({ method: req.method ?? '', url: `${url.pathname}${url.search}`, accept: req.headers.accept ?? '', at: Date.now() });
+      this.refused.push(seen);
       req.socket.destroy();
       return;
     }
-    const accept = req.headers.accept ?? '';
-    this.requests.push({ method: req.method ?? '', url: `${url.pathname}${url.search}`, accept, at: Date.now() });
+    this.requests.push(seen);
     if (req.method !== 'GET') {
       status(res, 405, 'MethodNotAllowed', `${req.method ?? ''} is not supported by the test API server`);
       return;
